@@ -1,0 +1,246 @@
+//! Diagnostics: what the core reports, with exact byte ranges, stable codes and optional fixes.
+//!
+//! Every code the core can emit is listed in [`CODES`] with its default severity and a one-line
+//! summary; `docs/diagnostics.md` is generated from that table and a test keeps them in step.
+
+use serde::{Deserialize, Serialize};
+
+use crate::span::Span;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+    Information,
+    Hint,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Information => "information",
+            Severity::Hint => "hint",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "error" | "deny" => Some(Severity::Error),
+            "warning" | "warn" => Some(Severity::Warning),
+            "information" | "info" => Some(Severity::Information),
+            "hint" => Some(Severity::Hint),
+            _ => None,
+        }
+    }
+    /// Rank for "at or above" comparisons: Error = 3 ... Hint = 0.
+    pub fn rank(self) -> u8 {
+        match self {
+            Severity::Error => 3,
+            Severity::Warning => 2,
+            Severity::Information => 1,
+            Severity::Hint => 0,
+        }
+    }
+}
+
+/// Another place involved in a finding (the other duplicate, the other constraint...).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Related {
+    /// Path of the document, as the workspace names it. Empty means "the same document".
+    pub path: String,
+    pub span: Span,
+    pub message: String,
+}
+
+/// A text replacement in one document. `path` empty means the diagnostic's own document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextEdit {
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub path: String,
+    pub span: Span,
+    pub new_text: String,
+}
+
+/// A quick fix: a title and the edits that carry it out.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    pub title: String,
+    pub edits: Vec<TextEdit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Stable code, one of [`CODES`].
+    pub code: &'static str,
+    pub severity: Severity,
+    pub span: Span,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Related>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fixes: Vec<Fix>,
+}
+
+impl Diagnostic {
+    /// A diagnostic with the code's default severity.
+    pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            code,
+            severity: default_severity(code),
+            span,
+            message: message.into(),
+            related: Vec::new(),
+            fixes: Vec::new(),
+        }
+    }
+    pub fn with_related(
+        mut self,
+        path: impl Into<String>,
+        span: Span,
+        message: impl Into<String>,
+    ) -> Self {
+        self.related.push(Related {
+            path: path.into(),
+            span,
+            message: message.into(),
+        });
+        self
+    }
+    pub fn with_fix(mut self, title: impl Into<String>, edits: Vec<TextEdit>) -> Self {
+        self.fixes.push(Fix {
+            title: title.into(),
+            edits,
+        });
+        self
+    }
+    pub fn with_severity(mut self, severity: Severity) -> Self {
+        self.severity = severity;
+        self
+    }
+}
+
+/// One entry of the code registry.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct CodeInfo {
+    pub code: &'static str,
+    pub severity: Severity,
+    /// Which area reports it: parse, duplicates, conflicts, constraints, completeness,
+    /// dependencies, arrangement, blueprint, tests, drift.
+    pub area: &'static str,
+    pub summary: &'static str,
+}
+
+macro_rules! codes {
+    ($( $code:literal, $sev:ident, $area:literal, $summary:literal; )*) => {
+        /// Every diagnostic code specls reports. Codes are stable: never rename or reuse one.
+        pub static CODES: &[CodeInfo] = &[
+            $( CodeInfo { code: $code, severity: Severity::$sev, area: $area, summary: $summary }, )*
+        ];
+    };
+}
+
+codes! {
+    // --- parse: reading files ---
+    "file-too-large", Error, "parse", "The file is larger than specls reads; it is skipped.";
+    "invalid-utf8", Error, "parse", "The file is not valid UTF-8; invalid bytes were replaced before reading.";
+    "too-many-diagnostics", Warning, "parse", "More diagnostics than the per-file limit; the rest are not shown.";
+    "yaml-syntax", Error, "parse", "YAML that cannot be read; the rest of the file is read as far as possible.";
+    "yaml-indented-sibling", Error, "parse", "A key indented under a scalar value, meant as a sibling of the key above.";
+    "yaml-scalar-mapping", Error, "parse", "A plain scalar containing ': ' that YAML reads as a nested mapping; quote it.";
+    "yaml-duplicate-key", Error, "parse", "The same key twice in one YAML mapping; the later one wins.";
+    "yaml-alias-limit", Error, "parse", "YAML aliases expand beyond the limit (an alias bomb); expansion stopped.";
+    "yaml-depth-limit", Error, "parse", "Nesting deeper than the limit; deeper content is ignored.";
+    "yaml-tab-indent", Error, "parse", "A tab used for indentation; YAML allows only spaces.";
+    "front-matter-unclosed", Error, "parse", "Front matter opened with `---` at the start of the file but never closed.";
+    "front-matter-invalid", Error, "parse", "Front matter that is not a YAML mapping.";
+    "fence-unclosed", Warning, "parse", "A fenced code block that is never closed; it runs to the end of the file.";
+    "unknown-key", Hint, "parse", "A key this format does not define; it is ignored.";
+    "wrong-type", Error, "parse", "A value of the wrong shape (for example a mapping where a string or list is expected).";
+    "invalid-value", Error, "parse", "A value outside the allowed set (for example an unknown spec `type`).";
+    "scenario-missing-name", Error, "parse", "A scenario without a name.";
+    "scenario-missing-steps", Warning, "parse", "A scenario without a `when` or without a `then`.";
+    "step-outside-scenario", Warning, "parse", "A Given/When/Then line that belongs to no scenario.";
+    "invalid-json", Error, "parse", "A block that must hold JSON does not parse.";
+    "constraint-unmeasurable", Warning, "constraints", "A constraint with nothing to measure; add a percentile, a number, a unit or a load.";
+    // --- duplicates ---
+    "duplicate-scenario-name", Error, "duplicates", "Two scenarios with the same name in one spec (warning across specs of one feature).";
+    "duplicate-scenario-id", Error, "duplicates", "Two scenarios with the same id in one spec (warning across specs of one feature).";
+    "duplicate-scenario-steps", Warning, "duplicates", "Two scenarios whose Given, When and Then are the same after normalisation.";
+    "duplicate-requirement-id", Error, "duplicates", "The same requirement id defined twice.";
+    // --- conflicts ---
+    "conflicting-scenarios", Error, "conflicts", "Two scenarios with the same Given and When whose Thens cannot both hold.";
+    "conflicting-examples", Error, "conflicts", "Example rows that give the same input two different expected outputs.";
+    // --- constraints ---
+    "constraint-conflict", Error, "constraints", "The same metric and scope with different thresholds in different places.";
+    "constraint-dominated", Warning, "constraints", "A bound that can never bind given another (a p99 bound tighter than the p95 bound).";
+    "constraint-impossible", Error, "constraints", "A lower bound above an upper bound for the same metric and scope.";
+    "constraint-invalid-value", Error, "constraints", "A percentage over 100, or a zero or negative duration.";
+    "constraint-rate-without-time", Warning, "constraints", "A rate with no time unit (per second, per minute...).";
+    // --- completeness ---
+    "function-without-examples", Warning, "completeness", "A function with fewer than two example rows or scenarios.";
+    "requirement-without-scenario", Warning, "completeness", "A requirement that no scenario or example exercises.";
+    "untested-condition", Warning, "completeness", "A behaviour bullet stating a condition that no scenario or example exercises.";
+    "missing-section", Warning, "completeness", "A spec type's required section is missing.";
+    "requirement-without-keyword", Information, "completeness", "Requirement text without SHALL/MUST in a spec that uses that style.";
+    "placeholder", Warning, "completeness", "A `[NEEDS CLARIFICATION]` or TODO placeholder left in the spec.";
+    // --- dependencies ---
+    "unknown-dependency", Error, "dependencies", "A dependency on a spec that does not exist.";
+    "dependency-cycle", Error, "dependencies", "Specs that depend on each other in a cycle.";
+    "workflow-unknown-output", Error, "dependencies", "A workflow step input refers to an output that does not exist.";
+    "workflow-type-mismatch", Warning, "dependencies", "A workflow step input whose type does not match the output it refers to.";
+    // --- arrangements and blueprints ---
+    "arrangement-unknown-placeholder", Error, "arrangement", "An unknown `{placeholder}` in output paths or build commands.";
+    "path-outside-workspace", Error, "arrangement", "An output path that leaves the workspace.";
+    "tool-not-found", Warning, "arrangement", "A tool in `environment.tools` that is not on PATH.";
+    "guardian-invalid", Error, "blueprint", "A guardian verification plan that is not valid JSON or not the expected shape.";
+    "guardian-unknown-stage", Warning, "blueprint", "A guardian step with an unknown `stage`.";
+    "guardian-unknown-expects", Warning, "blueprint", "A guardian step with an unknown `expects` value.";
+    "blueprint-missing-test", Warning, "blueprint", "A `relevant_tests` entry that does not exist.";
+}
+
+/// Default severity for a code; unknown codes are warnings.
+pub fn default_severity(code: &str) -> Severity {
+    CODES
+        .iter()
+        .find(|c| c.code == code)
+        .map(|c| c.severity)
+        .unwrap_or(Severity::Warning)
+}
+
+pub fn code_info(code: &str) -> Option<&'static CodeInfo> {
+    CODES.iter().find(|c| c.code == code)
+}
+
+/// Cap a diagnostic list at the per-file limit, replacing the overflow with one summary.
+pub fn cap(diags: &mut Vec<Diagnostic>) {
+    let max = crate::limits::MAX_DIAGNOSTICS_PER_FILE;
+    if diags.len() > max {
+        let dropped = diags.len() - max;
+        let at = diags[max].span;
+        diags.truncate(max);
+        diags.push(Diagnostic::new(
+            "too-many-diagnostics",
+            Span::empty(at.start),
+            format!("{dropped} more diagnostics in this file are not shown (limit {max} per file)"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_kebab_case() {
+        let mut seen = std::collections::HashSet::new();
+        for c in CODES {
+            assert!(seen.insert(c.code), "duplicate code {}", c.code);
+            assert!(c
+                .code
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '-'));
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The specls analysis core.
+//!
+//! Plain data with byte ranges and pure functions of a workspace snapshot. Nothing in this crate
+//! knows about LSP, JSON-RPC, processes or the network; front ends (LSP, CLI, MCP) convert at
+//! their edges.
+
+pub mod diag;
+pub mod kind;
+pub mod limits;
+pub mod model;
+pub mod parse;
+pub mod span;
+pub mod workspace;
+pub mod yaml;
+
+pub use diag::{Diagnostic, Related, Severity};
+pub use model::*;
+pub use span::{LineCol, LineIndex, Span};

@@ -1,0 +1,412 @@
+//! The spec model: plain data with byte ranges, produced by the parsers, consumed by checks and
+//! every front end. All spans are byte ranges into the document's text.
+
+use serde::{Deserialize, Serialize};
+
+use crate::diag::Diagnostic;
+use crate::span::Span;
+
+/// What a file is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DocKind {
+    /// Markdown spec: SpecSoloist `.spec.md`, OpenSpec `spec.md`, spec-kit `spec.md`, or any
+    /// Markdown file with `Scenario:` headings.
+    MarkdownSpec,
+    /// YAML scenario spec (`feature`/`scenarios`/`constraints`/`domains`/`interaction`...).
+    YamlSpec,
+    /// SpecSoloist arrangement (`arrangement.yaml`, `*.arrangement.yaml`).
+    Arrangement,
+    /// Task blueprint: Markdown with `id`/`title`/`requirement_id` front matter and a guardian block.
+    Blueprint,
+}
+
+/// A parsed document. Created by [`crate::parse::parse_document`] and never mutated afterwards.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Document {
+    /// Path as the workspace names it (workspace-relative with `/` separators where possible).
+    pub path: String,
+    pub kind: Option<DocKind>,
+    /// Spec name: front matter `name`, YAML `feature`/`domain`/`system`/`interaction`, else the
+    /// file stem without `.spec`/`.arrangement` suffixes.
+    pub name: String,
+    /// Span of whatever gives the name (front matter value, `feature:` value), else empty at 0.
+    pub name_span: Span,
+    /// The spec's type (`function`, `type`, `bundle`, `module`, `workflow`, `reference`, or the
+    /// legacy `typedef`/`class`/`orchestrator`/`specification`), where it has one.
+    pub spec_type: Option<String>,
+    pub status: Option<String>,
+    pub version: Option<String>,
+    pub description: Option<String>,
+    pub tags: Vec<String>,
+    pub front_matter: Option<FrontMatter>,
+    pub sections: Vec<Section>,
+    pub requirements: Vec<Requirement>,
+    pub functions: Vec<Function>,
+    pub scenarios: Vec<Scenario>,
+    pub examples: Vec<ExampleRow>,
+    pub constraints: Vec<Constraint>,
+    pub dependencies: Vec<Dependency>,
+    pub workflow_steps: Vec<WorkflowStep>,
+    /// Fenced code blocks (Markdown) with their info strings, e.g. `yaml:schema`.
+    pub blocks: Vec<CodeBlock>,
+    /// For `DocKind::Arrangement`.
+    pub arrangement: Option<Arrangement>,
+    /// For `DocKind::Blueprint`.
+    pub blueprint: Option<Blueprint>,
+    /// Behaviour bullets (SpecSoloist "Behavior" sections, plain bullets under requirements):
+    /// used by the completeness checks to find conditions without examples.
+    pub behaviors: Vec<Behavior>,
+    /// `specls-ignore CODE` markers found in the file.
+    pub ignores: Vec<Ignore>,
+    /// Diagnostics found while parsing.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FrontMatter {
+    /// The whole block including both `---` lines.
+    pub span: Span,
+    pub fields: Vec<Field>,
+}
+
+/// A key/value of front matter or of a YAML mapping that the model keeps verbatim.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub key: String,
+    pub key_span: Span,
+    /// Scalar value as text, or a list joined by ", "; empty for mappings.
+    pub value: String,
+    pub value_span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Section {
+    /// Heading text without `#`s, numbering (`1.`, `2.3`) and surrounding whitespace.
+    pub title: String,
+    /// The numbering prefix as written (`1.`), if any.
+    pub number: Option<String>,
+    pub level: u8,
+    /// The heading line.
+    pub heading_span: Span,
+    /// Heading plus content up to the next heading of the same or a higher level.
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Requirement {
+    /// `FR-01`, `NFR-Performance`, or for OpenSpec `### Requirement: <name>` the name.
+    pub id: String,
+    pub id_span: Span,
+    pub text: String,
+    /// The whole requirement (bullet or heading section).
+    pub span: Span,
+    /// True when the text contains SHALL/MUST (RFC 2119 style).
+    pub normative: bool,
+}
+
+/// A function of a SpecSoloist spec: a heading like ``## `add_todo(item: str) -> int` `` or an
+/// entry of a `yaml:functions` block.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Function {
+    pub name: String,
+    pub signature: String,
+    pub span: Span,
+    pub name_span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    Given,
+    When,
+    Then,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    pub kind: StepKind,
+    /// The keyword as written (`Given`, `And`, `But`, `**WHEN**`) or empty for YAML list items.
+    pub keyword: String,
+    /// The step's text without keyword and markup.
+    pub text: String,
+    /// The whole step (line or YAML item).
+    pub span: Span,
+    /// Just the text.
+    pub text_span: Span,
+}
+
+/// Where a scenario came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScenarioOrigin {
+    /// `Scenario: name` heading in Markdown with step lines.
+    MarkdownHeading,
+    /// spec-kit's one-line `1. **Given** ..., **When** ..., **Then** ...`.
+    MarkdownOneLine,
+    /// An item of `scenarios:` in a YAML spec.
+    Yaml,
+    /// An item of `new_scenarios:` (feature evolution).
+    YamlNew,
+    /// An item of `chaos_scenarios:` (`verify` becomes the Then).
+    YamlChaos,
+    /// A `failure_handling` item of an interaction flow.
+    YamlFailure,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Scenario {
+    /// Explicit id where the format has one, else `slug(spec name) + "/" + slug(scenario name)`.
+    pub id: String,
+    pub explicit_id: bool,
+    pub name: String,
+    pub name_span: Span,
+    /// The whole scenario.
+    pub span: Span,
+    pub given: Vec<Step>,
+    pub when: Vec<Step>,
+    pub then: Vec<Step>,
+    pub tags: Vec<String>,
+    pub status: Option<String>,
+    /// The requirement (or domain/flow) it sits under, if any.
+    pub parent: Option<String>,
+    pub origin: ScenarioOrigin,
+}
+
+impl Scenario {
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.given
+            .iter()
+            .chain(self.when.iter())
+            .chain(self.then.iter())
+    }
+}
+
+/// A row of an Examples/Test Scenarios table, an `input -> output` line, or a
+/// `yaml:test_scenarios` entry.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExampleRow {
+    /// The function or scenario this row belongs to (nearest function heading, or the table's
+    /// own "Scenario" column), if known.
+    pub target: Option<String>,
+    /// Row name (the "Scenario"/"Description" column or the entry's `name`/`description`).
+    pub name: Option<String>,
+    pub input: String,
+    pub expected: String,
+    /// `Some(true)` for rows of a "Valid" table, `Some(false)` for "Invalid", else None.
+    pub valid: Option<bool>,
+    /// All cells as (header, value), in order.
+    pub cells: Vec<(String, String)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Comparison {
+    #[serde(rename = "<")]
+    Lt,
+    #[serde(rename = "<=")]
+    Le,
+    #[serde(rename = ">")]
+    Gt,
+    #[serde(rename = ">=")]
+    Ge,
+    #[serde(rename = "=")]
+    Eq,
+}
+
+impl Comparison {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Comparison::Lt => "<",
+            Comparison::Le => "<=",
+            Comparison::Gt => ">",
+            Comparison::Ge => ">=",
+            Comparison::Eq => "=",
+        }
+    }
+    /// True for `<`/`<=` (an upper bound).
+    pub fn is_upper(self) -> bool {
+        matches!(self, Comparison::Lt | Comparison::Le)
+    }
+    pub fn is_lower(self) -> bool {
+        matches!(self, Comparison::Gt | Comparison::Ge)
+    }
+}
+
+/// The measurable part of a constraint, where the text allows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measure {
+    /// Normalised metric: `latency`, `duration`, `availability`, `concurrent_users`, `rate`,
+    /// `throughput`, `error_rate`, `count`, `size`, `memory`, `consistency`...
+    pub metric: String,
+    /// 95.0 for p95 / `p(95)`.
+    pub percentile: Option<f64>,
+    pub comparison: Comparison,
+    pub value: f64,
+    /// Normalised unit: `ms`, `s`, `min`, `h`, `%`, `users`, `requests`, `MB`... or None.
+    pub unit: Option<String>,
+    /// For rates: the time unit of the denominator (`s`, `min`, `h`, `day`).
+    pub per: Option<String>,
+    /// Remaining scope words ("for all read operations", "per user"), normalised lower case.
+    pub scope: Option<String>,
+    /// Span of the number (with unit) in the source.
+    pub value_span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Constraint {
+    /// Stable id: slug of the spec name + `/` + slug of the constraint's name (or text).
+    pub id: String,
+    pub name: Option<String>,
+    /// Category: performance, scalability, security, reliability, ... (YAML key above the list).
+    pub category: Option<String>,
+    /// The requirement text ("p95 latency < 100ms for all read operations").
+    pub text: String,
+    pub span: Span,
+    pub text_span: Span,
+    pub measure: Option<Measure>,
+    pub measurement: Option<String>,
+    pub verification: Option<String>,
+    pub exception: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Dependency {
+    /// The spec name depended on (file stem for `from: x.spec.md`).
+    pub name: String,
+    /// `from:` path as written, if given.
+    pub from: Option<String>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct WorkflowStep {
+    pub name: String,
+    pub spec: Option<String>,
+    /// Inputs as (name, reference such as `step1.outputs.result` or `inputs.x`).
+    pub inputs: Vec<(String, String)>,
+    pub outputs: Vec<(String, String)>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CodeBlock {
+    /// Info string: `yaml:schema`, `json`, `guardian`...
+    pub info: String,
+    /// The whole fence including delimiters.
+    pub span: Span,
+    /// The content between the fences.
+    pub content_span: Span,
+    pub closed: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Behavior {
+    pub text: String,
+    pub span: Span,
+    /// The function or requirement it belongs to, if any.
+    pub target: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Ignore {
+    /// Codes silenced; empty means all.
+    pub codes: Vec<String>,
+    pub span: Span,
+    /// The span of the element the marker applies to (the next non-blank line/item); a marker on
+    /// its own line as the first content of the file applies to the whole file.
+    pub applies_to: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Arrangement {
+    pub target_language: Option<String>,
+    pub specs_path: Option<String>,
+    /// `output_paths.implementation`, `output_paths.tests` and overrides, with spans.
+    pub output_paths: Vec<Field>,
+    pub tools: Vec<Field>,
+    pub setup_commands: Vec<Field>,
+    /// `build_commands.compile/lint/test` with spans.
+    pub build_commands: Vec<Field>,
+    pub constraints: Vec<Field>,
+    pub env_vars: Vec<Field>,
+    pub model: Option<String>,
+}
+
+impl Arrangement {
+    pub fn output_path(&self, key: &str) -> Option<&Field> {
+        self.output_paths.iter().find(|f| f.key == key)
+    }
+    pub fn build_command(&self, key: &str) -> Option<&Field> {
+        self.build_commands.iter().find(|f| f.key == key)
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Blueprint {
+    pub id: Option<String>,
+    pub title: Option<String>,
+    pub requirement_id: Option<String>,
+    pub status: Option<String>,
+    pub branch: Option<String>,
+    pub relevant_tests: Vec<Field>,
+    pub criteria: Vec<Criterion>,
+    pub guardian: Vec<GuardianStep>,
+    pub guardian_span: Option<Span>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Criterion {
+    pub text: String,
+    pub done: bool,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GuardianStep {
+    pub description: String,
+    pub stage: String,
+    pub command: String,
+    pub expects: String,
+    pub span: Span,
+}
+
+/// Lower-case ASCII slug: letters and digits kept, runs of anything else become one `-`.
+pub fn slug(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut dash = false;
+    for ch in s.chars() {
+        if ch.is_alphanumeric() {
+            if dash && !out.is_empty() {
+                out.push('-');
+            }
+            dash = false;
+            for l in ch.to_lowercase() {
+                out.push(l);
+            }
+        } else {
+            dash = true;
+        }
+    }
+    out
+}
+
+/// The stable id of a scenario without an explicit id.
+pub fn scenario_id(spec_name: &str, scenario_name: &str) -> String {
+    format!("{}/{}", slug(spec_name), slug(scenario_name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs() {
+        assert_eq!(slug("Create a simple task"), "create-a-simple-task");
+        assert_eq!(
+            slug("  Task Management System!! "),
+            "task-management-system"
+        );
+        assert_eq!(scenario_id("todo", "Add: item"), "todo/add-item");
+    }
+}

@@ -1,0 +1,75 @@
+//! A workspace snapshot: every spec document with its text. Cheap to clone (documents are
+//! shared), so readers work on snapshots while the single owner of state applies edits.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::model::{DocKind, Document};
+
+/// One file of the workspace: its text and its parsed document.
+#[derive(Clone, Debug)]
+pub struct SourceFile {
+    pub text: Arc<str>,
+    pub doc: Arc<Document>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Workspace {
+    /// Keyed by the document's path (workspace-relative, `/` separators).
+    pub files: BTreeMap<String, SourceFile>,
+}
+
+impl Workspace {
+    pub fn new() -> Workspace {
+        Workspace::default()
+    }
+
+    /// Parse and insert (or replace) a file; returns false when the file is not a spec.
+    pub fn upsert_bytes(&mut self, path: &str, bytes: &[u8]) -> bool {
+        match crate::parse::parse_bytes(path, bytes) {
+            Some((text, doc)) => {
+                self.files.insert(
+                    path.to_string(),
+                    SourceFile {
+                        text: text.into(),
+                        doc: Arc::new(doc),
+                    },
+                );
+                true
+            }
+            None => {
+                self.files.remove(path);
+                false
+            }
+        }
+    }
+
+    /// Parse and insert text of a known kind.
+    pub fn upsert(&mut self, path: &str, text: &str, kind: DocKind) {
+        let doc = crate::parse::parse_document(path, text, kind);
+        self.files.insert(
+            path.to_string(),
+            SourceFile {
+                text: text.into(),
+                doc: Arc::new(doc),
+            },
+        );
+    }
+
+    pub fn remove(&mut self, path: &str) {
+        self.files.remove(path);
+    }
+
+    pub fn get(&self, path: &str) -> Option<&SourceFile> {
+        self.files.get(path)
+    }
+
+    pub fn docs(&self) -> impl Iterator<Item = &Document> {
+        self.files.values().map(|f| f.doc.as_ref())
+    }
+
+    /// Find a spec by its name (front matter name, feature, or file stem).
+    pub fn find_spec(&self, name: &str) -> Option<&SourceFile> {
+        self.files.values().find(|f| f.doc.name == name)
+    }
+}

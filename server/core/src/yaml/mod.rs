@@ -1,0 +1,149 @@
+//! A tolerant, span-preserving YAML reader.
+//!
+//! Spec files are edited live, so this reader never fails: it returns the tree it understood and
+//! diagnostics with exact byte ranges, recovering from the mistakes people make in spec files
+//! (a sibling key indented under a scalar, `requirement: p95 latency: < 100ms`, tabs, duplicate
+//! keys, unclosed quotes) and bounding alias expansion and nesting depth.
+//! It reads the block and flow YAML that specs use: mappings, sequences, plain/quoted/block
+//! scalars, flow collections, comments, anchors and aliases, multiple documents (first is used).
+
+mod parser;
+
+use serde::Serialize;
+
+use crate::diag::Diagnostic;
+use crate::span::Span;
+
+pub use parser::parse;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScalarStyle {
+    Plain,
+    SingleQuoted,
+    DoubleQuoted,
+    Literal,
+    Folded,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum Value {
+    /// An empty value (`key:` with nothing after it) or `~`/`null`.
+    Null,
+    /// A scalar's decoded text (escapes processed, folded lines joined).
+    Scalar {
+        text: String,
+        style: ScalarStyle,
+    },
+    Seq(Vec<Node>),
+    Map(Vec<Entry>),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Node {
+    /// The node's extent in the source (for scalars: the scalar including quotes).
+    pub span: Span,
+    pub value: Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Entry {
+    pub key: String,
+    pub key_span: Span,
+    pub value: Node,
+    /// Key through the end of the value.
+    pub span: Span,
+}
+
+/// Result of reading one YAML text.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct YamlDoc {
+    /// The first document's root, None for an empty file.
+    pub root: Option<Node>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Spans of `#` comments (used by formatting and `specls-ignore` markers).
+    pub comments: Vec<Span>,
+}
+
+impl Node {
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.entry(key).map(|e| &e.value)
+    }
+    pub fn entry(&self, key: &str) -> Option<&Entry> {
+        match &self.value {
+            Value::Map(entries) => entries.iter().rev().find(|e| e.key == key),
+            _ => None,
+        }
+    }
+    pub fn entries(&self) -> &[Entry] {
+        match &self.value {
+            Value::Map(entries) => entries,
+            _ => &[],
+        }
+    }
+    pub fn items(&self) -> &[Node] {
+        match &self.value {
+            Value::Seq(items) => items,
+            _ => &[],
+        }
+    }
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Scalar { text, .. } => Some(text),
+            _ => None,
+        }
+    }
+    pub fn is_null(&self) -> bool {
+        matches!(self.value, Value::Null)
+    }
+    pub fn is_map(&self) -> bool {
+        matches!(self.value, Value::Map(_))
+    }
+    pub fn is_seq(&self) -> bool {
+        matches!(self.value, Value::Seq(_))
+    }
+    /// A scalar as one item, or a sequence of scalars as items; other shapes give nothing.
+    pub fn string_or_list(&self) -> Vec<(String, Span)> {
+        match &self.value {
+            Value::Scalar { text, .. } => vec![(text.clone(), self.span)],
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|n| n.as_str().map(|s| (s.to_string(), n.span)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+    /// Shift every span by `by` bytes (for YAML embedded in Markdown).
+    pub fn shift(&mut self, by: usize) {
+        self.span = self.span.shift(by);
+        match &mut self.value {
+            Value::Seq(items) => items.iter_mut().for_each(|n| n.shift(by)),
+            Value::Map(entries) => entries.iter_mut().for_each(|e| {
+                e.key_span = e.key_span.shift(by);
+                e.span = e.span.shift(by);
+                e.value.shift(by);
+            }),
+            _ => {}
+        }
+    }
+}
+
+impl YamlDoc {
+    /// Shift every span by `by` bytes (for YAML embedded in Markdown).
+    pub fn shift(&mut self, by: usize) {
+        if let Some(root) = &mut self.root {
+            root.shift(by);
+        }
+        for d in &mut self.diagnostics {
+            d.span = d.span.shift(by);
+            for fix in &mut d.fixes {
+                for e in &mut fix.edits {
+                    e.span = e.span.shift(by);
+                }
+            }
+        }
+        for c in &mut self.comments {
+            *c = c.shift(by);
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! specls front ends over the analysis core (`specls-core`): the command line, the language
+//! server and (later) the MCP server. Only `lsp` knows LSP types.
+
+pub mod check;
+pub mod files;
+pub mod logging;

@@ -1,0 +1,25 @@
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// specls: a language server, CI checker and MCP server for spec-driven development.
+#[derive(Parser)]
+#[command(name = "specls", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check specs and print diagnostics (for CI).
+    Check(specls::check::CheckArgs),
+}
+
+fn main() -> ExitCode {
+    specls::logging::init();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Check(args) => specls::check::run(args),
+    }
+}
