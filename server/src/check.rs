@@ -15,6 +15,7 @@ pub fn run(args: CheckArgs) -> ExitCode {
         args.paths
     };
     let (ws, _errors) = crate::files::load(&root, &paths);
+    let _ = specls_core::checks::check_workspace(&ws, &specls_core::config::Config::default());
     let mut n = 0;
     for doc in ws.docs() {
         n += doc.diagnostics.len();

@@ -4,6 +4,8 @@
 //! knows about LSP, JSON-RPC, processes or the network; front ends (LSP, CLI, MCP) convert at
 //! their edges.
 
+pub mod checks;
+pub mod config;
 pub mod diag;
 pub mod kind;
 pub mod limits;
