@@ -22,7 +22,7 @@
 //! ```
 use crate::diag::Diagnostic;
 use crate::model::{Arrangement, Document, Field};
-use crate::parse::yaml_spec::text_span;
+use crate::parse::yaml_spec::{effective_entries, text_span};
 use crate::span::Span;
 use crate::yaml::{self, Entry, Node, Value};
 
@@ -169,7 +169,7 @@ impl P<'_> {
     }
 
     fn root(&mut self, root: &Node) {
-        for e in root.entries() {
+        for e in effective_entries(root) {
             match e.key.as_str() {
                 "target_language" | "language" => {
                     self.arr.target_language = self.scalar(&e.value, &e.key);

@@ -262,7 +262,7 @@ impl<'t> Parser<'t> {
 
     /// Read the keys of a spec body (the root, a nested body or a domain item).
     fn body(&mut self, node: &Node) {
-        for entry in node.entries() {
+        for entry in effective_entries(node) {
             let v = &entry.value;
             match entry.key.as_str() {
                 "description" if self.doc.description.is_none() => {
@@ -349,7 +349,7 @@ impl<'t> Parser<'t> {
 
     /// Scenarios, constraints and flows of one domain item (their parent is the domain).
     fn body_of_domain(&mut self, item: &Node, name: Option<&str>) {
-        for entry in item.entries() {
+        for entry in effective_entries(item) {
             match entry.key.as_str() {
                 "scenarios" => self.scenario_list(entry, ListKind::Scenarios, name),
                 "new_scenarios" => self.scenario_list(entry, ListKind::New, name),
@@ -529,7 +529,6 @@ impl<'t> Parser<'t> {
         }
         let is_scalar = matches!(text_node.value, Value::Scalar { .. });
         if !is_scalar && !text_node.is_null() && !self.reader_reported(text_node.span) {
-            let raw = text_node.span.slice(self.text).trim();
             let mut d = Diagnostic::new(
                 "wrong-type",
                 text_node.span,
@@ -538,15 +537,8 @@ impl<'t> Parser<'t> {
                     shape(text_node)
                 ),
             );
-            if text_node.is_map() && !raw.contains('\n') && !raw.contains('"') {
-                d = d.with_fix(
-                    "Quote the requirement",
-                    vec![TextEdit {
-                        path: String::new(),
-                        span: text_node.span,
-                        new_text: format!("\"{raw}\""),
-                    }],
-                );
+            if let Some((title, edits)) = quote_fix(self.text, text_node) {
+                d = d.with_fix(title, edits);
             }
             self.doc.diagnostics.push(d);
         }
@@ -641,7 +633,7 @@ impl<'t> Parser<'t> {
         let mut current = StepKind::Given;
         let mut saw_when = false;
         let mut saw_then = false;
-        for e in item.entries() {
+        for e in effective_entries(item) {
             let key = e.key.to_lowercase();
             let step_kind = match key.as_str() {
                 "given" => Some(StepKind::Given),
@@ -769,13 +761,18 @@ impl<'t> Parser<'t> {
                         Value::Scalar { .. } => out.push(self.step(item, kind)),
                         _ => {
                             if !self.reader_reported(item.span) {
-                                self.wrong_type(
+                                let mut d = Diagnostic::new(
+                                    "wrong-type",
                                     item.span,
                                     format!(
                                         "a `{key}` step should be a string; YAML reads this one as {} (quote it if it contains `: `)",
                                         shape(item)
                                     ),
                                 );
+                                if let Some((title, edits)) = quote_fix(self.text, item) {
+                                    d = d.with_fix(title, edits);
+                                }
+                                self.doc.diagnostics.push(d);
                             }
                             out.push(self.step(item, kind));
                         }
@@ -784,12 +781,17 @@ impl<'t> Parser<'t> {
             }
             Value::Map(_) => {
                 if !self.reader_reported(v.span) {
-                    self.wrong_type(
+                    let mut d = Diagnostic::new(
+                        "wrong-type",
                         v.span,
                         format!(
                             "`{key}` should be a string or a list of strings; found a mapping (quote a step that contains `: `)"
                         ),
                     );
+                    if let Some((title, edits)) = quote_fix(self.text, v) {
+                        d = d.with_fix(title, edits);
+                    }
+                    self.doc.diagnostics.push(d);
                 }
                 out.push(self.step(v, kind));
             }
@@ -846,6 +848,33 @@ impl<'t> Parser<'t> {
     }
 }
 
+/// A mapping's entries without those overridden by a later duplicate key (the YAML reader
+/// reports duplicates and says the later one wins; the model agrees).
+pub(crate) fn effective_entries(node: &Node) -> impl Iterator<Item = &Entry> {
+    let entries = node.entries();
+    entries
+        .iter()
+        .enumerate()
+        .filter(move |(i, e)| !entries[i + 1..].iter().any(|l| l.key == e.key))
+        .map(|(_, e)| e)
+}
+
+/// A fix that quotes a one-line value YAML read as a mapping (`then: status: done`).
+pub(crate) fn quote_fix(text: &str, node: &Node) -> Option<(String, Vec<TextEdit>)> {
+    let raw = node.span.slice(text).trim_end();
+    if !node.is_map() || raw.is_empty() || raw.contains('\n') || raw.contains('"') {
+        return None;
+    }
+    Some((
+        "Quote the value".to_string(),
+        vec![TextEdit {
+            path: String::new(),
+            span: Span::new(node.span.start, node.span.start + raw.len()),
+            new_text: format!("\"{raw}\""),
+        }],
+    ))
+}
+
 /// The span of just a node's text: inside the quotes for quoted scalars, without surrounding
 /// whitespace otherwise.
 pub(crate) fn text_span(text: &str, node: &Node) -> Span {
@@ -860,12 +889,27 @@ pub(crate) fn text_span(text: &str, node: &Node) -> Span {
             return Span::new(s.start + 1, s.end - 1);
         }
     }
+    let mut start = s.start;
+    let mut raw = raw;
+    if let Value::Scalar {
+        style: ScalarStyle::Literal | ScalarStyle::Folded,
+        ..
+    } = node.value
+    {
+        // skip the `|`/`>` header line
+        if raw.starts_with(['|', '>']) {
+            if let Some(nl) = raw.find('\n') {
+                start += nl + 1;
+                raw = &raw[nl + 1..];
+            }
+        }
+    }
     let lead = raw.len() - raw.trim_start().len();
     let trail = raw.len() - raw.trim_end().len();
     if lead + trail >= raw.len() {
         return s;
     }
-    Span::new(s.start + lead, s.end - trail)
+    Span::new(start + lead, start + raw.len() - trail)
 }
 
 /// A mapping that is one constraint item rather than a mapping of categories.
