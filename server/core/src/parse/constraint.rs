@@ -567,29 +567,51 @@ fn candidate_at(toks: &[Tok<'_>], i: usize) -> Option<Candidate> {
                 }
                 // a noun phrase of up to three words ("failed login attempts"); its last word
                 // is the unit
+                let acronym = |t: &Tok<'_>| {
+                    (2..=6).contains(&t.text.len())
+                        && t.text
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                };
                 let nounish = |nn: &Tok<'_>, first: bool| {
                     let nl = nn.lower();
                     let lower_initial = nn.text.chars().next().is_some_and(|c| c.is_lowercase());
                     nn.kind == TokKind::Word
-                        && (lower_initial || !first || adjs > 0 || quantity.len() > 1)
+                        && (lower_initial
+                            || !first
+                            || adjs > 0
+                            || quantity.len() > 1
+                            || acronym(nn))
                         && !NOT_NOUN.contains(&nl.as_str())
-                        && !nl.ends_with("ly")
                         && nl
                             .chars()
                             .all(|c| c.is_alphabetic() || c == '_' || c == '-')
                         && time_unit(&nl).is_none()
                         && rate_unit(&nl).is_none()
                 };
-                let mut end = None;
+                let mut phrase: Vec<usize> = Vec::new();
                 let mut e = m;
                 while e < m + 3
                     && toks
                         .get(e)
                         .is_some_and(|nn| nounish(nn, e == m) && (e == m || !nn.glued))
                 {
-                    end = Some(e);
+                    phrase.push(e);
                     e += 1;
                 }
+                // the unit: the last plural-looking word ("failed login attempts", "stale
+                // prices served"), else the first lower-case word that is not an adverb
+                let plural = |x: &usize| {
+                    let l = toks[*x].lower();
+                    l.len() > 2 && l.ends_with('s') && !l.ends_with("ss") && !l.ends_with("ly")
+                };
+                let end = phrase.iter().rev().find(|x| plural(x)).or_else(|| {
+                    phrase.iter().find(|x| {
+                        let t = toks[**x].text;
+                        t.chars().next().is_some_and(char::is_lowercase) && !t.ends_with("ly")
+                    })
+                });
+                let end = end.copied();
                 if let Some(end) = end {
                     unit = Some(noun_unit(toks[end].text));
                     unit_kind = UnitKind::Noun;
@@ -866,6 +888,8 @@ pub fn parse_measure(text: &str, base: usize) -> Option<Measure> {
                     "recovery_time".into()
                 } else if pick(&["rpo"], &mut metric_words) {
                     "recovery_point".into()
+                } else if pick(&["duration", "durations"], &mut metric_words) {
+                    "duration".into()
                 } else if percentile.is_some() {
                     "latency".into()
                 } else {
@@ -965,11 +989,14 @@ pub fn parse_measure(text: &str, base: usize) -> Option<Measure> {
         }
     }
 
-    let comparison = best
-        .cmp
-        .as_ref()
-        .map(|(c, _)| *c)
-        .unwrap_or_else(|| default_comparison(&metric));
+    // "0 records readable" is a ceiling of zero
+    let comparison = best.cmp.as_ref().map(|(c, _)| *c).unwrap_or_else(|| {
+        if value == 0.0 {
+            Comparison::Le
+        } else {
+            default_comparison(&metric)
+        }
+    });
 
     // scope: what is left, minus filler words
     const FILLER: &[&str] = &[
@@ -1082,7 +1109,7 @@ pub fn parse_measure(text: &str, base: usize) -> Option<Measure> {
 fn default_comparison(metric: &str) -> Comparison {
     match metric {
         "availability" | "throughput" | "count" | "success_rate" | "durability" | "hit_rate"
-        | "coverage" => Comparison::Ge,
+        | "coverage" | "percentage" => Comparison::Ge,
         m if m.starts_with("concurrent_") => Comparison::Ge,
         _ => Comparison::Le,
     }
