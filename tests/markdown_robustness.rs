@@ -54,7 +54,8 @@ fn deeply_nested_lists_and_quotes() {
 
 #[test]
 fn huge_file_is_read_whole() {
-    let block = "## Scenario: s\nGiven a\nWhen b\nThen c\n\n| Input | Expected |\n|---|---|\n| 1 | 2 |\n\n";
+    let block =
+        "## Scenario: s\nGiven a\nWhen b\nThen c\n\n| Input | Expected |\n|---|---|\n| 1 | 2 |\n\n";
     let n = 20_000;
     let text = format!("# Examples\n\n{}", block.repeat(n));
     let doc = parse_md(&text);
@@ -74,7 +75,9 @@ fn very_long_lines() {
 
 #[test]
 fn empty_and_whitespace_files() {
-    for t in ["", "\n", "   ", "---", "---\n", "---\n---", "```", "\u{feff}", "# ", "- ", "|"] {
+    for t in [
+        "", "\n", "   ", "---", "---\n", "---\n---", "```", "\u{feff}", "# ", "- ", "|",
+    ] {
         let doc = parse_md(t);
         assert!(doc.scenarios.is_empty());
         parse_bp(t);
@@ -117,10 +120,41 @@ fn read_fixtures() -> Vec<String> {
 }
 
 const PIECES: &[&str] = &[
-    "---\n", "```", "```yaml:steps\n", "```guardian\n", "# ", "#### Scenario: ", "- ", "1. ",
-    "> ", "**Given** ", "**WHEN** ", "Then ", "And ", "| a | b |\n", "|---|---|\n", "\n",
-    "  ", "- [ ] ", "- **FR-01**: ", "{#id}", "<!-- id: x -->", "é", "💥", "\r\n", "name: x\n",
-    "type: function\n", "@tag ", "Status: ok\n", "[", "]", "{", "}", "\"", ":", "->",
+    "---\n",
+    "```",
+    "```yaml:steps\n",
+    "```guardian\n",
+    "# ",
+    "#### Scenario: ",
+    "- ",
+    "1. ",
+    "> ",
+    "**Given** ",
+    "**WHEN** ",
+    "Then ",
+    "And ",
+    "| a | b |\n",
+    "|---|---|\n",
+    "\n",
+    "  ",
+    "- [ ] ",
+    "- **FR-01**: ",
+    "{#id}",
+    "<!-- id: x -->",
+    "é",
+    "💥",
+    "\r\n",
+    "name: x\n",
+    "type: function\n",
+    "@tag ",
+    "Status: ok\n",
+    "[",
+    "]",
+    "{",
+    "}",
+    "\"",
+    ":",
+    "->",
 ];
 
 proptest! {

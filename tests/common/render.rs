@@ -22,7 +22,10 @@ pub fn span(text: &str, idx: &LineIndex, start: usize, end: usize) -> String {
     if short.len() < excerpt.len() {
         short.push('…');
     }
-    let short = short.replace('\\', "\\\\").replace('\n', "\\n").replace('\r', "\\r");
+    let short = short
+        .replace('\\', "\\\\")
+        .replace('\n', "\\n")
+        .replace('\r', "\\r");
     format!(
         "{}:{}-{}:{} \"{}\"",
         a.line + 1,

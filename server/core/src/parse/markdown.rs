@@ -379,7 +379,10 @@ fn scenario_name_span(text: &str, span: Span, name_at: usize) -> Span {
         }
     }
     let inner = &s[..end];
-    let t = inner.trim_start().trim_start_matches(['*', '_']).trim_start();
+    let t = inner
+        .trim_start()
+        .trim_start_matches(['*', '_'])
+        .trim_start();
     let lead = inner.len() - t.len();
     let t = t.trim_end().trim_end_matches(['*', '_']).trim_end();
     Span::new(start + lead, start + lead + t.len())
@@ -467,7 +470,13 @@ const CONSTRAINT_CATEGORIES: &[&str] = &[
     "compliance",
     "capacity",
 ];
-const EXAMPLE_TITLES: &[&str] = &["example", "test scenario", "test case", "test plan", "tests"];
+const EXAMPLE_TITLES: &[&str] = &[
+    "example",
+    "test scenario",
+    "test case",
+    "test plan",
+    "tests",
+];
 
 /// Words that say a constraint is about something measurable; without a number such a
 /// constraint ("must be fast", "should scale") has nothing to check.
@@ -747,7 +756,10 @@ impl<'a> Walker<'a> {
             let id = id_span.slice(text).to_string();
             let mut rtext = norm(rest.slice(text));
             if rtext.is_empty() {
-                rtext = norm(self.first_paragraph(h.span.end, self.section_end[i]).slice(text));
+                rtext = norm(
+                    self.first_paragraph(h.span.end, self.section_end[i])
+                        .slice(text),
+                );
             }
             self.doc.requirements.push(Requirement {
                 id: id.clone(),
@@ -823,15 +835,12 @@ impl<'a> Walker<'a> {
             let le = text[pos..limit].find('\n').map_or(limit, |i| pos + i);
             let line = &text[pos..le];
             let t = line.trim();
-            if t.is_empty() {
-                if start.is_some() {
-                    break;
-                }
-            } else if t.starts_with('#')
+            let skip = t.is_empty()
+                || t.starts_with('#')
                 || t.starts_with("```")
                 || t.starts_with('|')
-                || t.starts_with("<!--")
-            {
+                || t.starts_with("<!--");
+            if skip {
                 if start.is_some() {
                     break;
                 }
@@ -905,7 +914,11 @@ impl<'a> Walker<'a> {
         let explicit_id = id.is_some();
         let id = id.unwrap_or_else(|| {
             if name.is_empty() {
-                format!("{}/scenario-at-{}", slug(&self.doc.name), heading_span.start)
+                format!(
+                    "{}/scenario-at-{}",
+                    slug(&self.doc.name),
+                    heading_span.start
+                )
             } else {
                 crate::model::scenario_id(&self.doc.name, &name)
             }
@@ -943,7 +956,8 @@ impl<'a> Walker<'a> {
             b.sc.span = b.sc.span.cover(s);
         }
         if b.implicit {
-            let viable = !b.sc.then.is_empty() && !(b.sc.given.is_empty() && b.sc.when.is_empty());
+            let has_cause = !b.sc.given.is_empty() || !b.sc.when.is_empty();
+            let viable = !b.sc.then.is_empty() && has_cause;
             if !viable {
                 if b.clear {
                     let spans: Vec<Span> = b.sc.steps().map(|s| s.span).collect();
@@ -1141,7 +1155,10 @@ impl<'a> Walker<'a> {
             }
         }
         for (k, kw) in kws.iter().enumerate() {
-            let end = kws.get(k + 1).map_or(line_end, |n| n.span.start).max(kw.text_start);
+            let end = kws
+                .get(k + 1)
+                .map_or(line_end, |n| n.span.start)
+                .max(kw.text_start);
             let text_span = lines::trim_step_text(text, Span::new(kw.text_start, end));
             if text_span.is_empty() {
                 continue;
@@ -1416,7 +1433,12 @@ impl<'a> Walker<'a> {
                  fence)",
             );
         }
-        let lang = f.info.split_whitespace().next().unwrap_or("").to_ascii_lowercase();
+        let lang = f
+            .info
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
         match lang.as_str() {
             "yaml:functions" => {
                 if let Some(y) = self.block_yaml(f) {
@@ -1787,24 +1809,34 @@ fn classify(header: &str) -> Col {
         Col::Invalid
     } else if starts(&["valid", "is valid"]) {
         Col::Valid
-    } else if starts(&["expected", "output", "result", "return", "then", "response", "outcome"]) {
+    } else if starts(&[
+        "expected", "output", "result", "return", "then", "response", "outcome",
+    ]) {
         Col::Expected
     } else if starts(&[
-        "input",
-        "args",
-        "argument",
-        "given",
-        "when",
-        "param",
-        "request",
-        "action",
+        "input", "args", "argument", "given", "when", "param", "request", "action",
     ]) {
         Col::Input
-    } else if starts(&["scenario", "case", "test", "name", "description", "title", "example"]) {
+    } else if starts(&[
+        "scenario",
+        "case",
+        "test",
+        "name",
+        "description",
+        "title",
+        "example",
+    ]) {
         Col::Name
     } else if starts(&["function", "method", "fn", "operation", "command"]) {
         Col::Target
-    } else if starts(&["note", "why", "reason", "comment", "rationale", "explanation"]) {
+    } else if starts(&[
+        "note",
+        "why",
+        "reason",
+        "comment",
+        "rationale",
+        "explanation",
+    ]) {
         Col::Notes
     } else {
         Col::Other
@@ -1835,7 +1867,16 @@ fn arrow_split(l: &str) -> Option<(&str, &str, Option<&str>)> {
             break;
         }
     }
-    let code_like = ["def ", "fn ", "function ", "const ", "let ", "var ", "return ", "pub "];
+    let code_like = [
+        "def ",
+        "fn ",
+        "function ",
+        "const ",
+        "let ",
+        "var ",
+        "return ",
+        "pub ",
+    ];
     if lhs.is_empty()
         || rhs.is_empty()
         || rhs.ends_with('{')
@@ -1895,8 +1936,14 @@ mod tests {
 
     #[test]
     fn titles() {
-        assert_eq!(clean_title("1. Overview"), ("Overview".into(), Some("1.".into())));
-        assert_eq!(clean_title("6.1 Bundle Spec"), ("Bundle Spec".into(), Some("6.1".into())));
+        assert_eq!(
+            clean_title("1. Overview"),
+            ("Overview".into(), Some("1.".into()))
+        );
+        assert_eq!(
+            clean_title("6.1 Bundle Spec"),
+            ("Bundle Spec".into(), Some("6.1".into()))
+        );
         assert_eq!(clean_title("Overview"), ("Overview".into(), None));
         assert_eq!(clean_title("2024"), ("2024".into(), None));
         assert_eq!(
@@ -1911,8 +1958,14 @@ mod tests {
 
     #[test]
     fn function_headings() {
-        assert_eq!(function_name("add_todo(item: str) -> int"), Some("add_todo"));
-        assert_eq!(function_name("compute_file_hash(path) -> string"), Some("compute_file_hash"));
+        assert_eq!(
+            function_name("add_todo(item: str) -> int"),
+            Some("add_todo")
+        );
+        assert_eq!(
+            function_name("compute_file_hash(path) -> string"),
+            Some("compute_file_hash")
+        );
         assert_eq!(function_name("fast_app()"), Some("fast_app"));
         assert_eq!(function_name("Overview (draft)"), None);
         assert_eq!(function_name("User Story 1 (Priority: P1)"), None);
@@ -1927,7 +1980,10 @@ mod tests {
 
     #[test]
     fn arrows() {
-        assert_eq!(arrow_split("add(1, 2) -> 3"), Some(("add(1, 2)", "3", None)));
+        assert_eq!(
+            arrow_split("add(1, 2) -> 3"),
+            Some(("add(1, 2)", "3", None))
+        );
         assert_eq!(
             arrow_split("f(0) => 1  # base case"),
             Some(("f(0)", "1", Some("base case")))

@@ -82,7 +82,10 @@ pub fn line_content(text: &str, start: usize, end: usize) -> LineContent {
         while i < end && (b[i] == b' ' || b[i] == b'\t') {
             i += 1;
         }
-        if i + 3 <= end && b[i] == b'[' && matches!(b[i + 1], b' ' | b'x' | b'X') && b[i + 2] == b']'
+        if i + 3 <= end
+            && b[i] == b'['
+            && matches!(b[i + 1], b' ' | b'x' | b'X')
+            && b[i + 2] == b']'
         {
             i += 3;
             while i < end && (b[i] == b' ' || b[i] == b'\t') {
@@ -384,7 +387,10 @@ mod tests {
 
     #[test]
     fn keyword_spellings() {
-        assert_eq!(kw("Given a user"), Some((Kw::Given, "Given", "a user", false)));
+        assert_eq!(
+            kw("Given a user"),
+            Some((Kw::Given, "Given", "a user", false))
+        );
         assert_eq!(kw("**WHEN** x"), Some((Kw::When, "**WHEN**", "x", true)));
         assert_eq!(kw("**Then:** y"), Some((Kw::Then, "**Then:**", "y", true)));
         assert_eq!(kw("THEN y"), Some((Kw::Then, "THEN", "y", true)));
@@ -413,7 +419,10 @@ mod tests {
             ("**[NFR-01]**: Do x", Some(("NFR-01", "Do x"))),
             ("[FR-01]: Do x", Some(("FR-01", "Do x"))),
             ("FR-01: Do x", Some(("FR-01", "Do x"))),
-            ("NFR-Performance - p95 < 1s", Some(("NFR-Performance", "p95 < 1s"))),
+            (
+                "NFR-Performance - p95 < 1s",
+                Some(("NFR-Performance", "p95 < 1s")),
+            ),
             ("**FR-001**: System MUST", Some(("FR-001", "System MUST"))),
             ("FR-01 Do x", None),
             ("Fr-01: x", None),
@@ -421,8 +430,8 @@ mod tests {
             ("[FR-01](http://x)", None),
         ];
         for (s, want) in cases {
-            let got = requirement_prefix(s, Span::new(0, s.len()))
-                .map(|(id, t)| (id.slice(s), &s[t..]));
+            let got =
+                requirement_prefix(s, Span::new(0, s.len())).map(|(id, t)| (id.slice(s), &s[t..]));
             assert_eq!(got, want, "{s}");
         }
     }
@@ -444,7 +453,12 @@ mod tests {
     #[test]
     fn labels_and_tags() {
         let s = "**Status**: passing";
-        assert_eq!(labelled(s, Span::new(0, s.len()), "status").unwrap().slice(s), "passing");
+        assert_eq!(
+            labelled(s, Span::new(0, s.len()), "status")
+                .unwrap()
+                .slice(s),
+            "passing"
+        );
         let s = "Tags: @smoke, fast";
         let v = labelled(s, Span::new(0, s.len()), "tags").unwrap();
         assert_eq!(split_tags(v.slice(s)), vec!["smoke", "fast"]);

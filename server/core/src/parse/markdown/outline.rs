@@ -58,7 +58,10 @@ pub struct SegMap {
 
 impl SegMap {
     pub fn map(&self, o: usize) -> usize {
-        let k = self.pieces.partition_point(|&(c, _)| c <= o).saturating_sub(1);
+        let k = self
+            .pieces
+            .partition_point(|&(c, _)| c <= o)
+            .saturating_sub(1);
         match self.pieces.get(k) {
             Some(&(c, s)) => s.start + (o - c.min(o)).min(s.len()),
             None => self.fallback,
@@ -112,7 +115,10 @@ pub struct Outline {
 #[derive(Debug)]
 enum Frame {
     Heading(usize),
-    Item { idx: Option<usize>, block_seen: bool },
+    Item {
+        idx: Option<usize>,
+        block_seen: bool,
+    },
     /// A paragraph whose text belongs to an item (its first block).
     ItemParagraph(usize),
     Table(Option<usize>),
@@ -358,12 +364,13 @@ pub fn build(text: &str, body_start: usize) -> Outline {
                 stack.push(frame);
             }
             Event::End(end) => {
-                if matches!(end, TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough)
-                    || matches!(
-                        end,
-                        TagEnd::Link | TagEnd::Image | TagEnd::Superscript | TagEnd::Subscript
-                    )
-                {
+                if matches!(
+                    end,
+                    TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough
+                ) || matches!(
+                    end,
+                    TagEnd::Link | TagEnd::Image | TagEnd::Superscript | TagEnd::Subscript
+                ) {
                     continue;
                 }
                 match stack.pop() {
