@@ -10,8 +10,8 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, TextEdit};
 use crate::model::{
-    scenario_id, slug, Constraint, Dependency, Document, Scenario, ScenarioOrigin, Step, StepKind,
-    WorkflowStep,
+    scenario_id, slug, Constraint, Dependency, Document, Domain, Scenario, ScenarioOrigin, Step,
+    StepKind, WorkflowStep,
 };
 use crate::parse::constraint;
 use crate::span::Span;
@@ -321,19 +321,45 @@ impl<'t> Parser<'t> {
                     match &item.value {
                         Value::Map(_) => {
                             let name = item.get("name").and_then(|n| self.scalar(n, "name"));
-                            let name = name.map(|(t, _)| t);
-                            if let Some(deps) = item.get("dependencies") {
+                            let mut domain = Domain {
+                                span: item.span,
+                                ..Default::default()
+                            };
+                            if let Some((n, s)) = &name {
+                                domain.name = n.clone();
+                                domain.name_span = *s;
+                            } else {
+                                let head = item.entries().first().map_or(item.span, |e| e.span);
+                                self.wrong_type(
+                                    head,
+                                    "a domain should have a `name`".to_string(),
+                                );
+                            }
+                            let deps = item
+                                .get("dependencies")
+                                .or_else(|| item.get("depends_on"));
+                            if let Some(deps) = deps {
                                 for (dep, span) in self.string_list(deps, "dependencies") {
-                                    self.doc.dependencies.push(Dependency {
+                                    domain.dependencies.push(Dependency {
                                         name: dep,
                                         from: None,
                                         span,
                                     });
                                 }
                             }
-                            self.body_of_domain(item, name.as_deref());
+                            self.doc.domains.push(domain);
+                            self.body_of_domain(item, name.as_ref().map(|(n, _)| n.as_str()));
                         }
-                        Value::Scalar { .. } | Value::Null => {}
+                        Value::Scalar { text, .. } => {
+                            let span = self.text_span(item);
+                            self.doc.domains.push(Domain {
+                                name: text.trim().to_string(),
+                                name_span: span,
+                                span: item.span,
+                                dependencies: Vec::new(),
+                            });
+                        }
+                        Value::Null => {}
                         Value::Seq(_) => self.wrong_type(
                             item.span,
                             "a domain should be a mapping with `name` and `dependencies`; found a list"
