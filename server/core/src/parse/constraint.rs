@@ -1104,6 +1104,54 @@ pub fn parse_measure(text: &str, base: usize) -> Option<Measure> {
     })
 }
 
+/// The value in a base unit, so that bounds written in different units compare: durations in
+/// milliseconds, sizes in megabytes, rates per second; other units unchanged. Returns the value
+/// and the base unit (`ms`, `MB`, `%`, the count noun...) with `/s` appended for rates.
+pub fn base_value(m: &Measure) -> (f64, String) {
+    let (mut v, mut unit) = match m.unit.as_deref() {
+        Some(u) => match time_factor_ms(u) {
+            Some(f) => (m.value * f, "ms".to_string()),
+            None => match size_factor_mb(u) {
+                Some(f) => (m.value * f, "MB".to_string()),
+                None => (m.value, u.to_string()),
+            },
+        },
+        None => (m.value, String::new()),
+    };
+    if let Some(per) = m.per.as_deref() {
+        if let Some(f) = time_factor_ms(per) {
+            // per `per` -> per second
+            v *= 1000.0 / f;
+            unit.push_str("/s");
+        }
+    }
+    (v, unit)
+}
+
+fn time_factor_ms(u: &str) -> Option<f64> {
+    Some(match u {
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "day" => 86_400_000.0,
+        "week" => 604_800_000.0,
+        _ => return None,
+    })
+}
+
+fn size_factor_mb(u: &str) -> Option<f64> {
+    Some(match u {
+        "B" => 1.0 / (1024.0 * 1024.0),
+        "KB" => 1.0 / 1024.0,
+        "MB" => 1.0,
+        "GB" => 1024.0,
+        "TB" => 1024.0 * 1024.0,
+        _ => return None,
+    })
+}
+
 /// The comparison a bare number implies for a metric ("99.9% availability" is a floor,
 /// "p95 latency 100ms" a ceiling).
 fn default_comparison(metric: &str) -> Comparison {
@@ -1323,6 +1371,21 @@ mod tests {
         let x = parse_measure("≤ 50 ms", 10).unwrap();
         assert_eq!(x.comparison, Comparison::Le);
         assert_eq!(x.value_span, Span::new(14, 19));
+    }
+
+    #[test]
+    fn base_values_compare_across_units() {
+        let a = m("response time under 2 seconds");
+        let b = m("p95 < 2000ms");
+        assert_eq!(base_value(&a), (2000.0, "ms".to_string()));
+        assert_eq!(base_value(&a), base_value(&b));
+        let r = m("Max 120 requests per minute per user");
+        assert_eq!(base_value(&r), (2.0, "requests/s".to_string()));
+        assert_eq!(base_value(&m("at most 1 GB")).0, 1024.0);
+        assert_eq!(
+            base_value(&m("at most 3 retries")),
+            (3.0, "retries".to_string())
+        );
     }
 
     #[test]
