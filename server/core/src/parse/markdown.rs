@@ -1493,7 +1493,10 @@ impl<'a> Walker<'a> {
             }
             Value::Seq(items) => {
                 for it in items {
-                    match it.entry("name").and_then(|n| n.value.as_str().map(|s| (s, n))) {
+                    match it
+                        .entry("name")
+                        .and_then(|n| n.value.as_str().map(|s| (s, n)))
+                    {
                         Some((s, n)) => entries.push((s.to_string(), n.value.span, it, it.span)),
                         None => self.diag(
                             "wrong-type",
