@@ -154,16 +154,17 @@ impl P<'_> {
         }
     }
 
-    fn expect_map<'n>(&mut self, e: &'n Entry, what: &str) -> &'n [Entry] {
+    /// The entries of a mapping (later duplicates win), flagging other shapes.
+    fn expect_map<'n>(&mut self, e: &'n Entry, what: &str) -> Vec<&'n Entry> {
         match &e.value.value {
-            Value::Map(entries) => entries,
-            Value::Null => &[],
+            Value::Map(_) => effective_entries(&e.value).collect(),
+            Value::Null => Vec::new(),
             _ => {
                 self.wrong(
                     e.value.span,
                     format!("`{what}` should be a mapping; found {}", shape(&e.value)),
                 );
-                &[]
+                Vec::new()
             }
         }
     }
@@ -238,8 +239,8 @@ impl P<'_> {
     fn overrides(&mut self, o: &Entry) {
         for spec in self.expect_map(o, "output_paths.overrides") {
             match &spec.value.value {
-                Value::Map(entries) => {
-                    for k in entries {
+                Value::Map(_) => {
+                    for k in effective_entries(&spec.value) {
                         let key = format!("overrides.{}.{}", spec.key, k.key);
                         if let Some(f) = self.scalar_field(key.clone(), k, &format!("output_paths.{key}")) {
                             self.arr.output_paths.push(f);
@@ -264,8 +265,8 @@ impl P<'_> {
     fn env_vars(&mut self, e: &Entry) {
         match &e.value.value {
             Value::Null => {}
-            Value::Map(entries) => {
-                for v in entries {
+            Value::Map(_) => {
+                for v in effective_entries(&e.value) {
                     match &v.value.value {
                         Value::Scalar { .. } | Value::Null => {
                             let f = self.field(v.key.clone(), v.key_span, &v.value);

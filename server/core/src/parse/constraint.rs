@@ -567,29 +567,51 @@ fn candidate_at(toks: &[Tok<'_>], i: usize) -> Option<Candidate> {
                 }
                 // a noun phrase of up to three words ("failed login attempts"); its last word
                 // is the unit
+                let acronym = |t: &Tok<'_>| {
+                    (2..=6).contains(&t.text.len())
+                        && t.text
+                            .chars()
+                            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+                };
                 let nounish = |nn: &Tok<'_>, first: bool| {
                     let nl = nn.lower();
                     let lower_initial = nn.text.chars().next().is_some_and(|c| c.is_lowercase());
                     nn.kind == TokKind::Word
-                        && (lower_initial || !first || adjs > 0 || quantity.len() > 1)
+                        && (lower_initial
+                            || !first
+                            || adjs > 0
+                            || quantity.len() > 1
+                            || acronym(nn))
                         && !NOT_NOUN.contains(&nl.as_str())
-                        && !nl.ends_with("ly")
                         && nl
                             .chars()
                             .all(|c| c.is_alphabetic() || c == '_' || c == '-')
                         && time_unit(&nl).is_none()
                         && rate_unit(&nl).is_none()
                 };
-                let mut end = None;
+                let mut phrase: Vec<usize> = Vec::new();
                 let mut e = m;
                 while e < m + 3
                     && toks
                         .get(e)
                         .is_some_and(|nn| nounish(nn, e == m) && (e == m || !nn.glued))
                 {
-                    end = Some(e);
+                    phrase.push(e);
                     e += 1;
                 }
+                // the unit: the last plural-looking word ("failed login attempts", "stale
+                // prices served"), else the first lower-case word that is not an adverb
+                let plural = |x: &usize| {
+                    let l = toks[*x].lower();
+                    l.len() > 2 && l.ends_with('s') && !l.ends_with("ss") && !l.ends_with("ly")
+                };
+                let end = phrase.iter().rev().find(|x| plural(x)).or_else(|| {
+                    phrase.iter().find(|x| {
+                        let t = toks[**x].text;
+                        t.chars().next().is_some_and(char::is_lowercase) && !t.ends_with("ly")
+                    })
+                });
+                let end = end.copied();
                 if let Some(end) = end {
                     unit = Some(noun_unit(toks[end].text));
                     unit_kind = UnitKind::Noun;
@@ -866,6 +888,8 @@ pub fn parse_measure(text: &str, base: usize) -> Option<Measure> {
                     "recovery_time".into()
                 } else if pick(&["rpo"], &mut metric_words) {
                     "recovery_point".into()
+                } else if pick(&["duration", "durations"], &mut metric_words) {
+                    "duration".into()
                 } else if percentile.is_some() {
                     "latency".into()
                 } else {
@@ -965,11 +989,14 @@ pub fn parse_measure(text: &str, base: usize) -> Option<Measure> {
         }
     }
 
-    let comparison = best
-        .cmp
-        .as_ref()
-        .map(|(c, _)| *c)
-        .unwrap_or_else(|| default_comparison(&metric));
+    // "0 records readable" is a ceiling of zero
+    let comparison = best.cmp.as_ref().map(|(c, _)| *c).unwrap_or_else(|| {
+        if value == 0.0 {
+            Comparison::Le
+        } else {
+            default_comparison(&metric)
+        }
+    });
 
     // scope: what is left, minus filler words
     const FILLER: &[&str] = &[
@@ -1077,12 +1104,60 @@ pub fn parse_measure(text: &str, base: usize) -> Option<Measure> {
     })
 }
 
+/// The value in a base unit, so that bounds written in different units compare: durations in
+/// milliseconds, sizes in megabytes, rates per second; other units unchanged. Returns the value
+/// and the base unit (`ms`, `MB`, `%`, the count noun...) with `/s` appended for rates.
+pub fn base_value(m: &Measure) -> (f64, String) {
+    let (mut v, mut unit) = match m.unit.as_deref() {
+        Some(u) => match time_factor_ms(u) {
+            Some(f) => (m.value * f, "ms".to_string()),
+            None => match size_factor_mb(u) {
+                Some(f) => (m.value * f, "MB".to_string()),
+                None => (m.value, u.to_string()),
+            },
+        },
+        None => (m.value, String::new()),
+    };
+    if let Some(per) = m.per.as_deref() {
+        if let Some(f) = time_factor_ms(per) {
+            // per `per` -> per second
+            v *= 1000.0 / f;
+            unit.push_str("/s");
+        }
+    }
+    (v, unit)
+}
+
+fn time_factor_ms(u: &str) -> Option<f64> {
+    Some(match u {
+        "us" => 0.001,
+        "ms" => 1.0,
+        "s" => 1_000.0,
+        "min" => 60_000.0,
+        "h" => 3_600_000.0,
+        "day" => 86_400_000.0,
+        "week" => 604_800_000.0,
+        _ => return None,
+    })
+}
+
+fn size_factor_mb(u: &str) -> Option<f64> {
+    Some(match u {
+        "B" => 1.0 / (1024.0 * 1024.0),
+        "KB" => 1.0 / 1024.0,
+        "MB" => 1.0,
+        "GB" => 1024.0,
+        "TB" => 1024.0 * 1024.0,
+        _ => return None,
+    })
+}
+
 /// The comparison a bare number implies for a metric ("99.9% availability" is a floor,
 /// "p95 latency 100ms" a ceiling).
 fn default_comparison(metric: &str) -> Comparison {
     match metric {
         "availability" | "throughput" | "count" | "success_rate" | "durability" | "hit_rate"
-        | "coverage" => Comparison::Ge,
+        | "coverage" | "percentage" => Comparison::Ge,
         m if m.starts_with("concurrent_") => Comparison::Ge,
         _ => Comparison::Le,
     }
@@ -1296,6 +1371,21 @@ mod tests {
         let x = parse_measure("≤ 50 ms", 10).unwrap();
         assert_eq!(x.comparison, Comparison::Le);
         assert_eq!(x.value_span, Span::new(14, 19));
+    }
+
+    #[test]
+    fn base_values_compare_across_units() {
+        let a = m("response time under 2 seconds");
+        let b = m("p95 < 2000ms");
+        assert_eq!(base_value(&a), (2000.0, "ms".to_string()));
+        assert_eq!(base_value(&a), base_value(&b));
+        let r = m("Max 120 requests per minute per user");
+        assert_eq!(base_value(&r), (2.0, "requests/s".to_string()));
+        assert_eq!(base_value(&m("at most 1 GB")).0, 1024.0);
+        assert_eq!(
+            base_value(&m("at most 3 retries")),
+            (3.0, "retries".to_string())
+        );
     }
 
     #[test]

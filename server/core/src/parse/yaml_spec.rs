@@ -6,10 +6,12 @@
 //! Keys this format does not define are accepted silently at the top level (real files carry
 //! `data_model`, `rationale`, `implementation_hint`, `cache_strategy`...); inside scenario items
 //! only keys that are clearly typos of `given`/`when`/`then`/`name`/`id`/`tags` get a hint.
+use std::collections::HashMap;
+
 use crate::diag::{Diagnostic, TextEdit};
 use crate::model::{
-    scenario_id, slug, Constraint, Dependency, Document, Scenario, ScenarioOrigin, Step, StepKind,
-    WorkflowStep,
+    scenario_id, slug, Constraint, Dependency, Document, Domain, Scenario, ScenarioOrigin, Step,
+    StepKind, WorkflowStep,
 };
 use crate::parse::constraint;
 use crate::span::Span;
@@ -21,12 +23,15 @@ const NAME_KEYS: &[&str] = &["feature", "system", "domain", "interaction"];
 /// Parse a YAML scenario spec. Never fails; what is not understood becomes a diagnostic.
 pub fn parse(path: &str, text: &str) -> Document {
     let ydoc = yaml::parse(text);
+    let mut reader_starts: Vec<usize> = ydoc.diagnostics.iter().map(|d| d.span.start).collect();
+    reader_starts.sort_unstable();
     let mut p = Parser {
         text,
         doc: Document {
             path: path.to_string(),
             ..Default::default()
         },
+        reader_starts,
     };
     p.doc.diagnostics.extend(ydoc.diagnostics);
     let Some(root) = ydoc.root else {
@@ -53,6 +58,8 @@ pub fn parse(path: &str, text: &str) -> Document {
 struct Parser<'t> {
     text: &'t str,
     doc: Document,
+    /// Sorted start offsets of the YAML reader's diagnostics.
+    reader_starts: Vec<usize>,
 }
 
 /// What kind of scenario list is being read.
@@ -102,9 +109,8 @@ impl<'t> Parser<'t> {
     /// True when the YAML reader already reported something inside `span` (so a second
     /// diagnostic about the same text would be noise).
     fn reader_reported(&self, span: Span) -> bool {
-        self.doc.diagnostics.iter().any(|d| {
-            d.code.starts_with("yaml-") && d.span.start >= span.start && d.span.start <= span.end
-        })
+        let i = self.reader_starts.partition_point(|&s| s < span.start);
+        self.reader_starts.get(i).is_some_and(|&s| s <= span.end)
     }
 
     /// The text of a scalar, or for other shapes the source as written (a step such as
@@ -315,19 +321,45 @@ impl<'t> Parser<'t> {
                     match &item.value {
                         Value::Map(_) => {
                             let name = item.get("name").and_then(|n| self.scalar(n, "name"));
-                            let name = name.map(|(t, _)| t);
-                            if let Some(deps) = item.get("dependencies") {
+                            let mut domain = Domain {
+                                span: item.span,
+                                ..Default::default()
+                            };
+                            if let Some((n, s)) = &name {
+                                domain.name = n.clone();
+                                domain.name_span = *s;
+                            } else {
+                                let head = item.entries().first().map_or(item.span, |e| e.span);
+                                self.wrong_type(
+                                    head,
+                                    "a domain should have a `name`".to_string(),
+                                );
+                            }
+                            let deps = item
+                                .get("dependencies")
+                                .or_else(|| item.get("depends_on"));
+                            if let Some(deps) = deps {
                                 for (dep, span) in self.string_list(deps, "dependencies") {
-                                    self.doc.dependencies.push(Dependency {
+                                    domain.dependencies.push(Dependency {
                                         name: dep,
                                         from: None,
                                         span,
                                     });
                                 }
                             }
-                            self.body_of_domain(item, name.as_deref());
+                            self.doc.domains.push(domain);
+                            self.body_of_domain(item, name.as_ref().map(|(n, _)| n.as_str()));
                         }
-                        Value::Scalar { .. } | Value::Null => {}
+                        Value::Scalar { text, .. } => {
+                            let span = self.text_span(item);
+                            self.doc.domains.push(Domain {
+                                name: text.trim().to_string(),
+                                name_span: span,
+                                span: item.span,
+                                dependencies: Vec::new(),
+                            });
+                        }
+                        Value::Null => {}
                         Value::Seq(_) => self.wrong_type(
                             item.span,
                             "a domain should be a mapping with `name` and `dependencies`; found a list"
@@ -444,8 +476,8 @@ impl<'t> Parser<'t> {
         match &v.value {
             Value::Null => {}
             // categories: performance: [...], security: [...]
-            Value::Map(cats) if category.is_none() && !looks_like_constraint_item(v) => {
-                for cat in cats {
+            Value::Map(_) if category.is_none() && !looks_like_constraint_item(v) => {
+                for cat in effective_entries(v) {
                     self.constraint_items(&cat.value, Some(&cat.key));
                 }
             }
@@ -588,7 +620,7 @@ impl<'t> Parser<'t> {
                     }
                 }
             }
-            Value::Map(entries) => {
+            Value::Map(_) => {
                 self.wrong_type(
                     entry.key_span,
                     format!(
@@ -597,7 +629,7 @@ impl<'t> Parser<'t> {
                     ),
                 );
                 // recover `name: {given, when, then}` entries
-                for (i, e) in entries.iter().enumerate() {
+                for (i, e) in effective_entries(v).enumerate() {
                     if e.value.is_map() {
                         self.scenario(&e.value, Some(e), kind, parent, i);
                     }
@@ -852,10 +884,14 @@ impl<'t> Parser<'t> {
 /// reports duplicates and says the later one wins; the model agrees).
 pub(crate) fn effective_entries(node: &Node) -> impl Iterator<Item = &Entry> {
     let entries = node.entries();
+    let mut last: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
+    for (i, e) in entries.iter().enumerate() {
+        last.insert(e.key.as_str(), i);
+    }
     entries
         .iter()
         .enumerate()
-        .filter(move |(i, e)| !entries[i + 1..].iter().any(|l| l.key == e.key))
+        .filter(move |(i, e)| last.get(e.key.as_str()) == Some(i))
         .map(|(_, e)| e)
 }
 
