@@ -17,6 +17,7 @@ use tower_lsp_server::lsp_types::{
 use tower_lsp_server::Client;
 use tracing::{debug, warn};
 
+use specls_core::checks::{Analysis, Env};
 use specls_core::diag::{Diagnostic, Severity};
 
 use super::position::LineIndex;
@@ -25,16 +26,35 @@ use super::state::{Snapshot, StateHandle};
 /// Core diagnostics per document key, for one generation.
 pub type Results = Arc<BTreeMap<String, Vec<Diagnostic>>>;
 
-/// Run the core checks; a panic in them is logged and yields no result.
-pub fn compute(snap: &Snapshot) -> Option<Results> {
+/// Is `tool` an executable on PATH? A lookup only: nothing is run.
+fn tool_exists(tool: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| {
+        let p = dir.join(tool);
+        p.is_file() || (cfg!(windows) && p.with_extension("exe").is_file())
+    })
+}
+
+/// Run the core checks, reusing `analysis` (per-file results of unchanged documents); a panic
+/// in them is logged, the cache is reset, and there is no result.
+pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
+    let roots = snap.roots.clone();
+    let file_exists = move |rel: &str| roots.path_for_key(rel).is_some_and(|p| p.exists());
+    let env = Env {
+        tool_exists: Some(&tool_exists),
+        file_exists: Some(&file_exists),
+    };
     let ws = snap.ws.clone();
     let config = snap.settings.config.clone();
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        specls_core::checks::check_workspace(&ws, &config)
+        analysis.check(&ws, &config, &env)
     })) {
         Ok(r) => Some(Arc::new(r)),
         Err(_) => {
-            warn!("check_workspace panicked; diagnostics not updated");
+            analysis.clear();
+            warn!("the checks panicked; diagnostics not updated");
             None
         }
     }
@@ -144,6 +164,8 @@ struct Published {
 #[derive(Default)]
 pub struct Cache {
     latest: Mutex<Option<(u64, Results)>>,
+    /// Per-file check results, reused across generations (only taken on blocking threads).
+    analysis: Arc<Mutex<Analysis>>,
     /// LSP diagnostics as last sent or answered, per key (code actions fall back to these when
     /// the client does not send `data` back).
     lsp: Mutex<HashMap<String, Vec<lsp::Diagnostic>>>,
@@ -176,10 +198,14 @@ impl Cache {
             return Some(r);
         }
         let s = snap.clone();
-        let r = tokio::task::spawn_blocking(move || compute(&s))
-            .await
-            .ok()
-            .flatten()?;
+        let analysis = self.analysis.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            let mut a = analysis.lock().unwrap_or_else(|e| e.into_inner());
+            compute(&s, &mut a)
+        })
+        .await
+        .ok()
+        .flatten()?;
         self.store(snap.generation, r.clone());
         Some(r)
     }
