@@ -155,6 +155,7 @@ codes! {
     "yaml-tab-indent", Error, "parse", "A tab used for indentation; YAML allows only spaces.";
     "front-matter-unclosed", Error, "parse", "Front matter opened with `---` at the start of the file but never closed.";
     "front-matter-invalid", Error, "parse", "Front matter that is not a YAML mapping.";
+    "markdown-depth-limit", Warning, "parse", "Markdown lists or block quotes nested deeper than the limit; deeper content is not analysed.";
     "fence-unclosed", Warning, "parse", "A fenced code block that is never closed; it runs to the end of the file.";
     "unknown-key", Hint, "parse", "A key this format does not define; it is ignored.";
     "wrong-type", Error, "parse", "A value of the wrong shape (for example a mapping where a string or list is expected).";

@@ -23,7 +23,8 @@ pub fn decode(bytes: &[u8]) -> (String, Option<Diagnostic>) {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let d = Diagnostic::new(
                 "invalid-utf8",
-                Span::new(at, (at + 1).min(text.len())),
+                // The first invalid sequence became one U+FFFD (3 bytes) at `at`.
+                Span::new(at, (at + '\u{fffd}'.len_utf8()).min(text.len())),
                 format!("invalid UTF-8 at byte {at}; invalid bytes were replaced with U+FFFD"),
             );
             (text, Some(d))
