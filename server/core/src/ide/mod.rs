@@ -27,18 +27,30 @@
 //! edits carry the formatted document's path. Edits of one document never overlap and are
 //! sorted by position.
 
+mod completion;
+mod fmt;
 mod hover;
 mod nav;
+mod ranges;
+mod rename;
 mod symbols;
 mod target;
 mod text;
+mod tokens;
 
+pub use completion::{completions, CompletionItem, CompletionKind};
+pub use fmt::{apply_edits, format, format_text};
 pub use hover::{hover, Hover};
 pub use nav::{find_references, goto_definition, Location, NavTarget};
+pub use ranges::{folding_ranges, selection_ranges, FoldingKind, FoldingRange};
+pub use rename::{prepare_rename, rename, RenameError};
 pub use symbols::{
     document_symbols, fuzzy_score, workspace_symbols, Symbol, SymbolKind, WorkspaceSymbol,
 };
 pub use text::{looks_like_requirement_id, normalize_step};
+pub use tokens::{
+    semantic_tokens, SemanticToken, TokenModifier, TokenType, TOKEN_MODIFIERS, TOKEN_TYPES,
+};
 
 pub use crate::diag::TextEdit;
 pub use crate::span::Span;

@@ -106,9 +106,25 @@ pub fn goto_definition(ws: &Workspace, path: &str, offset: usize) -> Vec<NavTarg
         return Vec::new();
     };
     let mut out = match t {
-        Target::Dependency { dep, .. } => resolve_dependency(ws, &dep.name, dep.from.as_deref())
-            .map(|(p, f)| vec![spec_target(p, f)])
-            .unwrap_or_default(),
+        Target::Dependency { dep, .. } => {
+            // A domain's dependency on a sibling domain of the same spec goes to that domain.
+            let domain = ws.get(path).and_then(|f| {
+                f.doc
+                    .domains
+                    .iter()
+                    .find(|d| d.name == dep.name && !d.span.touches(dep.span.start))
+            });
+            match domain {
+                Some(d) => vec![NavTarget {
+                    path: path.to_string(),
+                    span: d.span,
+                    focus_span: d.name_span,
+                }],
+                None => resolve_dependency(ws, &dep.name, dep.from.as_deref())
+                    .map(|(p, f)| vec![spec_target(p, f)])
+                    .unwrap_or_default(),
+            }
+        }
         Target::RequirementId { id, .. } => requirement_defs(ws, id)
             .into_iter()
             .map(|(p, _, r)| NavTarget {
@@ -178,7 +194,8 @@ pub fn find_references(
                 }
             }
             for (p, f) in &ws.files {
-                for d in &f.doc.dependencies {
+                let domain_deps = f.doc.domains.iter().flat_map(|d| d.dependencies.iter());
+                for d in f.doc.dependencies.iter().chain(domain_deps) {
                     let same = match target {
                         Some((tp, _)) => resolve_dependency(ws, &d.name, d.from.as_deref())
                             .is_some_and(|(q, _)| q == tp),

@@ -174,6 +174,17 @@ fn outline(text: &str, doc: &Document) -> Vec<Symbol> {
             Span::new(0, text.len()),
             doc.name_span,
         ));
+        for d in &doc.domains {
+            let deps: Vec<&str> = d.dependencies.iter().map(|x| x.name.as_str()).collect();
+            let detail = (!deps.is_empty()).then(|| format!("depends on {}", deps.join(", ")));
+            flat.push(sym(
+                &d.name,
+                detail,
+                SymbolKind::Domain,
+                d.span,
+                d.name_span,
+            ));
+        }
         let y = yaml::parse(text);
         if let Some(root) = &y.root {
             if doc.kind == Some(DocKind::Arrangement) {
@@ -257,16 +268,11 @@ fn yaml_containers(node: &Node, doc: &Document, out: &mut Vec<Symbol>, depth: us
                 if is_category {
                     out.push(sym(&e.key, None, SymbolKind::Category, e.span, e.key_span));
                 }
-                let kind = match e.key.as_str() {
-                    "domains" => Some(SymbolKind::Domain),
-                    "flow" => Some(SymbolKind::Flow),
-                    _ => None,
-                };
-                if let Some(kind) = kind {
+                if e.key == "flow" {
                     for item in e.value.items() {
                         if let Some(name) = item.get("name") {
                             if let Some(n) = name.as_str() {
-                                out.push(sym(n, None, kind, item.span, name.span));
+                                out.push(sym(n, None, SymbolKind::Flow, item.span, name.span));
                             }
                         }
                     }

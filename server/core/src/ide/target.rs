@@ -70,26 +70,17 @@ pub(crate) fn dependency_name_span(text: &str, dep: &Dependency) -> Span {
     dep.span
 }
 
-/// The span of an explicit scenario id's value (`id: checkout-01` in YAML), if written.
+/// The span of an explicit scenario id as written (`id: checkout-01` in YAML, `{#id}` or
+/// `<!-- id: x -->` in Markdown): its first word-bounded occurrence in the scenario outside the
+/// name.
 pub(crate) fn scenario_id_span(text: &str, sc: &Scenario) -> Option<Span> {
     if !sc.explicit_id || !valid(text, sc.span) || sc.id.is_empty() {
         return None;
     }
-    let body = sc.span.slice(text);
-    let mut pos = 0;
-    for line in body.split_inclusive('\n') {
-        let t = line.trim_start().trim_start_matches("- ").trim_start();
-        if let Some(rest) = t.strip_prefix("id:") {
-            let value = rest.trim().trim_matches(['"', '\'']);
-            if value == sc.id {
-                let at = line.rfind(sc.id.as_str()).unwrap_or(0);
-                let start = sc.span.start + pos + at;
-                return Some(Span::new(start, start + sc.id.len()));
-            }
-        }
-        pos += line.len();
-    }
-    None
+    find_word(sc.span.slice(text), &sc.id)
+        .into_iter()
+        .map(|s| s.shift(sc.span.start))
+        .find(|s| !(sc.name_span.start <= s.start && s.end <= sc.name_span.end))
 }
 
 /// Every requirement definition with this id across the workspace, as (path, requirement).
@@ -173,7 +164,8 @@ pub(crate) fn target_at<'a>(ws: &'a Workspace, path: &str, offset: usize) -> Opt
     let doc: &Document = &file.doc;
     let o = clamp(text, offset);
 
-    for dep in &doc.dependencies {
+    let domain_deps = doc.domains.iter().flat_map(|d| d.dependencies.iter());
+    for dep in doc.dependencies.iter().chain(domain_deps) {
         if dep.span.touches(o) && !dep.span.is_empty() {
             let span = dependency_name_span(text, dep);
             return Some(Target::Dependency { dep, span });
