@@ -179,6 +179,7 @@ codes! {
     "constraint-impossible", Error, "constraints", "A lower bound above an upper bound for the same metric and scope.";
     "constraint-invalid-value", Error, "constraints", "A percentage over 100, or a zero or negative duration.";
     "constraint-rate-without-time", Warning, "constraints", "A rate with no time unit (per second, per minute...).";
+    "constraint-missing-unit", Warning, "constraints", "A latency or duration threshold without a unit; the fix adds `ms`.";
     // --- completeness ---
     "function-without-examples", Warning, "completeness", "A function with fewer than two example rows or scenarios.";
     "requirement-without-scenario", Warning, "completeness", "A requirement that no scenario or example exercises.";
