@@ -194,7 +194,7 @@ fn render_file(ws: &Workspace, f: &Fixture) -> String {
         let lc = idx.line_col(o);
         let line = text[o - lc.col as usize..].lines().next().unwrap_or("");
         let mut shown = line.to_string();
-        shown.insert_str(lc.col as usize, "‸");
+        shown.insert(lc.col as usize, '‸');
         let _ = writeln!(
             out,
             "\n# marker {} at {}:{} {shown:?}",
