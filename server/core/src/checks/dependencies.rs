@@ -12,7 +12,7 @@ use crate::diag::{Diagnostic, TextEdit};
 use crate::model::{slug, Document};
 use crate::span::Span;
 
-use super::summary::FileSummary;
+use super::summary::{DependencySummary, FileSummary};
 
 /// Edit distance with adjacent transpositions (optimal string alignment) over chars.
 pub fn edit_distance(a: &str, b: &str) -> usize {
@@ -131,81 +131,115 @@ impl<'a> Index<'a> {
     }
 }
 
+/// One dependency edge of the graph: spec -> spec, or domain -> domain / spec.
+#[derive(Clone, Copy)]
+struct Edge<'a> {
+    to: usize,
+    /// The file the edge is written in, and the dependency.
+    file: usize,
+    dep: &'a DependencySummary,
+}
+
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
     let index = Index::new(files);
-    // edges[from] = (to, dependency index)
-    let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); files.len()];
+    // Nodes: one per file, then one per domain. names[node] for cycle messages.
+    let mut names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    let mut domain_node: HashMap<(usize, &str), usize> = HashMap::new();
     for (fi, f) in files.iter().enumerate() {
-        for (di, d) in f.dependencies.iter().enumerate() {
+        for d in &f.domains {
+            domain_node.entry((fi, d.name.as_str())).or_insert_with(|| {
+                names.push(d.name.as_str());
+                names.len() - 1
+            });
+        }
+    }
+    let mut edges: Vec<Vec<Edge>> = vec![Vec::new(); names.len()];
+    for (fi, f) in files.iter().enumerate() {
+        for d in &f.dependencies {
             match index.resolve(&f.path, &d.name, d.from.as_deref()) {
-                Some(to) => edges[fi].push((to, di)),
-                None => {
-                    let shown = d.from.as_deref().unwrap_or(&d.name);
-                    let stem = crate::parse::default_name(&d.name);
-                    let guess =
-                        did_you_mean(&stem, index.names.iter().copied().filter(|n| *n != f.name));
-                    let mut diag = Diagnostic::new(
-                        "unknown-dependency",
-                        d.span,
-                        match guess {
-                            Some(g) => format!("unknown dependency `{shown}`: no spec with that name; did you mean `{g}`?"),
-                            None => format!("unknown dependency `{shown}`: no spec with that name in the workspace"),
-                        },
-                    );
-                    if let (Some(g), Some(at)) = (guess, d.name_text_span) {
-                        if d.from.is_none() {
-                            diag = diag.with_fix(
-                                format!("Change to `{g}`"),
-                                vec![TextEdit {
-                                    path: f.path.clone(),
-                                    span: at,
-                                    new_text: g.to_string(),
-                                }],
-                            );
-                        }
-                    }
-                    super::push(out, &f.path, diag);
+                Some(to) => edges[fi].push(Edge { to, file: fi, dep: d }),
+                None => super::push(out, &f.path, unknown(f, d, &index)),
+            }
+        }
+        // Domain dependencies name sibling domains or specs; other names (external services)
+        // are not reported.
+        for dom in &f.domains {
+            let from = domain_node[&(fi, dom.name.as_str())];
+            for d in &dom.dependencies {
+                let to = domain_node
+                    .get(&(fi, d.name.as_str()))
+                    .copied()
+                    .or_else(|| index.resolve(&f.path, &d.name, d.from.as_deref()));
+                if let Some(to) = to {
+                    edges[from].push(Edge { to, file: fi, dep: d });
                 }
             }
         }
     }
-    for scc in sccs(&edges) {
+    let targets: Vec<Vec<usize>> = edges.iter().map(|es| es.iter().map(|e| e.to).collect()).collect();
+    for scc in sccs(&targets) {
         let members: std::collections::HashSet<usize> = scc.iter().copied().collect();
-        let self_loop = scc.len() == 1 && edges[scc[0]].iter().any(|(t, _)| *t == scc[0]);
+        let self_loop = scc.len() == 1 && targets[scc[0]].contains(&scc[0]);
         if scc.len() < 2 && !self_loop {
             continue;
         }
+        // Once per file of the cycle: on the first member written in that file.
+        let mut reported_files = std::collections::HashSet::new();
         for &m in &scc {
-            let Some(cycle) = shortest_cycle(m, &edges, &members) else {
+            let Some(cycle) = shortest_cycle(m, &targets, &members) else {
                 continue;
             };
-            // cycle: list of (node, dependency index of the edge leaving it), starting at m.
-            let mut names: Vec<&str> = cycle.iter().map(|(n, _)| files[*n].name.as_str()).collect();
-            names.push(files[m].name.as_str());
-            let text = names.join(" -> ");
-            let (_, first_dep) = cycle[0];
-            let dep = &files[m].dependencies[first_dep];
+            // cycle: (node, edge index) starting at m.
+            let first = edges[m][cycle[0].1];
+            if !reported_files.insert(first.file) {
+                continue;
+            }
+            let mut chain: Vec<&str> = cycle.iter().map(|(n, _)| names[*n]).collect();
+            chain.push(names[m]);
+            let f = files[first.file];
             let mut diag = Diagnostic::new(
                 "dependency-cycle",
-                dep.span,
-                format!("dependency cycle: {text}"),
+                first.dep.span,
+                format!("dependency cycle: {}", chain.join(" -> ")),
             );
-            for &(n, di) in &cycle[1..] {
-                let f = files[n];
-                let d = &f.dependencies[di];
+            for &(n, ei) in &cycle[1..] {
+                let e = edges[n][ei];
                 diag = diag.with_related(
-                    &f.path,
-                    d.span,
-                    format!("`{}` depends on `{}`", f.name, d.name),
+                    &files[e.file].path,
+                    e.dep.span,
+                    format!("`{}` depends on `{}`", names[n], e.dep.name),
                 );
             }
-            super::push(out, &files[m].path, diag);
+            super::push(out, &f.path, diag);
         }
     }
 }
 
+fn unknown(f: &FileSummary, d: &DependencySummary, index: &Index) -> Diagnostic {
+    let shown = d.from.as_deref().unwrap_or(&d.name);
+    let stem = crate::parse::default_name(shown);
+    let guess = did_you_mean(&stem, index.names.iter().copied().filter(|n| *n != f.name));
+    let mut diag = Diagnostic::new(
+        "unknown-dependency",
+        d.span,
+        match guess {
+            Some(g) => format!("unknown dependency `{shown}`: no spec with that name; did you mean `{g}`?"),
+            None => format!("unknown dependency `{shown}`: no spec with that name in the workspace"),
+        },
+    );
+    if let (Some(g), Some(at)) = (guess, d.name_text_span) {
+        if d.from.is_none() {
+            diag = diag.with_fix(
+                format!("Change to `{g}`"),
+                vec![TextEdit { path: f.path.clone(), span: at, new_text: g.to_string() }],
+            );
+        }
+    }
+    diag
+}
+
 /// Strongly connected components (iterative Tarjan), each sorted, in a stable order.
-fn sccs(edges: &[Vec<(usize, usize)>]) -> Vec<Vec<usize>> {
+fn sccs(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let n = edges.len();
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0; n];
@@ -225,7 +259,7 @@ fn sccs(edges: &[Vec<(usize, usize)>]) -> Vec<Vec<usize>> {
         on_stack[root] = true;
         while let Some(&mut (v, ref mut ei)) = call.last_mut() {
             if *ei < edges[v].len() {
-                let w = edges[v][*ei].0;
+                let w = edges[v][*ei];
                 *ei += 1;
                 if index[w] == usize::MAX {
                     index[w] = next;
@@ -261,10 +295,10 @@ fn sccs(edges: &[Vec<(usize, usize)>]) -> Vec<Vec<usize>> {
     out
 }
 
-/// The shortest cycle through `start` inside `members`, as (node, edge's dependency index).
+/// The shortest cycle through `start` inside `members`, as (node, index of the edge leaving it).
 fn shortest_cycle(
     start: usize,
-    edges: &[Vec<(usize, usize)>],
+    edges: &[Vec<usize>],
     members: &std::collections::HashSet<usize>,
 ) -> Option<Vec<(usize, usize)>> {
     // BFS over nodes; prev[node] = (previous node, dependency index used).
@@ -272,7 +306,7 @@ fn shortest_cycle(
     let mut queue = VecDeque::new();
     queue.push_back(start);
     while let Some(v) = queue.pop_front() {
-        for &(w, di) in &edges[v] {
+        for (di, &w) in edges[v].iter().enumerate() {
             if !members.contains(&w) {
                 continue;
             }
