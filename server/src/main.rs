@@ -14,6 +14,8 @@ struct Cli {
 enum Command {
     /// Check specs and print diagnostics (for CI).
     Check(specls::check::CheckArgs),
+    /// Run the language server over stdin/stdout.
+    Lsp,
 }
 
 fn main() -> ExitCode {
@@ -21,5 +23,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => specls::check::run(args),
+        Command::Lsp => specls::lsp::run(),
     }
 }

@@ -127,7 +127,7 @@ pub struct CodeInfo {
     pub code: &'static str,
     pub severity: Severity,
     /// Which area reports it: parse, duplicates, conflicts, constraints, completeness,
-    /// dependencies, arrangement, blueprint, tests, drift.
+    /// dependencies, arrangement, blueprint, config, tests, drift.
     pub area: &'static str,
     pub summary: &'static str,
 }
@@ -200,6 +200,9 @@ codes! {
     "guardian-unknown-stage", Warning, "blueprint", "A guardian step with an unknown `stage`.";
     "guardian-unknown-expects", Warning, "blueprint", "A guardian step with an unknown `expects` value.";
     "blueprint-missing-test", Warning, "blueprint", "A `relevant_tests` entry that does not exist.";
+    // --- configuration (specls.toml, editor settings) ---
+    "config-invalid", Error, "config", "A setting in `specls.toml` that cannot be used (bad TOML, wrong type, bad glob, unknown level); the default is used.";
+    "config-unknown-key", Warning, "config", "A setting or check code in `specls.toml` that specls does not know; it is ignored.";
 }
 
 /// Default severity for a code; unknown codes are warnings.

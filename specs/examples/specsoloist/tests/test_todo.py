@@ -82,32 +82,32 @@ def _one_done_one_open(todos):
     todos.complete_todo(1)
 
 
-# @spec todo/list-todos-all-items
+# @spec todo/list-todos-all-items-fr-05
 def test_list_todos_all_items(todos):
     _one_done_one_open(todos)
     assert [i.id for i in todos.list_todos()] == [1, 2]
 
 
-# @spec todo/list-todos-open-items
+# @spec todo/list-todos-open-items-fr-05
 def test_list_todos_open_items(todos):
     _one_done_one_open(todos)
     assert [i.id for i in todos.list_todos("open")] == [2]
 
 
-# @spec todo/list-todos-done-items
+# @spec todo/list-todos-done-items-fr-05
 def test_list_todos_done_items(todos):
     _one_done_one_open(todos)
     assert [i.id for i in todos.list_todos("done")] == [1]
 
 
-# @spec todo/list-todos-unknown-status
+# @spec todo/list-todos-unknown-status-fr-06
 def test_list_todos_unknown_status(todos):
     _one_done_one_open(todos)
     with pytest.raises(ValueError):
         todos.list_todos("archived")
 
 
-# @spec todo/list-due-sorted-by-due-date
+# @spec todo/list-due-sorted-by-due-date-fr-07
 def test_list_due_sorted_by_due_date(todos):
     todos.add_todo("a", due=date(2026, 3, 9))
     todos.add_todo("b", due=date(2026, 3, 1))
@@ -115,7 +115,7 @@ def test_list_due_sorted_by_due_date(todos):
     assert [i.id for i in todos.list_due(date(2026, 3, 10))] == [2, 1]
 
 
-# @spec todo/list-due-skips-done-and-undated-items
+# @spec todo/list-due-skips-done-and-undated-items-fr-07
 def test_list_due_skips_done_and_undated_items(todos):
     todos.add_todo("a", due=date(2026, 3, 1))
     todos.add_todo("b")
