@@ -135,7 +135,10 @@ impl Builder {
             input: input.clone(),
             expected: expected.clone(),
             valid: None,
-            cells: vec![("Input".into(), input), ("Expected Output".into(), expected)],
+            cells: vec![
+                ("Input".into(), input),
+                ("Expected Output".into(), expected),
+            ],
             span,
         });
     }
@@ -241,8 +244,16 @@ fn corpus_precision_and_recall() {
     let mut perfect = true;
     for c in classes {
         let (tp, pred, actual) = stats[c];
-        let precision = if pred == 0 { 1.0 } else { tp as f64 / pred as f64 };
-        let recall = if actual == 0 { 1.0 } else { tp as f64 / actual as f64 };
+        let precision = if pred == 0 {
+            1.0
+        } else {
+            tp as f64 / pred as f64
+        };
+        let recall = if actual == 0 {
+            1.0
+        } else {
+            tp as f64 / actual as f64
+        };
         perfect &= precision == 1.0 && recall == 1.0;
         let _ = write!(
             summary,

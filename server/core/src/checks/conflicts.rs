@@ -14,8 +14,8 @@
 //! - one scenario's outcome is an error and the other's a success (`an error is shown` /
 //!   `the task is created`).
 //!
-//! Each conflicting pair is reported once, on the later scenario (in path order, then source
-//! order), with related information pointing at the earlier one's Then.
+//! Each conflicting pair is reported on both scenarios, each with related information pointing
+//! at the other one's conflicting Then.
 //!
 //! A Then that only adds detail (more clauses, or a longer clause) never conflicts, and neither
 //! do scenarios whose When differ or whose Givens differ other than by inclusion.
@@ -156,7 +156,7 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
                 if !givens_compatible(&a.given, &b.given) {
                     continue;
                 }
-                let Some((why, span_a, _)) = contradiction(a, b) else {
+                let Some((why, span_a, span_b)) = contradiction(a, b) else {
                     continue;
                 };
                 let given = if a.given == b.given {
@@ -172,6 +172,25 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
                         format!("in {p}")
                     }
                 };
+                super::push(
+                    out,
+                    pa,
+                    Diagnostic::new(
+                        "conflicting-scenarios",
+                        a.name_span,
+                        format!(
+                            "scenario `{}` conflicts with scenario `{}` {}: {given}, but {why}",
+                            a.name,
+                            b.name,
+                            place(pb, pa)
+                        ),
+                    )
+                    .with_related(
+                        pb,
+                        span_b,
+                        format!("conflicting Then of scenario `{}`", b.name),
+                    ),
+                );
                 let why_b = match contradiction(b, a) {
                     Some((w, _, _)) => w,
                     None => why.clone(),

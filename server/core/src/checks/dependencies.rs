@@ -8,11 +8,9 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use super::summary::{DependencySummary, FileSummary, FunctionIo};
 use crate::diag::{Diagnostic, TextEdit};
-use crate::model::{slug, Document};
-use crate::span::Span;
-
-use super::summary::{DependencySummary, FileSummary};
+use crate::model::{slug, WorkflowStep};
 
 /// Edit distance with adjacent transpositions (optimal string alignment) over chars.
 pub fn edit_distance(a: &str, b: &str) -> usize {
@@ -141,7 +139,7 @@ struct Edge<'a> {
 }
 
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
-    let index = Index::new(files);
+    let mut index = Index::new(files);
     // Nodes: one per file, then one per domain. names[node] for cycle messages.
     let mut names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
     let mut domain_node: HashMap<(usize, &str), usize> = HashMap::new();
@@ -153,11 +151,26 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
             });
         }
     }
+    // Specs may depend on the domains of a system spec (`dependencies: [shopping_cart]`).
+    let mut domain_aliases: Vec<(&(usize, &str), &usize)> = domain_node.iter().collect();
+    domain_aliases.sort();
+    for ((_, name), &node) in domain_aliases {
+        let lower = name.to_lowercase();
+        index.by_alias.entry(slug(&lower)).or_insert(node);
+        index.by_alias.entry(lower).or_insert(node);
+        index.names.push(name);
+    }
+    index.names.sort();
+    index.names.dedup();
     let mut edges: Vec<Vec<Edge>> = vec![Vec::new(); names.len()];
     for (fi, f) in files.iter().enumerate() {
         for d in &f.dependencies {
             match index.resolve(&f.path, &d.name, d.from.as_deref()) {
-                Some(to) => edges[fi].push(Edge { to, file: fi, dep: d }),
+                Some(to) => edges[fi].push(Edge {
+                    to,
+                    file: fi,
+                    dep: d,
+                }),
                 None => super::push(out, &f.path, unknown(f, d, &index)),
             }
         }
@@ -171,12 +184,30 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
                     .copied()
                     .or_else(|| index.resolve(&f.path, &d.name, d.from.as_deref()));
                 if let Some(to) = to {
-                    edges[from].push(Edge { to, file: fi, dep: d });
+                    edges[from].push(Edge {
+                        to,
+                        file: fi,
+                        dep: d,
+                    });
                 }
             }
         }
     }
-    let targets: Vec<Vec<usize>> = edges.iter().map(|es| es.iter().map(|e| e.to).collect()).collect();
+    for f in files {
+        if f.workflow.is_empty() {
+            continue;
+        }
+        let io = |spec: &str| resolve_function(files, &index, &f.path, spec);
+        let mut diags = Vec::new();
+        check_workflow(&f.path, &f.workflow, &io, &mut diags);
+        for d in diags {
+            super::push(out, &f.path, d);
+        }
+    }
+    let targets: Vec<Vec<usize>> = edges
+        .iter()
+        .map(|es| es.iter().map(|e| e.to).collect())
+        .collect();
     for scc in sccs(&targets) {
         let members: std::collections::HashSet<usize> = scc.iter().copied().collect();
         let self_loop = scc.len() == 1 && targets[scc[0]].contains(&scc[0]);
@@ -215,6 +246,47 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
     }
 }
 
+/// The function a workflow step's `spec` names: `bundle/function`, `bundle.function`, a
+/// single-function spec's name, or a function name defined once in the workspace.
+fn resolve_function(
+    files: &[&FileSummary],
+    index: &Index,
+    from: &str,
+    spec: &str,
+) -> Option<FunctionIo> {
+    let spec = spec.trim();
+    if let Some((bundle, func)) = spec.rsplit_once(['/', '.', ':']) {
+        if let Some(fi) = index
+            .resolve(from, bundle, None)
+            .filter(|&i| i < files.len())
+        {
+            if let Some(f) = files[fi].functions_io.iter().find(|f| f.name == func) {
+                return Some(f.clone());
+            }
+        }
+    }
+    if let Some(fi) = index.resolve(from, spec, None).filter(|&i| i < files.len()) {
+        let fios = &files[fi].functions_io;
+        if let Some(f) = fios
+            .iter()
+            .find(|f| f.name == spec || f.name == files[fi].name)
+        {
+            return Some(f.clone());
+        }
+        if fios.len() == 1 {
+            return Some(fios[0].clone());
+        }
+    }
+    let mut found = files
+        .iter()
+        .flat_map(|f| f.functions_io.iter())
+        .filter(|f| f.name == spec);
+    match (found.next(), found.next()) {
+        (Some(f), None) => Some(f.clone()),
+        _ => None,
+    }
+}
+
 fn unknown(f: &FileSummary, d: &DependencySummary, index: &Index) -> Diagnostic {
     let shown = d.from.as_deref().unwrap_or(&d.name);
     let stem = crate::parse::default_name(shown);
@@ -223,15 +295,23 @@ fn unknown(f: &FileSummary, d: &DependencySummary, index: &Index) -> Diagnostic 
         "unknown-dependency",
         d.span,
         match guess {
-            Some(g) => format!("unknown dependency `{shown}`: no spec with that name; did you mean `{g}`?"),
-            None => format!("unknown dependency `{shown}`: no spec with that name in the workspace"),
+            Some(g) => {
+                format!("unknown dependency `{shown}`: no spec with that name; did you mean `{g}`?")
+            }
+            None => {
+                format!("unknown dependency `{shown}`: no spec with that name in the workspace")
+            }
         },
     );
     if let (Some(g), Some(at)) = (guess, d.name_text_span) {
         if d.from.is_none() {
             diag = diag.with_fix(
                 format!("Change to `{g}`"),
-                vec![TextEdit { path: f.path.clone(), span: at, new_text: g.to_string() }],
+                vec![TextEdit {
+                    path: f.path.clone(),
+                    span: at,
+                    new_text: g.to_string(),
+                }],
             );
         }
     }
@@ -354,9 +434,38 @@ fn parse_ref(r: &str) -> Option<(&str, &str)> {
     }
 }
 
-pub fn check_workflow(doc: &Document, out: &mut Vec<Diagnostic>) {
-    let steps = &doc.workflow_steps;
+fn same_type(a: &str, b: &str) -> bool {
+    fn canon(t: &str) -> String {
+        let t = t.trim().to_ascii_lowercase();
+        match t.as_str() {
+            "str" | "text" => "string".into(),
+            "int" | "integer" | "i64" | "i32" | "u64" | "u32" => "integer".into(),
+            "float" | "double" | "f64" | "f32" | "decimal" => "number".into(),
+            "bool" => "boolean".into(),
+            "list" | "seq" | "sequence" | "vec" => "array".into(),
+            "dict" | "map" | "mapping" | "hash" => "object".into(),
+            _ => t.split(['[', '<']).next().unwrap_or(&t).to_string(),
+        }
+    }
+    let (a, b) = (canon(a), canon(b));
+    a == b
+        || (a == "number" && b == "integer")
+        || (a == "integer" && b == "number")
+        || a == "any"
+        || b == "any"
+}
+
+/// Inputs referring to outputs that do not exist (no such step, a step that runs later, an
+/// output the step or its spec's function does not have), and inputs whose type differs from
+/// the output's. `io` finds the inputs/outputs of the function a step's `spec` names.
+pub fn check_workflow(
+    path: &str,
+    steps: &[WorkflowStep],
+    io: &dyn Fn(&str) -> Option<FunctionIo>,
+    out: &mut Vec<Diagnostic>,
+) {
     for (i, st) in steps.iter().enumerate() {
+        let my_io = st.spec.as_deref().and_then(io);
         for (input, reference) in &st.inputs {
             let Some((step, output)) = parse_ref(reference) else {
                 continue;
@@ -381,28 +490,63 @@ pub fn check_workflow(doc: &Document, out: &mut Vec<Diagnostic>) {
                         st.span,
                         format!("input `{input}` of step `{}` refers to `{reference}`, but step `{step}` does not run before it", st.name),
                     )
-                    .with_related(&doc.path, src.span, format!("step `{step}`")),
+                    .with_related(path, src.span, format!("step `{step}`")),
                 );
                 continue;
             }
-            if !src.outputs.is_empty() && !src.outputs.iter().any(|(n, _)| n == output) {
-                let names: Vec<&str> = src.outputs.iter().map(|(n, _)| n.as_str()).collect();
+            let src_io = src.spec.as_deref().and_then(io);
+            let (outputs, whose): (Vec<(String, String)>, String) = if !src.outputs.is_empty() {
+                (src.outputs.clone(), format!("step `{step}`"))
+            } else if let Some(fio) = src_io.as_ref().filter(|f| !f.outputs.is_empty()) {
+                (
+                    fio.outputs.clone(),
+                    format!(
+                        "`{}` (the spec of step `{step}`)",
+                        src.spec.as_deref().unwrap_or("")
+                    ),
+                )
+            } else {
+                continue;
+            };
+            let Some((_, out_type)) = outputs.iter().find(|(n, _)| n == output) else {
+                let names: Vec<String> = outputs.iter().map(|(n, _)| format!("`{n}`")).collect();
+                let guess = did_you_mean(output, outputs.iter().map(|(n, _)| n.as_str()))
+                    .map(|g| format!("; did you mean `{g}`?"))
+                    .unwrap_or_default();
                 out.push(
                     Diagnostic::new(
                         "workflow-unknown-output",
                         st.span,
                         format!(
-                            "input `{input}` of step `{}` refers to `{reference}`, but step `{step}` has no output `{output}` (it has {})",
+                            "input `{input}` of step `{}` refers to `{reference}`, but {whose} has no output `{output}` (it has {}){guess}",
                             st.name,
-                            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                            names.join(", ")
                         ),
                     )
-                    .with_related(&doc.path, src.span, format!("step `{step}` and its outputs")),
+                    .with_related(path, src.span, format!("step `{step}`")),
+                );
+                continue;
+            };
+            let in_type = my_io
+                .as_ref()
+                .and_then(|f| f.inputs.iter().find(|(n, _)| n == input))
+                .map(|(_, t)| t.as_str())
+                .unwrap_or("");
+            if !in_type.is_empty() && !out_type.is_empty() && !same_type(in_type, out_type) {
+                out.push(
+                    Diagnostic::new(
+                        "workflow-type-mismatch",
+                        st.span,
+                        format!(
+                            "input `{input}` of step `{}` expects `{in_type}` but `{reference}` is `{out_type}`",
+                            st.name
+                        ),
+                    )
+                    .with_related(path, src.span, format!("step `{step}`")),
                 );
             }
         }
     }
-    let _ = Span::default();
 }
 
 #[cfg(test)]
@@ -465,11 +609,7 @@ mod tests {
     #[test]
     fn workflow_references() {
         use crate::model::WorkflowStep;
-        let mut doc = Document {
-            path: "w.spec.md".into(),
-            ..Default::default()
-        };
-        doc.workflow_steps = vec![
+        let steps = vec![
             WorkflowStep {
                 name: "load".into(),
                 outputs: vec![("rows".into(), "list".into())],
@@ -492,11 +632,51 @@ mod tests {
             },
         ];
         let mut out = Vec::new();
-        check_workflow(&doc, &mut out);
+        check_workflow("w.spec.md", &steps, &|_| None, &mut out);
         let msgs: Vec<&str> = out.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(msgs.len(), 3, "{msgs:#?}");
         assert!(msgs[0].contains("has no output `count` (it has `rows`)"));
         assert!(msgs[1].contains("no step `lod`; did you mean `load`?"));
         assert!(msgs[2].contains("does not run before it"));
+    }
+
+    #[test]
+    fn workflow_outputs_and_types_from_the_called_functions() {
+        use crate::model::{CodeBlock, WorkflowStep};
+        use crate::span::Span;
+        let text = "collect:\n  inputs:\n    month: {type: string}\n  outputs:\n    expenses: {type: array}\npay:\n  inputs:\n    expenses: {type: integer}\n    total: {type: number}\n  outputs:\n    paid: {type: integer}\n";
+        let (mut bundle, _) = DocBuilder::new("steps.spec.md", "steps").build();
+        bundle.blocks.push(CodeBlock {
+            info: "yaml:functions".into(),
+            span: Span::new(0, text.len()),
+            content_span: Span::new(0, text.len()),
+            closed: true,
+        });
+        let (mut wf, wtext) = DocBuilder::new("wf.spec.md", "wf").build();
+        wf.workflow_steps = vec![
+            WorkflowStep {
+                name: "collect".into(),
+                spec: Some("steps/collect".into()),
+                ..Default::default()
+            },
+            WorkflowStep {
+                name: "pay".into(),
+                spec: Some("steps/pay".into()),
+                inputs: vec![
+                    ("expenses".into(), "collect.outputs.expenses".into()),
+                    ("total".into(), "collect.outputs.totals".into()),
+                ],
+                ..Default::default()
+            },
+        ];
+        let r = run(&[(bundle, text.to_string()), (wf, wtext)]);
+        let got: Vec<(&str, &str)> = r.iter().map(|(_, c, m)| (*c, m.as_str())).collect();
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert_eq!(got[0].0, "workflow-type-mismatch");
+        assert!(got[0]
+            .1
+            .contains("expects `integer` but `collect.outputs.expenses` is `array`"));
+        assert_eq!(got[1].0, "workflow-unknown-output");
+        assert!(got[1].1.contains("`steps/collect` (the spec of step `collect`) has no output `totals` (it has `expenses`)"), "{}", got[1].1);
     }
 }

@@ -422,10 +422,36 @@ const STATE_WORDS: &[&str] = &[
 
 /// Words after a copula that describe what happens to a subject rather than give its value.
 const NOT_VALUES: &[&str] = &[
-    "shown", "displayed", "updated", "changed", "unchanged", "saved", "set", "cleared", "reset",
-    "returned", "sent", "stored", "refreshed", "highlighted", "logged", "recorded", "correct",
-    "incorrect", "known", "unknown", "required", "optional", "editable", "kept", "preserved",
-    "persisted", "cached", "recalculated", "validated", "checked",
+    "shown",
+    "displayed",
+    "updated",
+    "changed",
+    "unchanged",
+    "saved",
+    "set",
+    "cleared",
+    "reset",
+    "returned",
+    "sent",
+    "stored",
+    "refreshed",
+    "highlighted",
+    "logged",
+    "recorded",
+    "correct",
+    "incorrect",
+    "known",
+    "unknown",
+    "required",
+    "optional",
+    "editable",
+    "kept",
+    "preserved",
+    "persisted",
+    "cached",
+    "recalculated",
+    "validated",
+    "checked",
 ];
 
 /// Subjects whose value is a single word (`status`, `role`...).
@@ -688,7 +714,13 @@ pub fn significant_words(text: &str) -> Vec<String> {
     // Quoted values count by their words: `"tomorrow"` and tomorrow match.
     let unquoted: String = text
         .chars()
-        .map(|c| if matches!(c, '"' | '`' | '\u{201c}' | '\u{201d}') { ' ' } else { c })
+        .map(|c| {
+            if matches!(c, '"' | '`' | '\u{201c}' | '\u{201d}') {
+                ' '
+            } else {
+                c
+            }
+        })
         .collect();
     let mut out: Vec<String> = Vec::new();
     for lex in lex(&unquoted) {

@@ -91,6 +91,81 @@ pub struct FileSummary {
     /// rows and tags of this document.
     pub mentions: BTreeSet<String>,
     pub unexercised: Vec<RequirementCandidate>,
+    /// Inputs and outputs (name, type) of the functions this spec defines, from
+    /// `yaml:functions` blocks and, for single-function specs, `yaml:schema`.
+    pub functions_io: Vec<FunctionIo>,
+    /// Workflow steps (`yaml:steps`), for the cross-file workflow checks.
+    pub workflow: Vec<crate::model::WorkflowStep>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FunctionIo {
+    pub name: String,
+    pub inputs: Vec<(String, String)>,
+    pub outputs: Vec<(String, String)>,
+}
+
+/// `name: {type: t}` or `name: t` entries of a mapping.
+fn io_pairs(node: Option<&crate::yaml::Node>) -> Vec<(String, String)> {
+    let Some(n) = node else { return Vec::new() };
+    n.entries()
+        .iter()
+        .map(|e| {
+            let ty = e
+                .value
+                .get("type")
+                .and_then(|t| t.as_str())
+                .or_else(|| e.value.as_str())
+                .unwrap_or("")
+                .to_string();
+            (e.key.clone(), ty)
+        })
+        .collect()
+}
+
+fn functions_io(doc: &Document, text: &str) -> Vec<FunctionIo> {
+    let mut out = Vec::new();
+    for b in &doc.blocks {
+        let info = b.info.trim().to_ascii_lowercase();
+        if info != "yaml:functions" && info != "yaml:schema" {
+            continue;
+        }
+        let y = crate::yaml::parse(b.content_span.slice(text));
+        let Some(root) = y.root else { continue };
+        if info == "yaml:schema" {
+            if root.get("inputs").is_some() || root.get("outputs").is_some() {
+                out.push(FunctionIo {
+                    name: doc.name.clone(),
+                    inputs: io_pairs(root.get("inputs")),
+                    outputs: io_pairs(root.get("outputs")),
+                });
+            }
+            continue;
+        }
+        let entries: Vec<(String, &crate::yaml::Node)> = if root.is_seq() {
+            root.items()
+                .iter()
+                .filter_map(|n| {
+                    n.get("name")
+                        .and_then(|x| x.as_str())
+                        .map(|name| (name.to_string(), n))
+                })
+                .collect()
+        } else {
+            root.entries()
+                .iter()
+                .map(|e| (e.key.clone(), &e.value))
+                .collect()
+        };
+        for (name, n) in entries {
+            out.push(FunctionIo {
+                name,
+                inputs: io_pairs(n.get("inputs")),
+                outputs: io_pairs(n.get("outputs")),
+            });
+        }
+    }
+    out
 }
 
 /// Find the span of `needle` inside `span` of `text` (exact match first).
@@ -217,7 +292,14 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
     for c in &doc.constraints {
         let Some(m) = &c.measure else { continue };
         let (value, dim) = crate::parse::constraint::base_value(m);
-        let unit = m.unit.clone().unwrap_or_default();
+        let unit = match m.unit.as_deref() {
+            // Words get a space (`100 requests`), symbols and short units do not (`100ms`).
+            Some(u) if u.chars().count() > 3 && u.chars().all(char::is_alphabetic) => {
+                format!(" {u}")
+            }
+            Some(u) => u.to_string(),
+            None => String::new(),
+        };
         let shown = match &m.per {
             Some(per) => format!("{}{unit}/{per}", num(m.value)),
             None => format!("{}{unit}", num(m.value)),
@@ -246,6 +328,8 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
         name_text_span: find_in(text, d.span, &d.name),
     };
     s.dependencies = doc.dependencies.iter().map(dep).collect();
+    s.functions_io = functions_io(doc, text);
+    s.workflow = doc.workflow_steps.clone();
     s.domains = doc
         .domains
         .iter()
