@@ -56,7 +56,7 @@ fn deeply_nested_lists_and_quotes() {
 fn huge_file_is_read_whole() {
     let block =
         "## Scenario: s\nGiven a\nWhen b\nThen c\n\n| Input | Expected |\n|---|---|\n| 1 | 2 |\n\n";
-    let n = 20_000;
+    let n = 10_000;
     let text = format!("# Examples\n\n{}", block.repeat(n));
     let doc = parse_md(&text);
     assert_eq!(doc.scenarios.len(), n);

@@ -278,6 +278,7 @@ fn clean_title(raw: &str) -> (String, Option<String>) {
             s.truncate(a);
         }
     }
+    let s = s.replace("_(", "(").replace(")_", ")");
     let s: String = s.chars().filter(|&c| c != '`' && c != '*').collect();
     let s = norm(&s);
     let first = s.split(' ').next().unwrap_or("");
@@ -1439,6 +1440,11 @@ impl<'a> Walker<'a> {
             .next()
             .unwrap_or("")
             .to_ascii_lowercase();
+        if !f.closed {
+            // An unclosed block runs to the end of the file: reading it as YAML or examples
+            // would only add noise to the `fence-unclosed` warning.
+            return;
+        }
         match lang.as_str() {
             "yaml:functions" => {
                 if let Some(y) = self.block_yaml(f) {
@@ -1487,10 +1493,16 @@ impl<'a> Walker<'a> {
             }
             Value::Seq(items) => {
                 for it in items {
-                    if let Some(n) = it.entry("name") {
-                        if let Some(s) = n.value.as_str() {
-                            entries.push((s.to_string(), n.value.span, it, it.span));
-                        }
+                    match it
+                        .entry("name")
+                        .and_then(|n| n.value.as_str().map(|s| (s, n)))
+                    {
+                        Some((s, n)) => entries.push((s.to_string(), n.value.span, it, it.span)),
+                        None => self.diag(
+                            "wrong-type",
+                            it.span,
+                            "a `yaml:functions` item must be a mapping with a `name`",
+                        ),
                     }
                 }
             }
@@ -1953,6 +1965,10 @@ mod tests {
         assert_eq!(
             clean_title("Requirements *(mandatory)*"),
             ("Requirements (mandatory)".into(), None)
+        );
+        assert_eq!(
+            clean_title("User Scenarios _(mandatory)_"),
+            ("User Scenarios (mandatory)".into(), None)
         );
     }
 
