@@ -525,6 +525,10 @@ struct Walker<'a> {
     scen: Option<Builder>,
     pending_tags: Option<(Vec<String>, usize)>,
     last_step_line: bool,
+    /// The last step ended with `:` and indented bullets below it continue its text.
+    step_list: bool,
+    /// A label bullet (`- Performance:`) in a constraint section and its extent.
+    constraint_label: Option<(String, Span)>,
     implicit_counts: HashMap<String, usize>,
     criteria: Vec<Criterion>,
     /// Section end offset per heading index.
@@ -543,8 +547,9 @@ impl<'a> Walker<'a> {
         let mut section_end = vec![text.len(); ol.headings.len()];
         let mut open: Vec<usize> = Vec::new();
         for (i, h) in ol.headings.iter().enumerate() {
-            // A sub-spec header starts at the `---` rule above it.
-            let mut boundary = h.span.start;
+            // Sections end at the start of the next heading's line (a heading may sit after
+            // `> ` markers); a sub-spec header starts at the `---` rule above it.
+            let mut boundary = text[..h.span.start].rfind('\n').map_or(0, |n| n + 1);
             if sub_spec[i] {
                 let k = ol.rules.partition_point(|r| r.end <= h.span.start);
                 if let Some(r) = k.checked_sub(1).map(|k| ol.rules[k]) {
@@ -574,6 +579,8 @@ impl<'a> Walker<'a> {
             scen: None,
             pending_tags: None,
             last_step_line: false,
+            step_list: false,
+            constraint_label: None,
             implicit_counts: HashMap::new(),
             criteria: Vec::new(),
             section_end,
@@ -712,7 +719,14 @@ impl<'a> Walker<'a> {
     fn heading(&mut self, i: usize) {
         let text = self.text;
         let h = &self.ol.headings[i];
-        let raw = h.content.slice(text);
+        let mut raw = h.content.slice(text);
+        if raw.len() > limits::MAX_LINE_BYTES {
+            let mut cut = limits::MAX_LINE_BYTES;
+            while !raw.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            raw = &raw[..cut];
+        }
         self.last_step_line = false;
         if let Some(b) = &self.scen {
             if b.implicit || h.level <= b.level {
@@ -755,12 +769,11 @@ impl<'a> Walker<'a> {
             Role::Requirement(name)
         } else if let Some((id_span, rest)) = heading_requirement(text, h.content) {
             let id = id_span.slice(text).to_string();
-            let mut rtext = norm(rest.slice(text));
+            // The statement is the first paragraph; the title is the fallback.
+            let para = self.first_paragraph(h.span.end, self.section_end[i]);
+            let mut rtext = norm(para.slice(text));
             if rtext.is_empty() {
-                rtext = norm(
-                    self.first_paragraph(h.span.end, self.section_end[i])
-                        .slice(text),
-                );
+                rtext = norm(rest.slice(text));
             }
             self.doc.requirements.push(Requirement {
                 id: id.clone(),
@@ -1068,15 +1081,18 @@ impl<'a> Walker<'a> {
 
     fn continuation_or_end(&mut self, c: &LineContent, content: Span) {
         let text = self.text;
-        let lead_in = self
-            .scen
-            .as_mut()
-            .and_then(Builder::last_step_mut)
-            .is_some_and(|s| s.text.ends_with(':'));
+        let lead_in = self.step_list
+            || self
+                .scen
+                .as_mut()
+                .and_then(Builder::last_step_mut)
+                .is_some_and(|s| s.text.ends_with(':'));
         if self.last_step_line && c.indented && (c.marker.is_none() || lead_in) {
+            let list = c.marker.is_some();
             if let Some(step) = self.scen.as_mut().and_then(Builder::last_step_mut) {
                 let t = lines::trim_step_text(text, content);
                 if !t.is_empty() {
+                    self.step_list |= list;
                     step.text_span = Span::new(step.text_span.start, t.end);
                     step.span = Span::new(step.span.start, t.end);
                     step.text = norm(step.text_span.slice(text));
@@ -1089,6 +1105,7 @@ impl<'a> Walker<'a> {
 
     fn end_run(&mut self) {
         self.last_step_line = false;
+        self.step_list = false;
         if self.scen.as_ref().is_some_and(|b| b.implicit) {
             self.finish_scenario();
         }
@@ -1096,6 +1113,7 @@ impl<'a> Walker<'a> {
 
     fn steps(&mut self, kws: &[KwMatch], c: &LineContent, content: Span) {
         let text = self.text;
+        self.step_list = false;
         let explicit = self.scen.as_ref().is_some_and(|b| !b.implicit);
         if !explicit {
             let first = kws[0];
@@ -1204,9 +1222,12 @@ impl<'a> Walker<'a> {
                 span: item.span,
             });
         }
-        // Step lines are handled line by line.
-        if lines::keyword_at(text, t.start, line_end(text, t.start)).is_some() {
-            return;
+        // Styled step lines (and any step line inside a scenario) are handled line by line; a
+        // plain "Given ..." bullet elsewhere is still a behaviour or requirement.
+        if let Some(k) = lines::keyword_at(text, t.start, line_end(text, t.start)) {
+            if k.styled || self.scen.as_ref().is_some_and(|b| !b.implicit) {
+                return;
+            }
         }
         let in_constraints = self.in_titles(CONSTRAINT_TITLES);
         let in_behavior = self.in_titles(BEHAVIOR_TITLES);
@@ -1232,6 +1253,8 @@ impl<'a> Walker<'a> {
         let s = t.slice(text);
         if in_constraints {
             if s.ends_with(':') {
+                let label = s.trim_end_matches(':').trim_matches('*').trim().to_string();
+                self.constraint_label = Some((label, item.span));
                 return;
             }
             let (name, body) = bold_label(text, t);
@@ -1284,8 +1307,14 @@ impl<'a> Walker<'a> {
             }
             key.truncate(cut);
         }
-        let category = self.stack.iter().rev().find_map(|h| {
-            let t = h.title.to_ascii_lowercase();
+        let label = self
+            .constraint_label
+            .as_ref()
+            .filter(|(_, s)| s.start <= span.start && span.end <= s.end)
+            .map(|(l, _)| l.as_str());
+        let titles = self.stack.iter().rev().map(|h| h.title.as_str());
+        let category = label.into_iter().chain(titles).find_map(|t| {
+            let t = t.to_ascii_lowercase();
             CONSTRAINT_CATEGORIES
                 .iter()
                 .find(|c| t.contains(*c))
@@ -1311,8 +1340,8 @@ impl<'a> Walker<'a> {
         let tab = &self.ol.tables[i];
         let cols: Vec<Col> = tab.header.iter().map(|c| classify(&c.text)).collect();
         let has = |k: Col| cols.contains(&k);
-        let recognised = (has(Col::Expected) && (has(Col::Input) || has(Col::Name)))
-            || (has(Col::Valid) && has(Col::Invalid));
+        let recognised =
+            (has(Col::Expected) && (has(Col::Input) || has(Col::Name))) || has(Col::Valid);
         let in_examples = self.in_titles(EXAMPLE_TITLES);
         let in_outline = self.scen.as_ref().is_some_and(|b| !b.implicit);
         if !(recognised || in_examples || in_outline) || cols.len() < 2 {
@@ -1372,6 +1401,9 @@ impl<'a> Walker<'a> {
             let mut inputs = pick(Col::Input);
             let mut expected = pick(Col::Expected);
             let other = pick(Col::Other);
+            if expected.is_empty() {
+                expected = pick(Col::Valid);
+            }
             if expected.is_empty() {
                 if let Some(&last) = other.last() {
                     expected.push(last);
