@@ -365,7 +365,11 @@ fn flatten(
                     path: path.to_string(),
                     span: s.span,
                     selection_span: s.selection_span,
-                    container: container.map(str::to_string),
+                    container: if s.kind == SymbolKind::Spec {
+                        None
+                    } else {
+                        container.map(str::to_string)
+                    },
                     score,
                 });
             }
