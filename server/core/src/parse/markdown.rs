@@ -341,28 +341,66 @@ fn function_name(title: &str) -> Option<&str> {
 /// `Scenario: x`, `Scenario Outline: x`, `Scenario Template: x`. Returns the byte offset of the
 /// name within `s` (after the colon).
 fn scenario_prefix(s: &str) -> Option<usize> {
-    let t = s.trim_start_matches(['*', '_']);
-    let lead = s.len() - t.len();
-    for p in [
-        "scenario outline:",
-        "scenario template:",
-        "scenario:",
-        "scenario outline :",
-        "scenario :",
-    ] {
-        if t.len() >= p.len() && t.is_char_boundary(p.len()) && t[..p.len()].eq_ignore_ascii_case(p)
-        {
-            return Some(lead + p.len());
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    // Section numbering: `2.1 Scenario: x`.
+    let num = b
+        .iter()
+        .take_while(|c| c.is_ascii_digit() || **c == b'.' || **c == b')')
+        .count();
+    if num > 0 && b[0].is_ascii_digit() && b.get(num) == Some(&b' ') {
+        i = num;
+        while i < n && b[i] == b' ' {
+            i += 1;
         }
     }
-    // `**Scenario**: x`
-    for p in ["scenario**:", "scenario outline**:"] {
-        if t.len() >= p.len() && t.is_char_boundary(p.len()) && t[..p.len()].eq_ignore_ascii_case(p)
+    while i < n && (b[i] == b'*' || b[i] == b'_') {
+        i += 1;
+    }
+    let word = s.get(i..i + 8)?;
+    if !word.eq_ignore_ascii_case("scenario") {
+        return None;
+    }
+    i += 8;
+    for w in [" outline", " template"] {
+        if s.get(i..i + w.len())
+            .is_some_and(|x| x.eq_ignore_ascii_case(w))
         {
-            return Some(lead + p.len());
+            i += w.len();
         }
     }
-    None
+    // A number or id after the keyword: `Scenario 1: x`, `Scenario SC-02: x`.
+    if b.get(i) == Some(&b' ') {
+        let j = i
+            + 1
+            + b[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+                .count();
+        let token = &s[i + 1..j];
+        let id_like = !token.is_empty()
+            && token.len() <= 20
+            && (token.bytes().any(|c| c.is_ascii_digit())
+                || token.bytes().all(|c| !c.is_ascii_lowercase()));
+        if id_like {
+            i = j;
+        }
+    }
+    while i < n && (b[i] == b'*' || b[i] == b'_') {
+        i += 1;
+    }
+    while i < n && b[i] == b' ' {
+        i += 1;
+    }
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    while i < n && (b[i] == b'*' || b[i] == b'_') {
+        i += 1;
+    }
+    Some(i)
 }
 
 /// The scenario name's span within `span` (the text after the prefix), without id markers and
@@ -470,6 +508,16 @@ const CONSTRAINT_CATEGORIES: &[&str] = &[
     "maintainability",
     "compliance",
     "capacity",
+];
+/// Headings that group scenarios without naming what they are about; a scenario's parent is
+/// the heading above them.
+const GENERIC_TITLES: &[&str] = &[
+    "acceptance criteria",
+    "acceptance scenarios",
+    "acceptance tests",
+    "scenarios",
+    "examples",
+    "test scenarios",
 ];
 const EXAMPLE_TITLES: &[&str] = &[
     "example",
@@ -679,7 +727,7 @@ impl<'a> Walker<'a> {
         self.stack
             .iter()
             .rev()
-            .find(|h| !matches!(h.role, Role::Scenario))
+            .find(|h| !matches!(h.role, Role::Scenario) && !title_matches(&h.title, GENERIC_TITLES))
             .map(HeadCtx::parent_name)
     }
 
@@ -754,7 +802,13 @@ impl<'a> Walker<'a> {
         let role = if let Some(at) = scenario_prefix(raw) {
             self.start_heading_scenario(i, at, pending.map(|p| p.0).unwrap_or_default());
             Role::Scenario
-        } else if let Some(name) = strip_label(&title, "requirement:") {
+        } else if let Some(name) = strip_label(&title, "requirement:").or_else(|| {
+            // Kiro: `### Requirement 1`.
+            let n = strip_label(&title, "requirement ")?;
+            n.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then_some(title.as_str())
+        }) {
             let name = name.to_string();
             let id_span = find_in(text, h.content, &name);
             let para = self.first_paragraph(h.span.end, self.section_end[i]);
@@ -762,7 +816,7 @@ impl<'a> Walker<'a> {
             self.doc.requirements.push(Requirement {
                 id: name.clone(),
                 id_span,
-                normative: lines::is_normative(&ptext),
+                normative: lines::is_normative(&ptext) || self.normative_body(i),
                 text: ptext,
                 span: section_span,
             });
@@ -778,7 +832,7 @@ impl<'a> Walker<'a> {
             self.doc.requirements.push(Requirement {
                 id: id.clone(),
                 id_span,
-                normative: lines::is_normative(&rtext),
+                normative: lines::is_normative(&rtext) || self.normative_body(i),
                 text: rtext,
                 span: section_span,
             });
@@ -837,6 +891,21 @@ impl<'a> Walker<'a> {
             });
             self.sub_function = Some(n);
         }
+    }
+
+    /// SHALL/MUST in a requirement heading's body before its first scenario heading (Kiro puts
+    /// them in numbered acceptance criteria rather than in the requirement's first paragraph).
+    fn normative_body(&self, i: usize) -> bool {
+        let text = self.text;
+        let hs = &self.ol.headings;
+        let end = self.section_end[i];
+        let stop = hs[i + 1..]
+            .iter()
+            .take_while(|h| h.span.start < end)
+            .find(|h| scenario_prefix(h.content.slice(text)).is_some())
+            .map_or(end, |h| h.span.start);
+        let from = hs[i].span.end.min(stop);
+        lines::is_normative(&text[from..stop])
     }
 
     fn first_paragraph(&self, from: usize, limit: usize) -> Span {
@@ -2024,6 +2093,22 @@ mod tests {
         assert_eq!(id_in("Scenario: a {#login-ok}"), Some("login-ok".into()));
         assert_eq!(id_in("Scenario: a <!-- id: x1 -->"), Some("x1".into()));
         assert_eq!(id_in("Scenario: a"), None);
+    }
+
+    #[test]
+    fn scenario_prefixes() {
+        let name = |s: &str| scenario_prefix(s).map(|i| s[i..].trim().to_string());
+        assert_eq!(name("Scenario: x"), Some("x".into()));
+        assert_eq!(name("scenario outline: x"), Some("x".into()));
+        assert_eq!(name("2.1 Scenario: x"), Some("x".into()));
+        assert_eq!(name("Scenario 3: x"), Some("x".into()));
+        assert_eq!(name("Scenario SC-02: x"), Some("x".into()));
+        assert_eq!(name("**Scenario:** x"), Some("x".into()));
+        assert_eq!(name("**Scenario**: x"), Some("x".into()));
+        assert_eq!(name("Scenario descriptions: x"), None);
+        assert_eq!(name("Scenarios: x"), None);
+        assert_eq!(name("Test Scenarios"), None);
+        assert_eq!(name("Scenarioé"), None);
     }
 
     #[test]
