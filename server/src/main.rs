@@ -14,6 +14,8 @@ struct Cli {
 enum Command {
     /// Check specs and print diagnostics (for CI).
     Check(specls::check::CheckArgs),
+    /// Serve the Model Context Protocol on stdio (for AI agents).
+    Mcp(specls::mcp::McpArgs),
 }
 
 fn main() -> ExitCode {
@@ -21,5 +23,6 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => specls::check::run(args),
+        Command::Mcp(args) => specls::mcp::run(args),
     }
 }
