@@ -1,25 +1,544 @@
-//! `specls check`: diagnostics for CI (being written; issue 2).
+//! `specls check`: every diagnostic of a set of specs, for people (rustc-style), for programs
+//! (JSON, see `docs/check-output.md`) and for code-scanning tools (SARIF 2.1.0).
+//!
+//! Exit status: 0 when nothing is at or above the `--deny` level, 1 when something is, 2 on a
+//! usage or I/O error (a path that does not exist, a file that cannot be read).
+
+mod human;
+mod json;
+mod sarif;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+
+use specls_core::config::{Config, CONFIG_FILE};
+use specls_core::diag::{Diagnostic, Severity};
+use specls_core::span::{LineIndex, Span};
+use specls_core::workspace::Workspace;
+
+use crate::files;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// rustc-style messages with the source line.
+    Human,
+    /// Stable JSON (schema in docs/check-output.md).
+    Json,
+    /// SARIF 2.1.0, for code-scanning tools.
+    Sarif,
+}
+
+/// The lowest severity that makes `specls check` fail (exit 1).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Deny {
+    #[value(alias = "error")]
+    Errors,
+    #[value(alias = "warning")]
+    Warnings,
+    #[value(alias = "info", alias = "infos")]
+    Information,
+    #[value(alias = "hint")]
+    Hints,
+    /// Never fail because of findings (I/O errors still exit 2).
+    None,
+}
+
+impl Deny {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            Deny::Errors => Some(Severity::Error),
+            Deny::Warnings => Some(Severity::Warning),
+            Deny::Information => Some(Severity::Information),
+            Deny::Hints => Some(Severity::Hint),
+            Deny::None => None,
+        }
+    }
+}
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
-    /// Files or folders to check (default: the current folder).
-    pub paths: Vec<std::path::PathBuf>,
+    /// Files or folders to check (default: the current folder). Folders are walked honouring
+    /// `.gitignore`.
+    pub paths: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Fail (exit 1) on findings at or above this severity.
+    #[arg(long, value_enum, default_value_t = Deny::Errors)]
+    pub deny: Deny,
+    /// Configuration file (default: `specls.toml` in the current folder or the nearest folder
+    /// above the first PATH that has one). Its folder is the workspace root.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// A file's text and line index, for positions and source lines.
+pub(crate) struct Source {
+    pub text: Arc<str>,
+    pub index: LineIndex,
+}
+
+impl Source {
+    fn new(text: Arc<str>) -> Source {
+        let index = LineIndex::new(&text);
+        Source { text, index }
+    }
+
+    /// The largest char boundary at or before `offset` (clamped to the text).
+    fn floor(&self, offset: usize) -> usize {
+        let mut o = offset.min(self.text.len());
+        while !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        o
+    }
+
+    /// 1-based line and 1-based column counted in Unicode scalar values.
+    pub fn position(&self, offset: usize) -> Position {
+        let o = self.floor(offset);
+        let lc = self.index.line_col(o);
+        let start = self.index.line_start(lc.line as usize).unwrap_or(0);
+        Position {
+            line: lc.line as usize + 1,
+            column: self.text[start..o].chars().count() + 1,
+        }
+    }
+
+    /// The span clamped to the text and to char boundaries.
+    pub fn clamp(&self, span: Span) -> Span {
+        let start = self.floor(span.start);
+        let end = self.floor(span.end.max(span.start)).max(start);
+        Span::new(start, end)
+    }
+
+    /// The text of 1-based line `line`, without its terminator.
+    pub fn line_text(&self, line: usize) -> &str {
+        self.index
+            .line_span(&self.text, line.saturating_sub(1))
+            .map(|s| s.slice(&self.text))
+            .unwrap_or("")
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+pub(crate) struct Position {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A place in a file, resolved for output.
+pub(crate) struct Location {
+    /// Path to show: relative to the current folder when under it, `/` separators.
+    pub path: String,
+    pub span: Span,
+    pub start: Position,
+    pub end: Position,
+    /// The file's text (None when the file could not be read, e.g. a related location in a
+    /// file that is not part of the check).
+    pub source: Option<Arc<Source>>,
+}
+
+pub(crate) struct RelatedOut {
+    pub location: Option<Location>,
+    pub path: String,
+    pub message: String,
+}
+
+pub(crate) struct EditOut {
+    pub path: String,
+    pub location: Option<Location>,
+    pub new_text: String,
+}
+
+pub(crate) struct FixOut {
+    pub title: String,
+    pub edits: Vec<EditOut>,
+}
+
+/// One finding, resolved for output.
+pub(crate) struct Finding {
+    pub location: Location,
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub related: Vec<RelatedOut>,
+    pub fixes: Vec<FixOut>,
+}
+
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Summary {
+    pub errors: usize,
+    pub warnings: usize,
+    pub information: usize,
+    pub hints: usize,
+    /// Spec files checked.
+    pub files: usize,
+    pub files_with_diagnostics: usize,
+    pub scenarios: usize,
+}
+
+/// Everything a renderer needs.
+pub(crate) struct Report {
+    pub findings: Vec<Finding>,
+    pub summary: Summary,
+    /// I/O errors: (path, message).
+    pub errors: Vec<(String, String)>,
 }
 
 pub fn run(args: CheckArgs) -> ExitCode {
-    let root = std::env::current_dir().unwrap_or_default();
-    let paths = if args.paths.is_empty() {
-        vec![root.clone()]
+    match run_inner(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| anyhow::anyhow!("cannot read the current folder: {e}"))?;
+    let paths: Vec<PathBuf> = if args.paths.is_empty() {
+        vec![cwd.clone()]
     } else {
         args.paths
+            .iter()
+            .map(|p| files::absolute(&cwd, p))
+            .collect()
     };
-    let (ws, _errors) = crate::files::load(&root, &paths);
-    let _ = specls_core::checks::check_workspace(&ws, &specls_core::config::Config::default());
-    let mut n = 0;
-    for doc in ws.docs() {
-        n += doc.diagnostics.len();
+    let missing: Vec<String> = args
+        .paths
+        .iter()
+        .zip(&paths)
+        .filter(|(_, abs)| !abs.exists())
+        .map(|(given, _)| given.display().to_string())
+        .collect();
+    if !missing.is_empty() {
+        anyhow::bail!("no such file or folder: {}", missing.join(", "));
     }
-    eprintln!("{} files, {n} diagnostics", ws.files.len());
-    ExitCode::SUCCESS
+
+    // Configuration and workspace root.
+    let config_path = match &args.config {
+        Some(p) => {
+            let abs = files::absolute(&cwd, p);
+            if !abs.is_file() {
+                anyhow::bail!("configuration file not found: {}", p.display());
+            }
+            Some(abs)
+        }
+        None => find_config(&cwd, &paths[0]),
+    };
+    let root = config_path
+        .as_ref()
+        .and_then(|p| p.parent().map(Path::to_path_buf))
+        .unwrap_or_else(|| cwd.clone());
+    let mut config = Config::default();
+    let mut config_diags = Vec::new();
+    let mut config_source = None;
+    if let Some(path) = &config_path {
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let (c, issues) = Config::from_toml(&text);
+        config = c;
+        config_diags = issues
+            .iter()
+            .filter_map(|i| config.apply(i.to_diagnostic()))
+            .collect();
+        config_source = Some((path.clone(), Arc::new(Source::new(text.into()))));
+    }
+    tracing::debug!(root = %root.display(), config = ?config_path, "specls check");
+
+    let (ws, errors) = files::load_with(&root, &paths, &config);
+    let per_file = specls_core::checks::check_workspace(&ws, &config);
+    let report = build_report(
+        &cwd,
+        &root,
+        &ws,
+        per_file,
+        config_source.map(|(p, s)| (p, s, config_diags)),
+        errors,
+    );
+
+    let out = match args.format {
+        Format::Human => human::render(&report, human::use_color()),
+        Format::Json => json::render(&report),
+        Format::Sarif => sarif::render(&report),
+    };
+    let mut stdout = std::io::stdout().lock();
+    if let Err(e) = stdout
+        .write_all(out.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            anyhow::bail!("cannot write the output: {e}");
+        }
+    }
+    drop(stdout);
+
+    for (path, message) in &report.errors {
+        eprintln!("error: cannot read {path}: {message}");
+    }
+    if !report.errors.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    let failing = args.deny.threshold().is_some_and(|t| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.severity.rank() >= t.rank())
+    });
+    Ok(if failing {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `specls.toml` in the nearest folder at or above `first` (the first PATH, or its folder when
+/// it is a file), stopping at the repository root (a folder holding `.git`); else in the
+/// current folder.
+fn find_config(cwd: &Path, first: &Path) -> Option<PathBuf> {
+    let start = if first.is_file() {
+        first.parent()?
+    } else {
+        first
+    };
+    for dir in start.ancestors() {
+        let candidate = dir.join(CONFIG_FILE);
+        if candidate.is_file() {
+            return Some(candidate);
+        }
+        if dir.join(".git").exists() {
+            break;
+        }
+    }
+    let candidate = cwd.join(CONFIG_FILE);
+    candidate.is_file().then_some(candidate)
+}
+
+/// Path to show for an absolute path: relative to the current folder when under it.
+fn display_path(cwd: &Path, abs: &Path) -> String {
+    match abs.strip_prefix(cwd) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().replace('\\', "/"),
+        _ => abs.to_string_lossy().replace('\\', "/"),
+    }
+}
+
+/// Texts of the files findings point into: the workspace's, the configuration's, and (for
+/// related locations in files outside the check) read from disk once.
+struct Sources<'a> {
+    cwd: &'a Path,
+    root: &'a Path,
+    ws: &'a Workspace,
+    cache: BTreeMap<String, Option<Arc<Source>>>,
+}
+
+impl Sources<'_> {
+    fn display(&self, key: &str) -> String {
+        display_path(self.cwd, &files::absolute(self.root, Path::new(key)))
+    }
+
+    fn get(&mut self, key: &str) -> Option<Arc<Source>> {
+        if let Some(s) = self.cache.get(key) {
+            return s.clone();
+        }
+        let source = match self.ws.get(key) {
+            Some(f) => Some(Arc::new(Source::new(f.text.clone()))),
+            None => std::fs::read(files::absolute(self.root, Path::new(key)))
+                .ok()
+                .filter(|b| b.len() <= specls_core::limits::MAX_FILE_BYTES)
+                .map(|b| Arc::new(Source::new(String::from_utf8_lossy(&b).into()))),
+        };
+        self.cache.insert(key.to_string(), source.clone());
+        source
+    }
+
+    fn location(&mut self, key: &str, span: Span) -> Option<Location> {
+        let source = self.get(key)?;
+        Some(locate(self.display(key), &source, span))
+    }
+}
+
+fn locate(path: String, source: &Arc<Source>, span: Span) -> Location {
+    let span = source.clamp(span);
+    Location {
+        path,
+        span,
+        start: source.position(span.start),
+        end: source.position(span.end),
+        source: Some(source.clone()),
+    }
+}
+
+fn resolve(sources: &mut Sources<'_>, key: &str, source: &Arc<Source>, d: Diagnostic) -> Finding {
+    let display = sources.display(key);
+    let location = locate(display.clone(), source, d.span);
+    let related = d
+        .related
+        .into_iter()
+        .map(|r| {
+            let rkey = if r.path.is_empty() {
+                key.to_string()
+            } else {
+                r.path
+            };
+            RelatedOut {
+                location: sources.location(&rkey, r.span),
+                path: sources.display(&rkey),
+                message: r.message,
+            }
+        })
+        .collect();
+    let fixes = d
+        .fixes
+        .into_iter()
+        .map(|f| FixOut {
+            title: f.title,
+            edits: f
+                .edits
+                .into_iter()
+                .map(|e| {
+                    let ekey = if e.path.is_empty() {
+                        key.to_string()
+                    } else {
+                        e.path
+                    };
+                    EditOut {
+                        path: sources.display(&ekey),
+                        location: sources.location(&ekey, e.span),
+                        new_text: e.new_text,
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    Finding {
+        location,
+        severity: d.severity,
+        code: d.code,
+        message: d.message,
+        related,
+        fixes,
+    }
+}
+
+fn build_report(
+    cwd: &Path,
+    root: &Path,
+    ws: &Workspace,
+    per_file: BTreeMap<String, Vec<Diagnostic>>,
+    config: Option<(PathBuf, Arc<Source>, Vec<Diagnostic>)>,
+    errors: Vec<(String, String)>,
+) -> Report {
+    let mut sources = Sources {
+        cwd,
+        root,
+        ws,
+        cache: BTreeMap::new(),
+    };
+    let mut findings = Vec::new();
+    let mut files_with = 0;
+    if let Some((path, source, diags)) = config {
+        let key = files::rel_path(root, &path);
+        sources.cache.insert(key.clone(), Some(source.clone()));
+        if !diags.is_empty() {
+            files_with += 1;
+        }
+        for d in diags {
+            findings.push(resolve(&mut sources, &key, &source, d));
+        }
+    }
+    for (key, diags) in per_file {
+        if diags.is_empty() {
+            continue;
+        }
+        let Some(source) = sources.get(&key) else {
+            continue;
+        };
+        files_with += 1;
+        for d in diags {
+            findings.push(resolve(&mut sources, &key, &source, d));
+        }
+    }
+    findings.sort_by(|a, b| {
+        (
+            &a.location.path,
+            a.location.start,
+            std::cmp::Reverse(a.severity.rank()),
+            a.code,
+            a.location.end,
+            &a.message,
+        )
+            .cmp(&(
+                &b.location.path,
+                b.location.start,
+                std::cmp::Reverse(b.severity.rank()),
+                b.code,
+                b.location.end,
+                &b.message,
+            ))
+    });
+    let mut summary = Summary {
+        files: ws.files.len(),
+        files_with_diagnostics: files_with,
+        scenarios: ws.docs().map(|d| d.scenarios.len()).sum(),
+        ..Summary::default()
+    };
+    for f in &findings {
+        match f.severity {
+            Severity::Error => summary.errors += 1,
+            Severity::Warning => summary.warnings += 1,
+            Severity::Information => summary.information += 1,
+            Severity::Hint => summary.hints += 1,
+        }
+    }
+    let errors = errors
+        .into_iter()
+        .map(|(p, m)| (display_path(cwd, &files::absolute(root, Path::new(&p))), m))
+        .collect();
+    Report {
+        findings,
+        summary,
+        errors,
+    }
+}
+
+/// Replace control characters (terminal escapes, carriage returns) so that spec text cannot
+/// rewrite the terminal; tabs and line feeds become spaces.
+pub(crate) fn sanitize(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\t' | '\n' => ' ',
+            c if c.is_control() => '\u{fffd}',
+            c => c,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_characters() {
+        let s = Source::new("ab\ncdé€x\n".into());
+        assert_eq!(s.position(0), Position { line: 1, column: 1 });
+        assert_eq!(s.position(3), Position { line: 2, column: 1 });
+        // `é` is 2 bytes, `€` 3: the `x` is at byte 3 + 2 + 2 + 3 = 10, column 5.
+        assert_eq!(s.position(10), Position { line: 2, column: 5 });
+        // Offsets inside a character or past the end are clamped.
+        assert_eq!(s.position(6), Position { line: 2, column: 3 });
+        assert_eq!(s.position(999), Position { line: 3, column: 1 });
+        assert_eq!(s.line_text(2), "cdé€x");
+    }
+
+    #[test]
+    fn sanitize_replaces_controls() {
+        assert_eq!(sanitize("a\u{1b}[31mb\tc\r"), "a\u{fffd}[31mb c\u{fffd}");
+    }
 }

@@ -127,7 +127,7 @@ pub struct CodeInfo {
     pub code: &'static str,
     pub severity: Severity,
     /// Which area reports it: parse, duplicates, conflicts, constraints, completeness,
-    /// dependencies, arrangement, blueprint, tests, drift.
+    /// dependencies, arrangement, blueprint, config, tests, drift.
     pub area: &'static str,
     pub summary: &'static str,
 }
@@ -155,6 +155,7 @@ codes! {
     "yaml-tab-indent", Error, "parse", "A tab used for indentation; YAML allows only spaces.";
     "front-matter-unclosed", Error, "parse", "Front matter opened with `---` at the start of the file but never closed.";
     "front-matter-invalid", Error, "parse", "Front matter that is not a YAML mapping.";
+    "markdown-depth-limit", Warning, "parse", "Markdown lists or block quotes nested deeper than the limit; deeper content is not analysed.";
     "fence-unclosed", Warning, "parse", "A fenced code block that is never closed; it runs to the end of the file.";
     "unknown-key", Hint, "parse", "A key this format does not define; it is ignored.";
     "wrong-type", Error, "parse", "A value of the wrong shape (for example a mapping where a string or list is expected).";
@@ -178,6 +179,7 @@ codes! {
     "constraint-impossible", Error, "constraints", "A lower bound above an upper bound for the same metric and scope.";
     "constraint-invalid-value", Error, "constraints", "A percentage over 100, or a zero or negative duration.";
     "constraint-rate-without-time", Warning, "constraints", "A rate with no time unit (per second, per minute...).";
+    "constraint-missing-unit", Warning, "constraints", "A latency or duration threshold without a unit; the fix adds `ms`.";
     // --- completeness ---
     "function-without-examples", Warning, "completeness", "A function with fewer than two example rows or scenarios.";
     "requirement-without-scenario", Warning, "completeness", "A requirement that no scenario or example exercises.";
@@ -198,6 +200,9 @@ codes! {
     "guardian-unknown-stage", Warning, "blueprint", "A guardian step with an unknown `stage`.";
     "guardian-unknown-expects", Warning, "blueprint", "A guardian step with an unknown `expects` value.";
     "blueprint-missing-test", Warning, "blueprint", "A `relevant_tests` entry that does not exist.";
+    // --- configuration (specls.toml, editor settings) ---
+    "config-invalid", Error, "config", "A setting in `specls.toml` that cannot be used (bad TOML, wrong type, bad glob, unknown level); the default is used.";
+    "config-unknown-key", Warning, "config", "A setting or check code in `specls.toml` that specls does not know; it is ignored.";
 }
 
 /// Default severity for a code; unknown codes are warnings.

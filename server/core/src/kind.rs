@@ -113,6 +113,31 @@ pub fn detect(path: &str, text: &str) -> Option<DocKind> {
     None
 }
 
+/// True when YAML text has a top-level key of a scenario spec ([`YAML_SPEC_KEYS`]).
+pub fn looks_like_yaml_spec(text: &str) -> bool {
+    has_top_level_key(text, YAML_SPEC_KEYS)
+}
+
+/// The kind of a file that a configured `[specs] include` glob matched and [`detect`] did not
+/// claim: Markdown is a spec (or a blueprint) by its extension; YAML is a scenario spec when it
+/// has spec keys, or whatever its content when `explicit` (the glob is the file's literal path).
+/// Other extensions are not specs.
+pub fn detect_included(path: &str, text: &str, explicit: bool) -> Option<DocKind> {
+    let name = file_name(path).to_ascii_lowercase();
+    if name.ends_with(".md") || name.ends_with(".markdown") {
+        if looks_like_blueprint(text) {
+            return Some(DocKind::Blueprint);
+        }
+        return Some(DocKind::MarkdownSpec);
+    }
+    if (name.ends_with(".yaml") || name.ends_with(".yml"))
+        && (explicit || looks_like_yaml_spec(text))
+    {
+        return Some(DocKind::YamlSpec);
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,6 +47,11 @@ pub struct Document {
     pub examples: Vec<ExampleRow>,
     pub constraints: Vec<Constraint>,
     pub dependencies: Vec<Dependency>,
+    /// Domains declared by a YAML system spec (`domains:` items), each with its own
+    /// dependencies (on other domains of the list or on specs). Their dependencies are not in
+    /// `dependencies`, which holds what the spec itself depends on.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<Domain>,
     pub workflow_steps: Vec<WorkflowStep>,
     /// Fenced code blocks (Markdown) with their info strings, e.g. `yaml:schema`.
     pub blocks: Vec<CodeBlock>,
@@ -277,6 +282,16 @@ pub struct Dependency {
     /// `from:` path as written, if given.
     pub from: Option<String>,
     pub span: Span,
+}
+
+/// A domain of a YAML system spec: `- name: product_catalog` with `dependencies: [...]`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Domain {
+    pub name: String,
+    pub name_span: Span,
+    /// The whole `domains:` item.
+    pub span: Span,
+    pub dependencies: Vec<Dependency>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

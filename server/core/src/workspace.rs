@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::config::Config;
 use crate::model::{DocKind, Document};
 
 /// One file of the workspace: its text and its parsed document.
@@ -26,7 +27,19 @@ impl Workspace {
 
     /// Parse and insert (or replace) a file; returns false when the file is not a spec.
     pub fn upsert_bytes(&mut self, path: &str, bytes: &[u8]) -> bool {
-        match crate::parse::parse_bytes(path, bytes) {
+        let parsed = crate::parse::parse_bytes(path, bytes);
+        self.insert_parsed(path, parsed)
+    }
+
+    /// [`Workspace::upsert_bytes`] deciding what is a spec with the configuration's globs
+    /// ([`Config::classify`]): excluded files are removed, included ones added.
+    pub fn upsert_bytes_with(&mut self, path: &str, bytes: &[u8], config: &Config) -> bool {
+        let parsed = crate::parse::parse_bytes_config(path, bytes, config);
+        self.insert_parsed(path, parsed)
+    }
+
+    fn insert_parsed(&mut self, path: &str, parsed: Option<(String, Document)>) -> bool {
+        match parsed {
             Some((text, doc)) => {
                 self.files.insert(
                     path.to_string(),

@@ -402,12 +402,29 @@ impl Server {
         }
         let all = check_workspace(&ws, &config);
         let mut findings = Vec::new();
-        for d in all.get(&candidate_path).map(Vec::as_slice).unwrap_or_default() {
-            let mut v = diagnostic_json(&candidate_path, Some(&file), d);
-            if let Value::Object(m) = &mut v {
-                m.insert("path".into(), json!("<proposed>"));
+        // Findings on the proposed scenario, and findings elsewhere that point at it (a
+        // duplicate or conflict may be reported on the existing scenario).
+        for (path, diags) in &all {
+            for d in diags {
+                let involves = path == &candidate_path || d.related.iter().any(|r| r.path == candidate_path);
+                if !involves {
+                    continue;
+                }
+                let mut v = diagnostic_json(path, ws.get(path), d);
+                if let Value::Object(m) = &mut v {
+                    if path == &candidate_path {
+                        m.insert("path".into(), json!("<proposed>"));
+                    }
+                    if let Some(Value::Array(related)) = m.get_mut("related") {
+                        for r in related {
+                            if r["path"] == candidate_path.as_str() {
+                                r["path"] = json!("<proposed>");
+                            }
+                        }
+                    }
+                }
+                findings.push(v);
             }
-            findings.push(v);
         }
         let idx = LineIndex::new(&file.text);
         let scenarios: Vec<Value> = file.doc.scenarios.iter().map(|s| {

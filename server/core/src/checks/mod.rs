@@ -1,24 +1,214 @@
 //! Workspace checks (issue 4): duplicates, conflicts, constraints, completeness, dependencies,
-//! arrangements. Pure functions of a workspace snapshot and the configuration.
+//! arrangements and blueprints. Pure functions of a workspace snapshot and the configuration.
+//!
+//! # Shape (built for incremental checking)
+//!
+//! Checking is split in two stages so that editing one file rechecks only that file plus the
+//! cross-file joins:
+//!
+//! 1. Per file, [`check_file`] runs every check that needs only one document (duplicate names
+//!    inside a spec, conflicting example rows, constraint values, completeness, workflow steps,
+//!    arrangements, blueprints) and builds a [`FileSummary`]: names, ids, normalised step keys,
+//!    constraint keys, dependency edges, requirement mentions. Both are pure functions of the
+//!    document and its text (and of the caller's [`Env`] lookups), so they can be cached per
+//!    document.
+//! 2. [`join`] runs the cross-file checks over all summaries with hash maps: duplicates across a
+//!    feature, duplicate and conflicting scenarios anywhere in the workspace, conflicting
+//!    constraints, requirements exercised elsewhere, unknown dependencies and cycles.
+//!
+//! [`finish`] then applies `specls-ignore` markers and the configured levels. [`Analysis`] keeps
+//! stage 1 per document (keyed by path, reused while the `Arc<Document>` is the same) so an
+//! edit costs one file's checks plus the joins; [`check_workspace`] is the one-shot form.
+//!
+//! # Decisions
+//! - "One feature" (for warnings about duplicate scenario names across specs) means the same
+//!   spec name after slugging (`feature:` value, front matter `name`, or file stem).
+//! - Duplicate and conflicting scenarios are looked for across the whole workspace.
+//! - Side effects are the caller's: PATH and file lookups come in through [`Env`]; the core
+//!   default does no lookups (and so reports no `tool-not-found` / `blueprint-missing-test`).
 
-use std::collections::BTreeMap;
+pub mod arrangement;
+pub mod completeness;
+pub mod conflicts;
+pub mod constraints;
+pub mod dependencies;
+pub mod duplicates;
+pub mod normalize;
+pub mod summary;
+pub mod suppress;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::diag::Diagnostic;
+use crate::model::Document;
 use crate::workspace::Workspace;
+
+pub use summary::FileSummary;
+
+/// Lookups that touch the outside world, provided by the front end. `None` means "do not check".
+#[derive(Clone, Copy, Default)]
+pub struct Env<'a> {
+    /// Is this tool (`uv`, `cargo`) on PATH? Must not run anything.
+    pub tool_exists: Option<&'a dyn Fn(&str) -> bool>,
+    /// Does this workspace-relative file exist?
+    pub file_exists: Option<&'a dyn Fn(&str) -> bool>,
+}
+
+impl std::fmt::Debug for Env<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Env")
+            .field("tool_exists", &self.tool_exists.is_some())
+            .field("file_exists", &self.file_exists.is_some())
+            .finish()
+    }
+}
+
+/// The result of the per-file stage: diagnostics of this file alone and its summary.
+#[derive(Clone, Debug, Default)]
+pub struct FileCheck {
+    /// Parse diagnostics plus the single-file checks (before suppression and config).
+    pub local: Vec<Diagnostic>,
+    pub summary: FileSummary,
+}
+
+/// The single-file checks of one document (no parse diagnostics, no suppression).
+pub fn check_document(doc: &Document, text: &str, env: &Env) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    duplicates::check_document(doc, text, &mut out);
+    conflicts::check_examples(doc, &mut out);
+    constraints::check_document(doc, text, &mut out);
+    completeness::check_document(doc, text, &mut out);
+    dependencies::check_workflow(doc, &mut out);
+    arrangement::check_document(doc, text, env, &mut out);
+    out
+}
+
+/// Stage 1 for one document: its parse diagnostics, its single-file checks and its summary.
+pub fn check_file(doc: &Document, text: &str, env: &Env) -> FileCheck {
+    let mut local = doc.diagnostics.clone();
+    local.extend(check_document(doc, text, env));
+    let mut summary = summary::summarize(doc, text);
+    summary.unexercised = completeness::unexercised_requirements(doc);
+    FileCheck { local, summary }
+}
+
+/// Stage 2: the cross-file checks over every summary. Returns diagnostics per path.
+pub fn join(summaries: &[&FileSummary]) -> BTreeMap<String, Vec<Diagnostic>> {
+    let mut out: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
+    duplicates::join(summaries, &mut out);
+    conflicts::join(summaries, &mut out);
+    constraints::join(summaries, &mut out);
+    completeness::join(summaries, &mut out);
+    dependencies::join(summaries, &mut out);
+    out
+}
+
+/// Suppression markers and configured levels, then a stable order and the per-file cap.
+pub fn finish(doc: &Document, diags: Vec<Diagnostic>, config: &Config) -> Vec<Diagnostic> {
+    let mut out: Vec<Diagnostic> = diags
+        .into_iter()
+        .filter(|d| !suppress::is_suppressed(d, &doc.ignores))
+        .filter_map(|d| config.apply(d))
+        .collect();
+    out.sort_by(|a, b| {
+        (a.span.start, a.span.end, a.code, &a.message).cmp(&(
+            b.span.start,
+            b.span.end,
+            b.code,
+            &b.message,
+        ))
+    });
+    out.dedup();
+    crate::diag::cap(&mut out);
+    out
+}
 
 /// Every diagnostic of the workspace, per document path: parse diagnostics plus the checks,
 /// with the configuration's severities and the files' `specls-ignore` markers applied.
+/// No PATH or file lookups (see [`check_workspace_with`]).
 pub fn check_workspace(ws: &Workspace, config: &Config) -> BTreeMap<String, Vec<Diagnostic>> {
-    let mut out = BTreeMap::new();
-    for (path, file) in &ws.files {
-        let diags: Vec<Diagnostic> = file
-            .doc
-            .diagnostics
-            .iter()
-            .filter_map(|d| config.apply(d.clone()))
-            .collect();
-        out.insert(path.clone(), diags);
-    }
-    out
+    check_workspace_with(ws, config, &Env::default())
 }
+
+/// [`check_workspace`] with the front end's lookups.
+pub fn check_workspace_with(
+    ws: &Workspace,
+    config: &Config,
+    env: &Env,
+) -> BTreeMap<String, Vec<Diagnostic>> {
+    Analysis::default().check(ws, config, env)
+}
+
+/// A cache of the per-file stage, for the LSP: call [`Analysis::check`] with each new snapshot;
+/// files whose document (`Arc`) did not change reuse their cached checks and summary.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    files: HashMap<String, (Arc<Document>, Arc<FileCheck>)>,
+}
+
+impl Analysis {
+    pub fn new() -> Analysis {
+        Analysis::default()
+    }
+
+    /// Forget a file's cached results (for example when the environment changed).
+    pub fn invalidate(&mut self, path: &str) {
+        self.files.remove(path);
+    }
+
+    /// Forget everything (for example after PATH changed).
+    pub fn clear(&mut self) {
+        self.files.clear();
+    }
+
+    /// Bring the cache up to date with `ws` and return every diagnostic per path.
+    pub fn check(
+        &mut self,
+        ws: &Workspace,
+        config: &Config,
+        env: &Env,
+    ) -> BTreeMap<String, Vec<Diagnostic>> {
+        self.files.retain(|p, _| ws.files.contains_key(p));
+        for (path, file) in &ws.files {
+            let fresh = match self.files.get(path) {
+                Some((doc, _)) => Arc::ptr_eq(doc, &file.doc),
+                None => false,
+            };
+            if !fresh {
+                let fc = check_file(&file.doc, &file.text, env);
+                self.files
+                    .insert(path.clone(), (file.doc.clone(), Arc::new(fc)));
+            }
+        }
+        let mut paths: Vec<&String> = ws.files.keys().collect();
+        paths.sort();
+        let summaries: Vec<&FileSummary> = paths
+            .iter()
+            .filter_map(|p| self.files.get(*p).map(|(_, fc)| &fc.summary))
+            .collect();
+        let mut cross = join(&summaries);
+        let mut out = BTreeMap::new();
+        for path in paths {
+            let (doc, fc) = &self.files[path];
+            let mut diags = fc.local.clone();
+            diags.extend(cross.remove(path.as_str()).unwrap_or_default());
+            out.insert(path.clone(), finish(doc, diags, config));
+        }
+        out
+    }
+
+    /// The cached summary of a file, if checked.
+    pub fn summary(&self, path: &str) -> Option<&FileSummary> {
+        self.files.get(path).map(|(_, fc)| &fc.summary)
+    }
+}
+
+/// Push a diagnostic for `path` into a per-path map.
+pub(crate) fn push(out: &mut BTreeMap<String, Vec<Diagnostic>>, path: &str, d: Diagnostic) {
+    out.entry(path.to_string()).or_default().push(d);
+}
+
+#[cfg(test)]
+pub(crate) mod testutil;

@@ -8,6 +8,7 @@ pub mod front_matter;
 pub mod markdown;
 pub mod yaml_spec;
 
+use crate::config::Config;
 use crate::diag::{self, Diagnostic};
 use crate::kind;
 use crate::limits;
@@ -23,7 +24,8 @@ pub fn decode(bytes: &[u8]) -> (String, Option<Diagnostic>) {
             let text = String::from_utf8_lossy(bytes).into_owned();
             let d = Diagnostic::new(
                 "invalid-utf8",
-                Span::new(at, (at + 1).min(text.len())),
+                // The first invalid sequence became one U+FFFD (3 bytes) at `at`.
+                Span::new(at, (at + '\u{fffd}'.len_utf8()).min(text.len())),
                 format!("invalid UTF-8 at byte {at}; invalid bytes were replaced with U+FFFD"),
             );
             (text, Some(d))
@@ -34,8 +36,21 @@ pub fn decode(bytes: &[u8]) -> (String, Option<Diagnostic>) {
 /// Parse a file's bytes. Returns the decoded text (what spans refer to) and the document, or
 /// None when the file is not a spec of any kind.
 pub fn parse_bytes(path: &str, bytes: &[u8]) -> Option<(String, Document)> {
+    parse_bytes_with(path, bytes, kind::detect)
+}
+
+/// [`parse_bytes`] with the configuration's spec globs and excludes ([`Config::classify`]).
+pub fn parse_bytes_config(path: &str, bytes: &[u8], config: &Config) -> Option<(String, Document)> {
+    parse_bytes_with(path, bytes, |p, t| config.classify(p, t))
+}
+
+fn parse_bytes_with(
+    path: &str,
+    bytes: &[u8],
+    classify: impl Fn(&str, &str) -> Option<DocKind>,
+) -> Option<(String, Document)> {
     if bytes.len() > limits::MAX_FILE_BYTES {
-        let kind = kind::detect(path, "")?;
+        let kind = classify(path, "")?;
         let mut doc = Document {
             path: path.to_string(),
             kind: Some(kind),
@@ -54,7 +69,7 @@ pub fn parse_bytes(path: &str, bytes: &[u8]) -> Option<(String, Document)> {
         return Some((String::new(), doc));
     }
     let (text, bad) = decode(bytes);
-    let kind = kind::detect(path, &text)?;
+    let kind = classify(path, &text)?;
     let mut doc = parse_document(path, &text, kind);
     if let Some(d) = bad {
         doc.diagnostics.insert(0, d);

@@ -1,0 +1,366 @@
+//! Conflicts: scenarios with the same Given and When (after normalisation; or one's Given set a
+//! subset of the other's) whose Thens cannot both hold, and example rows that give the same
+//! input two different expected outputs.
+//!
+//! Two Thens cannot both hold when (see [`super::normalize::Clause`]):
+//! - a clause of one and a clause of the other have the same subject and a different quoted
+//!   value or number (`status should be "pending"` / `"completed"`, `exactly 2 tasks` / `3 tasks`;
+//!   numbers with time, size or percent units are compared in a base unit, so `5 seconds` and
+//!   `5000 ms` agree);
+//! - one clause states what the other negates (`should receive an error` / `should not`,
+//!   `succeeds` / `fails`, `accepted` / `rejected`);
+//! - the same subject is in a different state (`status is pending` / `status is completed`,
+//!   `user is logged in` / `logged out`);
+//! - one scenario's outcome is an error and the other's a success (`an error is shown` /
+//!   `the task is created`).
+//!
+//! A Then that only adds detail (more clauses, or a longer clause) never conflicts, and neither
+//! do scenarios whose When differ or whose Givens differ other than by inclusion.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diag::Diagnostic;
+use crate::model::Document;
+use crate::span::Span;
+
+use super::normalize::Outcome;
+use super::summary::{FileSummary, ScenarioSummary};
+
+/// Scenarios sharing one When beyond this many are compared only within the first this many
+/// (bounds the pairwise work on pathological workspaces).
+pub const MAX_GROUP: usize = 2_000;
+
+fn cell_key(s: &str) -> String {
+    let t = s.trim().trim_matches('`').trim();
+    t.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Example rows of one document with the same target and input but different expected output.
+pub fn check_examples(doc: &Document, out: &mut Vec<Diagnostic>) {
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for (i, ex) in doc.examples.iter().enumerate() {
+        let input = cell_key(&ex.input);
+        if input.is_empty() {
+            continue;
+        }
+        let target = ex.target.as_deref().map(cell_key).unwrap_or_default();
+        let key = (target.to_lowercase(), input.clone());
+        let Some(&first) = seen.get(&key) else {
+            seen.insert(key, i);
+            continue;
+        };
+        let f = &doc.examples[first];
+        let (e0, e1) = (cell_key(&f.expected), cell_key(&ex.expected));
+        let validity = matches!((f.valid, ex.valid), (Some(a), Some(b)) if a != b);
+        if e0 == e1 && !validity {
+            continue;
+        }
+        let for_target = match &ex.target {
+            Some(t) => format!(" of `{t}`"),
+            None => String::new(),
+        };
+        let what = if validity && e0 == e1 {
+            "listed as both valid and invalid".to_string()
+        } else {
+            format!("expected `{e1}` here but `{e0}` in the earlier row")
+        };
+        out.push(
+            Diagnostic::new(
+                "conflicting-examples",
+                ex.span,
+                format!("conflicting examples{for_target}: input `{input}` is {what}"),
+            )
+            .with_related(
+                &doc.path,
+                f.span,
+                format!("earlier row: input `{input}` -> `{e0}`"),
+            ),
+        );
+    }
+}
+
+/// Why two scenarios with compatible Given and the same When cannot both hold, with the span
+/// of the Then in `a` and in `b` involved.
+fn contradiction(a: &ScenarioSummary, b: &ScenarioSummary) -> Option<(String, Span, Span)> {
+    for (ca, ta, sa) in &a.then_clauses {
+        for (cb, tb, sb) in &b.then_clauses {
+            if let Some(why) = ca.contradicts(cb) {
+                return Some((format!("Then `{ta}` vs `{tb}`: {why}"), *sa, *sb));
+            }
+        }
+    }
+    let (oa, ob) = (a.outcome, b.outcome);
+    if matches!(
+        (oa, ob),
+        (Outcome::Error, Outcome::Success) | (Outcome::Success, Outcome::Error)
+    ) {
+        let pick = |s: &ScenarioSummary, o: Outcome| {
+            s.then_clauses
+                .iter()
+                .find(|(c, _, _)| c.outcome == o)
+                .map(|(_, t, sp)| (t.clone(), *sp))
+                .unwrap_or_default()
+        };
+        let (ta, sa) = pick(a, oa);
+        let (tb, sb) = pick(b, ob);
+        let what = |o: Outcome| {
+            if o == Outcome::Error {
+                "an error"
+            } else {
+                "success"
+            }
+        };
+        return Some((
+            format!(
+                "Then `{ta}` vs `{tb}`: one expects {} and the other {} for the same action",
+                what(oa),
+                what(ob)
+            ),
+            sa,
+            sb,
+        ));
+    }
+    None
+}
+
+fn givens_compatible(a: &[String], b: &[String]) -> bool {
+    a == b || super::normalize::is_subset(a, b) || super::normalize::is_subset(b, a)
+}
+
+pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
+    let mut by_when: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+    for (fi, f) in files.iter().enumerate() {
+        for (si, s) in f.scenarios.iter().enumerate() {
+            if s.when.is_empty() || s.then_clauses.is_empty() {
+                continue;
+            }
+            by_when
+                .entry(s.when.join("\u{2}"))
+                .or_default()
+                .push((fi, si));
+        }
+    }
+    let mut groups: Vec<_> = by_when.into_values().filter(|g| g.len() > 1).collect();
+    groups.sort();
+    for g in groups {
+        let g = &g[..g.len().min(MAX_GROUP)];
+        for (i, &(fa, sa)) in g.iter().enumerate() {
+            for &(fb, sb) in &g[i + 1..] {
+                let (a, b) = (&files[fa].scenarios[sa], &files[fb].scenarios[sb]);
+                if a.given == b.given && a.then == b.then {
+                    continue; // a duplicate, not a conflict
+                }
+                if !givens_compatible(&a.given, &b.given) {
+                    continue;
+                }
+                let Some((why, span_a, span_b)) = contradiction(a, b) else {
+                    continue;
+                };
+                let given = if a.given == b.given {
+                    "the same Given and When"
+                } else {
+                    "the same When and overlapping Given"
+                };
+                let (pa, pb) = (&files[fa].path, &files[fb].path);
+                let place = |p: &str, other: &str| {
+                    if p == other {
+                        "in this spec".to_string()
+                    } else {
+                        format!("in {p}")
+                    }
+                };
+                super::push(
+                    out,
+                    pa,
+                    Diagnostic::new(
+                        "conflicting-scenarios",
+                        a.name_span,
+                        format!(
+                            "scenario `{}` conflicts with scenario `{}` {}: {given}, but {why}",
+                            a.name,
+                            b.name,
+                            place(pb, pa)
+                        ),
+                    )
+                    .with_related(
+                        pb,
+                        span_b,
+                        format!("conflicting Then of scenario `{}`", b.name),
+                    ),
+                );
+                let why_b = match contradiction(b, a) {
+                    Some((w, _, _)) => w,
+                    None => why.clone(),
+                };
+                super::push(
+                    out,
+                    pb,
+                    Diagnostic::new(
+                        "conflicting-scenarios",
+                        b.name_span,
+                        format!(
+                            "scenario `{}` conflicts with scenario `{}` {}: {given}, but {why_b}",
+                            b.name,
+                            a.name,
+                            place(pa, pb)
+                        ),
+                    )
+                    .with_related(
+                        pa,
+                        span_a,
+                        format!("conflicting Then of scenario `{}`", a.name),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+
+    fn pair(
+        g1: &[&str],
+        w1: &[&str],
+        t1: &[&str],
+        g2: &[&str],
+        w2: &[&str],
+        t2: &[&str],
+    ) -> Vec<&'static str> {
+        let a = DocBuilder::new("a.spec.yaml", "f")
+            .scenario("One", g1, w1, t1)
+            .scenario("Two", g2, w2, t2)
+            .build();
+        let mut c = codes(&[a]);
+        c.dedup();
+        c
+    }
+
+    #[test]
+    fn conflicting_values_and_negations() {
+        let g = &["a task \"Buy milk\" exists"];
+        let w = &["I complete the task"];
+        assert_eq!(
+            pair(
+                g,
+                w,
+                &["its status should be \"completed\""],
+                g,
+                w,
+                &["its status should be \"pending\""]
+            ),
+            vec!["conflicting-scenarios"]
+        );
+        assert_eq!(
+            pair(
+                g,
+                w,
+                &["I should receive an error"],
+                g,
+                w,
+                &["I should not receive an error"]
+            ),
+            vec!["conflicting-scenarios"]
+        );
+        assert_eq!(
+            pair(
+                g,
+                w,
+                &["the request succeeds"],
+                g,
+                w,
+                &["the request is rejected"]
+            ),
+            vec!["conflicting-scenarios"]
+        );
+        // Subset Given.
+        assert_eq!(
+            pair(
+                g,
+                w,
+                &["I see exactly 2 tasks"],
+                &[g[0], "I am logged in"],
+                w,
+                &["I see exactly 3 tasks"]
+            ),
+            vec!["conflicting-scenarios"]
+        );
+    }
+
+    #[test]
+    fn near_misses_do_not_conflict() {
+        let g = &["a task exists"];
+        let w = &["I complete the task"];
+        let none: Vec<&str> = vec![];
+        // Different Given.
+        assert_eq!(
+            pair(
+                g,
+                w,
+                &["status is \"a\""],
+                &["no task exists"],
+                w,
+                &["status is \"b\""]
+            ),
+            none
+        );
+        // Different When.
+        assert_eq!(
+            pair(
+                g,
+                w,
+                &["status is \"a\""],
+                g,
+                &["I delete the task"],
+                &["status is \"b\""]
+            ),
+            none
+        );
+        // Adds detail.
+        assert_eq!(
+            pair(
+                g,
+                w,
+                &["the task is done"],
+                g,
+                w,
+                &["the task is done", "a confetti animation plays"]
+            ),
+            none
+        );
+        // Same quantity, other unit.
+        assert_eq!(
+            pair(
+                g,
+                w,
+                &["it responds within 5 seconds"],
+                g,
+                w,
+                &["it responds within 5000 ms"]
+            ),
+            none
+        );
+        // Different subjects with the same number.
+        assert_eq!(
+            pair(g, w, &["I see 2 tasks"], g, w, &["I see 2 items"]),
+            none
+        );
+    }
+
+    #[test]
+    fn conflicting_example_rows() {
+        let (doc, _) = DocBuilder::new("a.spec.md", "m")
+            .example(Some("add"), "1, 2", "3")
+            .example(Some("add"), "`1, 2`", "4")
+            .example(Some("sub"), "1, 2", "-1")
+            .example(Some("add"), "2, 2", "4")
+            .build();
+        let mut out = Vec::new();
+        super::check_examples(&doc, &mut out);
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].code, "conflicting-examples");
+        assert_eq!(out[0].span, doc.examples[1].span);
+        assert_eq!(out[0].related[0].span, doc.examples[0].span);
+    }
+}

@@ -1,0 +1,468 @@
+//! Dependencies: dependencies on specs that do not exist (with a "did you mean" by edit
+//! distance and a fix), dependency cycles (the whole cycle, reported once per member), and
+//! workflow steps whose inputs refer to outputs that do not exist.
+//!
+//! A dependency resolves when its name equals (case-insensitively, or after slugging) a spec's
+//! name, file stem or file name, or when its `from:` path names a spec's file (relative to the
+//! workspace or to the depending spec's folder).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::diag::{Diagnostic, TextEdit};
+use crate::model::{slug, Document};
+use crate::span::Span;
+
+use super::summary::FileSummary;
+
+/// Edit distance with adjacent transpositions (optimal string alignment) over chars.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let w = b.len() + 1;
+    let mut d = vec![0usize; (a.len() + 1) * w];
+    for i in 0..=a.len() {
+        d[i * w] = i;
+    }
+    for (j, cell) in d.iter_mut().enumerate().take(w) {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[(i - 1) * w + j] + 1)
+                .min(d[i * w + j - 1] + 1)
+                .min(d[(i - 1) * w + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[(i - 2) * w + j - 2] + 1);
+            }
+            d[i * w + j] = v;
+        }
+    }
+    d[a.len() * w + b.len()]
+}
+
+/// The closest name within a third of the name's length (at least 1, at most 3 edits).
+pub fn did_you_mean<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let limit = (lower.chars().count() / 3).clamp(1, 3);
+    let mut best: Option<(usize, &str)> = None;
+    for c in candidates {
+        let d = edit_distance(&lower, &c.to_lowercase());
+        if d <= limit && best.is_none_or(|(bd, bc)| d < bd || (d == bd && c < bc)) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Join and normalise a relative path (`a/b/../c` -> `a/c`); None when it leaves the root.
+pub fn normalize_path(base_dir: &str, rel: &str) -> Option<String> {
+    let mut parts: Vec<&str> = Vec::new();
+    let rel = rel.trim();
+    let start: Vec<&str> = if rel.starts_with('/') {
+        Vec::new()
+    } else {
+        base_dir.split('/').filter(|p| !p.is_empty()).collect()
+    };
+    for p in start.into_iter().chain(rel.split(['/', '\\'])) {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            other => parts.push(other),
+        }
+    }
+    Some(parts.join("/"))
+}
+
+fn dir_of(path: &str) -> &str {
+    path.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+}
+
+struct Index<'a> {
+    by_alias: HashMap<String, usize>,
+    names: Vec<&'a str>,
+}
+
+impl<'a> Index<'a> {
+    fn new(files: &[&'a FileSummary]) -> Index<'a> {
+        let mut by_alias = HashMap::new();
+        let mut names = Vec::new();
+        for (i, f) in files.iter().enumerate() {
+            for a in &f.aliases {
+                by_alias.entry(a.clone()).or_insert(i);
+                by_alias.entry(slug(a)).or_insert(i);
+            }
+            if !f.name.is_empty() {
+                names.push(f.name.as_str());
+            }
+        }
+        names.sort();
+        names.dedup();
+        Index { by_alias, names }
+    }
+
+    fn resolve(&self, from_path: &str, name: &str, from: Option<&str>) -> Option<usize> {
+        if let Some(p) = from {
+            let p = p.trim().trim_start_matches("./");
+            for cand in [normalize_path(dir_of(from_path), p), normalize_path("", p)]
+                .into_iter()
+                .flatten()
+            {
+                if let Some(&i) = self.by_alias.get(&cand.to_lowercase()) {
+                    return Some(i);
+                }
+            }
+            let file = p.rsplit('/').next().unwrap_or(p).to_lowercase();
+            if let Some(&i) = self.by_alias.get(&file) {
+                return Some(i);
+            }
+        }
+        let n = name.trim().to_lowercase();
+        if n.is_empty() {
+            return None;
+        }
+        self.by_alias
+            .get(&n)
+            .or_else(|| self.by_alias.get(&slug(&n)))
+            .or_else(|| self.by_alias.get(&slug(&crate::parse::default_name(&n))))
+            .copied()
+    }
+}
+
+pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
+    let index = Index::new(files);
+    // edges[from] = (to, dependency index)
+    let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); files.len()];
+    for (fi, f) in files.iter().enumerate() {
+        for (di, d) in f.dependencies.iter().enumerate() {
+            match index.resolve(&f.path, &d.name, d.from.as_deref()) {
+                Some(to) => edges[fi].push((to, di)),
+                None => {
+                    let shown = d.from.as_deref().unwrap_or(&d.name);
+                    let stem = crate::parse::default_name(&d.name);
+                    let guess =
+                        did_you_mean(&stem, index.names.iter().copied().filter(|n| *n != f.name));
+                    let mut diag = Diagnostic::new(
+                        "unknown-dependency",
+                        d.span,
+                        match guess {
+                            Some(g) => format!("unknown dependency `{shown}`: no spec with that name; did you mean `{g}`?"),
+                            None => format!("unknown dependency `{shown}`: no spec with that name in the workspace"),
+                        },
+                    );
+                    if let (Some(g), Some(at)) = (guess, d.name_text_span) {
+                        if d.from.is_none() {
+                            diag = diag.with_fix(
+                                format!("Change to `{g}`"),
+                                vec![TextEdit {
+                                    path: f.path.clone(),
+                                    span: at,
+                                    new_text: g.to_string(),
+                                }],
+                            );
+                        }
+                    }
+                    super::push(out, &f.path, diag);
+                }
+            }
+        }
+    }
+    for scc in sccs(&edges) {
+        let members: std::collections::HashSet<usize> = scc.iter().copied().collect();
+        let self_loop = scc.len() == 1 && edges[scc[0]].iter().any(|(t, _)| *t == scc[0]);
+        if scc.len() < 2 && !self_loop {
+            continue;
+        }
+        for &m in &scc {
+            let Some(cycle) = shortest_cycle(m, &edges, &members) else {
+                continue;
+            };
+            // cycle: list of (node, dependency index of the edge leaving it), starting at m.
+            let mut names: Vec<&str> = cycle.iter().map(|(n, _)| files[*n].name.as_str()).collect();
+            names.push(files[m].name.as_str());
+            let text = names.join(" -> ");
+            let (_, first_dep) = cycle[0];
+            let dep = &files[m].dependencies[first_dep];
+            let mut diag = Diagnostic::new(
+                "dependency-cycle",
+                dep.span,
+                format!("dependency cycle: {text}"),
+            );
+            for &(n, di) in &cycle[1..] {
+                let f = files[n];
+                let d = &f.dependencies[di];
+                diag = diag.with_related(
+                    &f.path,
+                    d.span,
+                    format!("`{}` depends on `{}`", f.name, d.name),
+                );
+            }
+            super::push(out, &files[m].path, diag);
+        }
+    }
+}
+
+/// Strongly connected components (iterative Tarjan), each sorted, in a stable order.
+fn sccs(edges: &[Vec<(usize, usize)>]) -> Vec<Vec<usize>> {
+    let n = edges.len();
+    let mut index = vec![usize::MAX; n];
+    let mut low = vec![0; n];
+    let mut on_stack = vec![false; n];
+    let mut stack = Vec::new();
+    let mut next = 0;
+    let mut out = Vec::new();
+    for root in 0..n {
+        if index[root] != usize::MAX {
+            continue;
+        }
+        let mut call: Vec<(usize, usize)> = vec![(root, 0)];
+        index[root] = next;
+        low[root] = next;
+        next += 1;
+        stack.push(root);
+        on_stack[root] = true;
+        while let Some(&mut (v, ref mut ei)) = call.last_mut() {
+            if *ei < edges[v].len() {
+                let w = edges[v][*ei].0;
+                *ei += 1;
+                if index[w] == usize::MAX {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w);
+                    on_stack[w] = true;
+                    call.push((w, 0));
+                } else if on_stack[w] {
+                    low[v] = low[v].min(index[w]);
+                }
+            } else {
+                call.pop();
+                if let Some(&(parent, _)) = call.last() {
+                    low[parent] = low[parent].min(low[v]);
+                }
+                if low[v] == index[v] {
+                    let mut comp = Vec::new();
+                    while let Some(w) = stack.pop() {
+                        on_stack[w] = false;
+                        comp.push(w);
+                        if w == v {
+                            break;
+                        }
+                    }
+                    comp.sort();
+                    out.push(comp);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The shortest cycle through `start` inside `members`, as (node, edge's dependency index).
+fn shortest_cycle(
+    start: usize,
+    edges: &[Vec<(usize, usize)>],
+    members: &std::collections::HashSet<usize>,
+) -> Option<Vec<(usize, usize)>> {
+    // BFS over nodes; prev[node] = (previous node, dependency index used).
+    let mut prev: HashMap<usize, (usize, usize)> = HashMap::new();
+    let mut queue = VecDeque::new();
+    queue.push_back(start);
+    while let Some(v) = queue.pop_front() {
+        for &(w, di) in &edges[v] {
+            if !members.contains(&w) {
+                continue;
+            }
+            if w == start {
+                // Walk back from v to start.
+                let mut path = vec![(v, di)];
+                let mut cur = v;
+                while cur != start {
+                    let (p, pdi) = prev[&cur];
+                    path.push((p, pdi));
+                    cur = p;
+                }
+                path.reverse();
+                return Some(path);
+            }
+            if let std::collections::hash_map::Entry::Vacant(e) = prev.entry(w) {
+                e.insert((v, di));
+                queue.push_back(w);
+            }
+        }
+    }
+    None
+}
+
+/// `step.outputs.x`, `steps.step.outputs.x`, `{{ steps.step.outputs.x }}`, `${step.x}` ->
+/// (step, output). Workflow inputs (`inputs.x`) and literals give None.
+fn parse_ref(r: &str) -> Option<(&str, &str)> {
+    let r = r.trim();
+    let r = r
+        .strip_prefix("{{")
+        .and_then(|x| x.strip_suffix("}}"))
+        .or_else(|| r.strip_prefix("${").and_then(|x| x.strip_suffix('}')))
+        .unwrap_or(r)
+        .trim();
+    if r.contains(char::is_whitespace) {
+        return None;
+    }
+    let mut parts: Vec<&str> = r.split('.').collect();
+    if parts.first() == Some(&"steps") {
+        parts.remove(0);
+    }
+    match parts.as_slice() {
+        [step, "outputs" | "output", out, ..] => Some((step, out)),
+        _ => None,
+    }
+}
+
+pub fn check_workflow(doc: &Document, out: &mut Vec<Diagnostic>) {
+    let steps = &doc.workflow_steps;
+    for (i, st) in steps.iter().enumerate() {
+        for (input, reference) in &st.inputs {
+            let Some((step, output)) = parse_ref(reference) else {
+                continue;
+            };
+            let Some(j) = steps.iter().position(|s| s.name == step) else {
+                let guess = did_you_mean(step, steps.iter().map(|s| s.name.as_str()));
+                let hint = guess
+                    .map(|g| format!("; did you mean `{g}`?"))
+                    .unwrap_or_default();
+                out.push(Diagnostic::new(
+                    "workflow-unknown-output",
+                    st.span,
+                    format!("input `{input}` of step `{}` refers to `{reference}`, but there is no step `{step}`{hint}", st.name),
+                ));
+                continue;
+            };
+            let src = &steps[j];
+            if j >= i {
+                out.push(
+                    Diagnostic::new(
+                        "workflow-unknown-output",
+                        st.span,
+                        format!("input `{input}` of step `{}` refers to `{reference}`, but step `{step}` does not run before it", st.name),
+                    )
+                    .with_related(&doc.path, src.span, format!("step `{step}`")),
+                );
+                continue;
+            }
+            if !src.outputs.is_empty() && !src.outputs.iter().any(|(n, _)| n == output) {
+                let names: Vec<&str> = src.outputs.iter().map(|(n, _)| n.as_str()).collect();
+                out.push(
+                    Diagnostic::new(
+                        "workflow-unknown-output",
+                        st.span,
+                        format!(
+                            "input `{input}` of step `{}` refers to `{reference}`, but step `{step}` has no output `{output}` (it has {})",
+                            st.name,
+                            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                    )
+                    .with_related(&doc.path, src.span, format!("step `{step}` and its outputs")),
+                );
+            }
+        }
+    }
+    let _ = Span::default();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use super::*;
+
+    #[test]
+    fn distance_and_suggestions() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("nmae", "name"), 1);
+        assert_eq!(
+            did_you_mean("todo_utls", ["todo_utils", "auth"].into_iter()),
+            Some("todo_utils")
+        );
+        assert_eq!(did_you_mean("zzz", ["todo_utils"].into_iter()), None);
+        assert_eq!(normalize_path("a/b", "../c.md").as_deref(), Some("a/c.md"));
+        assert_eq!(normalize_path("", "../c.md"), None);
+    }
+
+    #[test]
+    fn unknown_dependency_with_fix() {
+        let a = DocBuilder::new("specs/a.spec.md", "app")
+            .dependency("todo_utls")
+            .build();
+        let b = DocBuilder::new("specs/todo_utils.spec.md", "todo_utils").build();
+        let r = run(&[a.clone(), b.clone()]);
+        assert_eq!(r.len(), 1, "{r:#?}");
+        assert_eq!(r[0].1, "unknown-dependency");
+        assert!(r[0].2.contains("did you mean `todo_utils`?"), "{}", r[0].2);
+        // Resolution by stem / slug.
+        let c = DocBuilder::new("specs/c.spec.md", "c")
+            .dependency("todo-utils")
+            .build();
+        assert!(run(&[c, b]).is_empty());
+    }
+
+    #[test]
+    fn cycles_reported_once_per_member() {
+        let a = DocBuilder::new("a.spec.md", "a").dependency("b").build();
+        let b = DocBuilder::new("b.spec.md", "b").dependency("c").build();
+        let c = DocBuilder::new("c.spec.md", "c").dependency("a").build();
+        let d = DocBuilder::new("d.spec.md", "d")
+            .dependency("a")
+            .dependency("d")
+            .build();
+        let r = run(&[a, b, c, d]);
+        let msgs: Vec<_> = r.iter().map(|(p, c, m)| format!("{p} {c} {m}")).collect();
+        assert_eq!(
+            msgs,
+            vec![
+                "a.spec.md dependency-cycle dependency cycle: a -> b -> c -> a",
+                "b.spec.md dependency-cycle dependency cycle: b -> c -> a -> b",
+                "c.spec.md dependency-cycle dependency cycle: c -> a -> b -> c",
+                "d.spec.md dependency-cycle dependency cycle: d -> d",
+            ]
+        );
+    }
+
+    #[test]
+    fn workflow_references() {
+        use crate::model::WorkflowStep;
+        let mut doc = Document {
+            path: "w.spec.md".into(),
+            ..Default::default()
+        };
+        doc.workflow_steps = vec![
+            WorkflowStep {
+                name: "load".into(),
+                outputs: vec![("rows".into(), "list".into())],
+                ..Default::default()
+            },
+            WorkflowStep {
+                name: "save".into(),
+                inputs: vec![
+                    ("a".into(), "load.outputs.rows".into()),
+                    ("b".into(), "steps.load.outputs.count".into()),
+                    ("c".into(), "lod.outputs.rows".into()),
+                    ("d".into(), "inputs.path".into()),
+                    ("e".into(), "later.outputs.x".into()),
+                ],
+                ..Default::default()
+            },
+            WorkflowStep {
+                name: "later".into(),
+                ..Default::default()
+            },
+        ];
+        let mut out = Vec::new();
+        check_workflow(&doc, &mut out);
+        let msgs: Vec<&str> = out.iter().map(|d| d.message.as_str()).collect();
+        assert_eq!(msgs.len(), 3, "{msgs:#?}");
+        assert!(msgs[0].contains("has no output `count` (it has `rows`)"));
+        assert!(msgs[1].contains("no step `lod`; did you mean `load`?"));
+        assert!(msgs[2].contains("does not run before it"));
+    }
+}

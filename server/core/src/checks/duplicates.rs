@@ -1,0 +1,364 @@
+//! Duplicates: scenario names and ids (error inside one spec, warning across the specs of one
+//! feature, i.e. specs with the same slugged name), scenarios whose Given, When and Then are
+//! the same after normalisation (a copy under another name, anywhere in the workspace), and
+//! requirement ids defined twice in one spec.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::diag::{Diagnostic, Severity, TextEdit};
+use crate::model::Document;
+use crate::span::Span;
+
+use super::normalize::step_key;
+use super::summary::{find_in, FileSummary, ScenarioSummary};
+
+/// The rename fix: `<name> (n)` with the first `n >= 2` not already taken.
+fn rename_fix(
+    d: Diagnostic,
+    path: &str,
+    name: &str,
+    at: Option<Span>,
+    taken: &dyn Fn(&str) -> bool,
+) -> Diagnostic {
+    let Some(at) = at else { return d };
+    let mut n = 2;
+    let mut new_name = format!("{name} ({n})");
+    while taken(&step_key(&new_name)) && n < 1000 {
+        n += 1;
+        new_name = format!("{name} ({n})");
+    }
+    d.with_fix(
+        format!("Rename to `{new_name}`"),
+        vec![TextEdit {
+            path: path.to_string(),
+            span: at,
+            new_text: new_name,
+        }],
+    )
+}
+
+pub fn check_document(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
+    // Scenario names.
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    let keys: Vec<String> = doc.scenarios.iter().map(|s| step_key(&s.name)).collect();
+    let taken = |k: &str| keys.iter().any(|x| x == k);
+    for (i, sc) in doc.scenarios.iter().enumerate() {
+        if keys[i].is_empty() {
+            continue;
+        }
+        match by_name.get(&keys[i]) {
+            None => {
+                by_name.insert(keys[i].clone(), i);
+            }
+            Some(&first) => {
+                let f = &doc.scenarios[first];
+                let d = Diagnostic::new(
+                    "duplicate-scenario-name",
+                    sc.name_span,
+                    format!(
+                        "duplicate scenario name `{}`: this spec already has a scenario named `{}`",
+                        sc.name, f.name
+                    ),
+                )
+                .with_related(
+                    &doc.path,
+                    f.name_span,
+                    format!("first scenario named `{}`", f.name),
+                );
+                let at = find_in(text, sc.name_span, &sc.name);
+                out.push(rename_fix(d, &doc.path, &sc.name, at, &taken));
+            }
+        }
+    }
+    // Scenario ids (only when not already reported as a duplicate name).
+    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    for (i, sc) in doc.scenarios.iter().enumerate() {
+        if sc.id.is_empty() {
+            continue;
+        }
+        match by_id.get(sc.id.as_str()) {
+            None => {
+                by_id.insert(&sc.id, i);
+            }
+            Some(&first) => {
+                let f = &doc.scenarios[first];
+                if keys[first] == keys[i] && !sc.explicit_id && !f.explicit_id {
+                    continue;
+                }
+                out.push(
+                    Diagnostic::new(
+                        "duplicate-scenario-id",
+                        sc.name_span,
+                        format!(
+                            "duplicate scenario id `{}`: scenario `{}` has the same id as `{}` in this spec",
+                            sc.id, sc.name, f.name
+                        ),
+                    )
+                    .with_related(&doc.path, f.name_span, format!("scenario `{}` with id `{}`", f.name, f.id)),
+                );
+            }
+        }
+    }
+    // Requirement ids.
+    let mut reqs: HashMap<&str, usize> = HashMap::new();
+    for (i, r) in doc.requirements.iter().enumerate() {
+        if r.id.is_empty() {
+            continue;
+        }
+        match reqs.get(r.id.as_str()) {
+            None => {
+                reqs.insert(&r.id, i);
+            }
+            Some(&first) => {
+                let f = &doc.requirements[first];
+                out.push(
+                    Diagnostic::new(
+                        "duplicate-requirement-id",
+                        r.id_span,
+                        format!(
+                            "duplicate requirement id `{}`: already defined in this spec",
+                            r.id
+                        ),
+                    )
+                    .with_related(
+                        &doc.path,
+                        f.id_span,
+                        format!("first definition of `{}`", f.id),
+                    ),
+                );
+            }
+        }
+    }
+}
+
+/// `(file index, scenario index)` of every scenario, grouped by a key.
+type Groups<'a> = HashMap<&'a str, Vec<(usize, usize)>>;
+
+fn full_key(s: &ScenarioSummary) -> Option<String> {
+    if s.then.is_empty() || (s.when.is_empty() && s.given.is_empty()) {
+        return None;
+    }
+    Some(format!(
+        "G:{}\u{1}W:{}\u{1}T:{}",
+        s.given.join("\u{2}"),
+        s.when.join("\u{2}"),
+        s.then.join("\u{2}")
+    ))
+}
+
+pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
+    // Names and derived ids across the specs of one feature.
+    let mut by_feature_name: HashMap<(&str, &str), Vec<(usize, usize)>> = HashMap::new();
+    let mut by_id: Groups = HashMap::new();
+    let mut keys: Vec<Vec<Option<String>>> = Vec::with_capacity(files.len());
+    for (fi, f) in files.iter().enumerate() {
+        let mut fk = Vec::with_capacity(f.scenarios.len());
+        for (si, s) in f.scenarios.iter().enumerate() {
+            if !s.name_key.is_empty() {
+                by_feature_name
+                    .entry((f.feature.as_str(), s.name_key.as_str()))
+                    .or_default()
+                    .push((fi, si));
+            }
+            if s.explicit_id && !s.id.is_empty() {
+                by_id.entry(s.id.as_str()).or_default().push((fi, si));
+            }
+            fk.push(full_key(s));
+        }
+        keys.push(fk);
+    }
+    let mut groups: Vec<_> = by_feature_name.into_values().collect();
+    groups.sort();
+    for g in groups {
+        let first = g[0];
+        for &(fi, si) in &g[1..] {
+            if fi == first.0 {
+                continue; // same file: reported by the single-file check
+            }
+            let (f0, s0) = (files[first.0], &files[first.0].scenarios[first.1]);
+            let (f, s) = (files[fi], &files[fi].scenarios[si]);
+            let d = Diagnostic::new(
+                "duplicate-scenario-name",
+                s.name_span,
+                format!(
+                    "duplicate scenario name `{}`: feature `{}` already has a scenario named `{}` in {}",
+                    s.name, f.name, s0.name, f0.path
+                ),
+            )
+            .with_severity(Severity::Warning)
+            .with_related(&f0.path, s0.name_span, format!("scenario `{}` in {}", s0.name, f0.path));
+            let names: Vec<&str> = f.scenarios.iter().map(|x| x.name_key.as_str()).collect();
+            let taken = |k: &str| names.contains(&k);
+            super::push(
+                out,
+                &f.path,
+                rename_fix(d, &f.path, &s.name, s.name_text_span, &taken),
+            );
+        }
+    }
+    let mut groups: Vec<_> = by_id.into_values().collect();
+    groups.sort();
+    for g in groups {
+        let first = g[0];
+        for &(fi, si) in &g[1..] {
+            if fi == first.0 {
+                continue;
+            }
+            let (f0, s0) = (files[first.0], &files[first.0].scenarios[first.1]);
+            let (f, s) = (files[fi], &files[fi].scenarios[si]);
+            super::push(
+                out,
+                &f.path,
+                Diagnostic::new(
+                    "duplicate-scenario-id",
+                    s.name_span,
+                    format!(
+                        "duplicate scenario id `{}`: scenario `{}` has the same id as `{}` in {}",
+                        s.id, s.name, s0.name, f0.path
+                    ),
+                )
+                .with_severity(Severity::Warning)
+                .with_related(
+                    &f0.path,
+                    s0.name_span,
+                    format!("scenario `{}` with id `{}`", s0.name, s0.id),
+                ),
+            );
+        }
+    }
+    // Same steps under another name, anywhere.
+    let mut by_steps: Groups = HashMap::new();
+    for (fi, fk) in keys.iter().enumerate() {
+        for (si, k) in fk.iter().enumerate() {
+            if let Some(k) = k {
+                by_steps.entry(k.as_str()).or_default().push((fi, si));
+            }
+        }
+    }
+    let mut groups: Vec<_> = by_steps.into_values().filter(|g| g.len() > 1).collect();
+    groups.sort();
+    for g in groups {
+        let first = g[0];
+        let (f0, s0) = (files[first.0], &files[first.0].scenarios[first.1]);
+        for &(fi, si) in &g[1..] {
+            let (f, s) = (files[fi], &files[fi].scenarios[si]);
+            let same_name = s.name_key == s0.name_key;
+            if same_name && (fi == first.0 || f.feature == f0.feature) {
+                continue; // already a duplicate name
+            }
+            let where_ = if fi == first.0 {
+                "in this spec".to_string()
+            } else {
+                format!("in {}", f0.path)
+            };
+            super::push(
+                out,
+                &f.path,
+                Diagnostic::new(
+                    "duplicate-scenario-steps",
+                    s.name_span,
+                    format!(
+                        "scenario `{}` repeats scenario `{}` {where_}: the same Given, When and Then after normalisation",
+                        s.name, s0.name
+                    ),
+                )
+                .with_related(&f0.path, s0.name_span, format!("scenario `{}` with the same steps", s0.name)),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+
+    #[test]
+    fn duplicate_names_in_one_spec_are_errors_with_a_rename_fix() {
+        let (doc, text) = DocBuilder::new("a.spec.md", "todo")
+            .scenario(
+                "Add item",
+                &["empty list"],
+                &["I add \"x\""],
+                &["list has 1 item"],
+            )
+            .scenario(
+                "add  item",
+                &["empty list"],
+                &["I add \"y\""],
+                &["list has 1 item"],
+            )
+            .build();
+        let mut out = Vec::new();
+        super::check_document(&doc, &text, &mut out);
+        assert_eq!(out.len(), 1);
+        let d = &out[0];
+        assert_eq!(d.code, "duplicate-scenario-name");
+        assert_eq!(d.severity, crate::Severity::Error);
+        assert_eq!(d.related[0].span, doc.scenarios[0].name_span);
+        assert_eq!(d.fixes[0].edits[0].new_text, "add  item (2)");
+        assert_eq!(d.fixes[0].edits[0].span.slice(&text), "add  item");
+    }
+
+    #[test]
+    fn duplicates_across_one_feature_are_warnings() {
+        let a = DocBuilder::new("a.spec.yaml", "Tasks")
+            .scenario("Create", &["x"], &["I create"], &["task exists"])
+            .build();
+        let b = DocBuilder::new("b.spec.yaml", "tasks")
+            .scenario("create", &["y"], &["I create"], &["task exists"])
+            .build();
+        let c = DocBuilder::new("c.spec.yaml", "Billing")
+            .scenario("Create", &["z"], &["I create"], &["task exists"])
+            .build();
+        let r = run(&[a, b, c]);
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert_eq!(r[0].0, "b.spec.yaml");
+        assert_eq!(r[0].1, "duplicate-scenario-name");
+    }
+
+    #[test]
+    fn copies_under_another_name() {
+        let a = DocBuilder::new("a.spec.yaml", "Tasks")
+            .scenario(
+                "Create a task",
+                &["the user is logged in"],
+                &["the user creates a task \"Buy milk\""],
+                &["the task list shows \"Buy milk\""],
+            )
+            .scenario(
+                "New task",
+                &["The user is logged in."],
+                &["user creates task \"Buy milk\""],
+                &["The task list shows \"Buy milk\"!"],
+            )
+            .scenario(
+                "Other value",
+                &["The user is logged in."],
+                &["user creates task \"buy milk\""],
+                &["The task list shows \"buy milk\""],
+            )
+            .build();
+        let r = run(&[a]);
+        assert_eq!(
+            r.iter().map(|x| x.1).collect::<Vec<_>>(),
+            vec!["duplicate-scenario-steps"],
+            "{r:?}"
+        );
+        assert!(r[0]
+            .2
+            .contains("`New task` repeats scenario `Create a task`"));
+    }
+
+    #[test]
+    fn requirement_and_explicit_id_duplicates() {
+        let a = DocBuilder::new("a.spec.md", "x")
+            .requirement("FR-01", "The system MUST a")
+            .requirement("FR-01", "The system MUST b")
+            .scenario_with("One", Some("S1"), Some("FR-01"), &["g"], &["w1"], &["t"])
+            .scenario_with("Two", Some("S1"), Some("FR-01"), &["g"], &["w2"], &["t"])
+            .build();
+        let mut c = codes(&[a]);
+        c.sort();
+        assert_eq!(c, vec!["duplicate-requirement-id", "duplicate-scenario-id"]);
+    }
+}

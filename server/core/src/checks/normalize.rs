@@ -1,0 +1,890 @@
+//! Normalisation of step text for the duplicate and conflict checks.
+//!
+//! Two levels:
+//! - [`step_key`]: the *duplicate* key. Case, whitespace and punctuation are dropped, the articles
+//!   `a`/`an`/`the` removed, quoted values (`"..."`, `'...'`, `` `...` ``) kept verbatim, numbers
+//!   kept as written (without thousands separators). Two steps with the same key say the same.
+//! - [`Clause`]: the *conflict* view of a Then step. Modal verbs are dropped, copulas (`is`,
+//!   `should be`, `equals`, `becomes`) become `=`, plurals are folded, antonyms (`succeeds` /
+//!   `fails`, `enabled` / `disabled`...) become one word plus a polarity, negations (`not`, `no`,
+//!   `never`, `n't`) flip the polarity, and every quoted value and number becomes a placeholder
+//!   whose value is kept aside. Numbers with a unit of time, size or percent are converted to a
+//!   base unit (`5 seconds` and `5000 ms` are the same value); other words after a number stay
+//!   in the skeleton (`2 tasks` and `2 items` are different subjects).
+
+use std::fmt::Write as _;
+
+/// One lexical piece of step text.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lex {
+    /// A lower-cased word (letters and digits, inner apostrophes kept: `doesn't`).
+    Word(String),
+    /// A quoted value, verbatim, without its quotes.
+    Quoted(String),
+    /// A number and its canonical text (thousands separators removed).
+    Number(f64, String),
+}
+
+fn closing_quote(open: char) -> Option<char> {
+    match open {
+        '"' => Some('"'),
+        '\u{201c}' => Some('\u{201d}'),
+        '\'' => Some('\''),
+        '\u{2018}' => Some('\u{2019}'),
+        '`' => Some('`'),
+        _ => None,
+    }
+}
+
+/// Split text into words, quoted values and numbers; punctuation is dropped.
+pub fn lex(text: &str) -> Vec<Lex> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let prev_alnum = i > 0 && chars[i - 1].is_alphanumeric();
+        if let Some(close) = closing_quote(c) {
+            // A single quote inside a word is an apostrophe, not a quote.
+            let is_quote = !(matches!(c, '\'' | '\u{2018}') && prev_alnum);
+            if is_quote {
+                if let Some(len) = chars[i + 1..].iter().position(|&ch| ch == close) {
+                    let value: String = chars[i + 1..i + 1 + len].iter().collect();
+                    // `'s` possessives and stray apostrophes: a closing quote must not be
+                    // followed directly by a letter.
+                    let after = chars.get(i + 2 + len);
+                    if !after.is_some_and(|a| a.is_alphanumeric()) {
+                        out.push(Lex::Quoted(value));
+                        i += len + 2;
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+            continue;
+        }
+        let signed = matches!(c, '-' | '+')
+            && !prev_alnum
+            && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+        if c.is_ascii_digit() || signed {
+            let start = i;
+            i += 1;
+            while i < chars.len() {
+                let ch = chars[i];
+                let separator = matches!(ch, ',' | '.' | '_')
+                    && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
+                if ch.is_ascii_digit() || separator {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let raw: String = chars[start..i]
+                .iter()
+                .filter(|&&ch| ch != ',' && ch != '_')
+                .collect();
+            let value = raw.parse::<f64>().unwrap_or(0.0);
+            out.push(Lex::Number(value, raw));
+            // A unit glued to the number (`100ms`, `5s`, `99.9%`).
+            if chars.get(i) == Some(&'%') {
+                out.push(Lex::Word("%".into()));
+                i += 1;
+            }
+            continue;
+        }
+        if c == '%' {
+            out.push(Lex::Word("%".into()));
+            i += 1;
+            continue;
+        }
+        if c.is_alphanumeric() {
+            let start = i;
+            while i < chars.len() {
+                let ch = chars[i];
+                let inner_apostrophe = matches!(ch, '\'' | '\u{2019}')
+                    && chars.get(i + 1).is_some_and(|n| n.is_alphabetic());
+                if ch.is_alphanumeric() || inner_apostrophe {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let word: String = chars[start..i]
+                .iter()
+                .map(|&ch| if ch == '\u{2019}' { '\'' } else { ch })
+                .collect::<String>()
+                .to_lowercase();
+            out.push(Lex::Word(word));
+            continue;
+        }
+        i += 1;
+    }
+    out
+}
+
+pub const ARTICLES: &[&str] = &["a", "an", "the"];
+
+/// The duplicate key of a step: lower case, no punctuation, no articles, quoted values verbatim.
+pub fn step_key(text: &str) -> String {
+    let mut out = String::new();
+    for lex in lex(text) {
+        let piece = match &lex {
+            Lex::Word(w) if ARTICLES.contains(&w.as_str()) => continue,
+            Lex::Word(w) => w.clone(),
+            Lex::Quoted(q) => format!("\"{q}\""),
+            Lex::Number(_, raw) => raw.clone(),
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&piece);
+    }
+    out
+}
+
+/// Sorted, de-duplicated keys of a list of step texts (the order of `And` lines does not matter).
+pub fn key_set<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut keys: Vec<String> = texts.map(step_key).filter(|k| !k.is_empty()).collect();
+    keys.sort();
+    keys.dedup();
+    keys
+}
+
+/// Whether every key of `a` is in `b` (both sorted).
+pub fn is_subset(a: &[String], b: &[String]) -> bool {
+    a.iter().all(|k| b.binary_search(k).is_ok())
+}
+
+/// A value taken out of a clause's skeleton.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Text(String),
+    Number(f64),
+}
+
+impl Value {
+    fn same(&self, other: &Value) -> bool {
+        match (self, other) {
+            (Value::Text(a), Value::Text(b)) => a == b,
+            (Value::Number(a), Value::Number(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+            _ => false,
+        }
+    }
+}
+
+/// What a Then clause says about the result of the action.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Neutral,
+    Success,
+    Error,
+}
+
+/// The conflict view of one Then step.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Clause {
+    /// Words with placeholders (`#q` for quoted values, `#n` / `#n:time` for numbers).
+    pub skeleton: Vec<String>,
+    pub values: Vec<Value>,
+    /// False when the clause is negated (an odd number of negations and negative antonyms).
+    pub positive: bool,
+    pub outcome: Outcome,
+}
+
+const MODALS: &[&str] = &[
+    "should", "must", "will", "shall", "would", "can", "could", "may", "might", "do", "does",
+    "did", "then", "also", "still", "now", "only", "just",
+];
+const COPULAS: &[&str] = &[
+    "is", "are", "was", "were", "be", "been", "being", "am", "equals", "equal", "becomes", "become",
+];
+const NEGATIONS: &[&str] = &["not", "no", "never"];
+
+/// Antonym groups: canonical word, positive forms, negative forms.
+const ANTONYMS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "succeed",
+        &[
+            "succeed",
+            "succeeds",
+            "succeeded",
+            "success",
+            "successful",
+            "successfully",
+            "pass",
+            "passes",
+            "passed",
+        ],
+        &["fail", "fails", "failed", "failure", "unsuccessful"],
+    ),
+    (
+        "accept",
+        &[
+            "accept", "accepts", "accepted", "approve", "approves", "approved",
+        ],
+        &[
+            "reject", "rejects", "rejected", "decline", "declines", "declined", "refuse",
+            "refuses", "refused",
+        ],
+    ),
+    (
+        "allow",
+        &[
+            "allow",
+            "allows",
+            "allowed",
+            "permit",
+            "permits",
+            "permitted",
+            "grant",
+            "grants",
+            "granted",
+        ],
+        &[
+            "deny",
+            "denies",
+            "denied",
+            "forbid",
+            "forbids",
+            "forbidden",
+            "block",
+            "blocks",
+            "blocked",
+            "prevent",
+            "prevents",
+            "prevented",
+            "disallowed",
+        ],
+    ),
+    ("valid", &["valid"], &["invalid"]),
+    (
+        "enable",
+        &["enable", "enables", "enabled"],
+        &["disable", "disables", "disabled"],
+    ),
+    (
+        "visible",
+        &[
+            "visible",
+            "shown",
+            "displayed",
+            "show",
+            "shows",
+            "display",
+            "displays",
+        ],
+        &["hidden", "hide", "hides", "invisible"],
+    ),
+    (
+        "lock",
+        &["lock", "locks", "locked"],
+        &["unlock", "unlocks", "unlocked"],
+    ),
+    ("true", &["true"], &["false"]),
+    ("active", &["active"], &["inactive"]),
+    (
+        "include",
+        &[
+            "include",
+            "includes",
+            "included",
+            "contain",
+            "contains",
+            "contained",
+        ],
+        &[
+            "exclude", "excludes", "excluded", "omit", "omits", "omitted",
+        ],
+    ),
+    (
+        "exist",
+        &["exist", "exists", "present"],
+        &["absent", "missing"],
+    ),
+    ("online", &["online"], &["offline"]),
+    ("available", &["available"], &["unavailable"]),
+    (
+        "authorized",
+        &["authorized", "authorised"],
+        &["unauthorized", "unauthorised"],
+    ),
+    ("authenticated", &["authenticated"], &["unauthenticated"]),
+    ("verified", &["verified"], &["unverified"]),
+    ("paid", &["paid"], &["unpaid"]),
+    ("published", &["published"], &["unpublished"]),
+    ("read", &["read"], &["unread"]),
+];
+
+/// Words that say the action went wrong.
+const ERROR_WORDS: &[&str] = &[
+    "error",
+    "errors",
+    "fail",
+    "fails",
+    "failed",
+    "failure",
+    "unsuccessful",
+    "reject",
+    "rejects",
+    "rejected",
+    "deny",
+    "denies",
+    "denied",
+    "refuse",
+    "refuses",
+    "refused",
+    "decline",
+    "declines",
+    "declined",
+    "forbidden",
+    "unauthorized",
+    "unauthorised",
+    "exception",
+    "raise",
+    "raises",
+    "raised",
+    "throw",
+    "throws",
+    "thrown",
+    "invalid",
+    "blocked",
+    "prevented",
+];
+
+/// Words that say the action went through.
+const SUCCESS_WORDS: &[&str] = &[
+    "succeed",
+    "succeeds",
+    "succeeded",
+    "success",
+    "successful",
+    "successfully",
+    "accepted",
+    "approved",
+    "granted",
+    "allowed",
+    "created",
+    "saved",
+    "added",
+    "stored",
+    "updated",
+    "confirmed",
+    "completes",
+    "registered",
+];
+
+/// Words that may follow a copula as a state value (`status is pending`, `user is logged out`).
+const STATE_WORDS: &[&str] = &[
+    "pending",
+    "completed",
+    "complete",
+    "incomplete",
+    "done",
+    "todo",
+    "new",
+    "draft",
+    "open",
+    "closed",
+    "archived",
+    "cancelled",
+    "canceled",
+    "paid",
+    "unpaid",
+    "shipped",
+    "delivered",
+    "processing",
+    "queued",
+    "running",
+    "started",
+    "stopped",
+    "expired",
+    "suspended",
+    "confirmed",
+    "in",
+    "out",
+    "on",
+    "off",
+    "empty",
+    "full",
+    "yes",
+    "high",
+    "medium",
+    "low",
+    "public",
+    "private",
+    "admin",
+    "guest",
+    "red",
+    "green",
+    "yellow",
+    "blue",
+];
+
+/// Subjects whose value is a single word (`status`, `role`...).
+const STATE_SUBJECTS: &[&str] = &[
+    "status", "state", "role", "type", "mode", "level", "priority", "result", "value", "category",
+    "stage", "phase", "plan", "tier", "color", "colour", "language", "currency", "format",
+    "outcome", "answer", "kind", "severity",
+];
+
+/// (unit words, dimension, factor to the base unit).
+const UNITS: &[(&[&str], &str, f64)] = &[
+    (
+        &["ms", "msec", "msecs", "millisecond", "milliseconds"],
+        "time",
+        1.0,
+    ),
+    (&["s", "sec", "secs", "second", "seconds"], "time", 1_000.0),
+    (&["min", "mins", "minute", "minutes"], "time", 60_000.0),
+    (&["h", "hr", "hrs", "hour", "hours"], "time", 3_600_000.0),
+    (&["day", "days"], "time", 86_400_000.0),
+    (&["week", "weeks"], "time", 604_800_000.0),
+    (&["b", "byte", "bytes"], "size", 1.0),
+    (&["kb", "kib", "kilobyte", "kilobytes"], "size", 1_024.0),
+    (&["mb", "mib", "megabyte", "megabytes"], "size", 1_048_576.0),
+    (
+        &["gb", "gib", "gigabyte", "gigabytes"],
+        "size",
+        1_073_741_824.0,
+    ),
+    (&["%", "percent", "pct"], "%", 1.0),
+];
+
+fn unit(word: &str) -> Option<(&'static str, f64)> {
+    UNITS
+        .iter()
+        .find(|(words, _, _)| words.contains(&word))
+        .map(|(_, dim, f)| (*dim, *f))
+}
+
+fn antonym(word: &str) -> Option<(&'static str, bool)> {
+    for (canon, pos, neg) in ANTONYMS {
+        if pos.contains(&word) {
+            return Some((canon, true));
+        }
+        if neg.contains(&word) {
+            return Some((canon, false));
+        }
+    }
+    None
+}
+
+/// Fold plurals so `1 task` and `2 tasks` share a subject.
+pub fn stem(word: &str) -> String {
+    if word.len() > 4 && word.ends_with("ies") {
+        return format!("{}y", &word[..word.len() - 3]);
+    }
+    if word.len() > 3
+        && word.ends_with('s')
+        && !word.ends_with("ss")
+        && !word.ends_with("us")
+        && !word.ends_with("is")
+    {
+        return word[..word.len() - 1].to_string();
+    }
+    word.to_string()
+}
+
+/// Split a contraction: `doesn't` -> (`does`, negated).
+fn contraction(word: &str) -> Option<&str> {
+    let base = word.strip_suffix("n't")?;
+    Some(match base {
+        "wo" => "will",
+        "ca" => "can",
+        "sha" => "shall",
+        other => other,
+    })
+}
+
+impl Clause {
+    pub fn parse(text: &str) -> Clause {
+        let lexes = lex(text);
+        let mut skeleton: Vec<String> = Vec::new();
+        let mut values = Vec::new();
+        let mut negations = 0usize;
+        let mut error = false;
+        let mut success = false;
+        let mut i = 0;
+        while i < lexes.len() {
+            match &lexes[i] {
+                Lex::Quoted(q) => {
+                    skeleton.push("#q".into());
+                    values.push(Value::Text(q.clone()));
+                }
+                Lex::Number(n, _) => {
+                    let next_unit = match lexes.get(i + 1) {
+                        Some(Lex::Word(w)) => unit(w),
+                        _ => None,
+                    };
+                    if let Some((dim, factor)) = next_unit {
+                        skeleton.push(format!("#n:{dim}"));
+                        values.push(Value::Number(n * factor));
+                        i += 1;
+                    } else {
+                        skeleton.push("#n".into());
+                        values.push(Value::Number(*n));
+                    }
+                }
+                Lex::Word(w) => {
+                    let mut word = w.as_str();
+                    if word == "cannot" {
+                        negations += 1;
+                        i += 1;
+                        continue;
+                    }
+                    if let Some(base) = contraction(word) {
+                        negations += 1;
+                        word = base;
+                    }
+                    if ERROR_WORDS.contains(&word) {
+                        error = true;
+                    } else if SUCCESS_WORDS.contains(&word) {
+                        success = true;
+                    }
+                    if NEGATIONS.contains(&word) {
+                        negations += 1;
+                    } else if ARTICLES.contains(&word) || MODALS.contains(&word) {
+                    } else if COPULAS.contains(&word) {
+                        if skeleton.last().map(String::as_str) != Some("=") {
+                            skeleton.push("=".into());
+                        }
+                    } else if let Some((canon, pos)) = antonym(word) {
+                        if !pos {
+                            negations += 1;
+                        }
+                        skeleton.push(canon.to_string());
+                    } else {
+                        skeleton.push(stem(word));
+                    }
+                }
+            }
+            i += 1;
+        }
+        let positive = negations % 2 == 0;
+        let raw = if error {
+            Outcome::Error
+        } else if success {
+            Outcome::Success
+        } else {
+            Outcome::Neutral
+        };
+        // Negation flips the outcome of the words: "no error" is success, "is not created" an
+        // error. (Antonyms already count as negations, so only count explicit negations here.)
+        let explicit_neg = lexes
+            .iter()
+            .filter(|l| match l {
+                Lex::Word(w) => {
+                    NEGATIONS.contains(&w.as_str()) || w == "cannot" || contraction(w).is_some()
+                }
+                _ => false,
+            })
+            .count();
+        let outcome = if explicit_neg % 2 == 1 {
+            match raw {
+                Outcome::Error => Outcome::Success,
+                Outcome::Success => Outcome::Error,
+                Outcome::Neutral => Outcome::Neutral,
+            }
+        } else {
+            raw
+        };
+        Clause {
+            skeleton,
+            values,
+            positive,
+            outcome,
+        }
+    }
+
+    /// Why this clause and `other` cannot both hold, if they cannot.
+    pub fn contradicts(&self, other: &Clause) -> Option<&'static str> {
+        if self.skeleton == other.skeleton {
+            let same_values = self.values.len() == other.values.len()
+                && self
+                    .values
+                    .iter()
+                    .zip(&other.values)
+                    .all(|(a, b)| a.same(b));
+            if same_values && self.positive != other.positive {
+                return Some("one states what the other negates");
+            }
+            if !same_values && self.positive && other.positive {
+                return Some("the same subject with a different value");
+            }
+            return None;
+        }
+        // `status is pending` vs `status is completed`: same subject, a different state word.
+        if self.positive
+            && other.positive
+            && self.skeleton.len() == other.skeleton.len()
+            && self.skeleton.len() >= 3
+            && self.values.is_empty()
+            && other.values.is_empty()
+        {
+            let n = self.skeleton.len();
+            let (a, b) = (&self.skeleton[n - 1], &other.skeleton[n - 1]);
+            if self.skeleton[..n - 1] == other.skeleton[..n - 1] {
+                let prefix = &self.skeleton[..n - 1];
+                let copula = prefix.iter().position(|w| w == "=");
+                if let Some(at) = copula {
+                    let subject = &prefix[..at];
+                    let stateful = subject.iter().any(|w| STATE_SUBJECTS.contains(&w.as_str()));
+                    let states =
+                        STATE_WORDS.contains(&a.as_str()) && STATE_WORDS.contains(&b.as_str());
+                    if !subject.is_empty() && (stateful || states) {
+                        return Some("the same subject in a different state");
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// The skeleton with values filled back in, for messages and tests.
+pub fn describe(c: &Clause) -> String {
+    let mut out = String::new();
+    let mut values = c.values.iter();
+    for (i, w) in c.skeleton.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        if w.starts_with('#') {
+            match values.next() {
+                Some(Value::Text(t)) => {
+                    let _ = write!(out, "\"{t}\"");
+                }
+                Some(Value::Number(n)) => {
+                    let _ = write!(out, "{n}{}", w.strip_prefix("#n").unwrap_or(""));
+                }
+                None => out.push_str(w),
+            }
+        } else {
+            out.push_str(w);
+        }
+    }
+    if !c.positive {
+        out.insert_str(0, "NOT ");
+    }
+    out
+}
+
+/// Words that carry meaning for matching conditions to examples: lower case, stemmed, without
+/// stop words. Quoted values and numbers are kept as words too.
+pub fn significant_words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for lex in lex(text) {
+        let w = match lex {
+            Lex::Word(w) => {
+                if STOP_WORDS.contains(&w.as_str()) || w.len() < 2 {
+                    continue;
+                }
+                stem(&w)
+            }
+            Lex::Quoted(q) => q.to_lowercase(),
+            Lex::Number(_, raw) => raw,
+        };
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+pub const STOP_WORDS: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "am",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "with",
+    "from",
+    "as",
+    "and",
+    "or",
+    "but",
+    "if",
+    "when",
+    "whenever",
+    "unless",
+    "otherwise",
+    "else",
+    "then",
+    "than",
+    "so",
+    "should",
+    "must",
+    "shall",
+    "will",
+    "would",
+    "can",
+    "could",
+    "may",
+    "might",
+    "do",
+    "does",
+    "did",
+    "has",
+    "have",
+    "had",
+    "not",
+    "no",
+    "any",
+    "all",
+    "each",
+    "every",
+    "there",
+    "their",
+    "they",
+    "them",
+    "which",
+    "who",
+    "what",
+    "where",
+    "into",
+    "onto",
+    "out",
+    "up",
+    "we",
+    "you",
+    "your",
+    "our",
+    "returns",
+    "return",
+    "returned",
+    "given",
+    "after",
+    "before",
+    "while",
+    "also",
+    "only",
+    "otherwise",
+    "such",
+    "via",
+    "per",
+    "i",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexes_quotes_numbers_and_apostrophes() {
+        assert_eq!(
+            lex("The user's status isn't \"In Progress\" after 1,500ms (99.9%)"),
+            vec![
+                Lex::Word("the".into()),
+                Lex::Word("user's".into()),
+                Lex::Word("status".into()),
+                Lex::Word("isn't".into()),
+                Lex::Quoted("In Progress".into()),
+                Lex::Word("after".into()),
+                Lex::Number(1500.0, "1500".into()),
+                Lex::Word("ms".into()),
+                Lex::Number(99.9, "99.9".into()),
+                Lex::Word("%".into()),
+            ]
+        );
+        // An unclosed quote is punctuation.
+        assert_eq!(
+            lex("say \"hi"),
+            vec![Lex::Word("say".into()), Lex::Word("hi".into())]
+        );
+    }
+
+    #[test]
+    fn duplicate_keys_ignore_case_punctuation_articles() {
+        assert_eq!(
+            step_key("The user  opens THE app."),
+            step_key("user opens app")
+        );
+        assert_ne!(step_key("title is \"Buy\""), step_key("title is \"buy\""));
+        assert_eq!(step_key("a task \"X\""), "task \"X\"");
+    }
+
+    fn conflict(a: &str, b: &str) -> bool {
+        Clause::parse(a).contradicts(&Clause::parse(b)).is_some()
+    }
+
+    #[test]
+    fn clause_conflicts() {
+        assert!(conflict(
+            "the status should be \"pending\"",
+            "the status should be \"completed\""
+        ));
+        assert!(conflict("I see exactly 2 tasks", "I see exactly 3 tasks"));
+        assert!(conflict("I see exactly 1 task", "I see exactly 3 tasks"));
+        assert!(conflict(
+            "the user should receive an error",
+            "the user should not receive an error"
+        ));
+        assert!(conflict("the login succeeds", "the login fails"));
+        assert!(conflict(
+            "the request is accepted",
+            "the request is rejected"
+        ));
+        assert!(conflict("the status is pending", "the status is completed"));
+        assert!(conflict("the user is logged in", "the user is logged out"));
+        assert!(conflict("no error is shown", "an error is shown"));
+        assert!(conflict("it doesn't retry", "it retries"));
+        // Near misses.
+        assert!(!conflict("I see 2 tasks", "I see 2 items"));
+        assert!(!conflict(
+            "the response arrives within 5 seconds",
+            "the response arrives within 5000 ms"
+        ));
+        assert!(!conflict(
+            "the task is created",
+            "the task is created with a due date"
+        ));
+        assert!(!conflict("status is not \"a\"", "status is not \"b\""));
+        assert!(!conflict(
+            "the response is returned",
+            "the response is cached"
+        ));
+    }
+
+    #[test]
+    fn outcomes() {
+        assert_eq!(Clause::parse("an error is shown").outcome, Outcome::Error);
+        assert_eq!(Clause::parse("no error is shown").outcome, Outcome::Success);
+        assert_eq!(
+            Clause::parse("the task is created").outcome,
+            Outcome::Success
+        );
+        assert_eq!(
+            Clause::parse("the task is not created").outcome,
+            Outcome::Error
+        );
+        assert_eq!(
+            Clause::parse("the list shows 3 tasks").outcome,
+            Outcome::Neutral
+        );
+    }
+
+    #[test]
+    fn describes() {
+        let c = Clause::parse("the response must arrive within 2 seconds");
+        assert_eq!(describe(&c), "response arrive within 2000:time");
+    }
+}

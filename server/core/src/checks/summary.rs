@@ -1,0 +1,284 @@
+//! Per-document summaries: the small, cacheable facts the cross-file checks join on.
+//!
+//! A summary is a pure function of one document and its text. The LSP keeps one per open or
+//! indexed file and rebuilds it only when that file changes; the cross-file joins
+//! ([`super::join`]) then run over all summaries with hash maps.
+
+use std::collections::BTreeSet;
+
+use crate::model::{Comparison, Document};
+use crate::span::Span;
+
+use super::normalize::{self, Clause, Outcome};
+
+/// One scenario, normalised.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioSummary {
+    pub name: String,
+    /// Name for duplicate detection: lower case, punctuation and articles dropped.
+    pub name_key: String,
+    pub id: String,
+    pub explicit_id: bool,
+    pub name_span: Span,
+    /// Span of exactly the name's text in the source, when found (for the rename fix).
+    pub name_text_span: Option<Span>,
+    pub span: Span,
+    /// Sorted duplicate keys of the Given, When and Then steps.
+    pub given: Vec<String>,
+    pub when: Vec<String>,
+    pub then: Vec<String>,
+    /// Then steps in the conflict view, with their source text and span.
+    pub then_clauses: Vec<(Clause, String, Span)>,
+    pub outcome: Outcome,
+}
+
+/// One measurable constraint, with its value in a base unit.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConstraintSummary {
+    pub span: Span,
+    pub text: String,
+    pub metric: String,
+    pub percentile: Option<f64>,
+    pub scope: Option<String>,
+    pub comparison: Comparison,
+    /// The value in the base unit of `dim` (ms for time, bytes for size).
+    pub value: f64,
+    /// `time`, `size`, `%`, or the unit as written, or empty.
+    pub dim: String,
+    /// The threshold as written, for messages (`100 ms`).
+    pub shown: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DependencySummary {
+    pub name: String,
+    pub from: Option<String>,
+    pub span: Span,
+    /// Span of exactly the name's text in the source, when found (for the did-you-mean fix).
+    pub name_text_span: Option<Span>,
+}
+
+/// A requirement the document itself does not exercise; the join looks for mentions elsewhere.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RequirementCandidate {
+    pub id: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FileSummary {
+    pub path: String,
+    pub name: String,
+    /// The feature key: the slug of the document's name. Specs with the same key belong to one
+    /// feature (a feature split over several files, or evolved in a `new_scenarios` file).
+    pub feature: String,
+    /// Lower-case names other specs may use to depend on this one: the spec name, the file
+    /// stem, the file name and the path.
+    pub aliases: Vec<String>,
+    pub scenarios: Vec<ScenarioSummary>,
+    pub constraints: Vec<ConstraintSummary>,
+    pub dependencies: Vec<DependencySummary>,
+    /// Requirement-id-like tokens (`FR-01`, `NFR-Performance`) mentioned by scenarios, example
+    /// rows and tags of this document.
+    pub mentions: BTreeSet<String>,
+    pub unexercised: Vec<RequirementCandidate>,
+}
+
+/// Find the span of `needle` inside `span` of `text` (exact match first).
+pub fn find_in(text: &str, span: Span, needle: &str) -> Option<Span> {
+    if needle.is_empty() {
+        return None;
+    }
+    let hay = text.get(span.start..span.end)?;
+    let at = hay.find(needle)?;
+    Some(Span::new(span.start + at, span.start + at + needle.len()))
+}
+
+/// Requirement-id-like tokens: an upper-case prefix, a dash, then letters or digits
+/// (`FR-01`, `NFR-Performance`, `REQ-001`, `US-3`).
+pub fn requirement_mentions(text: &str, out: &mut BTreeSet<String>) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let start = i;
+        if bytes[i].is_ascii_uppercase() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
+            while i < bytes.len() && bytes[i].is_ascii_uppercase() {
+                i += 1;
+            }
+            if i < bytes.len() && bytes[i] == b'-' && i > start {
+                let mut end = i + 1;
+                while end < bytes.len()
+                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'-')
+                {
+                    end += 1;
+                }
+                while end > i + 1 && bytes[end - 1] == b'-' {
+                    end -= 1;
+                }
+                if end > i + 1 {
+                    out.insert(text[start..end].to_string());
+                    i = end;
+                    continue;
+                }
+            }
+            continue;
+        }
+        i += 1;
+    }
+}
+
+fn dim_of(unit: Option<&str>) -> (String, f64) {
+    let Some(u) = unit else {
+        return (String::new(), 1.0);
+    };
+    let lower = u.to_ascii_lowercase();
+    let factor = match lower.as_str() {
+        "ms" | "millisecond" | "milliseconds" => Some(("time", 1.0)),
+        "s" | "sec" | "second" | "seconds" => Some(("time", 1_000.0)),
+        "min" | "minute" | "minutes" => Some(("time", 60_000.0)),
+        "h" | "hour" | "hours" => Some(("time", 3_600_000.0)),
+        "day" | "days" => Some(("time", 86_400_000.0)),
+        "b" | "bytes" | "byte" => Some(("size", 1.0)),
+        "kb" => Some(("size", 1_024.0)),
+        "mb" => Some(("size", 1_048_576.0)),
+        "gb" => Some(("size", 1_073_741_824.0)),
+        "tb" => Some(("size", 1_099_511_627_776.0)),
+        "%" | "percent" => Some(("%", 1.0)),
+        _ => None,
+    };
+    match factor {
+        Some((d, f)) => (d.to_string(), f),
+        None => (lower, 1.0),
+    }
+}
+
+/// Format a number without a trailing `.0`.
+pub fn num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+pub fn summarize(doc: &Document, text: &str) -> FileSummary {
+    let mut s = FileSummary {
+        path: doc.path.clone(),
+        name: doc.name.clone(),
+        feature: crate::model::slug(&doc.name),
+        ..Default::default()
+    };
+    let mut aliases = vec![doc.name.to_lowercase()];
+    let file = doc.path.rsplit('/').next().unwrap_or(&doc.path);
+    aliases.push(file.to_lowercase());
+    aliases.push(crate::parse::default_name(&doc.path).to_lowercase());
+    aliases.push(doc.path.to_lowercase());
+    aliases.sort();
+    aliases.dedup();
+    aliases.retain(|a| !a.is_empty());
+    s.aliases = aliases;
+
+    for sc in &doc.scenarios {
+        let clauses: Vec<(Clause, String, Span)> = sc
+            .then
+            .iter()
+            .map(|st| (Clause::parse(&st.text), st.text.clone(), st.span))
+            .collect();
+        let mut outcome = Outcome::Neutral;
+        for (c, _, _) in &clauses {
+            match c.outcome {
+                Outcome::Error => outcome = Outcome::Error,
+                Outcome::Success if outcome == Outcome::Neutral => outcome = Outcome::Success,
+                _ => {}
+            }
+        }
+        s.scenarios.push(ScenarioSummary {
+            name: sc.name.clone(),
+            name_key: normalize::step_key(&sc.name),
+            id: sc.id.clone(),
+            explicit_id: sc.explicit_id,
+            name_span: sc.name_span,
+            name_text_span: find_in(text, sc.name_span, &sc.name),
+            span: sc.span,
+            given: normalize::key_set(sc.given.iter().map(|s| s.text.as_str())),
+            when: normalize::key_set(sc.when.iter().map(|s| s.text.as_str())),
+            then: normalize::key_set(sc.then.iter().map(|s| s.text.as_str())),
+            then_clauses: clauses,
+            outcome,
+        });
+        let mut m = BTreeSet::new();
+        requirement_mentions(&sc.name, &mut m);
+        for st in sc.steps() {
+            requirement_mentions(&st.text, &mut m);
+        }
+        for t in &sc.tags {
+            requirement_mentions(t, &mut m);
+        }
+        if let Some(p) = &sc.parent {
+            m.insert(p.clone());
+        }
+        s.mentions.extend(m);
+    }
+    for ex in &doc.examples {
+        for (_, v) in &ex.cells {
+            requirement_mentions(v, &mut s.mentions);
+        }
+        for t in [&ex.name, &ex.target].into_iter().flatten() {
+            requirement_mentions(t, &mut s.mentions);
+        }
+        requirement_mentions(&ex.input, &mut s.mentions);
+        requirement_mentions(&ex.expected, &mut s.mentions);
+    }
+
+    for c in &doc.constraints {
+        let Some(m) = &c.measure else { continue };
+        let (dim, factor) = dim_of(m.unit.as_deref());
+        let dim = match &m.per {
+            Some(per) => format!("{dim}/{}", per.to_ascii_lowercase()),
+            None => dim,
+        };
+        let unit = m.unit.clone().unwrap_or_default();
+        let shown = match &m.per {
+            Some(per) => format!("{}{unit}/{per}", num(m.value)),
+            None => format!("{}{unit}", num(m.value)),
+        };
+        s.constraints.push(ConstraintSummary {
+            span: c.text_span,
+            text: c.text.clone(),
+            metric: m.metric.clone(),
+            percentile: m.percentile,
+            scope: m
+                .scope
+                .as_ref()
+                .map(|sc| normalize::step_key(sc))
+                .filter(|sc| !sc.is_empty()),
+            comparison: m.comparison,
+            value: m.value * factor,
+            dim,
+            shown,
+        });
+    }
+
+    for d in &doc.dependencies {
+        s.dependencies.push(DependencySummary {
+            name: d.name.clone(),
+            from: d.from.clone(),
+            span: d.span,
+            name_text_span: find_in(text, d.span, &d.name),
+        });
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mentions() {
+        let mut m = BTreeSet::new();
+        requirement_mentions("covers FR-01 and [NFR-Performance], not x-1 or FR-", &mut m);
+        let v: Vec<_> = m.into_iter().collect();
+        assert_eq!(v, vec!["FR-01", "NFR-Performance"]);
+    }
+}
