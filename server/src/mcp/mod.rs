@@ -60,23 +60,47 @@ pub fn handle_line(server: &mut Server, line: &str) -> Option<Value> {
         return None;
     }
     if line.len() > MAX_MESSAGE_BYTES {
-        return Some(error(Value::Null, PARSE_ERROR, format!("message of {} bytes is over the limit of {MAX_MESSAGE_BYTES}", line.len())));
+        return Some(error(
+            Value::Null,
+            PARSE_ERROR,
+            format!(
+                "message of {} bytes is over the limit of {MAX_MESSAGE_BYTES}",
+                line.len()
+            ),
+        ));
     }
     let msg: Value = match serde_json::from_str(line) {
         Ok(v) => v,
-        Err(e) => return Some(error(Value::Null, PARSE_ERROR, format!("invalid JSON: {e}"))),
+        Err(e) => {
+            return Some(error(
+                Value::Null,
+                PARSE_ERROR,
+                format!("invalid JSON: {e}"),
+            ))
+        }
     };
     if let Value::Array(batch) = &msg {
         // JSON-RPC batches (2025-03-26 allows them): answer each request, in order.
-        let out: Vec<Value> = batch.iter().filter_map(|m| handle_message(server, m)).collect();
-        return if out.is_empty() { None } else { Some(Value::Array(out)) };
+        let out: Vec<Value> = batch
+            .iter()
+            .filter_map(|m| handle_message(server, m))
+            .collect();
+        return if out.is_empty() {
+            None
+        } else {
+            Some(Value::Array(out))
+        };
     }
     handle_message(server, &msg)
 }
 
 fn handle_message(server: &mut Server, msg: &Value) -> Option<Value> {
     let Some(obj) = msg.as_object() else {
-        return Some(error(Value::Null, INVALID_REQUEST, "a JSON-RPC message must be an object"));
+        return Some(error(
+            Value::Null,
+            INVALID_REQUEST,
+            "a JSON-RPC message must be an object",
+        ));
     };
     let id = obj.get("id").cloned();
     let Some(method) = obj.get("method").and_then(Value::as_str) else {
@@ -84,7 +108,11 @@ fn handle_message(server: &mut Server, msg: &Value) -> Option<Value> {
         if obj.contains_key("result") || obj.contains_key("error") {
             return None;
         }
-        return Some(error(id.unwrap_or(Value::Null), INVALID_REQUEST, "missing `method`"));
+        return Some(error(
+            id.unwrap_or(Value::Null),
+            INVALID_REQUEST,
+            "missing `method`",
+        ));
     };
     let params = obj.get("params").cloned().unwrap_or(Value::Null);
     let Some(id) = id else {
@@ -92,11 +120,17 @@ fn handle_message(server: &mut Server, msg: &Value) -> Option<Value> {
         tracing::debug!(method, "notification");
         return None;
     };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| dispatch(server, method, &params)));
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        dispatch(server, method, &params)
+    }));
     Some(match outcome {
         Ok(Ok(value)) => result(id, value),
         Ok(Err((code, message))) => error(id, code, message),
-        Err(_) => error(id, -32603, format!("internal error while handling `{method}`; the server goes on")),
+        Err(_) => error(
+            id,
+            -32603,
+            format!("internal error while handling `{method}`; the server goes on"),
+        ),
     })
 }
 
@@ -119,14 +153,20 @@ fn dispatch(server: &mut Server, method: &str, params: &Value) -> Result<Value, 
         "ping" => Ok(json!({})),
         "tools/list" => Ok(json!({"tools": tools::list()})),
         "tools/call" => {
-            let name = params.get("name").and_then(Value::as_str).ok_or((INVALID_PARAMS, "tools/call needs a `name`".to_string()))?;
+            let name = params
+                .get("name")
+                .and_then(Value::as_str)
+                .ok_or((INVALID_PARAMS, "tools/call needs a `name`".to_string()))?;
             let args = params.get("arguments").cloned().unwrap_or(json!({}));
             Ok(server.call(name, &args))
         }
         "resources/list" => Ok(json!({"resources": server.resources()})),
         "resources/templates/list" => Ok(json!({"resourceTemplates": []})),
         "resources/read" => {
-            let uri = params.get("uri").and_then(Value::as_str).ok_or((INVALID_PARAMS, "resources/read needs a `uri`".to_string()))?;
+            let uri = params
+                .get("uri")
+                .and_then(Value::as_str)
+                .ok_or((INVALID_PARAMS, "resources/read needs a `uri`".to_string()))?;
             server.read_resource(uri).map_err(|m| (INVALID_PARAMS, m))
         }
         "prompts/list" => Ok(json!({"prompts": []})),
@@ -137,7 +177,10 @@ fn dispatch(server: &mut Server, method: &str, params: &Value) -> Result<Value, 
 
 /// Serve MCP on stdin/stdout until stdin closes.
 pub fn run(args: McpArgs) -> std::process::ExitCode {
-    let root = args.root.clone().unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
+    let root = args
+        .root
+        .clone()
+        .unwrap_or_else(|| std::env::current_dir().unwrap_or_default());
     let root = match root.canonicalize() {
         Ok(r) => r,
         Err(e) => {
@@ -164,7 +207,11 @@ pub fn run(args: McpArgs) -> std::process::ExitCode {
         if let Some(response) = handle_line(&mut server, &line) {
             let mut text = response.to_string();
             text.push('\n');
-            if stdout.write_all(text.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+            if stdout
+                .write_all(text.as_bytes())
+                .and_then(|_| stdout.flush())
+                .is_err()
+            {
                 break;
             }
         }

@@ -165,7 +165,9 @@ fn position(idx: &LineIndex, text: &str, span: Span) -> (u32, u32, u32, u32) {
     let col = |off: usize| {
         let lc = idx.line_col(off);
         let start = idx.line_start(lc.line as usize).unwrap_or(0);
-        text.get(start..off.min(text.len())).map(|s| s.chars().count() as u32 + 1).unwrap_or(lc.col + 1)
+        text.get(start..off.min(text.len()))
+            .map(|s| s.chars().count() as u32 + 1)
+            .unwrap_or(lc.col + 1)
     };
     let s = idx.line_col(span.start);
     let e = idx.line_col(span.end);
@@ -198,7 +200,11 @@ fn scenario_json(doc: &Document, idx: &LineIndex, s: &Scenario) -> Value {
 
 impl Server {
     pub fn new(root: PathBuf, allow_run: bool) -> Server {
-        Server { root, allow_run, initialized: false }
+        Server {
+            root,
+            allow_run,
+            initialized: false,
+        }
     }
 
     fn workspace(&self) -> (Workspace, Config) {
@@ -211,7 +217,11 @@ impl Server {
 
     /// Resolve a workspace-relative (or absolute) path; refuse anything outside the root.
     fn confine(&self, path: &str) -> Result<(PathBuf, String), ToolError> {
-        let candidate = if Path::new(path).is_absolute() { PathBuf::from(path) } else { self.root.join(path) };
+        let candidate = if Path::new(path).is_absolute() {
+            PathBuf::from(path)
+        } else {
+            self.root.join(path)
+        };
         let resolved = candidate
             .canonicalize()
             .map_err(|e| ToolError(format!("path `{path}` cannot be opened: {e}")))?;
@@ -225,7 +235,11 @@ impl Server {
         Ok((resolved, rel))
     }
 
-    fn find_spec<'a>(&self, ws: &'a Workspace, spec: &str) -> Result<(&'a String, &'a SourceFile), ToolError> {
+    fn find_spec<'a>(
+        &self,
+        ws: &'a Workspace,
+        spec: &str,
+    ) -> Result<(&'a String, &'a SourceFile), ToolError> {
         if let Some((path, file)) = ws.files.iter().find(|(_, f)| f.doc.name == spec) {
             return Ok((path, file));
         }
@@ -236,16 +250,29 @@ impl Server {
             }
         }
         let names: Vec<&str> = ws.docs().map(|d| d.name.as_str()).collect();
-        Err(ToolError(format!("no spec named `{spec}` in the workspace; specs: {}", names.join(", "))))
+        Err(ToolError(format!(
+            "no spec named `{spec}` in the workspace; specs: {}",
+            names.join(", ")
+        )))
     }
 
     /// Run a tool: the MCP `CallToolResult`.
     pub fn call(&mut self, name: &str, args: &Value) -> Value {
         let Some(tool) = list().into_iter().find(|t| t["name"] == name) else {
-            let names: Vec<String> = list().iter().map(|t| t["name"].as_str().unwrap_or_default().to_string()).collect();
-            return tool_error(format!("unknown tool `{name}`; the tools are: {}", names.join(", ")));
+            let names: Vec<String> = list()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap_or_default().to_string())
+                .collect();
+            return tool_error(format!(
+                "unknown tool `{name}`; the tools are: {}",
+                names.join(", ")
+            ));
         };
-        let args = if args.is_null() { json!({}) } else { args.clone() };
+        let args = if args.is_null() {
+            json!({})
+        } else {
+            args.clone()
+        };
         if let Err(e) = schema::validate(&tool["inputSchema"], &args) {
             return tool_error(format!("invalid arguments for `{name}`: {e}"));
         }
@@ -310,7 +337,10 @@ impl Server {
 
     fn get_scenarios(&self, args: &Value) -> ToolResult {
         let (ws, _) = self.workspace();
-        let tag = args.get("tag").and_then(Value::as_str).map(|t| t.trim_start_matches('@').to_string());
+        let tag = args
+            .get("tag")
+            .and_then(Value::as_str)
+            .map(|t| t.trim_start_matches('@').to_string());
         let only: Option<String> = match args.get("spec").and_then(Value::as_str) {
             Some(s) => Some(self.find_spec(&ws, s)?.0.clone()),
             None => None,
@@ -322,7 +352,10 @@ impl Server {
             }
             let idx = LineIndex::new(&file.text);
             for s in &file.doc.scenarios {
-                if tag.as_ref().is_some_and(|t| !s.tags.iter().any(|x| x.trim_start_matches('@') == t)) {
+                if tag
+                    .as_ref()
+                    .is_some_and(|t| !s.tags.iter().any(|x| x.trim_start_matches('@') == t))
+                {
                     continue;
                 }
                 out.push(scenario_json(&file.doc, &idx, s));
@@ -339,11 +372,21 @@ impl Server {
     fn check(&self, args: &Value) -> ToolResult {
         let (ws, config) = self.workspace();
         let all = check_workspace(&ws, &config);
-        let selected: Vec<&String> = match (args.get("path").and_then(Value::as_str), args.get("spec").and_then(Value::as_str)) {
+        let selected: Vec<&String> = match (
+            args.get("path").and_then(Value::as_str),
+            args.get("spec").and_then(Value::as_str),
+        ) {
             (Some(p), _) => {
                 let (resolved, rel) = self.confine(p)?;
-                let prefix = if resolved.is_dir() && !rel.is_empty() { format!("{rel}/") } else { rel.clone() };
-                ws.files.keys().filter(|k| rel.is_empty() || **k == rel || k.starts_with(&prefix)).collect()
+                let prefix = if resolved.is_dir() && !rel.is_empty() {
+                    format!("{rel}/")
+                } else {
+                    rel.clone()
+                };
+                ws.files
+                    .keys()
+                    .filter(|k| rel.is_empty() || **k == rel || k.starts_with(&prefix))
+                    .collect()
             }
             (None, Some(s)) => vec![self.find_spec(&ws, s)?.0],
             (None, None) => ws.files.keys().collect(),
@@ -363,19 +406,33 @@ impl Server {
         let text = args["text"].as_str().unwrap_or_default();
         let markdown = match args.get("format").and_then(Value::as_str) {
             Some(f) => f == "markdown",
-            None => text.lines().any(|l| l.trim_start().starts_with('#') && l.contains("Scenario")),
+            None => text
+                .lines()
+                .any(|l| l.trim_start().starts_with('#') && l.contains("Scenario")),
         };
         let (spec_name, dir) = match args.get("spec").and_then(Value::as_str) {
             Some(s) => {
                 let (path, file) = self.find_spec(&ws, s)?;
-                (file.doc.name.clone(), path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default())
+                (
+                    file.doc.name.clone(),
+                    path.rsplit_once('/')
+                        .map(|(d, _)| d.to_string())
+                        .unwrap_or_default(),
+                )
             }
             None => ("proposed".to_string(), String::new()),
         };
         let (candidate_path, source) = if markdown {
             let mut body = format!("---\nname: {spec_name}\n---\n\n");
             body.push_str(text);
-            (format!("{}{}.proposed.spec.md", if dir.is_empty() { "" } else { "/" }, spec_name), body)
+            (
+                format!(
+                    "{}{}.proposed.spec.md",
+                    if dir.is_empty() { "" } else { "/" },
+                    spec_name
+                ),
+                body,
+            )
         } else {
             let trimmed = text.trim_start();
             let items = if trimmed.starts_with("scenarios:") {
@@ -383,21 +440,60 @@ impl Server {
             } else if trimmed.starts_with("- ") {
                 format!("scenarios:\n{text}")
             } else {
-                let indented: Vec<String> = text.lines().enumerate().map(|(i, l)| if i == 0 { format!("  - {l}") } else { format!("    {l}") }).collect();
+                let indented: Vec<String> = text
+                    .lines()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == 0 {
+                            format!("  - {l}")
+                        } else {
+                            format!("    {l}")
+                        }
+                    })
+                    .collect();
                 format!("scenarios:\n{}\n", indented.join("\n"))
             };
-            (format!("{}{}.proposed.spec.yaml", if dir.is_empty() { "" } else { "/" }, spec_name), format!("feature: {spec_name}\n{items}"))
+            (
+                format!(
+                    "{}{}.proposed.spec.yaml",
+                    if dir.is_empty() { "" } else { "/" },
+                    spec_name
+                ),
+                format!("feature: {spec_name}\n{items}"),
+            )
         };
-        let candidate_path = format!("{dir}{candidate_path}").trim_start_matches('/').to_string();
-        let kind = if markdown { specls_core::model::DocKind::MarkdownSpec } else { specls_core::model::DocKind::YamlSpec };
+        let candidate_path = format!("{dir}{candidate_path}")
+            .trim_start_matches('/')
+            .to_string();
+        let kind = if markdown {
+            specls_core::model::DocKind::MarkdownSpec
+        } else {
+            specls_core::model::DocKind::YamlSpec
+        };
         ws.upsert(&candidate_path, &source, kind);
-        let file = ws.get(&candidate_path).cloned().ok_or("the scenario could not be placed in the workspace")?;
+        let file = ws
+            .get(&candidate_path)
+            .cloned()
+            .ok_or("the scenario could not be placed in the workspace")?;
         if file.doc.scenarios.is_empty() {
-            let why: Vec<String> = file.doc.diagnostics.iter().map(|d| d.message.clone()).collect();
+            let why: Vec<String> = file
+                .doc
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect();
             return Err(ToolError(format!(
                 "no scenario found in the text; write a {} scenario{}",
-                if markdown { "Markdown `## Scenario: <name>` block with Given/When/Then lines" } else { "YAML mapping with `name`, `given`, `when` and `then`" },
-                if why.is_empty() { String::new() } else { format!(" ({})", why.join("; ")) }
+                if markdown {
+                    "Markdown `## Scenario: <name>` block with Given/When/Then lines"
+                } else {
+                    "YAML mapping with `name`, `given`, `when` and `then`"
+                },
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join("; "))
+                }
             )));
         }
         let all = check_workspace(&ws, &config);
@@ -406,7 +502,8 @@ impl Server {
         // duplicate or conflict may be reported on the existing scenario).
         for (path, diags) in &all {
             for d in diags {
-                let involves = path == &candidate_path || d.related.iter().any(|r| r.path == candidate_path);
+                let involves =
+                    path == &candidate_path || d.related.iter().any(|r| r.path == candidate_path);
                 if !involves {
                     continue;
                 }
@@ -427,14 +524,21 @@ impl Server {
             }
         }
         let idx = LineIndex::new(&file.text);
-        let scenarios: Vec<Value> = file.doc.scenarios.iter().map(|s| {
-            let mut v = scenario_json(&file.doc, &idx, s);
-            if let Value::Object(m) = &mut v {
-                m.insert("path".into(), json!("<proposed>"));
-            }
-            v
-        }).collect();
-        let valid = !findings.iter().any(|f| f["severity"] == "error" || f["severity"] == "warning");
+        let scenarios: Vec<Value> = file
+            .doc
+            .scenarios
+            .iter()
+            .map(|s| {
+                let mut v = scenario_json(&file.doc, &idx, s);
+                if let Value::Object(m) = &mut v {
+                    m.insert("path".into(), json!("<proposed>"));
+                }
+                v
+            })
+            .collect();
+        let valid = !findings
+            .iter()
+            .any(|f| f["severity"] == "error" || f["severity"] == "warning");
         Ok(json!({ "valid": valid, "scenarios": scenarios, "findings": findings }))
     }
 
@@ -461,7 +565,9 @@ impl Server {
             .ok_or_else(|| format!("unknown resource `{uri}`: specls resources are `specls:///<path>` (see resources/list)"))?;
         let (_, rel) = self.confine(rel).map_err(|e| e.0)?;
         let (ws, _) = self.workspace();
-        let file = ws.get(&rel).ok_or_else(|| format!("`{rel}` is not a spec of this workspace"))?;
+        let file = ws
+            .get(&rel)
+            .ok_or_else(|| format!("`{rel}` is not a spec of this workspace"))?;
         let model = serde_json::to_string_pretty(file.doc.as_ref()).unwrap_or_default();
         Ok(json!({"contents": [
             {"uri": uri, "mimeType": mime(&rel), "text": file.text.as_ref()},
@@ -481,4 +587,3 @@ fn mime(path: &str) -> &'static str {
 fn tool_error(text: String) -> Value {
     json!({"content": [{"type": "text", "text": text}], "isError": true})
 }
-
