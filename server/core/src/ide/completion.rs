@@ -193,6 +193,25 @@ fn partial(text: &str, line: Span, o: usize, extra: &[char]) -> Span {
     Span::new(start, o)
 }
 
+/// `typed` extended to the end of the word under the cursor (what accepting an item replaces).
+fn to_word_end(text: &str, line: Span, typed: Span) -> Span {
+    let mut end = typed.end;
+    for (i, c) in text[typed.end..line.end.max(typed.end)].char_indices() {
+        if c.is_alphanumeric() || matches!(c, '_' | '-' | '/' | '.' | '%') {
+            end = typed.end + i + c.len_utf8();
+        } else {
+            break;
+        }
+    }
+    Span::new(typed.start, end)
+}
+
+/// `typed` extended to the end of the line's text (a step phrase replaces the whole rest).
+fn to_line_end(text: &str, line: Span, typed: Span) -> Span {
+    let rest = &text[typed.end..line.end.max(typed.end)];
+    Span::new(typed.start, typed.end + rest.trim_end().len())
+}
+
 /// Completions at `offset` in the document at `path`.
 pub fn completions(ws: &Workspace, path: &str, offset: usize) -> Vec<CompletionItem> {
     let Some(file) = ws.get(path) else {
@@ -302,6 +321,7 @@ fn front_matter_completions(
         let key = key.trim();
         let value_partial = p.slice(text);
         let _ = value;
+        let p = to_word_end(text, line, p);
         return match key {
             "type" => SPEC_TYPES
                 .iter()
@@ -329,7 +349,7 @@ fn front_matter_completions(
                     )
                 })
                 .collect(),
-            "dependencies" | "requires" => dependency_items(ws, doc, text, p),
+            "dependencies" | "requires" => dependency_items(ws, doc, text, p, o),
             "- from" | "from" => dependency_path_items(ws, doc, p),
             _ => Vec::new(),
         };
@@ -337,7 +357,8 @@ fn front_matter_completions(
     if t.starts_with('-') {
         if let Some((key, _)) = parent_key(text, line, indent + 1) {
             if key == "dependencies" || key == "requires" {
-                return dependency_items(ws, doc, text, p);
+                let p = to_word_end(text, line, p);
+                return dependency_items(ws, doc, text, p, o);
             }
         }
         return Vec::new();
@@ -369,11 +390,45 @@ fn front_matter_completions(
     Vec::new()
 }
 
-/// Names of other specs, minus those already listed in the text.
-fn dependency_items(ws: &Workspace, doc: &Document, text: &str, p: Span) -> Vec<CompletionItem> {
-    let listed: BTreeSet<&str> = doc.dependencies.iter().map(|d| d.name.as_str()).collect();
-    let typed = p.slice(text);
+/// Names of other specs (and, in a YAML system spec, of its other domains), minus those already
+/// listed (except the one under the cursor).
+fn dependency_items(
+    ws: &Workspace,
+    doc: &Document,
+    text: &str,
+    p: Span,
+    o: usize,
+) -> Vec<CompletionItem> {
+    let here = doc
+        .domains
+        .iter()
+        .find(|d| d.span.touches(o))
+        .map(|d| d.dependencies.as_slice())
+        .unwrap_or(&doc.dependencies);
+    let listed: BTreeSet<&str> = here
+        .iter()
+        .filter(|d| !d.span.touches(o))
+        .map(|d| d.name.as_str())
+        .collect();
+    let typed = &text[p.start..o.clamp(p.start, p.end)];
     let mut out: Vec<(i64, CompletionItem)> = Vec::new();
+    for d in &doc.domains {
+        if d.span.touches(o) || listed.contains(d.name.as_str()) {
+            continue;
+        }
+        if let Some(score) = fuzzy_score(typed, &d.name) {
+            out.push((
+                score + 1,
+                item(
+                    &d.name,
+                    CompletionKind::Reference,
+                    Some("domain of this spec".into()),
+                    d.name.clone(),
+                    p,
+                ),
+            ));
+        }
+    }
     for (path, f) in &ws.files {
         let d = &f.doc;
         if d.path == doc.path || d.name.is_empty() || listed.contains(d.name.as_str()) {
@@ -432,9 +487,11 @@ fn dependency_path_items(ws: &Workspace, doc: &Document, p: Span) -> Vec<Complet
         .collect()
 }
 
-/// Step phrases used in the workspace, best match first, most used first on ties.
+/// Step phrases used in the workspace, best match first, most used first on ties. The step
+/// being edited (at `here.1` in `here.0`) does not count.
 fn step_items(
     ws: &Workspace,
+    here: (&str, usize),
     kind: Option<StepKind>,
     typed: &str,
     replace: Span,
@@ -444,6 +501,9 @@ fn step_items(
         for sc in &d.scenarios {
             for st in sc.steps() {
                 if kind.is_some_and(|k| k != st.kind) || st.text.trim().is_empty() {
+                    continue;
+                }
+                if d.path == here.0 && st.span.touches(here.1) {
                     continue;
                 }
                 let key = normalize_step(&st.text);
@@ -639,9 +699,9 @@ fn markdown_completions(
         let rest2 = rest.trim_start_matches("**").trim_start_matches(':');
         if rest2.starts_with(' ') || rest2.starts_with('\t') {
             let phrase = rest2.trim_start();
-            let replace = Span::new(o - phrase.len(), o);
+            let replace = to_line_end(text, line, Span::new(o - phrase.len(), o));
             let kind = kind.or_else(|| previous_step_kind(doc, o));
-            return step_items(ws, kind, phrase, replace);
+            return step_items(ws, (&doc.path, o), kind, phrase, replace);
         }
     }
     // At the start of a step line: keywords.
@@ -698,12 +758,13 @@ fn yaml_completions(
         match key {
             "given" | "when" | "then" => {
                 let kind = step_kind_of(key).flatten();
-                return step_items(ws, kind, value_trim, Span::new(vstart, o));
+                let replace = to_line_end(text, line, Span::new(vstart, o));
+                return step_items(ws, (&doc.path, o), kind, value_trim, replace);
             }
             "requirement" => return constraint_items(text, line, o),
             "dependencies" => {
-                let p = partial(text, line, o, &[]);
-                return dependency_items(ws, doc, text, p);
+                let p = to_word_end(text, line, partial(text, line, o, &[]));
+                return dependency_items(ws, doc, text, p, o);
             }
             _ => return Vec::new(),
         }
@@ -715,11 +776,12 @@ fn yaml_completions(
             match key.as_str() {
                 "given" | "when" | "then" => {
                     let kind = step_kind_of(&key).flatten();
-                    return step_items(ws, kind, v, Span::new(o - v.len(), o));
+                    let replace = to_line_end(text, line, Span::new(o - v.len(), o));
+                    return step_items(ws, (&doc.path, o), kind, v, replace);
                 }
                 "dependencies" => {
-                    let p = partial(text, line, o, &[]);
-                    return dependency_items(ws, doc, text, p);
+                    let p = to_word_end(text, line, partial(text, line, o, &[]));
+                    return dependency_items(ws, doc, text, p, o);
                 }
                 _ => {}
             }
@@ -825,16 +887,26 @@ fn constraint_items(text: &str, line: Span, o: usize) -> Vec<CompletionItem> {
     let p = partial(text, line, o, &['%']);
     let typed = p.slice(text);
     let before = text[line.start..p.start].trim_end();
-    let after_number = before.ends_with(|c: char| c.is_ascii_digit());
+    let last_token = before
+        .rsplit([' ', '<', '>', '=', ':'])
+        .next()
+        .unwrap_or("");
+    let after_number = !last_token.is_empty()
+        && last_token
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == ',');
     // `100m|` has the partial "100m": split digits off.
     let digits = typed.len()
         - typed
             .trim_start_matches(|c: char| c.is_ascii_digit() || c == '.' || c == ',')
             .len();
-    if after_number || (digits > 0 && digits < typed.len()) || (digits > 0 && digits == typed.len())
-    {
+    if text[o..].starts_with(|c: char| c.is_ascii_digit()) {
+        return Vec::new();
+    }
+    if after_number || digits > 0 {
         let unit_start = p.start + digits;
         let unit_typed = &text[unit_start..o];
+        let replace = to_word_end(text, line, Span::new(unit_start, o));
         return UNITS
             .iter()
             .filter(|(u, _)| u.to_lowercase().starts_with(&unit_typed.to_lowercase()))
@@ -844,7 +916,7 @@ fn constraint_items(text: &str, line: Span, o: usize) -> Vec<CompletionItem> {
                     CompletionKind::Unit,
                     Some(d.to_string()),
                     u.to_string(),
-                    Span::new(unit_start, o),
+                    replace,
                 )
             })
             .collect();
@@ -854,7 +926,7 @@ fn constraint_items(text: &str, line: Span, o: usize) -> Vec<CompletionItem> {
         .rfind([':', '<', '>', '='])
         .map_or(p.start, |i| line.start + i + 1);
     let typed_words = text[value_start..o].trim_start();
-    let replace = Span::new(o - typed_words.len(), o);
+    let replace = to_word_end(text, line, Span::new(o - typed_words.len(), o));
     METRICS
         .iter()
         .filter(|(m, _)| fuzzy_score(typed_words, m).is_some())

@@ -433,7 +433,12 @@ impl<'a> Emitter<'a> {
 
     /// Comments and blank line before the element starting at `at`, at `indent`.
     fn before(&mut self, at: usize, indent: usize) {
-        if self.blank_before(at) && !self.out.is_empty() && !self.out.ends_with("\n\n") {
+        self.before_with(at, indent, true);
+    }
+
+    /// Like [`Self::before`]; without `blank`, only the comments.
+    fn before_with(&mut self, at: usize, indent: usize, blank: bool) {
+        if blank && self.blank_before(at) && !self.out.is_empty() && !self.out.ends_with("\n\n") {
             self.out.push('\n');
         }
         if let Some(cs) = self.leading.get(&at).cloned() {
@@ -579,6 +584,11 @@ impl<'a> Emitter<'a> {
     /// A sequence item at `indent` (the `-` column).
     fn item(&mut self, node: &Node, indent: usize, _step_field: bool) {
         self.before(node.span.start, indent);
+        if let Value::Map(entries) = &node.value {
+            if let Some(first) = self.ordered(entries, Some(node)).first() {
+                self.before_with(first.key_span.start, indent, false);
+            }
+        }
         self.out.push_str(&" ".repeat(indent));
         self.out.push('-');
         match &node.value {
@@ -599,6 +609,31 @@ impl<'a> Emitter<'a> {
         }
     }
 
+    fn is_scenario(&self, entries: &[crate::yaml::Entry], item: Option<&Node>) -> bool {
+        item.is_some_and(|n| {
+            entries.iter().any(|e| STEP_KEYS.contains(&e.key.as_str()))
+                || self.scenario_items.contains(&n.span.start)
+        })
+    }
+
+    /// A mapping's entries in output order: scenario keys first, in canonical order.
+    fn ordered<'e>(
+        &self,
+        entries: &'e [crate::yaml::Entry],
+        item: Option<&Node>,
+    ) -> Vec<&'e crate::yaml::Entry> {
+        let mut order: Vec<&crate::yaml::Entry> = entries.iter().collect();
+        if self.is_scenario(entries, item) {
+            order.sort_by_key(|e| {
+                SCENARIO_ORDER
+                    .iter()
+                    .position(|k| *k == e.key)
+                    .unwrap_or(SCENARIO_ORDER.len())
+            });
+        }
+        order
+    }
+
     /// Entries of a block mapping at `indent`. With `inline_first`, the first entry continues
     /// the current line (after `- `).
     fn map(
@@ -608,27 +643,17 @@ impl<'a> Emitter<'a> {
         inline_first: bool,
         item: Option<&Node>,
     ) {
-        let is_scenario = item.is_some_and(|_| {
-            entries.iter().any(|e| STEP_KEYS.contains(&e.key.as_str()))
-                || self
-                    .scenario_items
-                    .contains(&item.map_or(0, |n| n.span.start))
-        });
-        let mut order: Vec<&crate::yaml::Entry> = entries.iter().collect();
-        if is_scenario {
-            order.sort_by_key(|e| {
-                SCENARIO_ORDER
-                    .iter()
-                    .position(|k| *k == e.key)
-                    .unwrap_or(SCENARIO_ORDER.len())
-            });
-        }
+        let order = self.ordered(entries, item);
+        let is_scenario = self.is_scenario(entries, item);
+        let orig_first = entries.first().map(|e| e.key_span.start);
         for (i, e) in order.iter().enumerate() {
             if i == 0 && inline_first {
                 // Comments anchored to the entry were written before the dash.
                 self.out.push(' ');
             } else {
-                self.before(e.key_span.start, indent);
+                // A blank line above the first key belongs to the mapping, not to the key.
+                let blank = Some(e.key_span.start) != orig_first;
+                self.before_with(e.key_span.start, indent, blank);
                 self.out.push_str(&" ".repeat(indent));
             }
             self.out.push_str(e.key_span.slice(self.text));

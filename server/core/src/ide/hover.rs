@@ -55,7 +55,24 @@ pub fn hover(ws: &Workspace, path: &str, offset: usize) -> Option<Hover> {
     let t = target_at(ws, path, offset)?;
     let (span, markdown) = match t {
         Target::Dependency { dep, span } => {
-            (span, hover_dependency(ws, &dep.name, dep.from.as_deref()))
+            let domain = ws.get(path).and_then(|f| {
+                f.doc
+                    .domains
+                    .iter()
+                    .find(|d| d.name == dep.name && !d.span.touches(dep.span.start))
+            });
+            let md = match domain {
+                Some(d) => {
+                    let deps: Vec<String> = d.dependencies.iter().map(|x| code(&x.name)).collect();
+                    let mut s = format!("**Domain** {} of this spec", code(&d.name));
+                    if !deps.is_empty() {
+                        let _ = write!(s, "\n\nDepends on {}", deps.join(", "));
+                    }
+                    s
+                }
+                None => hover_dependency(ws, &dep.name, dep.from.as_deref()),
+            };
+            (span, md)
         }
         Target::RequirementId { id, span } => (span, hover_requirement(ws, id, None)),
         Target::Requirement { req } => (req.id_span, hover_requirement(ws, &req.id, Some(req))),

@@ -298,7 +298,9 @@ pub(crate) fn scenario_uses(ws: &Workspace, path: &str, sc: &Scenario) -> Vec<(S
     if !sc.name.trim().is_empty() {
         for (p, f) in &ws.files {
             for row in &f.doc.examples {
-                if row.target.as_deref() == Some(sc.name.as_str()) && valid(&f.text, row.span) {
+                let targets = row.target.as_deref() == Some(sc.name.as_str())
+                    || row.name.as_deref() == Some(sc.name.as_str());
+                if targets && valid(&f.text, row.span) {
                     let body = row.span.slice(&f.text);
                     let span = body.find(sc.name.as_str()).map_or(row.span, |i| {
                         Span::new(row.span.start + i, row.span.start + i + sc.name.len())

@@ -34,7 +34,7 @@ fn trim_end(text: &str, span: Span) -> Span {
 
 /// Folding ranges of the document at `path`: sections, scenarios, requirements, code blocks,
 /// front matter; for YAML: every multi-line mapping entry and list item, and runs of comments.
-/// Sorted by start, without two ranges on the same pair of lines.
+/// Sorted by start; one range per start line (the longest).
 pub fn folding_ranges(ws: &Workspace, path: &str) -> Vec<FoldingRange> {
     let Some(file) = ws.get(path) else {
         return Vec::new();
@@ -84,14 +84,10 @@ pub fn folding_ranges(ws: &Workspace, path: &str) -> Vec<FoldingRange> {
         })
         .filter(|f| idx.line_col(f.span.start).line < idx.line_col(f.span.end).line)
         .collect();
-    out.sort();
+    // One range per start line (the longest): editors fold by start line.
+    out.sort_by_key(|f| (f.span.start, std::cmp::Reverse(f.span.end)));
     let mut seen = std::collections::HashSet::new();
-    out.retain(|f| {
-        seen.insert((
-            idx.line_col(f.span.start).line,
-            idx.line_col(f.span.end).line,
-        ))
-    });
+    out.retain(|f| seen.insert(idx.line_col(f.span.start).line));
     out
 }
 

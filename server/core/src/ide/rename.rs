@@ -223,7 +223,9 @@ pub fn rename(
             }
             for (q, f) in &ws.files {
                 for row in &f.doc.examples {
-                    if row.target.as_deref() == Some(sc.name.as_str()) && valid(&f.text, row.span) {
+                    let targets = row.target.as_deref() == Some(sc.name.as_str())
+                        || row.name.as_deref() == Some(sc.name.as_str());
+                    if targets && valid(&f.text, row.span) {
                         if let Some(i) = row.span.slice(&f.text).find(sc.name.as_str()) {
                             let s =
                                 Span::new(row.span.start + i, row.span.start + i + sc.name.len());

@@ -132,7 +132,7 @@ pub fn document_symbols(ws: &Workspace, path: &str) -> Vec<Symbol> {
     let Some(file) = ws.get(path) else {
         return Vec::new();
     };
-    outline(&file.text, &file.doc)
+    outline(&file.text, &file.doc, true)
 }
 
 /// Sections with their extent computed from heading levels: up to the next heading of the same
@@ -160,7 +160,9 @@ pub(crate) fn section_extents(text: &str, doc: &Document) -> Vec<(usize, Span)> 
     out
 }
 
-fn outline(text: &str, doc: &Document) -> Vec<Symbol> {
+/// The outline; `yaml_tree` adds containers read from the YAML tree (constraint categories,
+/// flows), which costs a parse of the text.
+fn outline(text: &str, doc: &Document, yaml_tree: bool) -> Vec<Symbol> {
     let mut flat = Vec::new();
     let yaml_like = matches!(
         doc.kind,
@@ -185,7 +187,11 @@ fn outline(text: &str, doc: &Document) -> Vec<Symbol> {
                 d.name_span,
             ));
         }
-        let y = yaml::parse(text);
+        let y = if yaml_tree {
+            yaml::parse(text)
+        } else {
+            yaml::YamlDoc::default()
+        };
         if let Some(root) = &y.root {
             if doc.kind == Some(DocKind::Arrangement) {
                 for e in root.entries() {
@@ -365,7 +371,11 @@ fn flatten(
                     path: path.to_string(),
                     span: s.span,
                     selection_span: s.selection_span,
-                    container: container.map(str::to_string),
+                    container: if s.kind == SymbolKind::Spec {
+                        None
+                    } else {
+                        container.map(str::to_string)
+                    },
                     score,
                 });
             }
@@ -380,12 +390,12 @@ fn flatten(
 }
 
 /// Search every spec's symbols (specs, requirements, functions, scenarios, constraints,
-/// categories, domains, flows; not plain sections) by fuzzy match of the name. Best first, at
+/// domains; not plain sections, and not the YAML containers that need a re-parse) by fuzzy match of the name. Best first, at
 /// most `limit` results. An empty query lists everything (up to `limit`).
 pub fn workspace_symbols(ws: &Workspace, query: &str, limit: usize) -> Vec<WorkspaceSymbol> {
     let mut out = Vec::new();
     for (path, f) in &ws.files {
-        let syms = outline(&f.text, &f.doc);
+        let syms = outline(&f.text, &f.doc, false);
         let has_spec_root = syms.iter().any(|s| s.kind == SymbolKind::Spec);
         if !has_spec_root {
             if let Some(score) = fuzzy_score(query, &f.doc.name) {
