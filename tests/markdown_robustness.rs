@@ -74,6 +74,31 @@ fn very_long_lines() {
 }
 
 #[test]
+fn pathological_inline_and_tables() {
+    let wide_header: String = (0..2_000).map(|i| format!("| Input{i} ")).collect();
+    let wide_rule = "|---".repeat(2_000);
+    let wide_row = "| x ".repeat(2_000);
+    let table = format!(
+        "# Examples\n\n{wide_header}|\n{wide_rule}|\n{}",
+        format!("{wide_row}|\n").repeat(50)
+    );
+    let cases = [
+        "[".repeat(100_000),
+        "*a".repeat(50_000),
+        "`".repeat(100_000),
+        "<!--".repeat(50_000),
+        format!("# Scenario: {}\n", "<!-- x -->".repeat(20_000)),
+        format!("1. {}\n", "**Given** a, ".repeat(20_000)),
+        format!("```\n{}```\n", "f(x) -> y\n".repeat(50_000)),
+        table,
+    ];
+    for text in &cases {
+        parse_md(text);
+        parse_bp(text);
+    }
+}
+
+#[test]
 fn empty_and_whitespace_files() {
     for t in [
         "", "\n", "   ", "---", "---\n", "---\n---", "```", "\u{feff}", "# ", "- ", "|",
