@@ -259,7 +259,8 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
         let given = normalize::key_set(sc.given.iter().map(|s| s.text.as_str()));
         let when = normalize::key_set(sc.when.iter().map(|s| s.text.as_str()));
         let then = normalize::key_set(sc.then.iter().map(|s| s.text.as_str()));
-        let steps_key = (!then.is_empty() && !(when.is_empty() && given.is_empty())).then(|| {
+        let has_steps = !then.is_empty() && (!when.is_empty() || !given.is_empty());
+        let steps_key = has_steps.then(|| {
             format!(
                 "G:{}\u{1}W:{}\u{1}T:{}",
                 given.join("\u{2}"),
