@@ -18,7 +18,7 @@ fn run_case(name: &str) -> String {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures/checks")
         .join(name);
-    let (ws, errors) = specls::files::load(&dir, &[dir.clone()]);
+    let (ws, errors) = specls::files::load(&dir, std::slice::from_ref(&dir));
     assert!(errors.is_empty(), "{errors:?}");
     let config = match std::fs::read_to_string(dir.join("specls.toml")) {
         Ok(t) => {
