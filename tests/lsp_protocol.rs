@@ -334,6 +334,22 @@ async fn settings_from_toml_init_options_and_configuration() {
         .wait_diagnostics(&uri, |p| !p["diagnostics"].as_array().unwrap().is_empty())
         .await;
     assert_eq!(d["diagnostics"][0]["severity"], 4);
+    // Problems in specls.toml are diagnostics of specls.toml.
+    let toml_uri = file_uri(&root.join("specls.toml"));
+    let t = c
+        .wait_diagnostics(&toml_uri, |p| {
+            !p["diagnostics"].as_array().unwrap().is_empty()
+        })
+        .await;
+    insta::assert_json_snapshot!("toml_diagnostics", redact(&t, &root));
+    // Excluding the file in the editor's settings reads the workspace again without it.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"specls": {"specs": {"exclude": ["specs/broken.spec.md"]}}}}),
+    )
+    .await;
+    c.wait_diagnostics(&uri, |p| p["diagnostics"].as_array().unwrap().is_empty())
+        .await;
     c.shutdown().await;
 
     // initializationOptions beat specls.toml; `off` removes the diagnostic.

@@ -51,7 +51,19 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         analysis.check(&ws, &config, &env)
     })) {
-        Ok(r) => Some(Arc::new(r)),
+        Ok(mut r) => {
+            // Problems in specls.toml are diagnostics of that file.
+            if let Some(toml) = &snap.settings.toml {
+                let diags = snap
+                    .settings
+                    .toml_issues
+                    .iter()
+                    .map(|i| i.to_diagnostic())
+                    .collect();
+                r.insert(toml.key.clone(), diags);
+            }
+            Some(Arc::new(r))
+        }
         Err(_) => {
             analysis.clear();
             warn!("the checks panicked; diagnostics not updated");
@@ -68,7 +80,7 @@ pub struct Lines {
 
 impl Lines {
     pub fn range(&mut self, snap: &Snapshot, key: &str, span: specls_core::Span) -> lsp::Range {
-        let text = snap.file(key).map(|f| f.text.clone()).unwrap_or_default();
+        let text = snap.text(key).unwrap_or_default();
         let idx = self
             .cache
             .entry(key.to_string())
@@ -294,10 +306,10 @@ async fn publish(
     let mut out = Vec::new();
     for (key, diags) in results.iter() {
         seen.insert(key.as_str());
-        let Some(file) = snap.file(key) else { continue };
+        let Some(text) = snap.text(key) else { continue };
         let prev = published.get(key);
         if let Some(p) = prev {
-            if Arc::ptr_eq(&p.text, &file.text) && &p.core == diags {
+            if Arc::ptr_eq(&p.text, &text) && &p.core == diags {
                 continue;
             }
         } else if diags.is_empty() {
@@ -308,7 +320,7 @@ async fn publish(
         published.insert(
             key.clone(),
             Published {
-                text: file.text.clone(),
+                text,
                 core: diags.clone(),
                 lsp: lsp_diags.clone(),
             },

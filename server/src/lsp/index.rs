@@ -8,20 +8,28 @@ use std::time::{Instant, SystemTime};
 
 use tracing::info;
 
+use specls_core::config::Config;
+
 use super::paths::Roots;
-use super::state::{load_file, maybe_spec, Loaded};
+use super::settings::{Layers, TomlFile};
+use super::state::{load_file, maybe_spec, read_toml, Loaded};
 
-pub const CONFIG_FILE: &str = "specls.toml";
+pub use specls_core::config::CONFIG_FILE;
 
-/// Files under the workspace folders that may be specs (by extension), honouring ignore files.
-pub fn candidates(roots: &Roots) -> Vec<PathBuf> {
-    let mut files = crate::files::walk(&roots.folders);
-    files.retain(|p| maybe_spec(p));
+/// Files under the workspace folders that may be specs (by extension, not excluded), honouring
+/// ignore files.
+pub fn candidates(roots: &Roots, config: &Config) -> Vec<PathBuf> {
+    let (mut files, errors) =
+        crate::files::walk_with(&roots.folders, roots.base.as_deref(), config);
+    for (path, e) in errors {
+        tracing::info!("while reading the workspace, {path}: {e}");
+    }
+    files.retain(|p| maybe_spec(p) && !config.is_excluded(&roots.key_for_path(p)));
     files
 }
 
 /// Read and parse `paths` on all cores.
-pub fn load_all(roots: &Roots, paths: &[PathBuf]) -> Loaded {
+pub fn load_all(roots: &Roots, paths: &[PathBuf], config: &Config) -> Loaded {
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -35,8 +43,8 @@ pub fn load_all(roots: &Roots, paths: &[PathBuf]) -> Loaded {
                     part.iter()
                         .map(|p| {
                             let key = roots.key_for_path(p);
-                            let file =
-                                std::panic::catch_unwind(|| load_file(&key, p)).unwrap_or(None);
+                            let file = std::panic::catch_unwind(|| load_file(&key, p, config))
+                                .unwrap_or(None);
                             (key, file)
                         })
                         .collect::<Loaded>()
@@ -62,17 +70,21 @@ pub fn config_path(roots: &Roots) -> Option<PathBuf> {
 
 pub struct Index {
     pub files: Loaded,
-    pub toml: Option<String>,
+    pub toml: Option<TomlFile>,
     pub candidates: usize,
 }
 
-/// Index everything; `on_count` is told how many candidate files there are before parsing starts.
-pub fn index(roots: &Roots, on_count: impl FnOnce(usize)) -> Index {
+/// Index everything with the settings `layers` give once `specls.toml` is read from disk;
+/// `on_count` is told how many candidate files there are before parsing starts.
+pub fn index(roots: &Roots, mut layers: Layers, on_count: impl FnOnce(usize)) -> Index {
     let started = Instant::now();
-    let paths = candidates(roots);
+    let toml = config_path(roots).and_then(|p| read_toml(roots, &p));
+    layers.toml = toml.clone();
+    let (settings, _) = layers.settings();
+    let config = settings.config;
+    let paths = candidates(roots, &config);
     on_count(paths.len());
-    let files = load_all(roots, &paths);
-    let toml = config_path(roots).and_then(|p| std::fs::read_to_string(p).ok());
+    let files = load_all(roots, &paths, &config);
     let specs = files.iter().filter(|(_, f)| f.is_some()).count();
     info!(
         "indexed {specs} specs out of {} candidate files in {:?}",
@@ -100,9 +112,9 @@ fn stamp(p: &Path) -> Option<(Option<SystemTime>, u64)> {
 impl Poller {
     /// Scan the disk; returns the files created, modified or deleted since the last scan
     /// (everything on the first scan).
-    pub fn scan(&mut self, roots: &Arc<Roots>) -> Vec<PathBuf> {
+    pub fn scan(&mut self, roots: &Arc<Roots>, config: &Config) -> Vec<PathBuf> {
         let mut now: HashMap<PathBuf, (Option<SystemTime>, u64)> = HashMap::new();
-        let mut paths = candidates(roots);
+        let mut paths = candidates(roots, config);
         if let Some(c) = config_path(roots) {
             paths.push(c);
         }

@@ -29,6 +29,7 @@ pub struct ClientFlags {
     pub dynamic_watch: bool,
     pub configuration: bool,
     pub work_done_progress: bool,
+    pub definition_links: bool,
 }
 
 pub struct Backend {
@@ -39,6 +40,7 @@ pub struct Backend {
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
     roots: OnceLock<Arc<Roots>>,
+    indexer: OnceLock<Indexer>,
     /// Set once the client has sent `initialized` (requests to the client are allowed from then).
     ready: watch::Sender<bool>,
 }
@@ -129,6 +131,12 @@ fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
             .as_ref()
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false),
+        definition_links: caps
+            .text_document
+            .as_ref()
+            .and_then(|t| t.definition.as_ref())
+            .and_then(|d| d.link_support)
+            .unwrap_or(false),
     }
 }
 
@@ -143,6 +151,7 @@ impl Backend {
             shut_down: AtomicBool::new(false),
             flags: OnceLock::new(),
             roots: OnceLock::new(),
+            indexer: OnceLock::new(),
             ready,
         }
     }
@@ -241,7 +250,10 @@ impl Backend {
                 continue;
             };
             if path.file_name().is_some_and(|n| n == index::CONFIG_FILE) {
-                self.state.load(Load::Toml(path));
+                self.state.load(Load::Toml {
+                    roots: roots.clone(),
+                    path,
+                });
             } else if state::maybe_spec(&path) {
                 paths.push(path);
             } else if change.typ == FileChangeType::DELETED {
@@ -297,81 +309,11 @@ impl Backend {
         });
     }
 
-    /// Index the workspace in the background; progress is reported when there are many files.
-    /// With `poll`, a disk poller starts after the index; its baseline is taken before the
-    /// files are read, so nothing written meanwhile is missed.
+    /// Re-read the workspace from disk (open buffers are kept).
     pub(crate) fn spawn_index(&self, poll: bool) {
-        let roots = self.roots();
-        let state = self.state.clone();
-        let client = self.client.clone();
-        let progress = self.flags().work_done_progress;
-        let mut ready = self.ready.subscribe();
-        tokio::spawn(async move {
-            let (count_tx, count_rx) = tokio::sync::oneshot::channel();
-            let r = roots.clone();
-            let job = tokio::task::spawn_blocking(move || {
-                let poller = poll.then(|| {
-                    let mut p = index::Poller::default();
-                    let _ = p.scan(&r);
-                    p
-                });
-                let idx = index::index(&r, |n| {
-                    let _ = count_tx.send(n);
-                });
-                (idx, poller)
-            });
-            let reporter = async {
-                let Ok(n) = count_rx.await else { return None };
-                if !progress || n < 500 {
-                    return None;
-                }
-                // Requests to the client are only allowed once it has sent `initialized`.
-                let _ = tokio::time::timeout(Duration::from_secs(2), ready.wait_for(|r| *r)).await;
-                let token = NumberOrString::String(format!("specls-index-{}", std::process::id()));
-                let created = tokio::time::timeout(
-                    Duration::from_secs(1),
-                    client.send_request::<request::WorkDoneProgressCreate>(
-                        WorkDoneProgressCreateParams {
-                            token: token.clone(),
-                        },
-                    ),
-                )
-                .await;
-                if !matches!(created, Ok(Ok(()))) {
-                    return None;
-                }
-                let p = client
-                    .progress(token, "Indexing specs")
-                    .with_message(format!("{n} files"))
-                    .begin()
-                    .await;
-                Some(p)
-            };
-            let (result, ongoing) = tokio::join!(job, reporter);
-            let poller = match result {
-                Ok((idx, poller)) => {
-                    state.send(Msg::Indexed {
-                        files: idx.files,
-                        toml: idx.toml,
-                    });
-                    poller
-                }
-                Err(e) => {
-                    warn!("indexing failed: {e}");
-                    state.send(Msg::Indexed {
-                        files: Vec::new(),
-                        toml: None,
-                    });
-                    None
-                }
-            };
-            if let Some(p) = ongoing {
-                p.finish_with_message("done").await;
-            }
-            if let Some(poller) = poller {
-                poll_disk(state, roots, poller).await;
-            }
-        });
+        if let Some(ix) = self.indexer.get() {
+            ix.spawn(poll, None);
+        }
     }
 
     /// Register file watching with the client, or poll the disk when it cannot watch.
@@ -444,6 +386,27 @@ impl Backend {
                     work_done_progress_options: Default::default(),
                 })
             }),
+            document_symbol_provider: Some(OneOf::Left(true)),
+            workspace_symbol_provider: Some(OneOf::Left(true)),
+            hover_provider: Some(HoverProviderCapability::Simple(true)),
+            definition_provider: Some(OneOf::Left(true)),
+            references_provider: Some(OneOf::Left(true)),
+            completion_provider: Some(CompletionOptions::default()),
+            semantic_tokens_provider: Some(
+                SemanticTokensServerCapabilities::SemanticTokensOptions(SemanticTokensOptions {
+                    work_done_progress_options: Default::default(),
+                    legend: handlers::semantic_tokens::legend(),
+                    range: None,
+                    full: Some(SemanticTokensFullOptions::Bool(true)),
+                }),
+            ),
+            folding_range_provider: Some(FoldingRangeProviderCapability::Simple(true)),
+            selection_range_provider: Some(SelectionRangeProviderCapability::Simple(true)),
+            rename_provider: Some(OneOf::Right(RenameOptions {
+                prepare_provider: Some(true),
+                work_done_progress_options: Default::default(),
+            })),
+            document_formatting_provider: Some(OneOf::Left(true)),
             workspace: Some(WorkspaceServerCapabilities {
                 workspace_folders: None,
                 file_operations: None,
@@ -470,14 +433,33 @@ impl LanguageServer for Backend {
         self.state.send(Msg::Init {
             roots: (*roots).clone(),
             encoding,
-            layers,
+            layers: layers.clone(),
         });
         info!(
             "initialize: {} folder(s), {encoding:?} positions, {} diagnostics",
             roots.folders.len(),
             if pull { "pull" } else { "push" }
         );
-        self.spawn_index(!flags.dynamic_watch && !roots.folders.is_empty());
+        let indexer = Indexer {
+            roots: roots.clone(),
+            state: self.state.clone(),
+            client: self.client.clone(),
+            progress: flags.work_done_progress,
+            ready: self.ready.subscribe(),
+        };
+        indexer.spawn(
+            !flags.dynamic_watch && !roots.folders.is_empty(),
+            Some(layers),
+        );
+        // New spec globs or excludes: read the workspace again.
+        let mut reindex = self.state.reindex_requests();
+        let ix = indexer.clone();
+        tokio::spawn(async move {
+            while reindex.changed().await.is_ok() {
+                ix.spawn(false, None);
+            }
+        });
+        let _ = self.indexer.set(indexer);
         let mode = if pull {
             diagnostics::Mode::Pull {
                 refresh: flags.diagnostic_refresh,
@@ -537,6 +519,72 @@ impl LanguageServer for Backend {
         self.configuration_changed(params.settings);
     }
 
+    async fn document_symbol(
+        &self,
+        params: DocumentSymbolParams,
+    ) -> Result<Option<DocumentSymbolResponse>> {
+        handlers::symbols::document(self, params).await
+    }
+
+    async fn symbol(
+        &self,
+        params: WorkspaceSymbolParams,
+    ) -> Result<Option<OneOf<Vec<SymbolInformation>, Vec<lsp::WorkspaceSymbol>>>> {
+        handlers::symbols::workspace(self, params).await
+    }
+
+    async fn hover(&self, params: HoverParams) -> Result<Option<Hover>> {
+        handlers::hover::handle(self, params).await
+    }
+
+    async fn goto_definition(
+        &self,
+        params: GotoDefinitionParams,
+    ) -> Result<Option<GotoDefinitionResponse>> {
+        handlers::navigation::definition(self, params).await
+    }
+
+    async fn references(&self, params: ReferenceParams) -> Result<Option<Vec<Location>>> {
+        handlers::navigation::references(self, params).await
+    }
+
+    async fn completion(&self, params: CompletionParams) -> Result<Option<CompletionResponse>> {
+        handlers::completion::handle(self, params).await
+    }
+
+    async fn semantic_tokens_full(
+        &self,
+        params: SemanticTokensParams,
+    ) -> Result<Option<SemanticTokensResult>> {
+        handlers::semantic_tokens::full(self, params).await
+    }
+
+    async fn folding_range(&self, params: FoldingRangeParams) -> Result<Option<Vec<FoldingRange>>> {
+        handlers::ranges::folding(self, params).await
+    }
+
+    async fn selection_range(
+        &self,
+        params: SelectionRangeParams,
+    ) -> Result<Option<Vec<SelectionRange>>> {
+        handlers::ranges::selection(self, params).await
+    }
+
+    async fn prepare_rename(
+        &self,
+        params: TextDocumentPositionParams,
+    ) -> Result<Option<PrepareRenameResponse>> {
+        handlers::rename::prepare(self, params).await
+    }
+
+    async fn rename(&self, params: RenameParams) -> Result<Option<WorkspaceEdit>> {
+        handlers::rename::rename(self, params).await
+    }
+
+    async fn formatting(&self, params: DocumentFormattingParams) -> Result<Option<Vec<TextEdit>>> {
+        handlers::formatting::handle(self, params).await
+    }
+
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         handlers::code_action::handle(self, params).await
     }
@@ -560,6 +608,99 @@ impl LanguageServer for Backend {
     }
 }
 
+/// Reads the whole workspace from disk (initial index, `specls.reindex`, new spec globs).
+#[derive(Clone)]
+pub(crate) struct Indexer {
+    roots: Arc<Roots>,
+    state: StateHandle,
+    client: Client,
+    progress: bool,
+    ready: watch::Receiver<bool>,
+}
+
+impl Indexer {
+    /// Index the workspace in the background; progress is reported when there are many files.
+    /// With `poll`, a disk poller starts after the index; its baseline is taken before the
+    /// files are read, so nothing written meanwhile is missed.
+    /// `layers`: the settings sources to read the workspace with (None: the ones in force).
+    pub(crate) fn spawn(&self, poll: bool, layers: Option<Layers>) {
+        let roots = self.roots.clone();
+        let state = self.state.clone();
+        let client = self.client.clone();
+        let progress = self.progress;
+        let mut ready = self.ready.clone();
+        let layers = layers.unwrap_or_else(|| state.current().layers);
+        tokio::spawn(async move {
+            let (count_tx, count_rx) = tokio::sync::oneshot::channel();
+            let r = roots.clone();
+            let job = tokio::task::spawn_blocking(move || {
+                let poller = poll.then(|| {
+                    let mut p = index::Poller::default();
+                    let mut l = layers.clone();
+                    l.toml = index::config_path(&r).and_then(|p| state::read_toml(&r, &p));
+                    let _ = p.scan(&r, &l.settings().0.config);
+                    p
+                });
+                let idx = index::index(&r, layers, |n| {
+                    let _ = count_tx.send(n);
+                });
+                (idx, poller)
+            });
+            let reporter = async {
+                let Ok(n) = count_rx.await else { return None };
+                if !progress || n < 500 {
+                    return None;
+                }
+                // Requests to the client are only allowed once it has sent `initialized`.
+                let _ = tokio::time::timeout(Duration::from_secs(2), ready.wait_for(|r| *r)).await;
+                let token = NumberOrString::String(format!("specls-index-{}", std::process::id()));
+                let created = tokio::time::timeout(
+                    Duration::from_secs(1),
+                    client.send_request::<request::WorkDoneProgressCreate>(
+                        WorkDoneProgressCreateParams {
+                            token: token.clone(),
+                        },
+                    ),
+                )
+                .await;
+                if !matches!(created, Ok(Ok(()))) {
+                    return None;
+                }
+                let p = client
+                    .progress(token, "Indexing specs")
+                    .with_message(format!("{n} files"))
+                    .begin()
+                    .await;
+                Some(p)
+            };
+            let (result, ongoing) = tokio::join!(job, reporter);
+            let poller = match result {
+                Ok((idx, poller)) => {
+                    state.send(Msg::Indexed {
+                        files: idx.files,
+                        toml: idx.toml,
+                    });
+                    poller
+                }
+                Err(e) => {
+                    warn!("indexing failed: {e}");
+                    state.send(Msg::Indexed {
+                        files: Vec::new(),
+                        toml: None,
+                    });
+                    None
+                }
+            };
+            if let Some(p) = ongoing {
+                p.finish_with_message("done").await;
+            }
+            if let Some(poller) = poller {
+                poll_disk(state, roots, poller).await;
+            }
+        });
+    }
+}
+
 /// Poll the disk for changed specs (clients that cannot watch files).
 async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Poller) {
     loop {
@@ -573,8 +714,9 @@ async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Pol
         drop(snap);
         tokio::time::sleep(interval).await;
         let r = roots.clone();
+        let config = state.current().settings.config.clone();
         let Ok((p, changed)) = tokio::task::spawn_blocking(move || {
-            let changed = poller.scan(&r);
+            let changed = poller.scan(&r, &config);
             (poller, changed)
         })
         .await
@@ -585,8 +727,11 @@ async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Pol
         let (toml, files): (Vec<PathBuf>, Vec<PathBuf>) = changed
             .into_iter()
             .partition(|p| p.file_name().is_some_and(|n| n == index::CONFIG_FILE));
-        for t in toml {
-            state.load(Load::Toml(t));
+        for path in toml {
+            state.load(Load::Toml {
+                roots: roots.clone(),
+                path,
+            });
         }
         if !files.is_empty() {
             debug!("{} files changed on disk", files.len());

@@ -1,19 +1,36 @@
 //! Server settings, from (lowest to highest priority) `specls.toml` at the workspace root, the
 //! client's `initializationOptions`, and `workspace/configuration` / `didChangeConfiguration`.
 //!
-//! Editor settings are JSON objects, either the settings themselves or `{"specls": {...}}`.
-//! Server-only keys (camelCase): `diagnosticsDelay` (ms of quiet before diagnostics are
+//! The analysis settings (spec globs, excludes, checks, tests, LLM) are the core's
+//! [`Config`], read by `Config::merge_toml` / `Config::merge_json`. Editor settings are JSON
+//! objects, either the settings themselves or `{"specls": {...}}`, and may also carry these
+//! server-only keys (camelCase): `diagnosticsDelay` (ms of quiet before diagnostics are
 //! recomputed after a burst of edits, default 30), `pollInterval` (ms between disk scans when the
 //! client cannot watch files, default 2000, 0 = off), `pullDiagnostics` (answer pull requests
 //! instead of pushing when the client supports them, default true), `configurationTimeout` (ms to
-//! wait for `workspace/configuration`, default 2000). `checks` maps diagnostic codes to `off` or a
-//! severity.
+//! wait for `workspace/configuration`, default 2000).
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use specls_core::config::{Config, Level};
-use specls_core::Severity;
+use specls_core::config::{Config, ConfigIssue};
+
+/// Keys only the server reads (not handed to the core configuration).
+const SERVER_KEYS: &[&str] = &[
+    "diagnosticsDelay",
+    "pollInterval",
+    "pullDiagnostics",
+    "configurationTimeout",
+];
+
+/// `specls.toml` as read from disk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TomlFile {
+    /// Its document key.
+    pub key: String,
+    pub text: Arc<str>,
+}
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settings {
@@ -23,6 +40,9 @@ pub struct Settings {
     pub configuration_timeout: Duration,
     /// The analysis configuration handed to the core.
     pub config: Config,
+    /// `specls.toml` and what is wrong in it (reported as its diagnostics).
+    pub toml: Option<TomlFile>,
+    pub toml_issues: Vec<ConfigIssue>,
 }
 
 impl Default for Settings {
@@ -33,7 +53,17 @@ impl Default for Settings {
             pull_diagnostics: true,
             configuration_timeout: Duration::from_millis(2000),
             config: Config::default(),
+            toml: None,
+            toml_issues: Vec::new(),
         }
+    }
+}
+
+impl Settings {
+    /// True when files must be classified again (spec globs or excludes changed).
+    pub fn classification_differs(&self, other: &Settings) -> bool {
+        self.config.spec_globs != other.config.spec_globs
+            || self.config.exclude != other.config.exclude
     }
 }
 
@@ -41,8 +71,7 @@ impl Default for Settings {
 /// one changes.
 #[derive(Clone, Debug, Default)]
 pub struct Layers {
-    /// `specls.toml` text, if the workspace has one.
-    pub toml: Option<String>,
+    pub toml: Option<TomlFile>,
     pub init_options: Option<Value>,
     pub client: Option<Value>,
 }
@@ -50,19 +79,6 @@ pub struct Layers {
 /// `{"specls": {...}}` -> `{...}`; anything else as is.
 pub fn unwrap_section(v: &Value) -> &Value {
     v.get("specls").unwrap_or(v)
-}
-
-/// Deep-merge `top` over `base` (objects merge key by key; anything else replaces).
-pub fn merge(base: &mut Value, top: &Value) {
-    match (base, top) {
-        (Value::Object(b), Value::Object(t)) => {
-            for (k, v) in t {
-                merge(b.entry(k.clone()).or_insert(Value::Null), v);
-            }
-        }
-        (b, t) if !t.is_null() => *b = t.clone(),
-        _ => {}
-    }
 }
 
 fn millis(v: &Value, key: &str, warnings: &mut Vec<String>) -> Option<u64> {
@@ -79,146 +95,48 @@ fn millis(v: &Value, key: &str, warnings: &mut Vec<String>) -> Option<u64> {
 }
 
 impl Layers {
-    /// The effective settings and any warnings about values that were not understood.
+    /// The effective settings and warnings about editor settings that were not understood
+    /// (problems in `specls.toml` are in `Settings::toml_issues`).
     pub fn settings(&self) -> (Settings, Vec<String>) {
         let mut warnings = Vec::new();
         let mut s = Settings::default();
         if let Some(toml) = &self.toml {
-            apply_toml(&mut s.config, toml, &mut warnings);
+            s.toml_issues = s.config.merge_toml(&toml.text);
+            s.toml = Some(toml.clone());
         }
-        let mut json = Value::Object(Default::default());
         for layer in [&self.init_options, &self.client].into_iter().flatten() {
-            merge(&mut json, unwrap_section(layer));
-        }
-        if let Some(n) = millis(&json, "diagnosticsDelay", &mut warnings) {
-            s.diagnostics_delay = Duration::from_millis(n);
-        }
-        if let Some(n) = millis(&json, "pollInterval", &mut warnings) {
-            s.poll_interval = (n > 0).then(|| Duration::from_millis(n.max(100)));
-        }
-        if let Some(n) = millis(&json, "configurationTimeout", &mut warnings) {
-            s.configuration_timeout = Duration::from_millis(n);
-        }
-        match json.get("pullDiagnostics") {
-            None => {}
-            Some(Value::Bool(b)) => s.pull_diagnostics = *b,
-            Some(x) => warnings.push(format!(
-                "setting `pullDiagnostics` must be true or false, got {x}"
-            )),
-        }
-        apply_json(&mut s.config, &json, &mut warnings);
-        (s, warnings)
-    }
-}
-
-fn level(v: &str) -> Option<Level> {
-    if v.trim().eq_ignore_ascii_case("off") || v.trim().eq_ignore_ascii_case("allow") {
-        return Some(Level::Off);
-    }
-    Severity::parse(v).map(Level::Set)
-}
-
-/// Editor settings understood by the core configuration.
-fn apply_json(config: &mut Config, json: &Value, warnings: &mut Vec<String>) {
-    if let Some(checks) = json.get("checks") {
-        match checks.as_object() {
-            Some(map) => {
-                for (code, v) in map {
-                    match v.as_str().and_then(level) {
-                        Some(l) => {
-                            config.checks.insert(code.clone(), l);
-                        }
-                        None => warnings.push(format!(
-                            "setting `checks.{code}` must be off, error, warning, information or hint, got {v}"
-                        )),
-                    }
+            let json = unwrap_section(layer);
+            if !json.is_object() {
+                if !json.is_null() {
+                    warnings.push(format!("settings must be a JSON object, got {json}"));
                 }
+                continue;
             }
-            None => warnings.push(format!("setting `checks` must be an object, got {checks}")),
-        }
-    }
-    for (key, field) in [
-        ("specGlobs", &mut config.spec_globs),
-        ("exclude", &mut config.exclude),
-        ("testGlobs", &mut config.test_globs),
-    ] {
-        if let Some(v) = json.get(key) {
-            match v.as_array() {
-                Some(items) if items.iter().all(Value::is_string) => {
-                    *field = items
-                        .iter()
-                        .filter_map(|i| i.as_str().map(str::to_string))
-                        .collect();
-                }
-                _ => warnings.push(format!("setting `{key}` must be a list of globs, got {v}")),
+            if let Some(n) = millis(json, "diagnosticsDelay", &mut warnings) {
+                s.diagnostics_delay = Duration::from_millis(n);
             }
-        }
-    }
-    if let Some(v) = json.get("testCommand") {
-        match v.as_str() {
-            Some(c) => config.test_command = Some(c.to_string()),
-            None => warnings.push(format!("setting `testCommand` must be a string, got {v}")),
-        }
-    }
-    if let Some(v) = json.get("runOnSave") {
-        match v.as_bool() {
-            Some(b) => config.run_on_save = b,
-            None => warnings.push(format!(
-                "setting `runOnSave` must be true or false, got {v}"
-            )),
-        }
-    }
-}
-
-/// `specls.toml`: the `[checks]` table (`code = "off" | severity`) and top-level globs. Reading
-/// the full file format is the core's job; this reads the keys the server acts on.
-fn apply_toml(config: &mut Config, text: &str, warnings: &mut Vec<String>) {
-    let mut table = String::new();
-    for (n, raw) in text.lines().enumerate() {
-        let line = raw.split_once(" #").map_or(raw, |(a, _)| a).trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        if let Some(name) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            table = name.trim().to_string();
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            warnings.push(format!("specls.toml:{}: expected `key = value`", n + 1));
-            continue;
-        };
-        let key = key.trim().trim_matches('"');
-        let value = value.trim();
-        let unquote = |v: &str| v.trim().trim_matches('"').trim_matches('\'').to_string();
-        if table == "checks" {
-            match level(&unquote(value)) {
-                Some(l) => {
-                    config.checks.insert(key.to_string(), l);
-                }
-                None => warnings.push(format!(
-                    "specls.toml:{}: `{key}` must be off, error, warning, information or hint",
-                    n + 1
+            if let Some(n) = millis(json, "pollInterval", &mut warnings) {
+                s.poll_interval = (n > 0).then(|| Duration::from_millis(n.max(100)));
+            }
+            if let Some(n) = millis(json, "configurationTimeout", &mut warnings) {
+                s.configuration_timeout = Duration::from_millis(n);
+            }
+            match json.get("pullDiagnostics") {
+                None => {}
+                Some(Value::Bool(b)) => s.pull_diagnostics = *b,
+                Some(x) => warnings.push(format!(
+                    "setting `pullDiagnostics` must be true or false, got {x}"
                 )),
             }
-        } else if table.is_empty() {
-            let list = || -> Vec<String> {
-                value
-                    .trim_start_matches('[')
-                    .trim_end_matches(']')
-                    .split(',')
-                    .map(unquote)
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            };
-            match key {
-                "spec_globs" | "specs" => config.spec_globs = list(),
-                "exclude" => config.exclude = list(),
-                "test_globs" | "tests" => config.test_globs = list(),
-                "test_command" => config.test_command = Some(unquote(value)),
-                "run_on_save" => config.run_on_save = value == "true",
-                _ => {}
+            let mut core = json.clone();
+            if let Some(o) = core.as_object_mut() {
+                for k in SERVER_KEYS {
+                    o.remove(*k);
+                }
             }
+            warnings.extend(s.config.merge_json(&core).iter().map(|i| i.to_string()));
         }
+        (s, warnings)
     }
 }
 
@@ -226,11 +144,17 @@ fn apply_toml(config: &mut Config, text: &str, warnings: &mut Vec<String>) {
 mod tests {
     use super::*;
     use serde_json::json;
+    use specls_core::config::Level;
+    use specls_core::Severity;
 
     #[test]
     fn layers_merge_in_order() {
         let layers = Layers {
-            toml: Some("[checks]\nplaceholder = \"off\"\nunknown-key = \"error\"\n".into()),
+            toml: Some(TomlFile {
+                key: "specls.toml".into(),
+                text: "[checks]\nplaceholder = \"off\"\nunknown-key = \"error\"\nbogus = 1\n"
+                    .into(),
+            }),
             init_options: Some(
                 json!({"specls": {"diagnosticsDelay": 5, "checks": {"unknown-key": "hint"}}}),
             ),
@@ -244,7 +168,9 @@ mod tests {
             s.config.checks.get("unknown-key"),
             Some(&Level::Set(Severity::Hint))
         );
+        // The editor's bad level is reported, and the toml's unknown key is an issue of the file.
         assert_eq!(warnings.len(), 1, "{warnings:?}");
-        assert!(warnings[0].contains("checks.missing-section"));
+        assert!(warnings[0].contains("missing-section"), "{warnings:?}");
+        assert_eq!(s.toml_issues.len(), 1, "{:?}", s.toml_issues);
     }
 }

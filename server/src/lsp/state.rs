@@ -22,11 +22,12 @@ use tokio::sync::{oneshot, watch};
 use tower_lsp_server::lsp_types::{TextDocumentContentChangeEvent, Uri};
 use tracing::{debug, info, warn};
 
+use specls_core::config::Config;
 use specls_core::workspace::{SourceFile, Workspace};
 
 use super::paths::Roots;
 use super::position::{Encoding, LineIndex};
-use super::settings::{Layers, Settings};
+use super::settings::{Layers, Settings, TomlFile};
 
 /// An open document as the server knows it.
 #[derive(Clone, Debug)]
@@ -64,6 +65,17 @@ impl Snapshot {
     pub fn file(&self, key: &str) -> Option<&SourceFile> {
         self.ws.get(key)
     }
+    /// The text of a document the server reports on: a spec, or `specls.toml`.
+    pub fn text(&self, key: &str) -> Option<Arc<str>> {
+        if let Some(f) = self.ws.get(key) {
+            return Some(f.text.clone());
+        }
+        self.settings
+            .toml
+            .as_ref()
+            .filter(|t| t.key == key)
+            .map(|t| t.text.clone())
+    }
 }
 
 /// Files read from disk: key and parsed file, or None when the file is gone or not a spec.
@@ -91,7 +103,7 @@ pub enum Msg {
     /// The whole workspace as read from disk (initial index or re-index).
     Indexed {
         files: Loaded,
-        toml: Option<String>,
+        toml: Option<TomlFile>,
     },
     /// Some files re-read from disk.
     Disk {
@@ -100,7 +112,7 @@ pub enum Msg {
     /// A folder was deleted: forget the closed files under this key.
     ForgetUnder(String),
     /// `specls.toml` re-read (None: no such file).
-    Toml(Option<String>),
+    Toml(Option<TomlFile>),
     /// Settings from the client (`workspace/configuration` or `didChangeConfiguration`).
     ClientSettings(serde_json::Value),
     Snapshot(oneshot::Sender<Snapshot>),
@@ -117,7 +129,17 @@ pub enum Load {
         roots: Arc<Roots>,
         paths: Vec<PathBuf>,
     },
-    Toml(PathBuf),
+    Toml {
+        roots: Arc<Roots>,
+        path: PathBuf,
+    },
+}
+
+/// The settings sources and the settings in force (readable without waiting for the owner).
+#[derive(Clone, Debug, Default)]
+pub struct Current {
+    pub layers: Layers,
+    pub settings: Arc<Settings>,
 }
 
 /// Senders into the state owner, cheap to clone.
@@ -127,9 +149,19 @@ pub struct StateHandle {
     loader: mpsc::Sender<Load>,
     generation: Arc<AtomicU64>,
     changes: watch::Receiver<u64>,
+    current: watch::Receiver<Current>,
+    reindex: watch::Receiver<u64>,
 }
 
 impl StateHandle {
+    /// The settings in force now.
+    pub fn current(&self) -> Current {
+        self.current.borrow().clone()
+    }
+    /// Fires when the spec globs or excludes changed, so the workspace must be read again.
+    pub fn reindex_requests(&self) -> watch::Receiver<u64> {
+        self.reindex.clone()
+    }
     pub fn send(&self, msg: Msg) {
         if self.tx.send(msg).is_err() {
             warn!("state owner has stopped; message dropped");
@@ -167,7 +199,11 @@ pub fn start() -> StateHandle {
     let (loader_tx, loader_rx) = mpsc::channel::<Load>();
     let generation = Arc::new(AtomicU64::new(0));
     let (changes_tx, changes_rx) = watch::channel(0);
+    let (current_tx, current_rx) = watch::channel(Current::default());
+    let (reindex_tx, reindex_rx) = watch::channel(0);
     let owner = Owner {
+        current: current_tx,
+        reindex: reindex_tx,
         ws: Arc::new(Workspace::new()),
         open: HashMap::new(),
         open_meta: Arc::new(BTreeMap::new()),
@@ -190,9 +226,10 @@ pub fn start() -> StateHandle {
         warn!("cannot start the state thread: {e}");
     }
     let owner_tx = tx.clone();
+    let loader_current = current_rx.clone();
     let spawned = std::thread::Builder::new()
         .name("specls-loader".into())
-        .spawn(move || loader(loader_rx, owner_tx));
+        .spawn(move || loader(loader_rx, owner_tx, loader_current));
     if let Err(e) = spawned {
         warn!("cannot start the loader thread: {e}");
     }
@@ -201,6 +238,8 @@ pub fn start() -> StateHandle {
         loader: loader_tx,
         generation,
         changes: changes_rx,
+        current: current_rx,
+        reindex: reindex_rx,
     }
 }
 
@@ -214,6 +253,8 @@ struct OpenDoc {
 }
 
 struct Owner {
+    current: watch::Sender<Current>,
+    reindex: watch::Sender<u64>,
     ws: Arc<Workspace>,
     open: HashMap<String, OpenDoc>,
     open_meta: Arc<BTreeMap<String, OpenMeta>>,
@@ -371,9 +412,24 @@ impl Owner {
             warn!("settings: {w}");
         }
         if *self.settings != settings {
+            let reclassify = self.settings.classification_differs(&settings);
             self.settings = Arc::new(settings);
+            if reclassify {
+                // Open documents are classified again at the next snapshot; files on disk
+                // need a new index.
+                for doc in self.open.values_mut() {
+                    doc.dirty = true;
+                }
+                if self.indexed {
+                    self.reindex.send_modify(|n| *n += 1);
+                }
+            }
             self.bump();
         }
+        self.current.send_replace(Current {
+            layers: self.layers.clone(),
+            settings: self.settings.clone(),
+        });
     }
 
     fn snapshot(&mut self) -> Snapshot {
@@ -387,7 +443,7 @@ impl Owner {
             let ws = Arc::make_mut(&mut self.ws);
             for key in dirty {
                 if let Some(doc) = self.open.get_mut(&key) {
-                    ws.upsert_bytes(&key, doc.text.as_bytes());
+                    ws.upsert_bytes_with(&key, doc.text.as_bytes(), &self.settings.config);
                     doc.dirty = false;
                 }
             }
@@ -547,43 +603,48 @@ pub fn apply_changes(
 
 /// Spec file extensions worth reading (everything the kind detector can claim).
 pub fn maybe_spec(path: &std::path::Path) -> bool {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    [".md", ".markdown", ".yaml", ".yml"]
-        .iter()
-        .any(|e| name.ends_with(e))
+    crate::files::may_be_spec(&path.to_string_lossy())
 }
 
-/// Read and parse one file from disk.
-pub fn load_file(key: &str, path: &std::path::Path) -> Option<SourceFile> {
-    if !maybe_spec(path) {
+/// Read and parse one file from disk (None: gone, excluded, or not a spec).
+pub fn load_file(key: &str, path: &std::path::Path, config: &Config) -> Option<SourceFile> {
+    if !maybe_spec(path) || config.is_excluded(key) {
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
-    let (text, doc) = specls_core::parse::parse_bytes(key, &bytes)?;
+    let (text, doc) = specls_core::parse::parse_bytes_config(key, &bytes, config)?;
     Some(SourceFile {
         text: text.into(),
         doc: Arc::new(doc),
     })
 }
 
-fn loader(rx: mpsc::Receiver<Load>, owner: mpsc::Sender<Msg>) {
+/// Read `specls.toml`.
+pub fn read_toml(roots: &Roots, path: &std::path::Path) -> Option<TomlFile> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(TomlFile {
+        key: roots.key_for_path(path),
+        text: text.into(),
+    })
+}
+
+fn loader(rx: mpsc::Receiver<Load>, owner: mpsc::Sender<Msg>, current: watch::Receiver<Current>) {
     while let Ok(job) = rx.recv() {
         let msg = match job {
             Load::Files { roots, paths } => {
+                let config = current.borrow().settings.config.clone();
                 let files = paths
                     .iter()
                     .map(|p| {
                         let key = roots.key_for_path(p);
-                        let file = std::panic::catch_unwind(|| load_file(&key, p)).unwrap_or(None);
+                        let file = std::panic::catch_unwind(|| load_file(&key, p, &config))
+                            .unwrap_or(None);
                         (key, file)
                     })
                     .collect();
                 Msg::Disk { files }
             }
-            Load::Toml(path) => Msg::Toml(std::fs::read_to_string(path).ok()),
+            Load::Toml { roots, path } => Msg::Toml(read_toml(&roots, &path)),
         };
         if owner.send(msg).is_err() {
             break;

@@ -3,4 +3,13 @@
 
 pub mod code_action;
 pub mod commands;
+pub mod completion;
+pub mod convert;
+pub mod formatting;
+pub mod hover;
+pub mod navigation;
 pub mod pull;
+pub mod ranges;
+pub mod rename;
+pub mod semantic_tokens;
+pub mod symbols;
