@@ -1942,8 +1942,17 @@ fn strip_label<'t>(title: &'t str, label: &str) -> Option<&'t str> {
 
 /// `### FR-01: title` / `### [FR-01] title`: requirement id span and the rest of the title.
 fn heading_requirement(text: &str, content: Span) -> Option<(Span, Span)> {
-    let (id, rest) = lines::requirement_prefix(text, content)?;
-    Some((id, trim_span(text, Span::new(rest, content.end))))
+    if let Some((id, rest)) = lines::requirement_prefix(text, content) {
+        return Some((id, trim_span(text, Span::new(rest, content.end))));
+    }
+    // In a heading a leading id needs no colon: `### REQ-001 User login`.
+    let s = content.slice(text);
+    let first = s.split(' ').next()?;
+    if !lines::is_requirement_id(first) {
+        return None;
+    }
+    let id = Span::new(content.start, content.start + first.len());
+    Some((id, trim_span(text, Span::new(id.end, content.end))))
 }
 
 /// `**Label**: rest` at the start of a constraint bullet -> (label, rest).
