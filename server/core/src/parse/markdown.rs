@@ -1650,7 +1650,8 @@ impl<'a> Walker<'a> {
             l if l.starts_with("yaml:") => {
                 self.block_yaml(f);
             }
-            "guardian" | "json" | "yaml" | "yml" | "toml" | "markdown" | "md" | "rust" | "go" => {}
+            l if l.contains("guardian") => {}
+            "json" | "yaml" | "yml" | "toml" | "markdown" | "md" | "rust" | "go" => {}
             _ => self.arrow_examples(f),
         }
     }
