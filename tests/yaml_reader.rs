@@ -346,3 +346,14 @@ fn pathological_inputs_finish() {
         );
     }
 }
+
+/// Shifting moves every span, including a duplicate key's `related` span.
+#[test]
+fn shift_moves_related_spans() {
+    let text = "a: 1\na: 2\n";
+    let mut doc = yaml::parse(text);
+    doc.shift(100);
+    let d = &doc.diagnostics[0];
+    assert_eq!(d.code, "yaml-duplicate-key");
+    assert_eq!((d.span.start, d.related[0].span.start), (105, 100));
+}
