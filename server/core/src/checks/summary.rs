@@ -27,6 +27,11 @@ pub struct ScenarioSummary {
     pub given: Vec<String>,
     pub when: Vec<String>,
     pub then: Vec<String>,
+    /// The When keys joined: scenarios are compared for conflicts within one When.
+    pub when_key: String,
+    /// Given, When and Then keys joined (None without a Then or without Given and When):
+    /// scenarios with the same key are duplicates.
+    pub steps_key: Option<String>,
     /// Then steps in the conflict view, with their source text and span.
     pub then_clauses: Vec<(Clause, String, Span)>,
     pub outcome: Outcome,
@@ -251,6 +256,18 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
                 _ => {}
             }
         }
+        let given = normalize::key_set(sc.given.iter().map(|s| s.text.as_str()));
+        let when = normalize::key_set(sc.when.iter().map(|s| s.text.as_str()));
+        let then = normalize::key_set(sc.then.iter().map(|s| s.text.as_str()));
+        let has_steps = !then.is_empty() && (!when.is_empty() || !given.is_empty());
+        let steps_key = has_steps.then(|| {
+            format!(
+                "G:{}\u{1}W:{}\u{1}T:{}",
+                given.join("\u{2}"),
+                when.join("\u{2}"),
+                then.join("\u{2}")
+            )
+        });
         s.scenarios.push(ScenarioSummary {
             name: sc.name.clone(),
             name_key: normalize::step_key(&sc.name),
@@ -259,9 +276,11 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
             name_span: sc.name_span,
             name_text_span: find_in(text, sc.name_span, &sc.name),
             span: sc.span,
-            given: normalize::key_set(sc.given.iter().map(|s| s.text.as_str())),
-            when: normalize::key_set(sc.when.iter().map(|s| s.text.as_str())),
-            then: normalize::key_set(sc.then.iter().map(|s| s.text.as_str())),
+            when_key: when.join("\u{2}"),
+            given,
+            when,
+            then,
+            steps_key,
             then_clauses: clauses,
             outcome,
         });
