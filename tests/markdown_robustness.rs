@@ -56,7 +56,7 @@ fn deeply_nested_lists_and_quotes() {
 fn huge_file_is_read_whole() {
     let block =
         "## Scenario: s\nGiven a\nWhen b\nThen c\n\n| Input | Expected |\n|---|---|\n| 1 | 2 |\n\n";
-    let n = 20_000;
+    let n = 10_000;
     let text = format!("# Examples\n\n{}", block.repeat(n));
     let doc = parse_md(&text);
     assert_eq!(doc.scenarios.len(), n);
@@ -71,6 +71,31 @@ fn very_long_lines() {
     assert_eq!(doc.scenarios.len(), 1);
     let one_line = format!("1. **Given** {long}, **When** é, **Then** ü\n");
     parse_md(&one_line);
+}
+
+#[test]
+fn pathological_inline_and_tables() {
+    let wide_header: String = (0..2_000).map(|i| format!("| Input{i} ")).collect();
+    let wide_rule = "|---".repeat(2_000);
+    let wide_row = "| x ".repeat(2_000);
+    let table = format!(
+        "# Examples\n\n{wide_header}|\n{wide_rule}|\n{}",
+        format!("{wide_row}|\n").repeat(50)
+    );
+    let cases = [
+        "[".repeat(100_000),
+        "*a".repeat(50_000),
+        "`".repeat(100_000),
+        "<!--".repeat(50_000),
+        format!("# Scenario: {}\n", "<!-- x -->".repeat(20_000)),
+        format!("1. {}\n", "**Given** a, ".repeat(20_000)),
+        format!("```\n{}```\n", "f(x) -> y\n".repeat(50_000)),
+        table,
+    ];
+    for text in &cases {
+        parse_md(text);
+        parse_bp(text);
+    }
 }
 
 #[test]
@@ -164,6 +189,19 @@ proptest! {
     fn arbitrary_text_never_panics(s in "\\PC{0,400}") {
         parse_md(&s);
         parse_bp(&s);
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        for path in ["x.spec.md", "tasks/t.md", "spec.md"] {
+            if let Some((text, doc)) = specls_core::parse::parse_bytes(path, &bytes) {
+                check_spans(&text, &doc).unwrap();
+            }
+        }
+        let mut with_fm = b"---\nid: T\nrequirement_id: R\n---\n".to_vec();
+        with_fm.extend_from_slice(&bytes);
+        let (text, doc) = specls_core::parse::parse_bytes("t.md", &with_fm).unwrap();
+        check_spans(&text, &doc).unwrap();
     }
 
     #[test]

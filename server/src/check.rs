@@ -542,3 +542,223 @@ mod tests {
         assert_eq!(sanitize("a\u{1b}[31mb\tc\r"), "a\u{fffd}[31mb c\u{fffd}");
     }
 }
+
+#[cfg(test)]
+mod render_tests {
+    //! The three renderers on synthetic findings: multi-byte text, related places in this and
+    //! other files (and in a file that cannot be read), fixes, long lines, spans off char
+    //! boundaries.
+    use super::*;
+    use specls_core::diag::TextEdit;
+    use specls_core::model::DocKind;
+
+    fn sample() -> Report {
+        let mut ws = Workspace::new();
+        let a = "feature: Café orders\nscenarios:\n  - name: Pay in €\n    then: the order is \"paid\"\n  - name: Pay in €\n";
+        ws.upsert("specs/orders.spec.yaml", a, DocKind::YamlSpec);
+        let long = format!("## Scenario: {}end\n", "x".repeat(300));
+        ws.upsert("specs/long.spec.md", &long, DocKind::MarkdownSpec);
+        ws.upsert("specs/clean.spec.md", "# Clean\n", DocKind::MarkdownSpec);
+        let dup_at = a.rfind("Pay in €").unwrap();
+        let first_at = a.find("Pay in €").unwrap();
+        let mut per_file = BTreeMap::new();
+        per_file.insert(
+            "specs/orders.spec.yaml".to_string(),
+            vec![
+                Diagnostic::new(
+                    "duplicate-scenario-name",
+                    Span::new(dup_at, dup_at + "Pay in €".len()),
+                    "two scenarios named `Pay in €` in this spec",
+                )
+                .with_related("", Span::new(first_at, first_at + 10), "the first one")
+                .with_related(
+                    "specs/long.spec.md",
+                    Span::new(3, 12),
+                    "a place in another file",
+                )
+                .with_related(
+                    "specs/missing.spec.md",
+                    Span::new(0, 1),
+                    "a file that is gone",
+                )
+                .with_fix(
+                    "Rename to `Pay in € (2)`",
+                    vec![TextEdit {
+                        path: String::new(),
+                        span: Span::new(dup_at, dup_at + "Pay in €".len()),
+                        new_text: "Pay in € (2)".to_string(),
+                    }],
+                ),
+                // A span that ends inside `é` and runs over two lines.
+                Diagnostic::new("unknown-key", Span::new(13, 25), "spans two lines")
+                    .with_severity(Severity::Hint),
+                Diagnostic::new("placeholder", Span::empty(0), "empty span at the start")
+                    .with_severity(Severity::Information),
+            ],
+        );
+        per_file.insert(
+            "specs/long.spec.md".to_string(),
+            vec![Diagnostic::new(
+                "scenario-missing-steps",
+                Span::new(290, 306),
+                "a range far into a long line",
+            )],
+        );
+        per_file.insert("specs/clean.spec.md".to_string(), vec![]);
+        let root = Path::new("/ws");
+        let mut report = build_report(
+            root,
+            root,
+            &ws,
+            per_file,
+            None,
+            vec![("specs/locked.spec.md".into(), "permission denied".into())],
+        );
+        // The renderers are under test here, not the parsers.
+        report.summary.scenarios = 2;
+        report
+    }
+
+    #[test]
+    fn human() {
+        let r = sample();
+        insta::assert_snapshot!(human::render(&r, false));
+        let colored = human::render(&r, true);
+        assert!(colored.contains("\x1b[1;31m"));
+        assert_eq!(
+            human::summary_line(&r.summary),
+            "specls: 1 error, 1 warning, 1 info, 1 hint in 3 files (2 scenarios)"
+        );
+    }
+
+    #[test]
+    fn json() {
+        let out = json::render(&sample());
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(v["version"], 1);
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
+    fn sarif() {
+        let out = sarif::render(&sample());
+        let mut v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        sarif_tests::validate(&v);
+        // The rule table is the code registry (validated above); leave it and the indexes
+        // into it out of the snapshot so that adding a code does not change it.
+        v["runs"][0]["tool"]["driver"]["rules"] = serde_json::json!("[diag::CODES]");
+        for r in v["runs"][0]["results"].as_array_mut().unwrap() {
+            r.as_object_mut().unwrap().remove("ruleIndex");
+        }
+        insta::assert_snapshot!(serde_json::to_string_pretty(&v).unwrap());
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod sarif_tests {
+    //! The parts of the SARIF 2.1.0 schema that consumers rely on: required properties, enum
+    //! values, 1-based positions, rule references.
+    use serde_json::Value;
+    use specls_core::diag::CODES;
+
+    fn obj<'a>(v: &'a Value, what: &str) -> &'a serde_json::Map<String, Value> {
+        v.as_object()
+            .unwrap_or_else(|| panic!("{what} must be an object: {v}"))
+    }
+
+    fn message(v: &Value, what: &str) {
+        let m = obj(v, what);
+        assert!(m["text"].is_string(), "{what}.text must be a string");
+    }
+
+    fn region(v: &Value) {
+        let r = obj(v, "region");
+        for k in ["startLine", "startColumn", "endLine", "endColumn"] {
+            let n = r[k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("region.{k} missing"));
+            assert!(n >= 1, "region.{k} must be >= 1");
+        }
+        let start = (r["startLine"].as_u64(), r["startColumn"].as_u64());
+        let end = (r["endLine"].as_u64(), r["endColumn"].as_u64());
+        assert!(start <= end, "region end before start");
+    }
+
+    fn physical(v: &Value) {
+        let p = obj(v, "physicalLocation");
+        let a = obj(&p["artifactLocation"], "artifactLocation");
+        let uri = a["uri"].as_str().expect("artifactLocation.uri");
+        assert!(!uri.is_empty() && !uri.contains(' ') && !uri.contains('\\'));
+        if let Some(r) = p.get("region") {
+            region(r);
+        }
+    }
+
+    pub fn validate(v: &Value) {
+        let top = obj(v, "sarifLog");
+        assert_eq!(top["version"], "2.1.0");
+        assert!(top["$schema"].as_str().unwrap().contains("sarif-2.1.0"));
+        let runs = top["runs"].as_array().expect("runs");
+        assert_eq!(runs.len(), 1);
+        let run = obj(&runs[0], "run");
+        let driver = obj(&run["tool"]["driver"], "tool.driver");
+        assert!(driver["name"].is_string());
+        let rules = driver["rules"].as_array().expect("rules");
+        assert_eq!(rules.len(), CODES.len());
+        for rule in rules {
+            let r = obj(rule, "reportingDescriptor");
+            assert!(r["id"].is_string());
+            message(&r["shortDescription"], "shortDescription");
+            let level = r["defaultConfiguration"]["level"].as_str().unwrap();
+            assert!(["none", "note", "warning", "error"].contains(&level));
+        }
+        if let Some(k) = run.get("columnKind") {
+            assert!(["utf16CodeUnits", "unicodeCodePoints"].contains(&k.as_str().unwrap()));
+        }
+        for inv in run["invocations"].as_array().expect("invocations") {
+            assert!(inv["executionSuccessful"].is_boolean());
+            for n in inv["toolExecutionNotifications"].as_array().unwrap() {
+                message(&n["message"], "notification.message");
+            }
+        }
+        for result in run["results"].as_array().expect("results") {
+            let r = obj(result, "result");
+            message(&r["message"], "result.message");
+            let rule_id = r["ruleId"].as_str().expect("ruleId");
+            if let Some(i) = r.get("ruleIndex") {
+                assert_eq!(rules[i.as_u64().unwrap() as usize]["id"], rule_id);
+            }
+            let level = r["level"].as_str().unwrap();
+            assert!(["none", "note", "warning", "error"].contains(&level));
+            let locations = r["locations"].as_array().unwrap();
+            assert!(!locations.is_empty());
+            for l in locations {
+                physical(&l["physicalLocation"]);
+            }
+            if let Some(related) = r.get("relatedLocations") {
+                for (i, l) in related.as_array().unwrap().iter().enumerate() {
+                    assert_eq!(l["id"].as_u64(), Some(i as u64));
+                    message(&l["message"], "relatedLocation.message");
+                    physical(&l["physicalLocation"]);
+                }
+            }
+            if let Some(fixes) = r.get("fixes") {
+                for f in fixes.as_array().unwrap() {
+                    let changes = f["artifactChanges"].as_array().expect("artifactChanges");
+                    assert!(!changes.is_empty());
+                    for c in changes {
+                        assert!(c["artifactLocation"]["uri"].is_string());
+                        let reps = c["replacements"].as_array().expect("replacements");
+                        assert!(!reps.is_empty());
+                        for rep in reps {
+                            region(&rep["deletedRegion"]);
+                            if let Some(ins) = rep.get("insertedContent") {
+                                assert!(ins["text"].is_string());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -4,3 +4,5 @@
 pub mod check;
 pub mod files;
 pub mod logging;
+pub mod lsp;
+pub mod mcp;

@@ -14,6 +14,10 @@ struct Cli {
 enum Command {
     /// Check specs and print diagnostics (for CI).
     Check(specls::check::CheckArgs),
+    /// Run the language server over stdin/stdout.
+    Lsp,
+    /// Serve the Model Context Protocol on stdio (for AI agents).
+    Mcp(specls::mcp::McpArgs),
 }
 
 fn main() -> ExitCode {
@@ -21,5 +25,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => specls::check::run(args),
+        Command::Lsp => specls::lsp::run(),
+        Command::Mcp(args) => specls::mcp::run(args),
     }
 }

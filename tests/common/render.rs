@@ -1,6 +1,6 @@
 //! A compact, reviewable rendering of a parsed document for snapshots: the model as YAML-ready
 //! JSON with every span shown as `L:C-L:C "excerpt"` (1-based line and column, columns in
-//! bytes), empty lists, nulls and `false` left out.
+//! bytes), empty lists, nulls and `false` left out (except `valid: false`).
 
 use serde_json::{Map, Value};
 use specls_core::model::Document;
@@ -61,6 +61,11 @@ fn compact(text: &str, idx: &LineIndex, v: Value) -> Option<Value> {
             }
             let mut out = Map::new();
             for (k, v) in m {
+                // `valid: false` (an Invalid example) differs from no `valid` at all.
+                if k == "valid" && v.is_boolean() {
+                    out.insert(k, v);
+                    continue;
+                }
                 if let Some(v) = compact(text, idx, v) {
                     out.insert(k, v);
                 }

@@ -87,9 +87,11 @@ pub struct Config {
     /// Per-code level overrides (area names are expanded into their codes when read).
     pub checks: BTreeMap<String, Level>,
     pub llm: LlmConfig,
-    /// Compiled globs, rebuilt whenever the glob lists above change.
+    /// Compiled globs, rebuilt whenever the glob lists above change (an internal cache, public
+    /// only so that `Config { .., ..Default::default() }` works outside this module).
     #[serde(skip)]
-    matchers: MatcherCache,
+    #[doc(hidden)]
+    pub matchers: GlobCache,
 }
 
 /// Something wrong in the settings: an unknown key, a value of the wrong type, a bad glob.
@@ -170,15 +172,16 @@ impl Config {
     }
 
     /// Apply editor settings (`initializationOptions`, `workspace/configuration`): the same keys
-    /// as `specls.toml`, in snake_case or camelCase, optionally wrapped in `{"specls": {...}}`.
+    /// as `specls.toml`, in snake_case or camelCase, optionally wrapped in `{"specls": {...}}`
+    /// (then only that object is read).
     /// Keys present replace the values here; `null` values are ignored.
     pub fn merge_json(&mut self, value: &serde_json::Value) -> Vec<ConfigIssue> {
         let mut sink = Sink::new(None);
         let mut value = value;
-        if let Some(inner) =
-            value
-                .as_object()
-                .and_then(|o| if o.len() == 1 { o.get("specls") } else { None })
+        if let Some(inner) = value
+            .as_object()
+            .and_then(|o| o.get("specls"))
+            .filter(|v| v.is_object())
         {
             value = inner;
         }
@@ -909,28 +912,28 @@ fn build_set(patterns: &[String]) -> (GlobSet, Vec<bool>) {
 
 /// Cache of the compiled globs; compares equal always so `Config` equality is about settings.
 #[derive(Default)]
-struct MatcherCache(Mutex<Option<CacheEntry>>);
+pub struct GlobCache(Mutex<Option<CacheEntry>>);
 
 type CacheEntry = ((Vec<String>, Vec<String>, Vec<String>), Arc<Matchers>);
 
-impl Clone for MatcherCache {
+impl Clone for GlobCache {
     fn clone(&self) -> Self {
         let inner = self
             .0
             .lock()
             .unwrap_or_else(|poison| poison.into_inner())
             .clone();
-        MatcherCache(Mutex::new(inner))
+        GlobCache(Mutex::new(inner))
     }
 }
 
-impl std::fmt::Debug for MatcherCache {
+impl std::fmt::Debug for GlobCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MatcherCache")
+        f.write_str("GlobCache")
     }
 }
 
-impl PartialEq for MatcherCache {
+impl PartialEq for GlobCache {
     fn eq(&self, _: &Self) -> bool {
         true
     }
@@ -1147,6 +1150,13 @@ command = ["pytest"]
             .is_empty());
         assert!(c2.run_on_save);
         assert!(c2.merge_json(&serde_json::Value::Null).is_empty());
+        // Under a `specls` key, only that object is read.
+        let mut c3 = Config::default();
+        let issues = c3.merge_json(&serde_json::json!({
+            "specls": {"runOnSave": true},
+            "otherTool": {"x": 1}
+        }));
+        assert!(issues.is_empty() && c3.run_on_save);
         assert_eq!(c2.merge_json(&serde_json::json!([1])).len(), 1);
     }
 

@@ -117,7 +117,7 @@ fn finding(out: &mut String, f: &Finding, style: &Style) {
     for fix in &f.fixes {
         let _ = writeln!(
             out,
-            "{} {} {}",
+            "{}{} {}",
             " ".repeat(width + 1),
             style.gutter("="),
             style.bold(&format!("help: {}", sanitize(&fix.title)))

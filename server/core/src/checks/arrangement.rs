@@ -6,8 +6,9 @@
 //! `environment.tools` that are not on PATH (through the caller's [`Env::tool_exists`]; never
 //! run).
 //!
-//! Blueprints: guardian steps with an unknown `stage` ([`STAGES`]; `unit-tests`, `unit_test`
-//! and the like fold to `unit`) or `expects` ([`EXPECTS`], plus `exit_code_<n>` / `exit_<n>` and
+//! Blueprints: guardian steps with an unknown `stage` ([`STAGES`]: the seeds' `pre-start` and
+//! `final-submit` plus common CI stage names; `unit-tests`, `unit_test` and the like fold to
+//! `unit`) or `expects` ([`EXPECTS`], plus `exit_code_<n>` / `exit_<n>` and
 //! `contains:` / `output_contains:` / `matches:` / `regex:` prefixes), steps with no command,
 //! and `relevant_tests` that do not exist (through [`Env::file_exists`]).
 
@@ -22,6 +23,10 @@ use super::Env;
 pub const PLACEHOLDERS: &[&str] = &["name", "path", "file", "files", "filter", "language"];
 
 pub const STAGES: &[&str] = &[
+    "pre-start",
+    "final-submit",
+    "pre-commit",
+    "pre-push",
     "lint",
     "format",
     "typecheck",
@@ -81,10 +86,10 @@ pub fn check_document(doc: &Document, text: &str, env: &Env, out: &mut Vec<Diagn
     }
     if let Some(b) = &doc.blueprint {
         for st in &b.guardian {
-            let stage = st.stage.trim().to_ascii_lowercase().replace('-', "_");
+            let stage = st.stage.trim().to_ascii_lowercase().replace('_', "-");
             let folded = stage
-                .strip_suffix("_tests")
-                .or_else(|| stage.strip_suffix("_test"))
+                .strip_suffix("-tests")
+                .or_else(|| stage.strip_suffix("-test"))
                 .unwrap_or(&stage);
             if !stage.is_empty() && !STAGES.contains(&folded) && !STAGES.contains(&stage.as_str()) {
                 let hint = did_you_mean(folded, STAGES.iter().copied())

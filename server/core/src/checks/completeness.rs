@@ -6,14 +6,18 @@
 //! Decisions:
 //! - A scenario exercises a requirement when the requirement is its parent, or its name, steps or
 //!   tags mention the id; an example row exercises it when a cell mentions the id. Mentions in
-//!   any spec of the workspace count. Requirements whose id starts with `NFR` are measured by
-//!   constraints rather than scenarios and are not reported.
-//! - An example counts for a function when its target names the function; when a spec has a
-//!   single function, untargeted examples and scenarios count for it too.
+//!   any spec of the workspace count. A requirement that names a function of the spec is also
+//!   exercised when one of that function's examples shares at least half of its significant
+//!   words. Requirements whose id starts with `NFR` (measured by constraints) or `SC-`
+//!   (spec-kit's success criteria) are not reported.
+//! - An example counts for a function when its target names the function or its text calls it
+//!   (`add_todo("x")`); when a spec has a single function, untargeted examples and scenarios
+//!   count for it too.
 //! - A behaviour bullet states a condition when it contains `if`, `when`, `whenever`, `unless`,
-//!   `otherwise`, `raise(s)`, `throw(s)`, `error(s)` or `exception`. It is exercised when an
-//!   example or scenario shares at least half of its significant words (stop words, condition
-//!   words and the function's own name left out), or names the same exception.
+//!   `otherwise`, `raise(s)`, `throw(s)`, `error(s)` or `exception`. It is exercised when it is
+//!   a requirement whose id an example or scenario names, or when an example or scenario of the
+//!   functions it names shares at least half of its significant words (stop words, condition
+//!   words and function names left out), or names the same exception.
 //! - Placeholders are looked for outside fenced code blocks and inline code, as upper-case
 //!   words (`TODO`, `TBD`, `FIXME`) and `[NEEDS CLARIFICATION ...]` in any case.
 
@@ -45,6 +49,64 @@ fn fn_key(s: &str) -> String {
     s.trim().to_lowercase()
 }
 
+/// Whether `text` names the identifier `name` (not as part of a longer identifier).
+pub fn mentions_ident(text: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_';
+    let mut from = 0;
+    while let Some(at) = text[from..].find(name) {
+        let start = from + at;
+        let end = start + name.len();
+        let before = text[..start].chars().next_back();
+        let after = text[end..].chars().next();
+        if !before.is_some_and(is_ident) && !after.is_some_and(is_ident) {
+            return true;
+        }
+        from = end;
+    }
+    false
+}
+
+fn example_text(e: &crate::model::ExampleRow) -> String {
+    let mut t = format!(
+        "{} {} {}",
+        e.name.as_deref().unwrap_or(""),
+        e.input,
+        e.expected
+    );
+    for (_, v) in &e.cells {
+        t.push(' ');
+        t.push_str(v);
+    }
+    t
+}
+
+fn scenario_text(s: &crate::model::Scenario) -> String {
+    let mut t = s.name.clone();
+    for st in s.steps() {
+        t.push(' ');
+        t.push_str(&st.text);
+    }
+    t
+}
+
+/// Does this example or scenario (its target/parent and its text) belong to one of `fns`?
+/// With no functions named, everything belongs.
+fn belongs(fns: &[String], target: Option<&str>, text: &str, single: bool) -> bool {
+    if fns.is_empty() {
+        return true;
+    }
+    match target {
+        Some(t) if fns.contains(&fn_key(t)) => true,
+        _ => {
+            (single && target.is_none())
+                || fns.iter().any(|f| mentions_ident(&text.to_lowercase(), f))
+        }
+    }
+}
+
 fn functions(doc: &Document, out: &mut Vec<Diagnostic>) {
     let single = doc.functions.len() == 1;
     let doc_key = fn_key(&doc.name);
@@ -53,26 +115,19 @@ fn functions(doc: &Document, out: &mut Vec<Diagnostic>) {
         if key.is_empty() {
             continue;
         }
-        let counts = |target: Option<&str>| match target {
-            Some(t) => {
-                let t = fn_key(t);
-                t == key || (single && t == doc_key)
-            }
-            None => single,
-        };
+        let mut keys = vec![key.clone()];
+        if single {
+            keys.push(doc_key.clone());
+        }
         let examples = doc
             .examples
             .iter()
-            .filter(|e| counts(e.target.as_deref()))
+            .filter(|e| belongs(&keys, e.target.as_deref(), &example_text(e), single))
             .count();
         let scenarios = doc
             .scenarios
             .iter()
-            .filter(|s| {
-                counts(s.parent.as_deref())
-                    || fn_key(&s.name).contains(&key)
-                    || s.name.to_lowercase().contains(&key)
-            })
+            .filter(|s| belongs(&keys, s.parent.as_deref(), &scenario_text(s), single))
             .count();
         let n = examples + scenarios;
         if n < 2 {
@@ -89,21 +144,86 @@ fn functions(doc: &Document, out: &mut Vec<Diagnostic>) {
     }
 }
 
-/// Requirements this document does not exercise itself (the join checks other documents).
-pub fn unexercised_requirements(doc: &Document) -> Vec<RequirementCandidate> {
-    let mut mentioned = std::collections::BTreeSet::new();
-    for sc in &doc.scenarios {
-        super::summary::requirement_mentions(&sc.name, &mut mentioned);
-        for st in sc.steps() {
-            super::summary::requirement_mentions(&st.text, &mut mentioned);
-        }
-        for t in &sc.tags {
-            super::summary::requirement_mentions(t, &mut mentioned);
+/// The functions of `doc` a text is about: its explicit target, else the functions it names.
+fn functions_named(doc: &Document, target: Option<&str>, text: &str) -> Vec<String> {
+    if let Some(t) = target {
+        return vec![fn_key(t)];
+    }
+    let lower = text.to_lowercase();
+    doc.functions
+        .iter()
+        .map(|f| fn_key(&f.name))
+        .filter(|k| !k.is_empty() && mentions_ident(&lower, k))
+        .collect()
+}
+
+/// Does some example or scenario of `doc` belonging to `fns` share at least half of the
+/// significant words of `text` (function names left out), or name the same exception?
+fn exercised_by_words(doc: &Document, fns: &[String], text: &str) -> bool {
+    let fn_words: Vec<String> = fns
+        .iter()
+        .flat_map(|f| significant_words(&f.replace('_', " ")))
+        .chain(fns.iter().cloned())
+        .collect();
+    let sig: Vec<String> = significant_words(text)
+        .into_iter()
+        .filter(|w| !CONDITION_WORDS.contains(&w.as_str()) && !fn_words.contains(w))
+        .filter(|w| !matches!(w.as_str(), "must" | "shall" | "should"))
+        .collect();
+    if sig.is_empty() {
+        return true;
+    }
+    let exceptions: Vec<&String> = sig.iter().filter(|w| is_exception_name(w)).collect();
+    let single = doc.functions.len() <= 1;
+    let texts = doc
+        .examples
+        .iter()
+        .filter_map(|e| {
+            let t = example_text(e);
+            belongs(fns, e.target.as_deref(), &t, single).then_some(t)
+        })
+        .chain(doc.scenarios.iter().filter_map(|s| {
+            let t = scenario_text(s);
+            belongs(fns, s.parent.as_deref(), &t, single).then_some(t)
+        }));
+    for t in texts {
+        let w = significant_words(&t);
+        let shared = sig.iter().filter(|s| w.contains(s)).count();
+        if shared * 2 >= sig.len() || exceptions.iter().any(|x| w.contains(x)) {
+            return true;
         }
     }
+    false
+}
+
+/// Requirement ids mentioned by the document's scenarios and example rows.
+fn local_mentions(doc: &Document) -> std::collections::BTreeSet<String> {
+    let mut m = std::collections::BTreeSet::new();
+    for sc in &doc.scenarios {
+        super::summary::requirement_mentions(&scenario_text(sc), &mut m);
+        for t in &sc.tags {
+            super::summary::requirement_mentions(t, &mut m);
+        }
+        if let Some(p) = &sc.parent {
+            m.insert(p.clone());
+        }
+    }
+    for e in &doc.examples {
+        super::summary::requirement_mentions(&example_text(e), &mut m);
+        if let Some(t) = &e.target {
+            m.insert(t.clone());
+        }
+    }
+    m
+}
+
+/// Requirements this document does not exercise itself (the join checks other documents).
+pub fn unexercised_requirements(doc: &Document) -> Vec<RequirementCandidate> {
+    let mentioned = local_mentions(doc);
     let mut out = Vec::new();
     for r in &doc.requirements {
-        if r.id.is_empty() || r.id.to_ascii_uppercase().starts_with("NFR") {
+        let upper = r.id.to_ascii_uppercase();
+        if r.id.is_empty() || upper.starts_with("NFR") || upper.starts_with("SC-") {
             continue;
         }
         let by_parent = doc.scenarios.iter().any(|s| {
@@ -111,12 +231,13 @@ pub fn unexercised_requirements(doc: &Document) -> Vec<RequirementCandidate> {
                 .as_deref()
                 .is_some_and(|p| p.eq_ignore_ascii_case(&r.id))
         });
-        let by_example = doc.examples.iter().any(|e| {
-            e.cells.iter().any(|(_, v)| v.contains(&r.id))
-                || e.name.as_deref().is_some_and(|n| n.contains(&r.id))
-                || e.target.as_deref().is_some_and(|n| n.contains(&r.id))
-        });
-        if by_parent || by_example || mentioned.contains(&r.id) {
+        if by_parent || mentioned.contains(&r.id) {
+            continue;
+        }
+        // A requirement about a function is exercised by that function's examples when they
+        // share its words.
+        let fns = functions_named(doc, None, &r.text);
+        if !fns.is_empty() && exercised_by_words(doc, &fns, &r.text) {
             continue;
         }
         out.push(RequirementCandidate {
@@ -176,7 +297,7 @@ fn is_exception_name(w: &str) -> bool {
 }
 
 fn conditions(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
-    let single = doc.functions.len() <= 1;
+    let mentioned = local_mentions(doc);
     for b in &doc.behaviors {
         let words: Vec<String> = lex(&b.text)
             .into_iter()
@@ -188,62 +309,19 @@ fn conditions(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
         if !words.iter().any(|w| CONDITION_WORDS.contains(&w.as_str())) {
             continue;
         }
-        let target_words: Vec<String> = b
-            .target
-            .as_deref()
-            .map(|t| significant_words(&fn_key(t).replace('_', " ")))
-            .unwrap_or_default();
-        let sig: Vec<String> = significant_words(&b.text)
-            .into_iter()
-            .filter(|w| !CONDITION_WORDS.contains(&w.as_str()) && !target_words.contains(w))
-            .collect();
-        if sig.is_empty() {
+        // A bullet that is a requirement whose id an example or scenario names is exercised.
+        let req = doc
+            .requirements
+            .iter()
+            .find(|r| r.span.contains(b.span.start) || b.span.contains(r.span.start));
+        if req.is_some_and(|r| mentioned.contains(&r.id)) {
             continue;
         }
-        let exceptions: Vec<&String> = sig.iter().filter(|w| is_exception_name(w)).collect();
-        let target = b.target.as_deref().map(fn_key);
-        let relevant = |t: Option<&str>| match (&target, t) {
-            (Some(bt), Some(et)) => fn_key(et) == *bt || single,
-            _ => true,
-        };
-        let mut texts: Vec<String> = Vec::new();
-        for e in doc
-            .examples
-            .iter()
-            .filter(|e| relevant(e.target.as_deref()))
-        {
-            let mut t = format!(
-                "{} {} {}",
-                e.name.as_deref().unwrap_or(""),
-                e.input,
-                e.expected
-            );
-            for (_, v) in &e.cells {
-                t.push(' ');
-                t.push_str(v);
-            }
-            texts.push(t);
-        }
-        for s in doc
-            .scenarios
-            .iter()
-            .filter(|s| relevant(s.parent.as_deref()))
-        {
-            let mut t = s.name.clone();
-            for st in s.steps() {
-                t.push(' ');
-                t.push_str(&st.text);
-            }
-            texts.push(t);
-        }
-        let exercised = texts.iter().any(|t| {
-            let w = significant_words(t);
-            let shared = sig.iter().filter(|s| w.contains(s)).count();
-            shared * 2 >= sig.len() || exceptions.iter().any(|x| w.contains(x))
-        });
-        if exercised {
+        let fns = functions_named(doc, b.target.as_deref(), &b.text);
+        if exercised_by_words(doc, &fns, &b.text) {
             continue;
         }
+        let target = fns.first().cloned();
         let mut d = Diagnostic::new(
             "untested-condition",
             b.span,
@@ -519,12 +597,19 @@ fn sections(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
 }
 
 fn keywords(doc: &Document, out: &mut Vec<Diagnostic>) {
-    let total = doc.requirements.len();
-    let normative = doc.requirements.iter().filter(|r| r.normative).count();
-    if total < 3 || normative * 3 < total * 2 || normative == total {
+    // spec-kit's success criteria (`SC-001`) are measurable outcomes, not SHALL statements.
+    let reqs: Vec<&crate::model::Requirement> = doc
+        .requirements
+        .iter()
+        .filter(|r| !r.id.to_ascii_uppercase().starts_with("SC-"))
+        .collect();
+    let total = reqs.len();
+    let normative = reqs.iter().filter(|r| r.normative).count();
+    // The spec "uses that style" when at least half of its requirements use SHALL/MUST.
+    if total < 2 || normative == 0 || normative * 2 < total || normative == total {
         return;
     }
-    for r in doc.requirements.iter().filter(|r| !r.normative) {
+    for r in reqs.into_iter().filter(|r| !r.normative) {
         out.push(Diagnostic::new(
             "requirement-without-keyword",
             if r.id_span.is_empty() { r.span } else { r.id_span },

@@ -14,6 +14,9 @@
 //! - one scenario's outcome is an error and the other's a success (`an error is shown` /
 //!   `the task is created`).
 //!
+//! Each conflicting pair is reported on both scenarios, each with related information pointing
+//! at the other one's conflicting Then.
+//!
 //! A Then that only adds detail (more clauses, or a longer clause) never conflicts, and neither
 //! do scenarios whose When differ or whose Givens differ other than by inclusion.
 

@@ -28,6 +28,25 @@ const TIME_METRICS: &[&str] = &[
     "ttfb",
 ];
 
+/// Units that count events, so a bound on them is a rate and needs a time unit.
+const RATE_NOUNS: &[&str] = &[
+    "requests",
+    "request",
+    "req",
+    "reqs",
+    "calls",
+    "call",
+    "queries",
+    "query",
+    "messages",
+    "events",
+    "transactions",
+    "operations",
+    "ops",
+    "invocations",
+    "hits",
+];
+
 fn is_time_unit(u: &str) -> bool {
     matches!(
         u.to_ascii_lowercase().as_str(),
@@ -54,7 +73,8 @@ pub fn check_document(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
         let Some(m) = &c.measure else { continue };
         let metric = m.metric.to_ascii_lowercase();
         let unit = m.unit.as_deref().unwrap_or("");
-        let shown = format!("{}{}", num(m.value), unit);
+        let space = if unit.chars().count() > 3 { " " } else { "" };
+        let shown = format!("{}{space}{}", num(m.value), unit);
         if unit == "%" {
             let growth = ["growth", "increase", "improvement", "reduction", "change"]
                 .iter()
@@ -91,11 +111,13 @@ pub fn check_document(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
                 ));
             }
         }
-        if matches!(
-            metric.as_str(),
-            "rate" | "throughput" | "request_rate" | "requests"
-        ) && m.per.is_none()
-        {
+        let rate_noun = RATE_NOUNS.contains(&unit.to_ascii_lowercase().as_str());
+        let per_scope = m
+            .scope
+            .as_deref()
+            .is_some_and(|s| s.trim_start().starts_with("per "));
+        let rate_metric = matches!(metric.as_str(), "rate" | "throughput" | "request_rate");
+        if m.per.is_none() && (rate_metric || (rate_noun && (metric == "count" || per_scope))) {
             let u = unit.to_ascii_lowercase();
             let implied =
                 u.contains('/') || ["rps", "qps", "tps", "ops", "rpm", "rph"].contains(&u.as_str());

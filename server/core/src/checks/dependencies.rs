@@ -8,11 +8,9 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use super::summary::{DependencySummary, FileSummary, FunctionIo};
 use crate::diag::{Diagnostic, TextEdit};
-use crate::model::{slug, Document};
-use crate::span::Span;
-
-use super::summary::FileSummary;
+use crate::model::{slug, WorkflowStep};
 
 /// Edit distance with adjacent transpositions (optimal string alignment) over chars.
 pub fn edit_distance(a: &str, b: &str) -> usize {
@@ -131,81 +129,197 @@ impl<'a> Index<'a> {
     }
 }
 
+/// One dependency edge of the graph: spec -> spec, or domain -> domain / spec.
+#[derive(Clone, Copy)]
+struct Edge<'a> {
+    to: usize,
+    /// The file the edge is written in, and the dependency.
+    file: usize,
+    dep: &'a DependencySummary,
+}
+
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
-    let index = Index::new(files);
-    // edges[from] = (to, dependency index)
-    let mut edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); files.len()];
+    let mut index = Index::new(files);
+    // Nodes: one per file, then one per domain. names[node] for cycle messages.
+    let mut names: Vec<&str> = files.iter().map(|f| f.name.as_str()).collect();
+    let mut domain_node: HashMap<(usize, &str), usize> = HashMap::new();
     for (fi, f) in files.iter().enumerate() {
-        for (di, d) in f.dependencies.iter().enumerate() {
+        for d in &f.domains {
+            domain_node.entry((fi, d.name.as_str())).or_insert_with(|| {
+                names.push(d.name.as_str());
+                names.len() - 1
+            });
+        }
+    }
+    // Specs may depend on the domains of a system spec (`dependencies: [shopping_cart]`).
+    let mut domain_aliases: Vec<(&(usize, &str), &usize)> = domain_node.iter().collect();
+    domain_aliases.sort();
+    for ((_, name), &node) in domain_aliases {
+        let lower = name.to_lowercase();
+        index.by_alias.entry(slug(&lower)).or_insert(node);
+        index.by_alias.entry(lower).or_insert(node);
+        index.names.push(name);
+    }
+    index.names.sort();
+    index.names.dedup();
+    let mut edges: Vec<Vec<Edge>> = vec![Vec::new(); names.len()];
+    for (fi, f) in files.iter().enumerate() {
+        for d in &f.dependencies {
             match index.resolve(&f.path, &d.name, d.from.as_deref()) {
-                Some(to) => edges[fi].push((to, di)),
-                None => {
-                    let shown = d.from.as_deref().unwrap_or(&d.name);
-                    let stem = crate::parse::default_name(&d.name);
-                    let guess =
-                        did_you_mean(&stem, index.names.iter().copied().filter(|n| *n != f.name));
-                    let mut diag = Diagnostic::new(
-                        "unknown-dependency",
-                        d.span,
-                        match guess {
-                            Some(g) => format!("unknown dependency `{shown}`: no spec with that name; did you mean `{g}`?"),
-                            None => format!("unknown dependency `{shown}`: no spec with that name in the workspace"),
-                        },
-                    );
-                    if let (Some(g), Some(at)) = (guess, d.name_text_span) {
-                        if d.from.is_none() {
-                            diag = diag.with_fix(
-                                format!("Change to `{g}`"),
-                                vec![TextEdit {
-                                    path: f.path.clone(),
-                                    span: at,
-                                    new_text: g.to_string(),
-                                }],
-                            );
-                        }
-                    }
-                    super::push(out, &f.path, diag);
+                Some(to) => edges[fi].push(Edge {
+                    to,
+                    file: fi,
+                    dep: d,
+                }),
+                None => super::push(out, &f.path, unknown(f, d, &index)),
+            }
+        }
+        // Domain dependencies name sibling domains or specs; other names (external services)
+        // are not reported.
+        for dom in &f.domains {
+            let from = domain_node[&(fi, dom.name.as_str())];
+            for d in &dom.dependencies {
+                let to = domain_node
+                    .get(&(fi, d.name.as_str()))
+                    .copied()
+                    .or_else(|| index.resolve(&f.path, &d.name, d.from.as_deref()));
+                if let Some(to) = to {
+                    edges[from].push(Edge {
+                        to,
+                        file: fi,
+                        dep: d,
+                    });
                 }
             }
         }
     }
-    for scc in sccs(&edges) {
+    for f in files {
+        if f.workflow.is_empty() {
+            continue;
+        }
+        let io = |spec: &str| resolve_function(files, &index, &f.path, spec);
+        let mut diags = Vec::new();
+        check_workflow(&f.path, &f.workflow, &io, &mut diags);
+        for d in diags {
+            super::push(out, &f.path, d);
+        }
+    }
+    let targets: Vec<Vec<usize>> = edges
+        .iter()
+        .map(|es| es.iter().map(|e| e.to).collect())
+        .collect();
+    for scc in sccs(&targets) {
         let members: std::collections::HashSet<usize> = scc.iter().copied().collect();
-        let self_loop = scc.len() == 1 && edges[scc[0]].iter().any(|(t, _)| *t == scc[0]);
+        let self_loop = scc.len() == 1 && targets[scc[0]].contains(&scc[0]);
         if scc.len() < 2 && !self_loop {
             continue;
         }
+        // Once per file of the cycle: on the first member written in that file.
+        let mut reported_files = std::collections::HashSet::new();
         for &m in &scc {
-            let Some(cycle) = shortest_cycle(m, &edges, &members) else {
+            let Some(cycle) = shortest_cycle(m, &targets, &members) else {
                 continue;
             };
-            // cycle: list of (node, dependency index of the edge leaving it), starting at m.
-            let mut names: Vec<&str> = cycle.iter().map(|(n, _)| files[*n].name.as_str()).collect();
-            names.push(files[m].name.as_str());
-            let text = names.join(" -> ");
-            let (_, first_dep) = cycle[0];
-            let dep = &files[m].dependencies[first_dep];
+            // cycle: (node, edge index) starting at m.
+            let first = edges[m][cycle[0].1];
+            if !reported_files.insert(first.file) {
+                continue;
+            }
+            let mut chain: Vec<&str> = cycle.iter().map(|(n, _)| names[*n]).collect();
+            chain.push(names[m]);
+            let f = files[first.file];
             let mut diag = Diagnostic::new(
                 "dependency-cycle",
-                dep.span,
-                format!("dependency cycle: {text}"),
+                first.dep.span,
+                format!("dependency cycle: {}", chain.join(" -> ")),
             );
-            for &(n, di) in &cycle[1..] {
-                let f = files[n];
-                let d = &f.dependencies[di];
+            for &(n, ei) in &cycle[1..] {
+                let e = edges[n][ei];
                 diag = diag.with_related(
-                    &f.path,
-                    d.span,
-                    format!("`{}` depends on `{}`", f.name, d.name),
+                    &files[e.file].path,
+                    e.dep.span,
+                    format!("`{}` depends on `{}`", names[n], e.dep.name),
                 );
             }
-            super::push(out, &files[m].path, diag);
+            super::push(out, &f.path, diag);
         }
     }
 }
 
+/// The function a workflow step's `spec` names: `bundle/function`, `bundle.function`, a
+/// single-function spec's name, or a function name defined once in the workspace.
+fn resolve_function(
+    files: &[&FileSummary],
+    index: &Index,
+    from: &str,
+    spec: &str,
+) -> Option<FunctionIo> {
+    let spec = spec.trim();
+    if let Some((bundle, func)) = spec.rsplit_once(['/', '.', ':']) {
+        if let Some(fi) = index
+            .resolve(from, bundle, None)
+            .filter(|&i| i < files.len())
+        {
+            if let Some(f) = files[fi].functions_io.iter().find(|f| f.name == func) {
+                return Some(f.clone());
+            }
+        }
+    }
+    if let Some(fi) = index.resolve(from, spec, None).filter(|&i| i < files.len()) {
+        let fios = &files[fi].functions_io;
+        if let Some(f) = fios
+            .iter()
+            .find(|f| f.name == spec || f.name == files[fi].name)
+        {
+            return Some(f.clone());
+        }
+        if fios.len() == 1 {
+            return Some(fios[0].clone());
+        }
+    }
+    let mut found = files
+        .iter()
+        .flat_map(|f| f.functions_io.iter())
+        .filter(|f| f.name == spec);
+    match (found.next(), found.next()) {
+        (Some(f), None) => Some(f.clone()),
+        _ => None,
+    }
+}
+
+fn unknown(f: &FileSummary, d: &DependencySummary, index: &Index) -> Diagnostic {
+    let shown = d.from.as_deref().unwrap_or(&d.name);
+    let stem = crate::parse::default_name(shown);
+    let guess = did_you_mean(&stem, index.names.iter().copied().filter(|n| *n != f.name));
+    let mut diag = Diagnostic::new(
+        "unknown-dependency",
+        d.span,
+        match guess {
+            Some(g) => {
+                format!("unknown dependency `{shown}`: no spec with that name; did you mean `{g}`?")
+            }
+            None => {
+                format!("unknown dependency `{shown}`: no spec with that name in the workspace")
+            }
+        },
+    );
+    if let (Some(g), Some(at)) = (guess, d.name_text_span) {
+        if d.from.is_none() {
+            diag = diag.with_fix(
+                format!("Change to `{g}`"),
+                vec![TextEdit {
+                    path: f.path.clone(),
+                    span: at,
+                    new_text: g.to_string(),
+                }],
+            );
+        }
+    }
+    diag
+}
+
 /// Strongly connected components (iterative Tarjan), each sorted, in a stable order.
-fn sccs(edges: &[Vec<(usize, usize)>]) -> Vec<Vec<usize>> {
+fn sccs(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let n = edges.len();
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0; n];
@@ -225,7 +339,7 @@ fn sccs(edges: &[Vec<(usize, usize)>]) -> Vec<Vec<usize>> {
         on_stack[root] = true;
         while let Some(&mut (v, ref mut ei)) = call.last_mut() {
             if *ei < edges[v].len() {
-                let w = edges[v][*ei].0;
+                let w = edges[v][*ei];
                 *ei += 1;
                 if index[w] == usize::MAX {
                     index[w] = next;
@@ -261,10 +375,10 @@ fn sccs(edges: &[Vec<(usize, usize)>]) -> Vec<Vec<usize>> {
     out
 }
 
-/// The shortest cycle through `start` inside `members`, as (node, edge's dependency index).
+/// The shortest cycle through `start` inside `members`, as (node, index of the edge leaving it).
 fn shortest_cycle(
     start: usize,
-    edges: &[Vec<(usize, usize)>],
+    edges: &[Vec<usize>],
     members: &std::collections::HashSet<usize>,
 ) -> Option<Vec<(usize, usize)>> {
     // BFS over nodes; prev[node] = (previous node, dependency index used).
@@ -272,7 +386,7 @@ fn shortest_cycle(
     let mut queue = VecDeque::new();
     queue.push_back(start);
     while let Some(v) = queue.pop_front() {
-        for &(w, di) in &edges[v] {
+        for (di, &w) in edges[v].iter().enumerate() {
             if !members.contains(&w) {
                 continue;
             }
@@ -320,9 +434,38 @@ fn parse_ref(r: &str) -> Option<(&str, &str)> {
     }
 }
 
-pub fn check_workflow(doc: &Document, out: &mut Vec<Diagnostic>) {
-    let steps = &doc.workflow_steps;
+fn same_type(a: &str, b: &str) -> bool {
+    fn canon(t: &str) -> String {
+        let t = t.trim().to_ascii_lowercase();
+        match t.as_str() {
+            "str" | "text" => "string".into(),
+            "int" | "integer" | "i64" | "i32" | "u64" | "u32" => "integer".into(),
+            "float" | "double" | "f64" | "f32" | "decimal" => "number".into(),
+            "bool" => "boolean".into(),
+            "list" | "seq" | "sequence" | "vec" => "array".into(),
+            "dict" | "map" | "mapping" | "hash" => "object".into(),
+            _ => t.split(['[', '<']).next().unwrap_or(&t).to_string(),
+        }
+    }
+    let (a, b) = (canon(a), canon(b));
+    a == b
+        || (a == "number" && b == "integer")
+        || (a == "integer" && b == "number")
+        || a == "any"
+        || b == "any"
+}
+
+/// Inputs referring to outputs that do not exist (no such step, a step that runs later, an
+/// output the step or its spec's function does not have), and inputs whose type differs from
+/// the output's. `io` finds the inputs/outputs of the function a step's `spec` names.
+pub fn check_workflow(
+    path: &str,
+    steps: &[WorkflowStep],
+    io: &dyn Fn(&str) -> Option<FunctionIo>,
+    out: &mut Vec<Diagnostic>,
+) {
     for (i, st) in steps.iter().enumerate() {
+        let my_io = st.spec.as_deref().and_then(io);
         for (input, reference) in &st.inputs {
             let Some((step, output)) = parse_ref(reference) else {
                 continue;
@@ -347,28 +490,63 @@ pub fn check_workflow(doc: &Document, out: &mut Vec<Diagnostic>) {
                         st.span,
                         format!("input `{input}` of step `{}` refers to `{reference}`, but step `{step}` does not run before it", st.name),
                     )
-                    .with_related(&doc.path, src.span, format!("step `{step}`")),
+                    .with_related(path, src.span, format!("step `{step}`")),
                 );
                 continue;
             }
-            if !src.outputs.is_empty() && !src.outputs.iter().any(|(n, _)| n == output) {
-                let names: Vec<&str> = src.outputs.iter().map(|(n, _)| n.as_str()).collect();
+            let src_io = src.spec.as_deref().and_then(io);
+            let (outputs, whose): (Vec<(String, String)>, String) = if !src.outputs.is_empty() {
+                (src.outputs.clone(), format!("step `{step}`"))
+            } else if let Some(fio) = src_io.as_ref().filter(|f| !f.outputs.is_empty()) {
+                (
+                    fio.outputs.clone(),
+                    format!(
+                        "`{}` (the spec of step `{step}`)",
+                        src.spec.as_deref().unwrap_or("")
+                    ),
+                )
+            } else {
+                continue;
+            };
+            let Some((_, out_type)) = outputs.iter().find(|(n, _)| n == output) else {
+                let names: Vec<String> = outputs.iter().map(|(n, _)| format!("`{n}`")).collect();
+                let guess = did_you_mean(output, outputs.iter().map(|(n, _)| n.as_str()))
+                    .map(|g| format!("; did you mean `{g}`?"))
+                    .unwrap_or_default();
                 out.push(
                     Diagnostic::new(
                         "workflow-unknown-output",
                         st.span,
                         format!(
-                            "input `{input}` of step `{}` refers to `{reference}`, but step `{step}` has no output `{output}` (it has {})",
+                            "input `{input}` of step `{}` refers to `{reference}`, but {whose} has no output `{output}` (it has {}){guess}",
                             st.name,
-                            names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                            names.join(", ")
                         ),
                     )
-                    .with_related(&doc.path, src.span, format!("step `{step}` and its outputs")),
+                    .with_related(path, src.span, format!("step `{step}`")),
+                );
+                continue;
+            };
+            let in_type = my_io
+                .as_ref()
+                .and_then(|f| f.inputs.iter().find(|(n, _)| n == input))
+                .map(|(_, t)| t.as_str())
+                .unwrap_or("");
+            if !in_type.is_empty() && !out_type.is_empty() && !same_type(in_type, out_type) {
+                out.push(
+                    Diagnostic::new(
+                        "workflow-type-mismatch",
+                        st.span,
+                        format!(
+                            "input `{input}` of step `{}` expects `{in_type}` but `{reference}` is `{out_type}`",
+                            st.name
+                        ),
+                    )
+                    .with_related(path, src.span, format!("step `{step}`")),
                 );
             }
         }
     }
-    let _ = Span::default();
 }
 
 #[cfg(test)]
@@ -431,11 +609,7 @@ mod tests {
     #[test]
     fn workflow_references() {
         use crate::model::WorkflowStep;
-        let mut doc = Document {
-            path: "w.spec.md".into(),
-            ..Default::default()
-        };
-        doc.workflow_steps = vec![
+        let steps = vec![
             WorkflowStep {
                 name: "load".into(),
                 outputs: vec![("rows".into(), "list".into())],
@@ -458,11 +632,51 @@ mod tests {
             },
         ];
         let mut out = Vec::new();
-        check_workflow(&doc, &mut out);
+        check_workflow("w.spec.md", &steps, &|_| None, &mut out);
         let msgs: Vec<&str> = out.iter().map(|d| d.message.as_str()).collect();
         assert_eq!(msgs.len(), 3, "{msgs:#?}");
         assert!(msgs[0].contains("has no output `count` (it has `rows`)"));
         assert!(msgs[1].contains("no step `lod`; did you mean `load`?"));
         assert!(msgs[2].contains("does not run before it"));
+    }
+
+    #[test]
+    fn workflow_outputs_and_types_from_the_called_functions() {
+        use crate::model::{CodeBlock, WorkflowStep};
+        use crate::span::Span;
+        let text = "collect:\n  inputs:\n    month: {type: string}\n  outputs:\n    expenses: {type: array}\npay:\n  inputs:\n    expenses: {type: integer}\n    total: {type: number}\n  outputs:\n    paid: {type: integer}\n";
+        let (mut bundle, _) = DocBuilder::new("steps.spec.md", "steps").build();
+        bundle.blocks.push(CodeBlock {
+            info: "yaml:functions".into(),
+            span: Span::new(0, text.len()),
+            content_span: Span::new(0, text.len()),
+            closed: true,
+        });
+        let (mut wf, wtext) = DocBuilder::new("wf.spec.md", "wf").build();
+        wf.workflow_steps = vec![
+            WorkflowStep {
+                name: "collect".into(),
+                spec: Some("steps/collect".into()),
+                ..Default::default()
+            },
+            WorkflowStep {
+                name: "pay".into(),
+                spec: Some("steps/pay".into()),
+                inputs: vec![
+                    ("expenses".into(), "collect.outputs.expenses".into()),
+                    ("total".into(), "collect.outputs.totals".into()),
+                ],
+                ..Default::default()
+            },
+        ];
+        let r = run(&[(bundle, text.to_string()), (wf, wtext)]);
+        let got: Vec<(&str, &str)> = r.iter().map(|(_, c, m)| (*c, m.as_str())).collect();
+        assert_eq!(got.len(), 2, "{got:#?}");
+        assert_eq!(got[0].0, "workflow-type-mismatch");
+        assert!(got[0]
+            .1
+            .contains("expects `integer` but `collect.outputs.expenses` is `array`"));
+        assert_eq!(got[1].0, "workflow-unknown-output");
+        assert!(got[1].1.contains("`steps/collect` (the spec of step `collect`) has no output `totals` (it has `expenses`)"), "{}", got[1].1);
     }
 }

@@ -80,7 +80,6 @@ pub fn check_document(doc: &Document, text: &str, env: &Env) -> Vec<Diagnostic> 
     conflicts::check_examples(doc, &mut out);
     constraints::check_document(doc, text, &mut out);
     completeness::check_document(doc, text, &mut out);
-    dependencies::check_workflow(doc, &mut out);
     arrangement::check_document(doc, text, env, &mut out);
     out
 }

@@ -420,6 +420,40 @@ const STATE_WORDS: &[&str] = &[
     "blue",
 ];
 
+/// Words after a copula that describe what happens to a subject rather than give its value.
+const NOT_VALUES: &[&str] = &[
+    "shown",
+    "displayed",
+    "updated",
+    "changed",
+    "unchanged",
+    "saved",
+    "set",
+    "cleared",
+    "reset",
+    "returned",
+    "sent",
+    "stored",
+    "refreshed",
+    "highlighted",
+    "logged",
+    "recorded",
+    "correct",
+    "incorrect",
+    "known",
+    "unknown",
+    "required",
+    "optional",
+    "editable",
+    "kept",
+    "preserved",
+    "persisted",
+    "cached",
+    "recalculated",
+    "validated",
+    "checked",
+];
+
 /// Subjects whose value is a single word (`status`, `role`...).
 const STATE_SUBJECTS: &[&str] = &[
     "status", "state", "role", "type", "mode", "level", "priority", "result", "value", "category",
@@ -631,7 +665,12 @@ impl Clause {
                     let stateful = subject.iter().any(|w| STATE_SUBJECTS.contains(&w.as_str()));
                     let states =
                         STATE_WORDS.contains(&a.as_str()) && STATE_WORDS.contains(&b.as_str());
-                    if !subject.is_empty() && (stateful || states) {
+                    // `status is shown` says something about the status, not its value.
+                    let not_value = |w: &str| {
+                        NOT_VALUES.contains(&w) || ANTONYMS.iter().any(|(c, _, _)| *c == w)
+                    };
+                    let values = !not_value(a) && !not_value(b);
+                    if !subject.is_empty() && values && (stateful || states) {
                         return Some("the same subject in a different state");
                     }
                 }
@@ -672,8 +711,19 @@ pub fn describe(c: &Clause) -> String {
 /// Words that carry meaning for matching conditions to examples: lower case, stemmed, without
 /// stop words. Quoted values and numbers are kept as words too.
 pub fn significant_words(text: &str) -> Vec<String> {
+    // Quoted values count by their words: `"tomorrow"` and tomorrow match.
+    let unquoted: String = text
+        .chars()
+        .map(|c| {
+            if matches!(c, '"' | '`' | '\u{201c}' | '\u{201d}') {
+                ' '
+            } else {
+                c
+            }
+        })
+        .collect();
     let mut out: Vec<String> = Vec::new();
-    for lex in lex(text) {
+    for lex in lex(&unquoted) {
         let w = match lex {
             Lex::Word(w) => {
                 if STOP_WORDS.contains(&w.as_str()) || w.len() < 2 {

@@ -41,9 +41,9 @@ pub struct ConstraintSummary {
     pub percentile: Option<f64>,
     pub scope: Option<String>,
     pub comparison: Comparison,
-    /// The value in the base unit of `dim` (ms for time, bytes for size).
+    /// The value in the base unit `dim` (see [`crate::parse::constraint::base_value`]).
     pub value: f64,
-    /// `time`, `size`, `%`, or the unit as written, or empty.
+    /// The base unit: `ms`, `MB`, `%`, a count noun, `.../s` for rates, or empty.
     pub dim: String,
     /// The threshold as written, for messages (`100 ms`).
     pub shown: String,
@@ -56,6 +56,13 @@ pub struct DependencySummary {
     pub span: Span,
     /// Span of exactly the name's text in the source, when found (for the did-you-mean fix).
     pub name_text_span: Option<Span>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct DomainSummary {
+    pub name: String,
+    pub name_span: Span,
+    pub dependencies: Vec<DependencySummary>,
 }
 
 /// A requirement the document itself does not exercise; the join looks for mentions elsewhere.
@@ -78,10 +85,87 @@ pub struct FileSummary {
     pub scenarios: Vec<ScenarioSummary>,
     pub constraints: Vec<ConstraintSummary>,
     pub dependencies: Vec<DependencySummary>,
+    /// Domains of a YAML system spec, with their dependencies (on sibling domains or specs).
+    pub domains: Vec<DomainSummary>,
     /// Requirement-id-like tokens (`FR-01`, `NFR-Performance`) mentioned by scenarios, example
     /// rows and tags of this document.
     pub mentions: BTreeSet<String>,
     pub unexercised: Vec<RequirementCandidate>,
+    /// Inputs and outputs (name, type) of the functions this spec defines, from
+    /// `yaml:functions` blocks and, for single-function specs, `yaml:schema`.
+    pub functions_io: Vec<FunctionIo>,
+    /// Workflow steps (`yaml:steps`), for the cross-file workflow checks.
+    pub workflow: Vec<crate::model::WorkflowStep>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FunctionIo {
+    pub name: String,
+    pub inputs: Vec<(String, String)>,
+    pub outputs: Vec<(String, String)>,
+}
+
+/// `name: {type: t}` or `name: t` entries of a mapping.
+fn io_pairs(node: Option<&crate::yaml::Node>) -> Vec<(String, String)> {
+    let Some(n) = node else { return Vec::new() };
+    n.entries()
+        .iter()
+        .map(|e| {
+            let ty = e
+                .value
+                .get("type")
+                .and_then(|t| t.as_str())
+                .or_else(|| e.value.as_str())
+                .unwrap_or("")
+                .to_string();
+            (e.key.clone(), ty)
+        })
+        .collect()
+}
+
+fn functions_io(doc: &Document, text: &str) -> Vec<FunctionIo> {
+    let mut out = Vec::new();
+    for b in &doc.blocks {
+        let info = b.info.trim().to_ascii_lowercase();
+        if info != "yaml:functions" && info != "yaml:schema" {
+            continue;
+        }
+        let y = crate::yaml::parse(b.content_span.slice(text));
+        let Some(root) = y.root else { continue };
+        if info == "yaml:schema" {
+            if root.get("inputs").is_some() || root.get("outputs").is_some() {
+                out.push(FunctionIo {
+                    name: doc.name.clone(),
+                    inputs: io_pairs(root.get("inputs")),
+                    outputs: io_pairs(root.get("outputs")),
+                });
+            }
+            continue;
+        }
+        let entries: Vec<(String, &crate::yaml::Node)> = if root.is_seq() {
+            root.items()
+                .iter()
+                .filter_map(|n| {
+                    n.get("name")
+                        .and_then(|x| x.as_str())
+                        .map(|name| (name.to_string(), n))
+                })
+                .collect()
+        } else {
+            root.entries()
+                .iter()
+                .map(|e| (e.key.clone(), &e.value))
+                .collect()
+        };
+        for (name, n) in entries {
+            out.push(FunctionIo {
+                name,
+                inputs: io_pairs(n.get("inputs")),
+                outputs: io_pairs(n.get("outputs")),
+            });
+        }
+    }
+    out
 }
 
 /// Find the span of `needle` inside `span` of `text` (exact match first).
@@ -124,31 +208,6 @@ pub fn requirement_mentions(text: &str, out: &mut BTreeSet<String>) {
             continue;
         }
         i += 1;
-    }
-}
-
-fn dim_of(unit: Option<&str>) -> (String, f64) {
-    let Some(u) = unit else {
-        return (String::new(), 1.0);
-    };
-    let lower = u.to_ascii_lowercase();
-    let factor = match lower.as_str() {
-        "ms" | "millisecond" | "milliseconds" => Some(("time", 1.0)),
-        "s" | "sec" | "second" | "seconds" => Some(("time", 1_000.0)),
-        "min" | "minute" | "minutes" => Some(("time", 60_000.0)),
-        "h" | "hour" | "hours" => Some(("time", 3_600_000.0)),
-        "day" | "days" => Some(("time", 86_400_000.0)),
-        "b" | "bytes" | "byte" => Some(("size", 1.0)),
-        "kb" => Some(("size", 1_024.0)),
-        "mb" => Some(("size", 1_048_576.0)),
-        "gb" => Some(("size", 1_073_741_824.0)),
-        "tb" => Some(("size", 1_099_511_627_776.0)),
-        "%" | "percent" => Some(("%", 1.0)),
-        _ => None,
-    };
-    match factor {
-        Some((d, f)) => (d.to_string(), f),
-        None => (lower, 1.0),
     }
 }
 
@@ -232,12 +291,15 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
 
     for c in &doc.constraints {
         let Some(m) = &c.measure else { continue };
-        let (dim, factor) = dim_of(m.unit.as_deref());
-        let dim = match &m.per {
-            Some(per) => format!("{dim}/{}", per.to_ascii_lowercase()),
-            None => dim,
+        let (value, dim) = crate::parse::constraint::base_value(m);
+        let unit = match m.unit.as_deref() {
+            // Words get a space (`100 requests`), symbols and short units do not (`100ms`).
+            Some(u) if u.chars().count() > 3 && u.chars().all(char::is_alphabetic) => {
+                format!(" {u}")
+            }
+            Some(u) => u.to_string(),
+            None => String::new(),
         };
-        let unit = m.unit.clone().unwrap_or_default();
         let shown = match &m.per {
             Some(per) => format!("{}{unit}/{per}", num(m.value)),
             None => format!("{}{unit}", num(m.value)),
@@ -253,20 +315,30 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
                 .map(|sc| normalize::step_key(sc))
                 .filter(|sc| !sc.is_empty()),
             comparison: m.comparison,
-            value: m.value * factor,
+            value,
             dim,
             shown,
         });
     }
 
-    for d in &doc.dependencies {
-        s.dependencies.push(DependencySummary {
+    let dep = |d: &crate::model::Dependency| DependencySummary {
+        name: d.name.clone(),
+        from: d.from.clone(),
+        span: d.span,
+        name_text_span: find_in(text, d.span, &d.name),
+    };
+    s.dependencies = doc.dependencies.iter().map(dep).collect();
+    s.functions_io = functions_io(doc, text);
+    s.workflow = doc.workflow_steps.clone();
+    s.domains = doc
+        .domains
+        .iter()
+        .map(|d| DomainSummary {
             name: d.name.clone(),
-            from: d.from.clone(),
-            span: d.span,
-            name_text_span: find_in(text, d.span, &d.name),
-        });
-    }
+            name_span: d.name_span,
+            dependencies: d.dependencies.iter().map(dep).collect(),
+        })
+        .collect();
     s
 }
 

@@ -190,6 +190,42 @@ mod tests {
     }
 
     #[test]
+    fn fields_and_document_offsets() {
+        let text = "---\nname: todo\ntags: [a, b]\ndependencies:\n  - from: x.spec.md\n---\n";
+        let s = split(text);
+        let fm = s.front_matter.unwrap();
+        let keys: Vec<&str> = fm.fields.iter().map(|f| f.key.as_str()).collect();
+        assert_eq!(keys, ["name", "tags", "dependencies"]);
+        assert_eq!(fm.fields[0].key_span.slice(text), "name");
+        assert_eq!(fm.fields[0].value_span.slice(text), "todo");
+        assert_eq!(fm.fields[1].value, "a, b");
+        assert_eq!(fm.fields[2].value, "x.spec.md");
+        let root = s.yaml.unwrap().root.unwrap();
+        assert_eq!(root.get("name").unwrap().span.slice(text), "todo");
+    }
+
+    #[test]
+    fn non_mapping_is_invalid() {
+        let text = "---\n- a\n- b\n---\n# x\n";
+        let s = split(text);
+        assert_eq!(s.diagnostics[0].code, "front-matter-invalid");
+        assert_eq!(s.diagnostics[0].span.slice(text), "- a\n- b");
+        let text = "---\njust text\n---\n";
+        assert_eq!(split(text).diagnostics[0].code, "front-matter-invalid");
+    }
+
+    #[test]
+    fn yaml_errors_are_in_document_offsets() {
+        let text = "---\nname: x\n\tbad: 1\n---\n";
+        let s = split(text);
+        let y = s.yaml.unwrap();
+        assert!(!y.diagnostics.is_empty());
+        for d in &y.diagnostics {
+            assert!(d.span.start >= 4 && d.span.end <= text.len() - 4, "{d:?}");
+        }
+    }
+
+    #[test]
     fn not_a_delimiter() {
         assert!(split("----\nx\n----\n").front_matter.is_none());
         assert!(split(" ---\nx\n---\n").front_matter.is_none());

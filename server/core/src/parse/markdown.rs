@@ -278,6 +278,7 @@ fn clean_title(raw: &str) -> (String, Option<String>) {
             s.truncate(a);
         }
     }
+    let s = s.replace("_(", "(").replace(")_", ")");
     let s: String = s.chars().filter(|&c| c != '`' && c != '*').collect();
     let s = norm(&s);
     let first = s.split(' ').next().unwrap_or("");
@@ -340,28 +341,66 @@ fn function_name(title: &str) -> Option<&str> {
 /// `Scenario: x`, `Scenario Outline: x`, `Scenario Template: x`. Returns the byte offset of the
 /// name within `s` (after the colon).
 fn scenario_prefix(s: &str) -> Option<usize> {
-    let t = s.trim_start_matches(['*', '_']);
-    let lead = s.len() - t.len();
-    for p in [
-        "scenario outline:",
-        "scenario template:",
-        "scenario:",
-        "scenario outline :",
-        "scenario :",
-    ] {
-        if t.len() >= p.len() && t.is_char_boundary(p.len()) && t[..p.len()].eq_ignore_ascii_case(p)
-        {
-            return Some(lead + p.len());
+    let b = s.as_bytes();
+    let n = b.len();
+    let mut i = 0;
+    // Section numbering: `2.1 Scenario: x`.
+    let num = b
+        .iter()
+        .take_while(|c| c.is_ascii_digit() || **c == b'.' || **c == b')')
+        .count();
+    if num > 0 && b[0].is_ascii_digit() && b.get(num) == Some(&b' ') {
+        i = num;
+        while i < n && b[i] == b' ' {
+            i += 1;
         }
     }
-    // `**Scenario**: x`
-    for p in ["scenario**:", "scenario outline**:"] {
-        if t.len() >= p.len() && t.is_char_boundary(p.len()) && t[..p.len()].eq_ignore_ascii_case(p)
+    while i < n && (b[i] == b'*' || b[i] == b'_') {
+        i += 1;
+    }
+    let word = s.get(i..i + 8)?;
+    if !word.eq_ignore_ascii_case("scenario") {
+        return None;
+    }
+    i += 8;
+    for w in [" outline", " template"] {
+        if s.get(i..i + w.len())
+            .is_some_and(|x| x.eq_ignore_ascii_case(w))
         {
-            return Some(lead + p.len());
+            i += w.len();
         }
     }
-    None
+    // A number or id after the keyword: `Scenario 1: x`, `Scenario SC-02: x`.
+    if b.get(i) == Some(&b' ') {
+        let j = i
+            + 1
+            + b[i + 1..]
+                .iter()
+                .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'-' | b'_'))
+                .count();
+        let token = &s[i + 1..j];
+        let id_like = !token.is_empty()
+            && token.len() <= 20
+            && (token.bytes().any(|c| c.is_ascii_digit())
+                || token.bytes().all(|c| !c.is_ascii_lowercase()));
+        if id_like {
+            i = j;
+        }
+    }
+    while i < n && (b[i] == b'*' || b[i] == b'_') {
+        i += 1;
+    }
+    while i < n && b[i] == b' ' {
+        i += 1;
+    }
+    if b.get(i) != Some(&b':') {
+        return None;
+    }
+    i += 1;
+    while i < n && (b[i] == b'*' || b[i] == b'_') {
+        i += 1;
+    }
+    Some(i)
 }
 
 /// The scenario name's span within `span` (the text after the prefix), without id markers and
@@ -423,6 +462,8 @@ struct Builder {
     /// Some step was styled (bold/upper case): clearly meant as a step.
     clear: bool,
     heading_span: Span,
+    /// A Gherkin `Background` section: its steps go before every scenario after it.
+    background: bool,
 }
 
 impl Builder {
@@ -469,6 +510,16 @@ const CONSTRAINT_CATEGORIES: &[&str] = &[
     "maintainability",
     "compliance",
     "capacity",
+];
+/// Headings that group scenarios without naming what they are about; a scenario's parent is
+/// the heading above them.
+const GENERIC_TITLES: &[&str] = &[
+    "acceptance criteria",
+    "acceptance scenarios",
+    "acceptance tests",
+    "scenarios",
+    "examples",
+    "test scenarios",
 ];
 const EXAMPLE_TITLES: &[&str] = &[
     "example",
@@ -524,6 +575,14 @@ struct Walker<'a> {
     scen: Option<Builder>,
     pending_tags: Option<(Vec<String>, usize)>,
     last_step_line: bool,
+    /// The last step ended with `:` and indented bullets below it continue its text.
+    step_list: bool,
+    /// Background steps (and the heading level of the Background) for the scenarios after it.
+    background: Option<(u8, Vec<Step>)>,
+    /// `Tags:` outside any scenario (a feature's tags) and the level of the heading above them.
+    feature_tags: Option<(u8, Vec<String>)>,
+    /// A label bullet (`- Performance:`) in a constraint section and its extent.
+    constraint_label: Option<(String, Span)>,
     implicit_counts: HashMap<String, usize>,
     criteria: Vec<Criterion>,
     /// Section end offset per heading index.
@@ -542,8 +601,9 @@ impl<'a> Walker<'a> {
         let mut section_end = vec![text.len(); ol.headings.len()];
         let mut open: Vec<usize> = Vec::new();
         for (i, h) in ol.headings.iter().enumerate() {
-            // A sub-spec header starts at the `---` rule above it.
-            let mut boundary = h.span.start;
+            // Sections end at the start of the next heading's line (a heading may sit after
+            // `> ` markers); a sub-spec header starts at the `---` rule above it.
+            let mut boundary = text[..h.span.start].rfind('\n').map_or(0, |n| n + 1);
             if sub_spec[i] {
                 let k = ol.rules.partition_point(|r| r.end <= h.span.start);
                 if let Some(r) = k.checked_sub(1).map(|k| ol.rules[k]) {
@@ -573,6 +633,10 @@ impl<'a> Walker<'a> {
             scen: None,
             pending_tags: None,
             last_step_line: false,
+            step_list: false,
+            background: None,
+            feature_tags: None,
+            constraint_label: None,
             implicit_counts: HashMap::new(),
             criteria: Vec::new(),
             section_end,
@@ -658,6 +722,30 @@ impl<'a> Walker<'a> {
             self.line(ls, le);
         }
         self.finish_scenario();
+        self.example_targets_from_calls();
+    }
+
+    /// Example rows without a target whose input calls a function of this spec
+    /// (`add_todo("milk")`) belong to that function.
+    fn example_targets_from_calls(&mut self) {
+        let names: Vec<String> = self.doc.functions.iter().map(|f| f.name.clone()).collect();
+        for row in &mut self.doc.examples {
+            if row.target.is_some() {
+                continue;
+            }
+            let input = row.input.trim_start_matches(['`', ' ']);
+            let call = input.split('(').next().unwrap_or("");
+            if call.len() == input.len() || call.is_empty() {
+                continue;
+            }
+            let short = call.rsplit(['.', '/']).next().unwrap_or(call);
+            if let Some(n) = names
+                .iter()
+                .find(|n| *n == call || n.rsplit(['.', '/']).next() == Some(short))
+            {
+                row.target = Some(n.clone());
+            }
+        }
     }
 
     // ---- context queries -------------------------------------------------------------------
@@ -671,7 +759,7 @@ impl<'a> Walker<'a> {
         self.stack
             .iter()
             .rev()
-            .find(|h| !matches!(h.role, Role::Scenario))
+            .find(|h| !matches!(h.role, Role::Scenario) && !title_matches(&h.title, GENERIC_TITLES))
             .map(HeadCtx::parent_name)
     }
 
@@ -711,7 +799,14 @@ impl<'a> Walker<'a> {
     fn heading(&mut self, i: usize) {
         let text = self.text;
         let h = &self.ol.headings[i];
-        let raw = h.content.slice(text);
+        let mut raw = h.content.slice(text);
+        if raw.len() > limits::MAX_LINE_BYTES {
+            let mut cut = limits::MAX_LINE_BYTES;
+            while !raw.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            raw = &raw[..cut];
+        }
         self.last_step_line = false;
         if let Some(b) = &self.scen {
             if b.implicit || h.level <= b.level {
@@ -726,6 +821,16 @@ impl<'a> Walker<'a> {
         while self.stack.last().is_some_and(|c| c.level >= h.level) {
             self.stack.pop();
         }
+        if self.background.as_ref().is_some_and(|(l, _)| h.level < *l) {
+            self.background = None;
+        }
+        if self
+            .feature_tags
+            .as_ref()
+            .is_some_and(|(l, _)| h.level <= *l)
+        {
+            self.feature_tags = None;
+        }
         let (title, number) = clean_title(raw);
         let section_span = trim_span(text, Span::new(h.span.start, self.section_end[i]));
         self.doc.sections.push(Section {
@@ -736,10 +841,33 @@ impl<'a> Walker<'a> {
             span: section_span,
         });
         // Offset of the content after numbering, for name spans.
-        let role = if let Some(at) = scenario_prefix(raw) {
+        let is_background = title.eq_ignore_ascii_case("background")
+            || title.to_ascii_lowercase().starts_with("background:");
+        let role = if is_background {
+            self.start_scenario(
+                "Background".to_string(),
+                h.content,
+                None,
+                h.span,
+                h.level,
+                None,
+                Vec::new(),
+                ScenarioOrigin::MarkdownHeading,
+            );
+            if let Some(b) = &mut self.scen {
+                b.background = true;
+            }
+            Role::Scenario
+        } else if let Some(at) = scenario_prefix(raw) {
             self.start_heading_scenario(i, at, pending.map(|p| p.0).unwrap_or_default());
             Role::Scenario
-        } else if let Some(name) = strip_label(&title, "requirement:") {
+        } else if let Some(name) = strip_label(&title, "requirement:").or_else(|| {
+            // Kiro: `### Requirement 1`.
+            let n = strip_label(&title, "requirement ")?;
+            n.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then_some(title.as_str())
+        }) {
             let name = name.to_string();
             let id_span = find_in(text, h.content, &name);
             let para = self.first_paragraph(h.span.end, self.section_end[i]);
@@ -747,24 +875,23 @@ impl<'a> Walker<'a> {
             self.doc.requirements.push(Requirement {
                 id: name.clone(),
                 id_span,
-                normative: lines::is_normative(&ptext),
+                normative: lines::is_normative(&ptext) || self.normative_body(i),
                 text: ptext,
                 span: section_span,
             });
             Role::Requirement(name)
         } else if let Some((id_span, rest)) = heading_requirement(text, h.content) {
             let id = id_span.slice(text).to_string();
-            let mut rtext = norm(rest.slice(text));
+            // The statement is the first paragraph; the title is the fallback.
+            let para = self.first_paragraph(h.span.end, self.section_end[i]);
+            let mut rtext = norm(para.slice(text));
             if rtext.is_empty() {
-                rtext = norm(
-                    self.first_paragraph(h.span.end, self.section_end[i])
-                        .slice(text),
-                );
+                rtext = norm(rest.slice(text));
             }
             self.doc.requirements.push(Requirement {
                 id: id.clone(),
                 id_span,
-                normative: lines::is_normative(&rtext),
+                normative: lines::is_normative(&rtext) || self.normative_body(i),
                 text: rtext,
                 span: section_span,
             });
@@ -823,6 +950,21 @@ impl<'a> Walker<'a> {
             });
             self.sub_function = Some(n);
         }
+    }
+
+    /// SHALL/MUST in a requirement heading's body before its first scenario heading (Kiro puts
+    /// them in numbered acceptance criteria rather than in the requirement's first paragraph).
+    fn normative_body(&self, i: usize) -> bool {
+        let text = self.text;
+        let hs = &self.ol.headings;
+        let end = self.section_end[i];
+        let stop = hs[i + 1..]
+            .iter()
+            .take_while(|h| h.span.start < end)
+            .find(|h| scenario_prefix(h.content.slice(text)).is_some())
+            .map_or(end, |h| h.span.start);
+        let from = hs[i].span.end.min(stop);
+        lines::is_normative(&text[from..stop])
     }
 
     fn first_paragraph(&self, from: usize, limit: usize) -> Span {
@@ -911,6 +1053,10 @@ impl<'a> Walker<'a> {
                 "scenario without a name: write `Scenario: <what it shows>`",
             );
         }
+        let mut tags = tags;
+        if let Some((_, ft)) = &self.feature_tags {
+            tags.splice(0..0, ft.iter().cloned());
+        }
         let explicit_id = id.is_some();
         let id = id.unwrap_or_else(|| {
             if name.is_empty() {
@@ -943,6 +1089,7 @@ impl<'a> Walker<'a> {
             last_kind: None,
             clear: true,
             heading_span,
+            background: false,
         });
     }
 
@@ -951,9 +1098,24 @@ impl<'a> Walker<'a> {
         let Some(mut b) = self.scen.take() else {
             return;
         };
+        if b.background {
+            let steps: Vec<Step> = b.sc.steps().cloned().collect();
+            self.background = Some((b.level, steps));
+            return;
+        }
         let steps_span = b.sc.steps().map(|s| s.span).reduce(Span::cover);
         if let Some(s) = steps_span {
             b.sc.span = b.sc.span.cover(s);
+        }
+        if let (false, Some((_, bg))) = (b.implicit, &self.background) {
+            for step in bg.iter().rev() {
+                let list = match step.kind {
+                    StepKind::Given => &mut b.sc.given,
+                    StepKind::When => &mut b.sc.when,
+                    StepKind::Then => &mut b.sc.then,
+                };
+                list.insert(0, step.clone());
+            }
         }
         if b.implicit {
             let has_cause = !b.sc.given.is_empty() || !b.sc.when.is_empty();
@@ -1028,10 +1190,15 @@ impl<'a> Walker<'a> {
             return;
         }
         if let Some(v) = lines::labelled(text, content, "tags") {
-            if let Some(b) = self.scen.as_mut().filter(|b| !b.implicit) {
-                b.sc.tags.extend(lines::split_tags(v.slice(text)));
-                return;
+            let tags = lines::split_tags(v.slice(text));
+            match self.scen.as_mut().filter(|b| !b.implicit) {
+                Some(b) => b.sc.tags.extend(tags),
+                None => {
+                    let level = self.stack.last().map_or(0, |h| h.level);
+                    self.feature_tags = Some((level, tags));
+                }
             }
+            return;
         }
         if let Some(v) = lines::labelled(text, content, "status") {
             if let Some(b) = self.scen.as_mut().filter(|b| !b.implicit) {
@@ -1067,15 +1234,18 @@ impl<'a> Walker<'a> {
 
     fn continuation_or_end(&mut self, c: &LineContent, content: Span) {
         let text = self.text;
-        let lead_in = self
-            .scen
-            .as_mut()
-            .and_then(Builder::last_step_mut)
-            .is_some_and(|s| s.text.ends_with(':'));
+        let lead_in = self.step_list
+            || self
+                .scen
+                .as_mut()
+                .and_then(Builder::last_step_mut)
+                .is_some_and(|s| s.text.ends_with(':'));
         if self.last_step_line && c.indented && (c.marker.is_none() || lead_in) {
+            let list = c.marker.is_some();
             if let Some(step) = self.scen.as_mut().and_then(Builder::last_step_mut) {
                 let t = lines::trim_step_text(text, content);
                 if !t.is_empty() {
+                    self.step_list |= list;
                     step.text_span = Span::new(step.text_span.start, t.end);
                     step.span = Span::new(step.span.start, t.end);
                     step.text = norm(step.text_span.slice(text));
@@ -1088,6 +1258,7 @@ impl<'a> Walker<'a> {
 
     fn end_run(&mut self) {
         self.last_step_line = false;
+        self.step_list = false;
         if self.scen.as_ref().is_some_and(|b| b.implicit) {
             self.finish_scenario();
         }
@@ -1095,6 +1266,7 @@ impl<'a> Walker<'a> {
 
     fn steps(&mut self, kws: &[KwMatch], c: &LineContent, content: Span) {
         let text = self.text;
+        self.step_list = false;
         let explicit = self.scen.as_ref().is_some_and(|b| !b.implicit);
         if !explicit {
             let first = kws[0];
@@ -1138,6 +1310,7 @@ impl<'a> Walker<'a> {
                     last_kind: None,
                     clear: false,
                     heading_span: Span::empty(kws[0].span.start),
+                    background: false,
                 });
             }
         }
@@ -1203,9 +1376,12 @@ impl<'a> Walker<'a> {
                 span: item.span,
             });
         }
-        // Step lines are handled line by line.
-        if lines::keyword_at(text, t.start, line_end(text, t.start)).is_some() {
-            return;
+        // Styled step lines (and any step line inside a scenario) are handled line by line; a
+        // plain "Given ..." bullet elsewhere is still a behaviour or requirement.
+        if let Some(k) = lines::keyword_at(text, t.start, line_end(text, t.start)) {
+            if k.styled || self.scen.as_ref().is_some_and(|b| !b.implicit) {
+                return;
+            }
         }
         let in_constraints = self.in_titles(CONSTRAINT_TITLES);
         let in_behavior = self.in_titles(BEHAVIOR_TITLES);
@@ -1231,6 +1407,8 @@ impl<'a> Walker<'a> {
         let s = t.slice(text);
         if in_constraints {
             if s.ends_with(':') {
+                let label = s.trim_end_matches(':').trim_matches('*').trim().to_string();
+                self.constraint_label = Some((label, item.span));
                 return;
             }
             let (name, body) = bold_label(text, t);
@@ -1283,8 +1461,14 @@ impl<'a> Walker<'a> {
             }
             key.truncate(cut);
         }
-        let category = self.stack.iter().rev().find_map(|h| {
-            let t = h.title.to_ascii_lowercase();
+        let label = self
+            .constraint_label
+            .as_ref()
+            .filter(|(_, s)| s.start <= span.start && span.end <= s.end)
+            .map(|(l, _)| l.as_str());
+        let titles = self.stack.iter().rev().map(|h| h.title.as_str());
+        let category = label.into_iter().chain(titles).find_map(|t| {
+            let t = t.to_ascii_lowercase();
             CONSTRAINT_CATEGORIES
                 .iter()
                 .find(|c| t.contains(*c))
@@ -1310,8 +1494,8 @@ impl<'a> Walker<'a> {
         let tab = &self.ol.tables[i];
         let cols: Vec<Col> = tab.header.iter().map(|c| classify(&c.text)).collect();
         let has = |k: Col| cols.contains(&k);
-        let recognised = (has(Col::Expected) && (has(Col::Input) || has(Col::Name)))
-            || (has(Col::Valid) && has(Col::Invalid));
+        let recognised =
+            (has(Col::Expected) && (has(Col::Input) || has(Col::Name))) || has(Col::Valid);
         let in_examples = self.in_titles(EXAMPLE_TITLES);
         let in_outline = self.scen.as_ref().is_some_and(|b| !b.implicit);
         if !(recognised || in_examples || in_outline) || cols.len() < 2 {
@@ -1371,6 +1555,9 @@ impl<'a> Walker<'a> {
             let mut inputs = pick(Col::Input);
             let mut expected = pick(Col::Expected);
             let other = pick(Col::Other);
+            if expected.is_empty() {
+                expected = pick(Col::Valid);
+            }
             if expected.is_empty() {
                 if let Some(&last) = other.last() {
                     expected.push(last);
@@ -1439,6 +1626,11 @@ impl<'a> Walker<'a> {
             .next()
             .unwrap_or("")
             .to_ascii_lowercase();
+        if !f.closed {
+            // An unclosed block runs to the end of the file: reading it as YAML or examples
+            // would only add noise to the `fence-unclosed` warning.
+            return;
+        }
         match lang.as_str() {
             "yaml:functions" => {
                 if let Some(y) = self.block_yaml(f) {
@@ -1487,10 +1679,16 @@ impl<'a> Walker<'a> {
             }
             Value::Seq(items) => {
                 for it in items {
-                    if let Some(n) = it.entry("name") {
-                        if let Some(s) = n.value.as_str() {
-                            entries.push((s.to_string(), n.value.span, it, it.span));
-                        }
+                    match it
+                        .entry("name")
+                        .and_then(|n| n.value.as_str().map(|s| (s, n)))
+                    {
+                        Some((s, n)) => entries.push((s.to_string(), n.value.span, it, it.span)),
+                        None => self.diag(
+                            "wrong-type",
+                            it.span,
+                            "a `yaml:functions` item must be a mapping with a `name`",
+                        ),
                     }
                 }
             }
@@ -1744,8 +1942,17 @@ fn strip_label<'t>(title: &'t str, label: &str) -> Option<&'t str> {
 
 /// `### FR-01: title` / `### [FR-01] title`: requirement id span and the rest of the title.
 fn heading_requirement(text: &str, content: Span) -> Option<(Span, Span)> {
-    let (id, rest) = lines::requirement_prefix(text, content)?;
-    Some((id, trim_span(text, Span::new(rest, content.end))))
+    if let Some((id, rest)) = lines::requirement_prefix(text, content) {
+        return Some((id, trim_span(text, Span::new(rest, content.end))));
+    }
+    // In a heading a leading id needs no colon: `### REQ-001 User login`.
+    let s = content.slice(text);
+    let first = s.split(' ').next()?;
+    if !lines::is_requirement_id(first) {
+        return None;
+    }
+    let id = Span::new(content.start, content.start + first.len());
+    Some((id, trim_span(text, Span::new(id.end, content.end))))
 }
 
 /// `**Label**: rest` at the start of a constraint bullet -> (label, rest).
@@ -1954,6 +2161,10 @@ mod tests {
             clean_title("Requirements *(mandatory)*"),
             ("Requirements (mandatory)".into(), None)
         );
+        assert_eq!(
+            clean_title("User Scenarios _(mandatory)_"),
+            ("User Scenarios (mandatory)".into(), None)
+        );
     }
 
     #[test]
@@ -1976,6 +2187,22 @@ mod tests {
         assert_eq!(id_in("Scenario: a {#login-ok}"), Some("login-ok".into()));
         assert_eq!(id_in("Scenario: a <!-- id: x1 -->"), Some("x1".into()));
         assert_eq!(id_in("Scenario: a"), None);
+    }
+
+    #[test]
+    fn scenario_prefixes() {
+        let name = |s: &str| scenario_prefix(s).map(|i| s[i..].trim().to_string());
+        assert_eq!(name("Scenario: x"), Some("x".into()));
+        assert_eq!(name("scenario outline: x"), Some("x".into()));
+        assert_eq!(name("2.1 Scenario: x"), Some("x".into()));
+        assert_eq!(name("Scenario 3: x"), Some("x".into()));
+        assert_eq!(name("Scenario SC-02: x"), Some("x".into()));
+        assert_eq!(name("**Scenario:** x"), Some("x".into()));
+        assert_eq!(name("**Scenario**: x"), Some("x".into()));
+        assert_eq!(name("Scenario descriptions: x"), None);
+        assert_eq!(name("Scenarios: x"), None);
+        assert_eq!(name("Test Scenarios"), None);
+        assert_eq!(name("Scenarioé"), None);
     }
 
     #[test]

@@ -147,3 +147,92 @@ impl YamlDoc {
         }
     }
 }
+
+impl YamlDoc {
+    /// A compact, reviewable rendering of the tree, diagnostics and comments, with every span
+    /// shown as `start..end` (used by snapshot tests).
+    pub fn render(&self, text: &str) -> String {
+        let mut out = String::new();
+        match &self.root {
+            Some(root) => render_node(&mut out, root, 0),
+            None => out.push_str("(empty)"),
+        }
+        out.push('\n');
+        for d in &self.diagnostics {
+            out.push_str(&format!(
+                "{}[{}] {}..{} {:?}: {}\n",
+                d.severity.as_str(),
+                d.code,
+                d.span.start,
+                d.span.end,
+                d.span.slice(text),
+                d.message
+            ));
+            for r in &d.related {
+                out.push_str(&format!(
+                    "  related {}..{} {:?}: {}\n",
+                    r.span.start,
+                    r.span.end,
+                    r.span.slice(text),
+                    r.message
+                ));
+            }
+            for f in &d.fixes {
+                out.push_str(&format!("  fix: {}\n", f.title));
+                for e in &f.edits {
+                    out.push_str(&format!(
+                        "    {}..{} {:?} -> {:?}\n",
+                        e.span.start,
+                        e.span.end,
+                        e.span.slice(text),
+                        e.new_text
+                    ));
+                }
+            }
+        }
+        for c in &self.comments {
+            out.push_str(&format!(
+                "comment {}..{} {:?}\n",
+                c.start,
+                c.end,
+                c.slice(text)
+            ));
+        }
+        out
+    }
+}
+
+fn render_node(out: &mut String, node: &Node, indent: usize) {
+    let pad = "  ".repeat(indent);
+    let at = format!("{}..{}", node.span.start, node.span.end);
+    match &node.value {
+        Value::Null => out.push_str(&format!("null {at}")),
+        Value::Scalar { text, style } => {
+            let style = match style {
+                ScalarStyle::Plain => "plain",
+                ScalarStyle::SingleQuoted => "single",
+                ScalarStyle::DoubleQuoted => "double",
+                ScalarStyle::Literal => "literal",
+                ScalarStyle::Folded => "folded",
+            };
+            out.push_str(&format!("{style} {at} {text:?}"));
+        }
+        Value::Seq(items) => {
+            out.push_str(&format!("seq {at}"));
+            for item in items {
+                out.push_str(&format!("\n{pad}- "));
+                render_node(out, item, indent + 1);
+            }
+        }
+        Value::Map(entries) => {
+            out.push_str(&format!("map {at}"));
+            for e in entries {
+                out.push_str(&format!(
+                    "\n{pad}{:?} {}..{} [{}..{}]: ",
+                    e.key, e.key_span.start, e.key_span.end, e.span.start, e.span.end
+                ));
+                render_node(out, &e.value, indent + 1);
+            }
+        }
+    }
+}

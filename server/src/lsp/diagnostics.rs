@@ -1,0 +1,348 @@
+//! Diagnostics for every spec of the workspace: computed by the core's `check_workspace` on a
+//! snapshot, converted at the edge, and either pushed (`publishDiagnostics`, only for files whose
+//! diagnostics changed) or kept for pull requests.
+//!
+//! Scheduling: an isolated edit is checked at once; edits that come in a burst (less than
+//! `diagnosticsDelay` apart) are checked once the burst has been quiet for `diagnosticsDelay`.
+//! Results computed for a generation that is no longer the latest are dropped.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tower_lsp_server::lsp_types::{
+    self as lsp, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
+};
+use tower_lsp_server::Client;
+use tracing::{debug, warn};
+
+use specls_core::checks::{Analysis, Env};
+use specls_core::diag::{Diagnostic, Severity};
+
+use super::position::LineIndex;
+use super::state::{Snapshot, StateHandle};
+
+/// Core diagnostics per document key, for one generation.
+pub type Results = Arc<BTreeMap<String, Vec<Diagnostic>>>;
+
+/// Is `tool` an executable on PATH? A lookup only: nothing is run.
+fn tool_exists(tool: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path).any(|dir| {
+        let p = dir.join(tool);
+        p.is_file() || (cfg!(windows) && p.with_extension("exe").is_file())
+    })
+}
+
+/// Run the core checks, reusing `analysis` (per-file results of unchanged documents); a panic
+/// in them is logged, the cache is reset, and there is no result.
+pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
+    let roots = snap.roots.clone();
+    let file_exists = move |rel: &str| roots.path_for_key(rel).is_some_and(|p| p.exists());
+    let env = Env {
+        tool_exists: Some(&tool_exists),
+        file_exists: Some(&file_exists),
+    };
+    let ws = snap.ws.clone();
+    let config = snap.settings.config.clone();
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        analysis.check(&ws, &config, &env)
+    })) {
+        Ok(mut r) => {
+            // Problems in specls.toml are diagnostics of that file.
+            if let Some(toml) = &snap.settings.toml {
+                let diags = snap
+                    .settings
+                    .toml_issues
+                    .iter()
+                    .map(|i| i.to_diagnostic())
+                    .collect();
+                r.insert(toml.key.clone(), diags);
+            }
+            Some(Arc::new(r))
+        }
+        Err(_) => {
+            analysis.clear();
+            warn!("the checks panicked; diagnostics not updated");
+            None
+        }
+    }
+}
+
+/// Line indexes built on demand, once per file per conversion pass.
+#[derive(Default)]
+pub struct Lines {
+    cache: HashMap<String, LineIndex>,
+}
+
+impl Lines {
+    pub fn range(&mut self, snap: &Snapshot, key: &str, span: specls_core::Span) -> lsp::Range {
+        let text = snap.text(key).unwrap_or_default();
+        let idx = self
+            .cache
+            .entry(key.to_string())
+            .or_insert_with(|| LineIndex::new(&text));
+        idx.range(&text, span, snap.encoding)
+    }
+}
+
+fn severity(s: Severity) -> DiagnosticSeverity {
+    match s {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+        Severity::Information => DiagnosticSeverity::INFORMATION,
+        Severity::Hint => DiagnosticSeverity::HINT,
+    }
+}
+
+/// One core diagnostic as LSP. Fixes travel in `data.fixes` with their edits already converted
+/// (`uri`, `range`, `newText`), for the code action handler.
+pub fn to_lsp(snap: &Snapshot, lines: &mut Lines, key: &str, d: &Diagnostic) -> lsp::Diagnostic {
+    let range = lines.range(snap, key, d.span);
+    let related: Vec<DiagnosticRelatedInformation> = d
+        .related
+        .iter()
+        .filter_map(|r| {
+            let path = if r.path.is_empty() { key } else { &r.path };
+            Some(DiagnosticRelatedInformation {
+                location: Location::new(snap.uri(path)?, lines.range(snap, path, r.span)),
+                message: r.message.clone(),
+            })
+        })
+        .collect();
+    let fixes: Vec<serde_json::Value> = d
+        .fixes
+        .iter()
+        .map(|f| {
+            let edits: Vec<serde_json::Value> = f
+                .edits
+                .iter()
+                .filter_map(|e| {
+                    let path = if e.path.is_empty() { key } else { &e.path };
+                    Some(json!({
+                        "uri": snap.uri(path)?.as_str(),
+                        "range": lines.range(snap, path, e.span),
+                        "newText": e.new_text,
+                    }))
+                })
+                .collect();
+            json!({"title": f.title, "edits": edits})
+        })
+        .collect();
+    lsp::Diagnostic {
+        range,
+        severity: Some(severity(d.severity)),
+        code: Some(NumberOrString::String(d.code.to_string())),
+        code_description: None,
+        source: Some("specls".into()),
+        message: d.message.clone(),
+        related_information: (!related.is_empty()).then_some(related),
+        tags: None,
+        data: (!fixes.is_empty()).then(|| json!({ "fixes": fixes })),
+    }
+}
+
+pub fn file_to_lsp(snap: &Snapshot, key: &str, diags: &[Diagnostic]) -> Vec<lsp::Diagnostic> {
+    let mut lines = Lines::default();
+    diags
+        .iter()
+        .map(|d| to_lsp(snap, &mut lines, key, d))
+        .collect()
+}
+
+/// A stable id for a list of LSP diagnostics (pull diagnostics' `resultId`): FNV-1a of their
+/// JSON, the same on every machine and Rust version.
+pub fn result_id(diags: &[lsp::Diagnostic]) -> String {
+    let json = serde_json::to_string(diags).unwrap_or_default();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in json.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// What was last published for one file.
+struct Published {
+    text: Arc<str>,
+    core: Vec<Diagnostic>,
+    lsp: Vec<lsp::Diagnostic>,
+}
+
+/// The latest results, shared with request handlers (pull diagnostics, code actions).
+#[derive(Default)]
+pub struct Cache {
+    latest: Mutex<Option<(u64, Results)>>,
+    /// Per-file check results, reused across generations (only taken on blocking threads).
+    analysis: Arc<Mutex<Analysis>>,
+    /// LSP diagnostics as last sent or answered, per key (code actions fall back to these when
+    /// the client does not send `data` back).
+    lsp: Mutex<HashMap<String, Vec<lsp::Diagnostic>>>,
+}
+
+impl Cache {
+    pub fn store(&self, generation: u64, results: Results) {
+        let mut g = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        if g.as_ref().is_none_or(|(gen, _)| *gen <= generation) {
+            *g = Some((generation, results));
+        }
+    }
+    pub fn get(&self, generation: u64) -> Option<Results> {
+        let g = self.latest.lock().unwrap_or_else(|e| e.into_inner());
+        g.as_ref()
+            .filter(|(gen, _)| *gen == generation)
+            .map(|(_, r)| r.clone())
+    }
+    pub fn remember(&self, key: &str, diags: &[lsp::Diagnostic]) {
+        let mut g = self.lsp.lock().unwrap_or_else(|e| e.into_inner());
+        g.insert(key.to_string(), diags.to_vec());
+    }
+    pub fn remembered(&self, key: &str) -> Vec<lsp::Diagnostic> {
+        let g = self.lsp.lock().unwrap_or_else(|e| e.into_inner());
+        g.get(key).cloned().unwrap_or_default()
+    }
+    /// Results for this snapshot, computing them (off the async threads) if needed.
+    pub async fn results(&self, snap: &Snapshot) -> Option<Results> {
+        if let Some(r) = self.get(snap.generation) {
+            return Some(r);
+        }
+        let s = snap.clone();
+        let analysis = self.analysis.clone();
+        let r = tokio::task::spawn_blocking(move || {
+            let mut a = analysis.lock().unwrap_or_else(|e| e.into_inner());
+            compute(&s, &mut a)
+        })
+        .await
+        .ok()
+        .flatten()?;
+        self.store(snap.generation, r.clone());
+        Some(r)
+    }
+}
+
+pub enum Mode {
+    Push,
+    /// Pull: results are only cached; `refresh` when the client can be asked to re-pull.
+    Pull {
+        refresh: bool,
+    },
+}
+
+/// The scheduler: runs until the state owner stops.
+pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mode) {
+    let mut changes = state.subscribe();
+    let mut published: HashMap<String, Published> = HashMap::new();
+    let mut pulled_before: Option<Results> = None;
+    let mut last_change: Option<Instant> = None;
+    let mut delay = Duration::from_millis(30);
+    loop {
+        if changes.changed().await.is_err() {
+            return;
+        }
+        let now = Instant::now();
+        let burst = last_change.is_some_and(|t| now.duration_since(t) < delay);
+        last_change = Some(now);
+        if burst && !delay.is_zero() {
+            // Wait for `delay` of quiet.
+            loop {
+                match tokio::time::timeout(delay, changes.changed()).await {
+                    Ok(Ok(())) => last_change = Some(Instant::now()),
+                    Ok(Err(_)) => return,
+                    Err(_) => break,
+                }
+            }
+        }
+        let Some(snap) = state.snapshot().await else {
+            return;
+        };
+        delay = snap.settings.diagnostics_delay;
+        let started = Instant::now();
+        let Some(results) = cache.results(&snap).await else {
+            continue;
+        };
+        if state.generation() != snap.generation {
+            debug!(
+                "diagnostics for generation {} are stale; dropped",
+                snap.generation
+            );
+            continue;
+        }
+        match mode {
+            Mode::Push => publish(&client, &snap, &results, &mut published, &cache).await,
+            Mode::Pull { refresh } => {
+                let changed_closed = pulled_before.as_ref().is_none_or(|before| {
+                    results
+                        .iter()
+                        .any(|(k, v)| !snap.open.contains_key(k) && before.get(k) != Some(v))
+                });
+                pulled_before = Some(results.clone());
+                if refresh && changed_closed {
+                    let c = client.clone();
+                    tokio::spawn(async move {
+                        let _ = c.workspace_diagnostic_refresh().await;
+                    });
+                }
+            }
+        }
+        debug!(
+            "diagnostics for generation {} in {:?}",
+            snap.generation,
+            started.elapsed()
+        );
+    }
+}
+
+async fn publish(
+    client: &Client,
+    snap: &Snapshot,
+    results: &Results,
+    published: &mut HashMap<String, Published>,
+    cache: &Cache,
+) {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for (key, diags) in results.iter() {
+        seen.insert(key.as_str());
+        let Some(text) = snap.text(key) else { continue };
+        let prev = published.get(key);
+        if let Some(p) = prev {
+            if Arc::ptr_eq(&p.text, &text) && &p.core == diags {
+                continue;
+            }
+        } else if diags.is_empty() {
+            continue;
+        }
+        let lsp_diags = file_to_lsp(snap, key, diags);
+        let same = prev.is_some_and(|p| p.lsp == lsp_diags);
+        published.insert(
+            key.clone(),
+            Published {
+                text,
+                core: diags.clone(),
+                lsp: lsp_diags.clone(),
+            },
+        );
+        if !same {
+            out.push((key.clone(), lsp_diags));
+        }
+    }
+    let gone: Vec<String> = published
+        .keys()
+        .filter(|k| !seen.contains(k.as_str()))
+        .cloned()
+        .collect();
+    for key in gone {
+        published.remove(&key);
+        out.push((key, Vec::new()));
+    }
+    for (key, diags) in out {
+        let Some(uri) = snap.uri(&key) else { continue };
+        cache.remember(&key, &diags);
+        client
+            .publish_diagnostics(uri, diags, snap.version(&key))
+            .await;
+    }
+}

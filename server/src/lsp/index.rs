@@ -1,0 +1,136 @@
+//! Reading the workspace from disk: the initial index (in parallel) and, for clients that cannot
+//! watch files, a modification-time poller.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+
+use tracing::info;
+
+use specls_core::config::Config;
+
+use super::paths::Roots;
+use super::settings::{Layers, TomlFile};
+use super::state::{load_file, maybe_spec, read_toml, Loaded};
+
+pub use specls_core::config::CONFIG_FILE;
+
+/// Files under the workspace folders that may be specs (by extension, not excluded), honouring
+/// ignore files.
+pub fn candidates(roots: &Roots, config: &Config) -> Vec<PathBuf> {
+    let (mut files, errors) =
+        crate::files::walk_with(&roots.folders, roots.base.as_deref(), config);
+    for (path, e) in errors {
+        tracing::info!("while reading the workspace, {path}: {e}");
+    }
+    files.retain(|p| maybe_spec(p) && !config.is_excluded(&roots.key_for_path(p)));
+    files
+}
+
+/// Read and parse `paths` on all cores.
+pub fn load_all(roots: &Roots, paths: &[PathBuf], config: &Config) -> Loaded {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let chunk = paths.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = paths
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|p| {
+                            let key = roots.key_for_path(p);
+                            let file = std::panic::catch_unwind(|| load_file(&key, p, config))
+                                .unwrap_or(None);
+                            (key, file)
+                        })
+                        .collect::<Loaded>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The workspace's `specls.toml` (at the base folder, else the first folder that has one).
+pub fn config_path(roots: &Roots) -> Option<PathBuf> {
+    roots
+        .base
+        .iter()
+        .chain(roots.folders.iter())
+        .map(|f| f.join(CONFIG_FILE))
+        .find(|p| p.is_file())
+}
+
+pub struct Index {
+    pub files: Loaded,
+    pub toml: Option<TomlFile>,
+    pub candidates: usize,
+}
+
+/// Index everything with the settings `layers` give once `specls.toml` is read from disk;
+/// `on_count` is told how many candidate files there are before parsing starts.
+pub fn index(roots: &Roots, mut layers: Layers, on_count: impl FnOnce(usize)) -> Index {
+    let started = Instant::now();
+    let toml = config_path(roots).and_then(|p| read_toml(roots, &p));
+    layers.toml = toml.clone();
+    let (settings, _) = layers.settings();
+    let config = settings.config;
+    let paths = candidates(roots, &config);
+    on_count(paths.len());
+    let files = load_all(roots, &paths, &config);
+    let specs = files.iter().filter(|(_, f)| f.is_some()).count();
+    info!(
+        "indexed {specs} specs out of {} candidate files in {:?}",
+        paths.len(),
+        started.elapsed()
+    );
+    Index {
+        files,
+        toml,
+        candidates: paths.len(),
+    }
+}
+
+/// Modification times of candidate files (and `specls.toml`), to find what changed on disk.
+#[derive(Default)]
+pub struct Poller {
+    seen: HashMap<PathBuf, (Option<SystemTime>, u64)>,
+}
+
+fn stamp(p: &Path) -> Option<(Option<SystemTime>, u64)> {
+    let m = std::fs::metadata(p).ok()?;
+    Some((m.modified().ok(), m.len()))
+}
+
+impl Poller {
+    /// Scan the disk; returns the files created, modified or deleted since the last scan
+    /// (everything on the first scan).
+    pub fn scan(&mut self, roots: &Arc<Roots>, config: &Config) -> Vec<PathBuf> {
+        let mut now: HashMap<PathBuf, (Option<SystemTime>, u64)> = HashMap::new();
+        let mut paths = candidates(roots, config);
+        if let Some(c) = config_path(roots) {
+            paths.push(c);
+        }
+        for p in paths {
+            if let Some(s) = stamp(&p) {
+                now.insert(p, s);
+            }
+        }
+        let mut changed: Vec<PathBuf> = now
+            .iter()
+            .filter(|(p, s)| self.seen.get(*p) != Some(s))
+            .map(|(p, _)| p.clone())
+            .collect();
+        changed.extend(self.seen.keys().filter(|p| !now.contains_key(*p)).cloned());
+        changed.sort();
+        self.seen = now;
+        changed
+    }
+}

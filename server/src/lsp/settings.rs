@@ -1,0 +1,176 @@
+//! Server settings, from (lowest to highest priority) `specls.toml` at the workspace root, the
+//! client's `initializationOptions`, and `workspace/configuration` / `didChangeConfiguration`.
+//!
+//! The analysis settings (spec globs, excludes, checks, tests, LLM) are the core's
+//! [`Config`], read by `Config::merge_toml` / `Config::merge_json`. Editor settings are JSON
+//! objects, either the settings themselves or `{"specls": {...}}`, and may also carry these
+//! server-only keys (camelCase): `diagnosticsDelay` (ms of quiet before diagnostics are
+//! recomputed after a burst of edits, default 30), `pollInterval` (ms between disk scans when the
+//! client cannot watch files, default 2000, 0 = off), `pullDiagnostics` (answer pull requests
+//! instead of pushing when the client supports them, default true), `configurationTimeout` (ms to
+//! wait for `workspace/configuration`, default 2000).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use specls_core::config::{Config, ConfigIssue};
+
+/// Keys only the server reads (not handed to the core configuration).
+const SERVER_KEYS: &[&str] = &[
+    "diagnosticsDelay",
+    "pollInterval",
+    "pullDiagnostics",
+    "configurationTimeout",
+];
+
+/// `specls.toml` as read from disk.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TomlFile {
+    /// Its document key.
+    pub key: String,
+    pub text: Arc<str>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settings {
+    pub diagnostics_delay: Duration,
+    pub poll_interval: Option<Duration>,
+    pub pull_diagnostics: bool,
+    pub configuration_timeout: Duration,
+    /// The analysis configuration handed to the core.
+    pub config: Config,
+    /// `specls.toml` and what is wrong in it (reported as its diagnostics).
+    pub toml: Option<TomlFile>,
+    pub toml_issues: Vec<ConfigIssue>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            diagnostics_delay: Duration::from_millis(30),
+            poll_interval: Some(Duration::from_millis(2000)),
+            pull_diagnostics: true,
+            configuration_timeout: Duration::from_millis(2000),
+            config: Config::default(),
+            toml: None,
+            toml_issues: Vec::new(),
+        }
+    }
+}
+
+impl Settings {
+    /// True when files must be classified again (spec globs or excludes changed).
+    pub fn classification_differs(&self, other: &Settings) -> bool {
+        self.config.spec_globs != other.config.spec_globs
+            || self.config.exclude != other.config.exclude
+    }
+}
+
+/// The settings sources the server has seen; settings are recomputed from all of them whenever
+/// one changes.
+#[derive(Clone, Debug, Default)]
+pub struct Layers {
+    pub toml: Option<TomlFile>,
+    pub init_options: Option<Value>,
+    pub client: Option<Value>,
+}
+
+/// `{"specls": {...}}` -> `{...}`; anything else as is.
+pub fn unwrap_section(v: &Value) -> &Value {
+    v.get("specls").unwrap_or(v)
+}
+
+fn millis(v: &Value, key: &str, warnings: &mut Vec<String>) -> Option<u64> {
+    let x = v.get(key)?;
+    match x.as_u64() {
+        Some(n) => Some(n.min(600_000)),
+        None => {
+            warnings.push(format!(
+                "setting `{key}` must be a number of milliseconds, got {x}"
+            ));
+            None
+        }
+    }
+}
+
+impl Layers {
+    /// The effective settings and warnings about editor settings that were not understood
+    /// (problems in `specls.toml` are in `Settings::toml_issues`).
+    pub fn settings(&self) -> (Settings, Vec<String>) {
+        let mut warnings = Vec::new();
+        let mut s = Settings::default();
+        if let Some(toml) = &self.toml {
+            s.toml_issues = s.config.merge_toml(&toml.text);
+            s.toml = Some(toml.clone());
+        }
+        for layer in [&self.init_options, &self.client].into_iter().flatten() {
+            let json = unwrap_section(layer);
+            if !json.is_object() {
+                if !json.is_null() {
+                    warnings.push(format!("settings must be a JSON object, got {json}"));
+                }
+                continue;
+            }
+            if let Some(n) = millis(json, "diagnosticsDelay", &mut warnings) {
+                s.diagnostics_delay = Duration::from_millis(n);
+            }
+            if let Some(n) = millis(json, "pollInterval", &mut warnings) {
+                s.poll_interval = (n > 0).then(|| Duration::from_millis(n.max(100)));
+            }
+            if let Some(n) = millis(json, "configurationTimeout", &mut warnings) {
+                s.configuration_timeout = Duration::from_millis(n);
+            }
+            match json.get("pullDiagnostics") {
+                None => {}
+                Some(Value::Bool(b)) => s.pull_diagnostics = *b,
+                Some(x) => warnings.push(format!(
+                    "setting `pullDiagnostics` must be true or false, got {x}"
+                )),
+            }
+            let mut core = json.clone();
+            if let Some(o) = core.as_object_mut() {
+                for k in SERVER_KEYS {
+                    o.remove(*k);
+                }
+            }
+            warnings.extend(s.config.merge_json(&core).iter().map(|i| i.to_string()));
+        }
+        (s, warnings)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use specls_core::config::Level;
+    use specls_core::Severity;
+
+    #[test]
+    fn layers_merge_in_order() {
+        let layers = Layers {
+            toml: Some(TomlFile {
+                key: "specls.toml".into(),
+                text: "[checks]\nplaceholder = \"off\"\nunknown-key = \"error\"\nbogus = 1\n"
+                    .into(),
+            }),
+            init_options: Some(
+                json!({"specls": {"diagnosticsDelay": 5, "checks": {"unknown-key": "hint"}}}),
+            ),
+            client: Some(json!({"pollInterval": 0, "checks": {"missing-section": "bogus"}})),
+        };
+        let (s, warnings) = layers.settings();
+        assert_eq!(s.diagnostics_delay, Duration::from_millis(5));
+        assert_eq!(s.poll_interval, None);
+        assert_eq!(s.config.checks.get("placeholder"), Some(&Level::Off));
+        assert_eq!(
+            s.config.checks.get("unknown-key"),
+            Some(&Level::Set(Severity::Hint))
+        );
+        // The editor's bad level is reported, and the toml's unknown key is an issue of the file.
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("missing-section"), "{warnings:?}");
+        assert_eq!(s.toml_issues.len(), 1, "{:?}", s.toml_issues);
+    }
+}

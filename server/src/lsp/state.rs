@@ -1,0 +1,653 @@
+//! The single owner of mutable server state.
+//!
+//! One dedicated thread owns the open documents, the workspace and the settings. Everything
+//! that changes them is a [`Msg`] on one channel, so changes apply in the order they were sent:
+//! the transport sends `didOpen`/`didChange`/`didClose` (and watched-file and configuration
+//! notifications) synchronously from its read loop, in the order they arrived on the wire,
+//! before anything is awaited (see `transport.rs`). Readers ask for a [`Snapshot`] through the
+//! same channel, so a snapshot reflects every edit that arrived before the request asking for it;
+//! snapshots are cheap (`Arc`s) and immutable, so no lock is ever held across an `.await`.
+//!
+//! Edits only splice text; parsing is deferred until someone needs a snapshot, so a burst of
+//! keystrokes costs one parse. Closed files come from disk through the loader thread; open
+//! buffers always win over disk contents.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use tokio::sync::{oneshot, watch};
+use tower_lsp_server::lsp_types::{TextDocumentContentChangeEvent, Uri};
+use tracing::{debug, info, warn};
+
+use specls_core::config::Config;
+use specls_core::workspace::{SourceFile, Workspace};
+
+use super::paths::Roots;
+use super::position::{Encoding, LineIndex};
+use super::settings::{Layers, Settings, TomlFile};
+
+/// An open document as the server knows it.
+#[derive(Clone, Debug)]
+pub struct OpenMeta {
+    pub uri: Uri,
+    pub version: i32,
+}
+
+/// An immutable view of the state at one generation.
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub generation: u64,
+    pub ws: Arc<Workspace>,
+    /// Open documents by key.
+    pub open: Arc<BTreeMap<String, OpenMeta>>,
+    pub roots: Arc<Roots>,
+    pub encoding: Encoding,
+    pub settings: Arc<Settings>,
+}
+
+impl Snapshot {
+    pub fn key(&self, uri: &Uri) -> String {
+        self.roots.key_for_uri(uri)
+    }
+    /// The URI of a document key: the client's own URI for open documents.
+    pub fn uri(&self, key: &str) -> Option<Uri> {
+        match self.open.get(key) {
+            Some(m) => Some(m.uri.clone()),
+            None => self.roots.uri_for_key(key),
+        }
+    }
+    pub fn version(&self, key: &str) -> Option<i32> {
+        self.open.get(key).map(|m| m.version)
+    }
+    pub fn file(&self, key: &str) -> Option<&SourceFile> {
+        self.ws.get(key)
+    }
+    /// The text of a document the server reports on: a spec, or `specls.toml`.
+    pub fn text(&self, key: &str) -> Option<Arc<str>> {
+        if let Some(f) = self.ws.get(key) {
+            return Some(f.text.clone());
+        }
+        self.settings
+            .toml
+            .as_ref()
+            .filter(|t| t.key == key)
+            .map(|t| t.text.clone())
+    }
+}
+
+/// Files read from disk: key and parsed file, or None when the file is gone or not a spec.
+pub type Loaded = Vec<(String, Option<SourceFile>)>;
+
+pub enum Msg {
+    Init {
+        roots: Roots,
+        encoding: Encoding,
+        layers: Layers,
+    },
+    Open {
+        uri: Uri,
+        version: i32,
+        text: String,
+    },
+    Change {
+        uri: Uri,
+        version: i32,
+        changes: Vec<TextDocumentContentChangeEvent>,
+    },
+    Close {
+        uri: Uri,
+    },
+    /// The whole workspace as read from disk (initial index or re-index).
+    Indexed {
+        files: Loaded,
+        toml: Option<TomlFile>,
+    },
+    /// Some files re-read from disk.
+    Disk {
+        files: Loaded,
+    },
+    /// A folder was deleted: forget the closed files under this key.
+    ForgetUnder(String),
+    /// `specls.toml` re-read (None: no such file).
+    Toml(Option<TomlFile>),
+    /// Settings from the client (`workspace/configuration` or `didChangeConfiguration`).
+    ClientSettings(serde_json::Value),
+    Snapshot(oneshot::Sender<Snapshot>),
+    /// The text and version the server holds for an open document (tests and debugging).
+    DocumentText {
+        uri: Uri,
+        reply: oneshot::Sender<Option<(i32, String)>>,
+    },
+}
+
+/// A job for the loader thread.
+pub enum Load {
+    Files {
+        roots: Arc<Roots>,
+        paths: Vec<PathBuf>,
+    },
+    Toml {
+        roots: Arc<Roots>,
+        path: PathBuf,
+    },
+}
+
+/// The settings sources and the settings in force (readable without waiting for the owner).
+#[derive(Clone, Debug, Default)]
+pub struct Current {
+    pub layers: Layers,
+    pub settings: Arc<Settings>,
+}
+
+/// Senders into the state owner, cheap to clone.
+#[derive(Clone)]
+pub struct StateHandle {
+    tx: mpsc::Sender<Msg>,
+    loader: mpsc::Sender<Load>,
+    generation: Arc<AtomicU64>,
+    changes: watch::Receiver<u64>,
+    current: watch::Receiver<Current>,
+    reindex: watch::Receiver<u64>,
+}
+
+impl StateHandle {
+    /// The settings in force now.
+    pub fn current(&self) -> Current {
+        self.current.borrow().clone()
+    }
+    /// Fires when the spec globs or excludes changed, so the workspace must be read again.
+    pub fn reindex_requests(&self) -> watch::Receiver<u64> {
+        self.reindex.clone()
+    }
+    pub fn send(&self, msg: Msg) {
+        if self.tx.send(msg).is_err() {
+            warn!("state owner has stopped; message dropped");
+        }
+    }
+    pub fn load(&self, job: Load) {
+        if self.loader.send(job).is_err() {
+            warn!("loader has stopped; job dropped");
+        }
+    }
+    /// The latest generation (bumped by every change that can alter analysis results).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+    /// Fires after each batch of changes.
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.changes.clone()
+    }
+    /// A snapshot reflecting every message sent before this call. Waits for the initial index.
+    pub async fn snapshot(&self) -> Option<Snapshot> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::Snapshot(tx));
+        rx.await.ok()
+    }
+    pub async fn document_text(&self, uri: Uri) -> Option<(i32, String)> {
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::DocumentText { uri, reply: tx });
+        rx.await.ok().flatten()
+    }
+}
+
+/// Start the owner and loader threads.
+pub fn start() -> StateHandle {
+    let (tx, rx) = mpsc::channel();
+    let (loader_tx, loader_rx) = mpsc::channel::<Load>();
+    let generation = Arc::new(AtomicU64::new(0));
+    let (changes_tx, changes_rx) = watch::channel(0);
+    let (current_tx, current_rx) = watch::channel(Current::default());
+    let (reindex_tx, reindex_rx) = watch::channel(0);
+    let owner = Owner {
+        current: current_tx,
+        reindex: reindex_tx,
+        ws: Arc::new(Workspace::new()),
+        open: HashMap::new(),
+        open_meta: Arc::new(BTreeMap::new()),
+        roots: Arc::new(Roots::default()),
+        encoding: Encoding::Utf16,
+        layers: Layers::default(),
+        settings: Arc::new(Settings::default()),
+        initialised: false,
+        indexed: false,
+        waiting: Vec::new(),
+        generation: generation.clone(),
+        changes: changes_tx,
+        changed: false,
+        loader: loader_tx.clone(),
+    };
+    let spawned = std::thread::Builder::new()
+        .name("specls-state".into())
+        .spawn(move || owner.run(rx));
+    if let Err(e) = spawned {
+        warn!("cannot start the state thread: {e}");
+    }
+    let owner_tx = tx.clone();
+    let loader_current = current_rx.clone();
+    let spawned = std::thread::Builder::new()
+        .name("specls-loader".into())
+        .spawn(move || loader(loader_rx, owner_tx, loader_current));
+    if let Err(e) = spawned {
+        warn!("cannot start the loader thread: {e}");
+    }
+    StateHandle {
+        tx,
+        loader: loader_tx,
+        generation,
+        changes: changes_rx,
+        current: current_rx,
+        reindex: reindex_rx,
+    }
+}
+
+struct OpenDoc {
+    uri: Uri,
+    version: i32,
+    text: String,
+    lines: LineIndex,
+    /// Text changed since the workspace last parsed it.
+    dirty: bool,
+}
+
+struct Owner {
+    current: watch::Sender<Current>,
+    reindex: watch::Sender<u64>,
+    ws: Arc<Workspace>,
+    open: HashMap<String, OpenDoc>,
+    open_meta: Arc<BTreeMap<String, OpenMeta>>,
+    roots: Arc<Roots>,
+    encoding: Encoding,
+    layers: Layers,
+    settings: Arc<Settings>,
+    initialised: bool,
+    indexed: bool,
+    waiting: Vec<oneshot::Sender<Snapshot>>,
+    generation: Arc<AtomicU64>,
+    changes: watch::Sender<u64>,
+    changed: bool,
+    loader: mpsc::Sender<Load>,
+}
+
+impl Owner {
+    fn run(mut self, rx: mpsc::Receiver<Msg>) {
+        while let Ok(first) = rx.recv() {
+            self.handle(first);
+            // Apply everything already queued before telling anyone: a burst of edits is one
+            // generation for the diagnostics scheduler.
+            while let Ok(next) = rx.try_recv() {
+                self.handle(next);
+            }
+            if self.changed {
+                self.changed = false;
+                self.changes
+                    .send_replace(self.generation.load(Ordering::Acquire));
+            }
+        }
+        debug!("state owner stopped");
+    }
+
+    fn bump(&mut self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.changed = true;
+    }
+
+    fn handle(&mut self, msg: Msg) {
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.apply(msg)));
+        if result.is_err() {
+            warn!("state owner: a message handler panicked; state kept as it was before it");
+        }
+    }
+
+    fn apply(&mut self, msg: Msg) {
+        match msg {
+            Msg::Init {
+                roots,
+                encoding,
+                layers,
+            } => {
+                self.roots = Arc::new(roots);
+                self.encoding = encoding;
+                self.layers = layers;
+                self.initialised = true;
+                self.refresh_settings();
+            }
+            Msg::Open { uri, version, text } => self.open(uri, version, text),
+            Msg::Change {
+                uri,
+                version,
+                changes,
+            } => self.change(uri, version, changes),
+            Msg::Close { uri } => self.close(uri),
+            Msg::Indexed { files, toml } => {
+                let ws = Arc::make_mut(&mut self.ws);
+                let mut fresh = Workspace::new();
+                for (key, file) in files {
+                    if let Some(f) = file {
+                        fresh.files.insert(key, f);
+                    }
+                }
+                for key in self.open.keys() {
+                    fresh.files.remove(key);
+                    if let Some(f) = ws.files.remove(key) {
+                        fresh.files.insert(key.clone(), f);
+                    }
+                }
+                *ws = fresh;
+                self.layers.toml = toml;
+                self.refresh_settings();
+                self.indexed = true;
+                self.bump();
+                let waiting = std::mem::take(&mut self.waiting);
+                if !waiting.is_empty() {
+                    let snap = self.snapshot();
+                    for w in waiting {
+                        let _ = w.send(snap.clone());
+                    }
+                }
+            }
+            Msg::Disk { files } => {
+                let mut any = false;
+                for (key, file) in files {
+                    if self.open.contains_key(&key) {
+                        continue; // open buffers win
+                    }
+                    let ws = Arc::make_mut(&mut self.ws);
+                    match file {
+                        Some(f) => {
+                            ws.files.insert(key, f);
+                            any = true;
+                        }
+                        None => any |= ws.files.remove(&key).is_some(),
+                    }
+                }
+                if any {
+                    self.bump();
+                }
+            }
+            Msg::ForgetUnder(prefix) => {
+                let prefix = format!("{}/", prefix.trim_end_matches('/'));
+                let gone: Vec<String> = self
+                    .ws
+                    .files
+                    .keys()
+                    .filter(|k| k.starts_with(&prefix) && !self.open.contains_key(*k))
+                    .cloned()
+                    .collect();
+                if !gone.is_empty() {
+                    let ws = Arc::make_mut(&mut self.ws);
+                    for k in gone {
+                        ws.files.remove(&k);
+                    }
+                    self.bump();
+                }
+            }
+            Msg::Toml(text) => {
+                self.layers.toml = text;
+                self.refresh_settings();
+            }
+            Msg::ClientSettings(v) => {
+                self.layers.client = Some(v);
+                self.refresh_settings();
+            }
+            Msg::Snapshot(reply) => {
+                if self.indexed {
+                    let _ = reply.send(self.snapshot());
+                } else {
+                    self.waiting.push(reply);
+                }
+            }
+            Msg::DocumentText { uri, reply } => {
+                let key = self.roots.key_for_uri(&uri);
+                let _ = reply.send(self.open.get(&key).map(|d| (d.version, d.text.clone())));
+            }
+        }
+    }
+
+    fn refresh_settings(&mut self) {
+        let (settings, warnings) = self.layers.settings();
+        for w in warnings {
+            warn!("settings: {w}");
+        }
+        if *self.settings != settings {
+            let reclassify = self.settings.classification_differs(&settings);
+            self.settings = Arc::new(settings);
+            if reclassify {
+                // Open documents are classified again at the next snapshot; files on disk
+                // need a new index.
+                for doc in self.open.values_mut() {
+                    doc.dirty = true;
+                }
+                if self.indexed {
+                    self.reindex.send_modify(|n| *n += 1);
+                }
+            }
+            self.bump();
+        }
+        self.current.send_replace(Current {
+            layers: self.layers.clone(),
+            settings: self.settings.clone(),
+        });
+    }
+
+    fn snapshot(&mut self) -> Snapshot {
+        let dirty: Vec<String> = self
+            .open
+            .iter()
+            .filter(|(_, d)| d.dirty)
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !dirty.is_empty() {
+            let ws = Arc::make_mut(&mut self.ws);
+            for key in dirty {
+                if let Some(doc) = self.open.get_mut(&key) {
+                    ws.upsert_bytes_with(&key, doc.text.as_bytes(), &self.settings.config);
+                    doc.dirty = false;
+                }
+            }
+        }
+        Snapshot {
+            generation: self.generation.load(Ordering::Acquire),
+            ws: self.ws.clone(),
+            open: self.open_meta.clone(),
+            roots: self.roots.clone(),
+            encoding: self.encoding,
+            settings: self.settings.clone(),
+        }
+    }
+
+    fn set_meta(&mut self, key: &str) {
+        let meta = Arc::make_mut(&mut self.open_meta);
+        match self.open.get(key) {
+            Some(d) => {
+                meta.insert(
+                    key.to_string(),
+                    OpenMeta {
+                        uri: d.uri.clone(),
+                        version: d.version,
+                    },
+                );
+            }
+            None => {
+                meta.remove(key);
+            }
+        }
+    }
+
+    fn open(&mut self, uri: Uri, version: i32, text: String) {
+        if !self.initialised {
+            warn!("didOpen before initialize for {}: ignored", uri.as_str());
+            return;
+        }
+        let key = self.roots.key_for_uri(&uri);
+        if self.open.contains_key(&key) {
+            info!(
+                "didOpen for {} which is already open: replacing its text",
+                uri.as_str()
+            );
+        }
+        let lines = LineIndex::new(&text);
+        self.open.insert(
+            key.clone(),
+            OpenDoc {
+                uri,
+                version,
+                text,
+                lines,
+                dirty: true,
+            },
+        );
+        self.set_meta(&key);
+        self.bump();
+    }
+
+    fn change(&mut self, uri: Uri, version: i32, changes: Vec<TextDocumentContentChangeEvent>) {
+        let key = self.roots.key_for_uri(&uri);
+        let encoding = self.encoding;
+        let Some(doc) = self.open.get_mut(&key) else {
+            warn!(
+                "didChange for {} which is not open: ignored (send didOpen first)",
+                uri.as_str()
+            );
+            return;
+        };
+        if version <= doc.version {
+            warn!(
+                "didChange for {} with version {version}, not newer than {}: stale, ignored",
+                uri.as_str(),
+                doc.version
+            );
+            return;
+        }
+        match apply_changes(&doc.text, &doc.lines, &changes, encoding) {
+            Ok(Some((text, lines))) => {
+                doc.text = text;
+                doc.lines = lines;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                warn!(
+                    "didChange for {} (version {version}) rejected, document left unchanged: {e}",
+                    uri.as_str()
+                );
+                return;
+            }
+        }
+        doc.version = version;
+        doc.dirty = true;
+        self.set_meta(&key);
+        self.bump();
+    }
+
+    fn close(&mut self, uri: Uri) {
+        let key = self.roots.key_for_uri(&uri);
+        if self.open.remove(&key).is_none() {
+            warn!("didClose for {} which is not open: ignored", uri.as_str());
+            return;
+        }
+        self.set_meta(&key);
+        // The file reverts to what is on disk (or disappears); until the loader answers, the
+        // last buffer contents stay in the workspace.
+        match self.roots.path_for_key(&key) {
+            Some(path) => {
+                let _ = self.loader.send(Load::Files {
+                    roots: self.roots.clone(),
+                    paths: vec![path],
+                });
+            }
+            None => {
+                Arc::make_mut(&mut self.ws).remove(&key);
+            }
+        }
+        self.bump();
+    }
+}
+
+/// Apply LSP content changes in order. `Ok(None)` when there were none. All or nothing: on an
+/// out-of-range position the original text is kept.
+pub fn apply_changes(
+    text: &str,
+    lines: &LineIndex,
+    changes: &[TextDocumentContentChangeEvent],
+    enc: Encoding,
+) -> Result<Option<(String, LineIndex)>, String> {
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let mut cur: Option<(String, LineIndex)> = None;
+    for (i, c) in changes.iter().enumerate() {
+        let (t, l) = match &cur {
+            Some((t, l)) => (t.as_str(), l),
+            None => (text, lines),
+        };
+        let next = match c.range {
+            None => c.text.clone(),
+            Some(range) => {
+                let span = l
+                    .span(t, range, enc)
+                    .map_err(|e| format!("change {}: {e}", i + 1))?;
+                let mut s = String::with_capacity(t.len() - span.len() + c.text.len());
+                s.push_str(&t[..span.start]);
+                s.push_str(&c.text);
+                s.push_str(&t[span.end..]);
+                s
+            }
+        };
+        let idx = LineIndex::new(&next);
+        cur = Some((next, idx));
+    }
+    Ok(cur)
+}
+
+/// Spec file extensions worth reading (everything the kind detector can claim).
+pub fn maybe_spec(path: &std::path::Path) -> bool {
+    crate::files::may_be_spec(&path.to_string_lossy())
+}
+
+/// Read and parse one file from disk (None: gone, excluded, or not a spec).
+pub fn load_file(key: &str, path: &std::path::Path, config: &Config) -> Option<SourceFile> {
+    if !maybe_spec(path) || config.is_excluded(key) {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let (text, doc) = specls_core::parse::parse_bytes_config(key, &bytes, config)?;
+    Some(SourceFile {
+        text: text.into(),
+        doc: Arc::new(doc),
+    })
+}
+
+/// Read `specls.toml`.
+pub fn read_toml(roots: &Roots, path: &std::path::Path) -> Option<TomlFile> {
+    let text = std::fs::read_to_string(path).ok()?;
+    Some(TomlFile {
+        key: roots.key_for_path(path),
+        text: text.into(),
+    })
+}
+
+fn loader(rx: mpsc::Receiver<Load>, owner: mpsc::Sender<Msg>, current: watch::Receiver<Current>) {
+    while let Ok(job) = rx.recv() {
+        let msg = match job {
+            Load::Files { roots, paths } => {
+                let config = current.borrow().settings.config.clone();
+                let files = paths
+                    .iter()
+                    .map(|p| {
+                        let key = roots.key_for_path(p);
+                        let file = std::panic::catch_unwind(|| load_file(&key, p, &config))
+                            .unwrap_or(None);
+                        (key, file)
+                    })
+                    .collect();
+                Msg::Disk { files }
+            }
+            Load::Toml { roots, path } => Msg::Toml(read_toml(&roots, &path)),
+        };
+        if owner.send(msg).is_err() {
+            break;
+        }
+    }
+}

@@ -1,0 +1,368 @@
+//! Our own JSON-RPC transport loop around tower-lsp-server's `LspService`.
+//!
+//! The stock `Server::serve` stops reading for good after the first message it cannot decode
+//! (its framed reader ends the stream after any decoder error), so one malformed JSON body or one
+//! invalid UTF-8 byte would end the session. This loop answers such messages with a JSON-RPC
+//! error and goes on.
+//!
+//! It is also where document order is guaranteed: the loop reads one message at a time, and
+//! hands the notifications that change state (`didOpen`, `didChange`, `didClose`,
+//! `didChangeWatchedFiles`, `didChangeConfiguration`) to the state owner synchronously, before
+//! reading the next message. Requests are dispatched to the service and run concurrently; a
+//! request's snapshot is asked for after every earlier notification has been queued.
+//!
+//! Every request future runs inside a panic guard: a panicking handler yields an internal-error
+//! response and the server goes on.
+
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::{SinkExt, StreamExt};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+use tokio::sync::mpsc;
+use tower::Service;
+use tower_lsp_server::jsonrpc::{Error, ErrorCode, Id, Request, Response};
+use tower_lsp_server::{ClientSocket, LspService};
+use tracing::{debug, error, warn};
+
+use super::server::Backend;
+
+/// Messages larger than this are read and discarded with an error response.
+pub const MAX_MESSAGE_BYTES: usize = 256 * 1024 * 1024;
+const MAX_HEADER_LINE: usize = 8 * 1024;
+
+/// How the session ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// `exit` after `shutdown`.
+    Clean,
+    /// `exit` without `shutdown`.
+    ExitWithoutShutdown,
+    /// The input closed.
+    Eof,
+}
+
+/// Wraps a future, turning a panic while polling it into `Err(message)`.
+struct CatchUnwind<F>(Pin<Box<F>>);
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, String>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let fut = self.0.as_mut();
+        match std::panic::catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Ok(v)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(p) => Poll::Ready(Err(panic_message(&p))),
+        }
+    }
+}
+
+pub fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+fn error_response(id: Id, code: ErrorCode, message: impl Into<String>) -> Response {
+    Response::from_error(
+        id,
+        Error {
+            code,
+            message: message.into().into(),
+            data: None,
+        },
+    )
+}
+
+enum Frame {
+    Body(Vec<u8>),
+    /// A framing problem; the loop answers with an error and reads on.
+    Bad(String),
+    Eof,
+}
+
+async fn read_frame<R: AsyncRead + Unpin>(input: &mut BufReader<R>) -> std::io::Result<Frame> {
+    let mut length: Option<usize> = None;
+    let mut problem: Option<String> = None;
+    let mut line = Vec::new();
+    let mut any_header = false;
+    loop {
+        line.clear();
+        let n = (&mut *input)
+            .take(MAX_HEADER_LINE as u64)
+            .read_until(b'\n', &mut line)
+            .await?;
+        if n == 0 {
+            return Ok(if any_header {
+                Frame::Bad("input ended inside a message header".into())
+            } else {
+                Frame::Eof
+            });
+        }
+        let text = String::from_utf8_lossy(&line);
+        let text = text.trim_end_matches(['\r', '\n']);
+        if text.is_empty() {
+            if !any_header {
+                continue; // stray blank line between messages
+            }
+            break;
+        }
+        any_header = true;
+        match text.split_once(':') {
+            Some((name, value)) if name.trim().eq_ignore_ascii_case("content-length") => {
+                match value.trim().parse::<usize>() {
+                    Ok(n) => length = Some(n),
+                    Err(e) => problem = Some(format!("bad Content-Length `{}`: {e}", value.trim())),
+                }
+            }
+            Some(_) => {} // Content-Type and unknown headers are ignored
+            None => problem = Some(format!("malformed header line `{text}`")),
+        }
+    }
+    if let Some(p) = problem {
+        return Ok(Frame::Bad(p));
+    }
+    let Some(len) = length else {
+        return Ok(Frame::Bad("message without a Content-Length header".into()));
+    };
+    if len > MAX_MESSAGE_BYTES {
+        let mut skip = (&mut *input).take(len as u64);
+        tokio::io::copy(&mut skip, &mut tokio::io::sink()).await?;
+        return Ok(Frame::Bad(format!(
+            "message of {len} bytes is over the limit of {MAX_MESSAGE_BYTES} bytes; ignored"
+        )));
+    }
+    let mut body = vec![0; len];
+    input.read_exact(&mut body).await?;
+    Ok(Frame::Body(body))
+}
+
+enum Parsed {
+    Request(Request),
+    Response(Response),
+    /// Not a usable message: the error to answer with (id if one could be read).
+    Invalid(Id, ErrorCode, String),
+}
+
+fn id_of(v: &Value) -> Id {
+    v.get("id")
+        .and_then(|id| serde_json::from_value::<Id>(id.clone()).ok())
+        .unwrap_or(Id::Null)
+}
+
+fn parse(body: &[u8]) -> Parsed {
+    let text = match std::str::from_utf8(body) {
+        Ok(t) => t,
+        Err(e) => {
+            let lossy = String::from_utf8_lossy(body);
+            let id = serde_json::from_str::<Value>(&lossy)
+                .map(|v| id_of(&v))
+                .unwrap_or(Id::Null);
+            return Parsed::Invalid(
+                id,
+                ErrorCode::ParseError,
+                format!(
+                    "message is not valid UTF-8 (invalid byte at offset {}); ignored",
+                    e.valid_up_to()
+                ),
+            );
+        }
+    };
+    let value: Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Parsed::Invalid(
+                Id::Null,
+                ErrorCode::ParseError,
+                format!("malformed JSON: {e}; message ignored"),
+            )
+        }
+    };
+    if !value.is_object() {
+        return Parsed::Invalid(
+            Id::Null,
+            ErrorCode::InvalidRequest,
+            "a message must be a JSON object (batches are not supported)".into(),
+        );
+    }
+    if value.get("method").is_some() {
+        let id = id_of(&value);
+        return match serde_json::from_value::<Request>(value) {
+            Ok(r) => Parsed::Request(r),
+            Err(e) => Parsed::Invalid(
+                id,
+                ErrorCode::InvalidRequest,
+                format!("invalid request: {e}"),
+            ),
+        };
+    }
+    if value.get("id").is_some() && (value.get("result").is_some() || value.get("error").is_some())
+    {
+        let id = id_of(&value);
+        return match serde_json::from_value::<Response>(value) {
+            Ok(r) => Parsed::Response(r),
+            Err(e) => Parsed::Invalid(
+                id,
+                ErrorCode::InvalidRequest,
+                format!("invalid response: {e}"),
+            ),
+        };
+    }
+    Parsed::Invalid(
+        id_of(&value),
+        ErrorCode::InvalidRequest,
+        "message is neither a request, a notification nor a response".into(),
+    )
+}
+
+fn frame(json: &str) -> Vec<u8> {
+    let mut out = format!("Content-Length: {}\r\n\r\n", json.len()).into_bytes();
+    out.extend_from_slice(json.as_bytes());
+    out
+}
+
+/// Serve one session: read from `input`, write to `output`, until `exit` or end of input.
+pub async fn serve<I, O>(
+    input: I,
+    output: O,
+    mut service: LspService<Backend>,
+    socket: ClientSocket,
+) -> Ended
+where
+    I: AsyncRead + Unpin,
+    O: AsyncWrite + Unpin + Send + 'static,
+{
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
+    let writer = tokio::spawn(async move {
+        let mut output = output;
+        while let Some(json) = out_rx.recv().await {
+            if output.write_all(&frame(&json)).await.is_err() {
+                break;
+            }
+            if out_rx.is_empty() && output.flush().await.is_err() {
+                break;
+            }
+        }
+        let _ = output.flush().await;
+    });
+    let send = {
+        let out_tx = out_tx.clone();
+        move |resp: &Response| match serde_json::to_string(resp) {
+            Ok(json) => {
+                let _ = out_tx.send(json);
+            }
+            Err(e) => error!("cannot serialise a response: {e}"),
+        }
+    };
+
+    let (mut to_client, mut from_client) = socket.split();
+    let forward = {
+        let out_tx = out_tx.clone();
+        tokio::spawn(async move {
+            while let Some(req) = to_client.next().await {
+                match serde_json::to_string(&req) {
+                    Ok(json) => {
+                        if out_tx.send(json).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => error!("cannot serialise a message to the client: {e}"),
+                }
+            }
+        })
+    };
+
+    let mut input = BufReader::with_capacity(64 * 1024, input);
+    let mut ended = Ended::Eof;
+    loop {
+        let body = match read_frame(&mut input).await {
+            Ok(Frame::Body(b)) => b,
+            Ok(Frame::Bad(problem)) => {
+                warn!("bad message framing: {problem}");
+                send(&error_response(Id::Null, ErrorCode::ParseError, problem));
+                continue;
+            }
+            Ok(Frame::Eof) => break,
+            Err(e) => {
+                debug!("input closed: {e}");
+                break;
+            }
+        };
+        let req = match parse(&body) {
+            Parsed::Request(r) => r,
+            Parsed::Response(r) => {
+                if from_client.send(r).await.is_err() {
+                    debug!("response from the client after exit; dropped");
+                }
+                continue;
+            }
+            Parsed::Invalid(id, code, message) => {
+                warn!("{message}");
+                send(&error_response(id, code, message));
+                continue;
+            }
+        };
+        let method = req.method().to_string();
+        if req.id().is_none() && service.inner().ordered_notification(&method, req.params()) {
+            continue;
+        }
+        let ready = std::future::poll_fn(|cx| match service.poll_ready(cx) {
+            // Only pending while `initialize` runs, and that is awaited below before reading on.
+            Poll::Pending => Poll::Ready(Ok(())),
+            other => other,
+        })
+        .await;
+        if ready.is_err() {
+            break;
+        }
+        let id = req.id().cloned();
+        let blocking = method == "initialize" || method == "exit";
+        let is_exit = method == "exit";
+        let fut = CatchUnwind(Box::pin(service.call(req)));
+        let respond = {
+            let send = send.clone();
+            move |result: Result<Result<Option<Response>, _>, String>| match result {
+                Ok(Ok(Some(resp))) => send(&resp),
+                Ok(Ok(None)) => {}
+                Ok(Err(e)) => debug!("service: {e}"),
+                Err(panic) => {
+                    error!("handler for {method} panicked: {panic}");
+                    if let Some(id) = id {
+                        send(&error_response(
+                            id,
+                            ErrorCode::InternalError,
+                            format!("specls: internal error while handling {method}: {panic}"),
+                        ));
+                    }
+                }
+            }
+        };
+        if blocking {
+            // `initialize` and `exit` run to completion before the next message is read.
+            respond(fut.await);
+            if is_exit {
+                ended = if service.inner().was_shut_down() {
+                    Ended::Clean
+                } else {
+                    Ended::ExitWithoutShutdown
+                };
+                break;
+            }
+            continue;
+        }
+        tokio::spawn(async move { respond(fut.await) });
+    }
+    drop(send);
+    drop(out_tx);
+    forward.abort();
+    // Let in-flight responses (cancelled by `exit`) drain, but never hang on them.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
+    ended
+}
