@@ -30,7 +30,6 @@ pub(super) fn parse(text: &str, errors: &mut Vec<ParseError>) -> Vec<TestResult>
     let mut suites: Vec<String> = Vec::new();
     let mut case: Option<Case> = None;
     let mut capture = Capture::None;
-    let mut depth_in_case = 0usize;
     let mut i = 0usize;
     let mut saw_root = false;
     let mut open_elements: Vec<(String, usize)> = Vec::new();
@@ -72,7 +71,7 @@ pub(super) fn parse(text: &str, errors: &mut Vec<ParseError>) -> Vec<TestResult>
                 }
                 None => {
                     if let Some(c) = case.as_mut() {
-                        append(c, capture, &rest[9..]);
+                        append(c, capture, rest.strip_prefix("<![CDATA[").unwrap_or(rest));
                     }
                     errors.push(err(
                         i,
@@ -131,15 +130,9 @@ pub(super) fn parse(text: &str, errors: &mut Vec<ParseError>) -> Vec<TestResult>
                         results.push(finish(c));
                     }
                     capture = Capture::None;
-                    depth_in_case = 0;
                 }
                 "failure" | "error" | "skipped" | "system-out" | "system-err" | "rerunFailure"
-                | "flakyFailure" => {
-                    if case.is_some() {
-                        capture = Capture::None;
-                        depth_in_case = depth_in_case.saturating_sub(1);
-                    }
-                }
+                | "flakyFailure" => capture = Capture::None,
                 _ => {}
             }
             continue;
@@ -167,10 +160,8 @@ pub(super) fn parse(text: &str, errors: &mut Vec<ParseError>) -> Vec<TestResult>
         }
         saw_root = true;
         match name {
-            "testsuite" => {
-                if !self_closing {
-                    suites.push(attrs.get("name").unwrap_or_default());
-                }
+            "testsuite" if !self_closing => {
+                suites.push(attrs.get("name").unwrap_or_default());
             }
             "testcase" => {
                 if let Some(c) = case.take() {
@@ -233,15 +224,11 @@ pub(super) fn parse(text: &str, errors: &mut Vec<ParseError>) -> Vec<TestResult>
                     }
                     if !self_closing {
                         capture = Capture::Problem;
-                        depth_in_case += 1;
                     }
                 }
             }
-            "system-out" | "system-err" => {
-                if case.is_some() && !self_closing {
-                    capture = Capture::Output;
-                    depth_in_case += 1;
-                }
+            "system-out" | "system-err" if case.is_some() && !self_closing => {
+                capture = Capture::Output;
             }
             _ => {}
         }

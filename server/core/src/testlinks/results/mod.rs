@@ -250,9 +250,9 @@ pub(crate) fn rust_panic(text: &str) -> Option<(String, Option<String>, Option<u
             continue;
         }
         let rest = &l[p + "panicked at ".len()..];
-        let location_form = rest
-            .strip_suffix(':')
-            .or_else(|| split_location(rest).0.is_some().then_some(rest));
+        let location_form = rest.strip_suffix(':').or_else(|| {
+            (!rest.starts_with('\'') && split_location(rest).0.is_some()).then_some(rest)
+        });
         if let Some(loc) = location_form {
             let msg = lines
                 .map(str::trim)

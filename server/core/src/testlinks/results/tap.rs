@@ -86,12 +86,9 @@ pub(super) fn parse(text: &str, errors: &mut Vec<ParseError>) -> Vec<TestResult>
             groups.pop();
             continue;
         }
-        if t.starts_with("Bail out!") {
+        if let Some(reason) = t.strip_prefix("Bail out!") {
             flush(&mut pending, &mut results);
-            errors.push(err(
-                at,
-                format!("the run bailed out: {}", t["Bail out!".len()..].trim()),
-            ));
+            errors.push(err(at, format!("the run bailed out: {}", reason.trim())));
             bailed = true;
             continue;
         }
@@ -248,10 +245,8 @@ fn flush(pending: &mut Option<Pending>, results: &mut Vec<TestResult>) {
         let value = value.trim();
         match key.trim() {
             "type" if unquote(value) == "suite" => is_suite = true,
-            "duration_ms" => {
-                if r.duration_ms.is_none() {
-                    r.duration_ms = value.parse().ok();
-                }
+            "duration_ms" if r.duration_ms.is_none() => {
+                r.duration_ms = value.parse().ok();
             }
             "at" | "location" if r.file.is_none() => {
                 let (f, l) = split_location(&unquote(value));
