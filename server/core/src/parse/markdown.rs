@@ -529,6 +529,18 @@ const EXAMPLE_TITLES: &[&str] = &[
     "tests",
 ];
 
+/// Requirement titles that announce a measurable requirement.
+const MEASURE_TITLES: &[&str] = &[
+    "latency",
+    "throughput",
+    "uptime",
+    "response time",
+    "load",
+    "capacity",
+    "concurren",
+    "rate limit",
+];
+
 /// Words that say a constraint is about something measurable; without a number such a
 /// constraint ("must be fast", "should scale") has nothing to check.
 const QUANTITATIVE: &[&str] = &[
@@ -879,6 +891,11 @@ impl<'a> Walker<'a> {
                 text: ptext,
                 span: section_span,
             });
+            // `### Requirement: Redirect Latency` / "... p95 latency < 50ms ...": a measurable
+            // statement under a performance-like title is a constraint too.
+            if title_matches(&title, CONSTRAINT_TITLES) || title_matches(&title, MEASURE_TITLES) {
+                self.constraint(Some(name.clone()), para, para, false);
+            }
             Role::Requirement(name)
         } else if let Some((id_span, rest)) = heading_requirement(text, h.content) {
             let id = id_span.slice(text).to_string();
@@ -1650,7 +1667,8 @@ impl<'a> Walker<'a> {
             l if l.starts_with("yaml:") => {
                 self.block_yaml(f);
             }
-            "guardian" | "json" | "yaml" | "yml" | "toml" | "markdown" | "md" | "rust" | "go" => {}
+            l if l.contains("guardian") => {}
+            "json" | "yaml" | "yml" | "toml" | "markdown" | "md" | "rust" | "go" => {}
             _ => self.arrow_examples(f),
         }
     }
