@@ -192,6 +192,19 @@ proptest! {
     }
 
     #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        for path in ["x.spec.md", "tasks/t.md", "spec.md"] {
+            if let Some((text, doc)) = specls_core::parse::parse_bytes(path, &bytes) {
+                check_spans(&text, &doc).unwrap();
+            }
+        }
+        let mut with_fm = b"---\nid: T\nrequirement_id: R\n---\n".to_vec();
+        with_fm.extend_from_slice(&bytes);
+        let (text, doc) = specls_core::parse::parse_bytes("t.md", &with_fm).unwrap();
+        check_spans(&text, &doc).unwrap();
+    }
+
+    #[test]
     fn markdown_soup_never_panics(parts in proptest::collection::vec(0..PIECES.len(), 0..80)) {
         let s: String = parts.iter().map(|&i| PIECES[i]).collect();
         parse_md(&s);

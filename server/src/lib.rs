@@ -5,3 +5,4 @@ pub mod check;
 pub mod files;
 pub mod logging;
 pub mod lsp;
+pub mod mcp;

@@ -16,6 +16,8 @@ enum Command {
     Check(specls::check::CheckArgs),
     /// Run the language server over stdin/stdout.
     Lsp,
+    /// Serve the Model Context Protocol on stdio (for AI agents).
+    Mcp(specls::mcp::McpArgs),
 }
 
 fn main() -> ExitCode {
@@ -24,5 +26,6 @@ fn main() -> ExitCode {
     match cli.command {
         Command::Check(args) => specls::check::run(args),
         Command::Lsp => specls::lsp::run(),
+        Command::Mcp(args) => specls::mcp::run(args),
     }
 }

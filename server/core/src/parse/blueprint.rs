@@ -57,8 +57,7 @@ pub fn parse(path: &str, text: &str) -> Document {
         }
     }
     for f in &parsed.outline.fences {
-        let lang = f.info.split_whitespace().next().unwrap_or("");
-        if !f.fenced || !lang.eq_ignore_ascii_case("guardian") {
+        if !f.fenced || !is_guardian_info(&f.info) {
             continue;
         }
         if bp.guardian_span.is_none() {
@@ -69,6 +68,12 @@ pub fn parse(path: &str, text: &str) -> Document {
     }
     doc.blueprint = Some(bp);
     doc
+}
+
+/// ```` ```guardian ````, ```` ```json:guardian ```` or ```` ```json guardian ````.
+fn is_guardian_info(info: &str) -> bool {
+    info.split(|c: char| c.is_whitespace() || c == ':' || c == ',')
+        .any(|w| w.eq_ignore_ascii_case("guardian"))
 }
 
 fn scalar_text(n: &Node) -> Option<String> {
@@ -327,6 +332,15 @@ mod tests {
         let s = "";
         let e = serde_json::from_str::<Json>(s).unwrap_err();
         assert_eq!(json_error_span(s, &e), Span::empty(0));
+    }
+
+    #[test]
+    fn guardian_infos() {
+        assert!(is_guardian_info("guardian"));
+        assert!(is_guardian_info("json:guardian"));
+        assert!(is_guardian_info("json guardian"));
+        assert!(!is_guardian_info("json"));
+        assert!(!is_guardian_info("guardians"));
     }
 
     #[test]

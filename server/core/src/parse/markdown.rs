@@ -462,6 +462,8 @@ struct Builder {
     /// Some step was styled (bold/upper case): clearly meant as a step.
     clear: bool,
     heading_span: Span,
+    /// A Gherkin `Background` section: its steps go before every scenario after it.
+    background: bool,
 }
 
 impl Builder {
@@ -527,6 +529,18 @@ const EXAMPLE_TITLES: &[&str] = &[
     "tests",
 ];
 
+/// Requirement titles that announce a measurable requirement.
+const MEASURE_TITLES: &[&str] = &[
+    "latency",
+    "throughput",
+    "uptime",
+    "response time",
+    "load",
+    "capacity",
+    "concurren",
+    "rate limit",
+];
+
 /// Words that say a constraint is about something measurable; without a number such a
 /// constraint ("must be fast", "should scale") has nothing to check.
 const QUANTITATIVE: &[&str] = &[
@@ -575,6 +589,10 @@ struct Walker<'a> {
     last_step_line: bool,
     /// The last step ended with `:` and indented bullets below it continue its text.
     step_list: bool,
+    /// Background steps (and the heading level of the Background) for the scenarios after it.
+    background: Option<(u8, Vec<Step>)>,
+    /// `Tags:` outside any scenario (a feature's tags) and the level of the heading above them.
+    feature_tags: Option<(u8, Vec<String>)>,
     /// A label bullet (`- Performance:`) in a constraint section and its extent.
     constraint_label: Option<(String, Span)>,
     implicit_counts: HashMap<String, usize>,
@@ -628,6 +646,8 @@ impl<'a> Walker<'a> {
             pending_tags: None,
             last_step_line: false,
             step_list: false,
+            background: None,
+            feature_tags: None,
             constraint_label: None,
             implicit_counts: HashMap::new(),
             criteria: Vec::new(),
@@ -714,6 +734,30 @@ impl<'a> Walker<'a> {
             self.line(ls, le);
         }
         self.finish_scenario();
+        self.example_targets_from_calls();
+    }
+
+    /// Example rows without a target whose input calls a function of this spec
+    /// (`add_todo("milk")`) belong to that function.
+    fn example_targets_from_calls(&mut self) {
+        let names: Vec<String> = self.doc.functions.iter().map(|f| f.name.clone()).collect();
+        for row in &mut self.doc.examples {
+            if row.target.is_some() {
+                continue;
+            }
+            let input = row.input.trim_start_matches(['`', ' ']);
+            let call = input.split('(').next().unwrap_or("");
+            if call.len() == input.len() || call.is_empty() {
+                continue;
+            }
+            let short = call.rsplit(['.', '/']).next().unwrap_or(call);
+            if let Some(n) = names
+                .iter()
+                .find(|n| *n == call || n.rsplit(['.', '/']).next() == Some(short))
+            {
+                row.target = Some(n.clone());
+            }
+        }
     }
 
     // ---- context queries -------------------------------------------------------------------
@@ -789,6 +833,16 @@ impl<'a> Walker<'a> {
         while self.stack.last().is_some_and(|c| c.level >= h.level) {
             self.stack.pop();
         }
+        if self.background.as_ref().is_some_and(|(l, _)| h.level < *l) {
+            self.background = None;
+        }
+        if self
+            .feature_tags
+            .as_ref()
+            .is_some_and(|(l, _)| h.level <= *l)
+        {
+            self.feature_tags = None;
+        }
         let (title, number) = clean_title(raw);
         let section_span = trim_span(text, Span::new(h.span.start, self.section_end[i]));
         self.doc.sections.push(Section {
@@ -799,7 +853,24 @@ impl<'a> Walker<'a> {
             span: section_span,
         });
         // Offset of the content after numbering, for name spans.
-        let role = if let Some(at) = scenario_prefix(raw) {
+        let is_background = title.eq_ignore_ascii_case("background")
+            || title.to_ascii_lowercase().starts_with("background:");
+        let role = if is_background {
+            self.start_scenario(
+                "Background".to_string(),
+                h.content,
+                None,
+                h.span,
+                h.level,
+                None,
+                Vec::new(),
+                ScenarioOrigin::MarkdownHeading,
+            );
+            if let Some(b) = &mut self.scen {
+                b.background = true;
+            }
+            Role::Scenario
+        } else if let Some(at) = scenario_prefix(raw) {
             self.start_heading_scenario(i, at, pending.map(|p| p.0).unwrap_or_default());
             Role::Scenario
         } else if let Some(name) = strip_label(&title, "requirement:").or_else(|| {
@@ -820,6 +891,11 @@ impl<'a> Walker<'a> {
                 text: ptext,
                 span: section_span,
             });
+            // `### Requirement: Redirect Latency` / "... p95 latency < 50ms ...": a measurable
+            // statement under a performance-like title is a constraint too.
+            if title_matches(&title, CONSTRAINT_TITLES) || title_matches(&title, MEASURE_TITLES) {
+                self.constraint(Some(name.clone()), para, para, false);
+            }
             Role::Requirement(name)
         } else if let Some((id_span, rest)) = heading_requirement(text, h.content) {
             let id = id_span.slice(text).to_string();
@@ -994,6 +1070,10 @@ impl<'a> Walker<'a> {
                 "scenario without a name: write `Scenario: <what it shows>`",
             );
         }
+        let mut tags = tags;
+        if let Some((_, ft)) = &self.feature_tags {
+            tags.splice(0..0, ft.iter().cloned());
+        }
         let explicit_id = id.is_some();
         let id = id.unwrap_or_else(|| {
             if name.is_empty() {
@@ -1026,6 +1106,7 @@ impl<'a> Walker<'a> {
             last_kind: None,
             clear: true,
             heading_span,
+            background: false,
         });
     }
 
@@ -1034,9 +1115,24 @@ impl<'a> Walker<'a> {
         let Some(mut b) = self.scen.take() else {
             return;
         };
+        if b.background {
+            let steps: Vec<Step> = b.sc.steps().cloned().collect();
+            self.background = Some((b.level, steps));
+            return;
+        }
         let steps_span = b.sc.steps().map(|s| s.span).reduce(Span::cover);
         if let Some(s) = steps_span {
             b.sc.span = b.sc.span.cover(s);
+        }
+        if let (false, Some((_, bg))) = (b.implicit, &self.background) {
+            for step in bg.iter().rev() {
+                let list = match step.kind {
+                    StepKind::Given => &mut b.sc.given,
+                    StepKind::When => &mut b.sc.when,
+                    StepKind::Then => &mut b.sc.then,
+                };
+                list.insert(0, step.clone());
+            }
         }
         if b.implicit {
             let has_cause = !b.sc.given.is_empty() || !b.sc.when.is_empty();
@@ -1111,10 +1207,15 @@ impl<'a> Walker<'a> {
             return;
         }
         if let Some(v) = lines::labelled(text, content, "tags") {
-            if let Some(b) = self.scen.as_mut().filter(|b| !b.implicit) {
-                b.sc.tags.extend(lines::split_tags(v.slice(text)));
-                return;
+            let tags = lines::split_tags(v.slice(text));
+            match self.scen.as_mut().filter(|b| !b.implicit) {
+                Some(b) => b.sc.tags.extend(tags),
+                None => {
+                    let level = self.stack.last().map_or(0, |h| h.level);
+                    self.feature_tags = Some((level, tags));
+                }
             }
+            return;
         }
         if let Some(v) = lines::labelled(text, content, "status") {
             if let Some(b) = self.scen.as_mut().filter(|b| !b.implicit) {
@@ -1226,6 +1327,7 @@ impl<'a> Walker<'a> {
                     last_kind: None,
                     clear: false,
                     heading_span: Span::empty(kws[0].span.start),
+                    background: false,
                 });
             }
         }
@@ -1565,7 +1667,8 @@ impl<'a> Walker<'a> {
             l if l.starts_with("yaml:") => {
                 self.block_yaml(f);
             }
-            "guardian" | "json" | "yaml" | "yml" | "toml" | "markdown" | "md" | "rust" | "go" => {}
+            l if l.contains("guardian") => {}
+            "json" | "yaml" | "yml" | "toml" | "markdown" | "md" | "rust" | "go" => {}
             _ => self.arrow_examples(f),
         }
     }
@@ -1857,8 +1960,17 @@ fn strip_label<'t>(title: &'t str, label: &str) -> Option<&'t str> {
 
 /// `### FR-01: title` / `### [FR-01] title`: requirement id span and the rest of the title.
 fn heading_requirement(text: &str, content: Span) -> Option<(Span, Span)> {
-    let (id, rest) = lines::requirement_prefix(text, content)?;
-    Some((id, trim_span(text, Span::new(rest, content.end))))
+    if let Some((id, rest)) = lines::requirement_prefix(text, content) {
+        return Some((id, trim_span(text, Span::new(rest, content.end))));
+    }
+    // In a heading a leading id needs no colon: `### REQ-001 User login`.
+    let s = content.slice(text);
+    let first = s.split(' ').next()?;
+    if !lines::is_requirement_id(first) {
+        return None;
+    }
+    let id = Span::new(content.start, content.start + first.len());
+    Some((id, trim_span(text, Span::new(id.end, content.end))))
 }
 
 /// `**Label**: rest` at the start of a constraint bullet -> (label, rest).

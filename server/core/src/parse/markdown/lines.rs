@@ -371,7 +371,7 @@ pub fn labelled(text: &str, span: Span, label: &str) -> Option<Span> {
 /// Split a comma/space separated tag list (`@a, b`) into tags without `@`.
 pub fn split_tags(s: &str) -> Vec<String> {
     s.split([',', ' ', '\t'])
-        .map(|t| t.trim().trim_start_matches('@').trim_matches('`'))
+        .map(|t| t.trim().trim_matches('`').trim_start_matches('@'))
         .filter(|t| !t.is_empty())
         .map(str::to_string)
         .collect()
@@ -462,6 +462,7 @@ mod tests {
         let s = "Tags: @smoke, fast";
         let v = labelled(s, Span::new(0, s.len()), "tags").unwrap();
         assert_eq!(split_tags(v.slice(s)), vec!["smoke", "fast"]);
+        assert_eq!(split_tags("`@a` `@b`"), vec!["a", "b"]);
         assert_eq!(tag_line("@a @b"), Some(vec!["a".into(), "b".into()]));
         assert_eq!(tag_line("@a b"), None);
         assert!(is_normative("The system SHALL do"));

@@ -1,0 +1,589 @@
+//! The MCP tools and resources over the analysis core. Every tool has a JSON Schema for its
+//! input and its output; arguments are checked before a tool runs and every failure is a tool
+//! error (`isError: true`) with text that says what to do.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{json, Value};
+use specls_core::checks::check_workspace;
+use specls_core::config::Config;
+use specls_core::diag::Diagnostic;
+use specls_core::model::{Document, Scenario, Step};
+use specls_core::span::{LineIndex, Span};
+use specls_core::workspace::{SourceFile, Workspace};
+
+use super::schema;
+
+pub struct Server {
+    pub root: PathBuf,
+    pub allow_run: bool,
+    pub initialized: bool,
+}
+
+/// A failure the agent should read: becomes `isError: true` with this text.
+struct ToolError(String);
+
+impl<T: Into<String>> From<T> for ToolError {
+    fn from(s: T) -> ToolError {
+        ToolError(s.into())
+    }
+}
+
+type ToolResult = Result<Value, ToolError>;
+
+fn obj_schema(props: Value, required: &[&str]) -> Value {
+    json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+}
+
+fn diagnostic_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "path": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"},
+        "endLine": {"type": "integer"}, "endColumn": {"type": "integer"},
+        "severity": {"type": "string", "enum": ["error", "warning", "information", "hint"]},
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "related": {"type": "array", "items": {"type": "object"}}
+    }, "required": ["path", "line", "column", "severity", "code", "message"]})
+}
+
+fn scenario_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "spec": {"type": "string"},
+        "path": {"type": "string"}, "line": {"type": "integer"},
+        "given": {"type": "array", "items": {"type": "string"}},
+        "when": {"type": "array", "items": {"type": "string"}},
+        "then": {"type": "array", "items": {"type": "string"}},
+        "tags": {"type": "array", "items": {"type": "string"}},
+        "status": {"type": ["string", "null"]},
+        "parent": {"type": ["string", "null"]}
+    }, "required": ["id", "name", "spec", "path", "line", "given", "when", "then"]})
+}
+
+fn spec_summary_schema() -> Value {
+    json!({"type": "object", "properties": {
+        "name": {"type": "string"}, "path": {"type": "string"}, "kind": {"type": "string"},
+        "type": {"type": ["string", "null"]}, "status": {"type": ["string", "null"]},
+        "description": {"type": ["string", "null"]},
+        "scenarios": {"type": "integer"}, "requirements": {"type": "integer"},
+        "constraints": {"type": "integer"}, "dependencies": {"type": "array", "items": {"type": "string"}}
+    }, "required": ["name", "path", "kind", "scenarios", "requirements", "constraints", "dependencies"]})
+}
+
+/// The tools, with their schemas.
+pub fn list() -> Vec<Value> {
+    vec![
+        json!({
+            "name": "list_specs",
+            "title": "List specs",
+            "description": "Every spec of the workspace (Markdown and YAML specs, arrangements, task blueprints) with its kind, type and counts of scenarios, requirements and constraints.",
+            "inputSchema": obj_schema(json!({
+                "kind": {"type": "string", "enum": ["markdown-spec", "yaml-spec", "arrangement", "blueprint"], "description": "Only specs of this kind."}
+            }), &[]),
+            "outputSchema": obj_schema(json!({"specs": {"type": "array", "items": spec_summary_schema()}}), &["specs"]),
+            "annotations": {"readOnlyHint": true}
+        }),
+        json!({
+            "name": "get_spec",
+            "title": "Get a spec's model",
+            "description": "The parsed model of one spec: scenarios with their Given/When/Then steps, requirements, constraints (with the parsed metric, percentile, bound and unit), dependencies, functions and example rows, each with its file and line.",
+            "inputSchema": obj_schema(json!({
+                "spec": {"type": "string", "minLength": 1, "description": "The spec's name (as list_specs gives it) or its workspace-relative path."}
+            }), &["spec"]),
+            "outputSchema": {"type": "object", "properties": {
+                "name": {"type": "string"}, "path": {"type": "string"}, "kind": {"type": "string"},
+                "scenarios": {"type": "array", "items": scenario_schema()},
+                "requirements": {"type": "array", "items": {"type": "object"}},
+                "constraints": {"type": "array", "items": {"type": "object"}},
+                "dependencies": {"type": "array", "items": {"type": "object"}},
+                "functions": {"type": "array", "items": {"type": "object"}},
+                "examples": {"type": "array", "items": {"type": "object"}},
+                "diagnostics": {"type": "array", "items": diagnostic_schema()}
+            }, "required": ["name", "path", "kind", "scenarios", "requirements", "constraints", "dependencies"]},
+            "annotations": {"readOnlyHint": true}
+        }),
+        json!({
+            "name": "get_scenarios",
+            "title": "Find scenarios",
+            "description": "Scenarios of the workspace, optionally only those of one spec and/or with one tag.",
+            "inputSchema": obj_schema(json!({
+                "spec": {"type": "string", "description": "Spec name or path."},
+                "tag": {"type": "string", "description": "Only scenarios with this tag (with or without a leading @)."}
+            }), &[]),
+            "outputSchema": obj_schema(json!({"scenarios": {"type": "array", "items": scenario_schema()}}), &["scenarios"]),
+            "annotations": {"readOnlyHint": true}
+        }),
+        json!({
+            "name": "check",
+            "title": "Check specs",
+            "description": "Diagnostics (the same codes as `specls check`) for the whole workspace, one spec, or the specs under a path.",
+            "inputSchema": obj_schema(json!({
+                "path": {"type": "string", "description": "A workspace-relative file or folder."},
+                "spec": {"type": "string", "description": "A spec name."}
+            }), &[]),
+            "outputSchema": obj_schema(json!({
+                "diagnostics": {"type": "array", "items": diagnostic_schema()},
+                "summary": {"type": "object", "properties": {
+                    "files": {"type": "integer"}, "errors": {"type": "integer"}, "warnings": {"type": "integer"},
+                    "information": {"type": "integer"}, "hints": {"type": "integer"}
+                }, "required": ["files", "errors", "warnings", "information", "hints"]}
+            }), &["diagnostics", "summary"]),
+            "annotations": {"readOnlyHint": true}
+        }),
+        json!({
+            "name": "validate_scenario",
+            "title": "Validate a proposed scenario",
+            "description": "Check a scenario you are about to write against the workspace, before writing it: it is parsed as a YAML scenario item (`name`, `given`, `when`, `then`) or a Markdown `Scenario:` block, placed in the given spec, and checked for duplicates and conflicts with every existing scenario.",
+            "inputSchema": obj_schema(json!({
+                "text": {"type": "string", "minLength": 1, "description": "The scenario, as YAML (a mapping with name/given/when/then, or a `scenarios:` list) or Markdown (`## Scenario: ...` with Given/When/Then lines)."},
+                "spec": {"type": "string", "description": "The spec it would be added to (name or path); default: a new spec of its own."},
+                "format": {"type": "string", "enum": ["yaml", "markdown"], "description": "Default: guessed from the text."}
+            }), &["text"]),
+            "outputSchema": obj_schema(json!({
+                "valid": {"type": "boolean"},
+                "scenarios": {"type": "array", "items": scenario_schema()},
+                "findings": {"type": "array", "items": diagnostic_schema()}
+            }), &["valid", "scenarios", "findings"]),
+            "annotations": {"readOnlyHint": true}
+        }),
+    ]
+}
+
+fn kind_name(doc: &Document) -> &'static str {
+    match doc.kind {
+        Some(specls_core::model::DocKind::MarkdownSpec) => "markdown-spec",
+        Some(specls_core::model::DocKind::YamlSpec) => "yaml-spec",
+        Some(specls_core::model::DocKind::Arrangement) => "arrangement",
+        Some(specls_core::model::DocKind::Blueprint) => "blueprint",
+        None => "unknown",
+    }
+}
+
+fn line_of(idx: &LineIndex, offset: usize) -> u32 {
+    idx.line_col(offset).line + 1
+}
+
+fn position(idx: &LineIndex, text: &str, span: Span) -> (u32, u32, u32, u32) {
+    let col = |off: usize| {
+        let lc = idx.line_col(off);
+        let start = idx.line_start(lc.line as usize).unwrap_or(0);
+        text.get(start..off.min(text.len()))
+            .map(|s| s.chars().count() as u32 + 1)
+            .unwrap_or(lc.col + 1)
+    };
+    let s = idx.line_col(span.start);
+    let e = idx.line_col(span.end);
+    (s.line + 1, col(span.start), e.line + 1, col(span.end))
+}
+
+fn diagnostic_json(path: &str, file: Option<&SourceFile>, d: &Diagnostic) -> Value {
+    let (line, column, end_line, end_column) = match file {
+        Some(f) => position(&LineIndex::new(&f.text), &f.text, d.span),
+        None => (1, 1, 1, 1),
+    };
+    json!({
+        "path": path, "line": line, "column": column, "endLine": end_line, "endColumn": end_column,
+        "severity": d.severity.as_str(), "code": d.code, "message": d.message,
+        "related": d.related.iter().map(|r| json!({"path": if r.path.is_empty() { path } else { &r.path }, "message": r.message})).collect::<Vec<_>>()
+    })
+}
+
+fn steps(steps: &[Step]) -> Vec<&str> {
+    steps.iter().map(|s| s.text.as_str()).collect()
+}
+
+fn scenario_json(doc: &Document, idx: &LineIndex, s: &Scenario) -> Value {
+    json!({
+        "id": s.id, "name": s.name, "spec": doc.name, "path": doc.path, "line": line_of(idx, s.span.start),
+        "given": steps(&s.given), "when": steps(&s.when), "then": steps(&s.then),
+        "tags": s.tags, "status": s.status, "parent": s.parent
+    })
+}
+
+impl Server {
+    pub fn new(root: PathBuf, allow_run: bool) -> Server {
+        Server {
+            root,
+            allow_run,
+            initialized: false,
+        }
+    }
+
+    fn workspace(&self) -> (Workspace, Config) {
+        let (ws, errors) = crate::files::load(&self.root, std::slice::from_ref(&self.root));
+        for (path, e) in errors {
+            tracing::warn!("cannot read {path}: {e}");
+        }
+        (ws, Config::default())
+    }
+
+    /// Resolve a workspace-relative (or absolute) path; refuse anything outside the root.
+    fn confine(&self, path: &str) -> Result<(PathBuf, String), ToolError> {
+        let candidate = if Path::new(path).is_absolute() {
+            PathBuf::from(path)
+        } else {
+            self.root.join(path)
+        };
+        let resolved = candidate
+            .canonicalize()
+            .map_err(|e| ToolError(format!("path `{path}` cannot be opened: {e}")))?;
+        if !resolved.starts_with(&self.root) {
+            return Err(ToolError(format!(
+                "path `{path}` is outside the workspace `{}`; specls reads only inside its workspace",
+                self.root.display()
+            )));
+        }
+        let rel = crate::files::rel_path(&self.root, &resolved);
+        Ok((resolved, rel))
+    }
+
+    fn find_spec<'a>(
+        &self,
+        ws: &'a Workspace,
+        spec: &str,
+    ) -> Result<(&'a String, &'a SourceFile), ToolError> {
+        if let Some((path, file)) = ws.files.iter().find(|(_, f)| f.doc.name == spec) {
+            return Ok((path, file));
+        }
+        if spec.contains('/') || spec.contains('.') {
+            let (_, rel) = self.confine(spec)?;
+            if let Some((path, file)) = ws.files.get_key_value(&rel) {
+                return Ok((path, file));
+            }
+        }
+        let names: Vec<&str> = ws.docs().map(|d| d.name.as_str()).collect();
+        Err(ToolError(format!(
+            "no spec named `{spec}` in the workspace; specs: {}",
+            names.join(", ")
+        )))
+    }
+
+    /// Run a tool: the MCP `CallToolResult`.
+    pub fn call(&mut self, name: &str, args: &Value) -> Value {
+        let Some(tool) = list().into_iter().find(|t| t["name"] == name) else {
+            let names: Vec<String> = list()
+                .iter()
+                .map(|t| t["name"].as_str().unwrap_or_default().to_string())
+                .collect();
+            return tool_error(format!(
+                "unknown tool `{name}`; the tools are: {}",
+                names.join(", ")
+            ));
+        };
+        let args = if args.is_null() {
+            json!({})
+        } else {
+            args.clone()
+        };
+        if let Err(e) = schema::validate(&tool["inputSchema"], &args) {
+            return tool_error(format!("invalid arguments for `{name}`: {e}"));
+        }
+        let outcome = match name {
+            "list_specs" => self.list_specs(&args),
+            "get_spec" => self.get_spec(&args),
+            "get_scenarios" => self.get_scenarios(&args),
+            "check" => self.check(&args),
+            "validate_scenario" => self.validate_scenario(&args),
+            _ => Err(ToolError(format!("tool `{name}` is not available"))),
+        };
+        match outcome {
+            Ok(value) => json!({
+                "content": [{"type": "text", "text": serde_json::to_string_pretty(&value).unwrap_or_default()}],
+                "structuredContent": value,
+                "isError": false
+            }),
+            Err(ToolError(msg)) => tool_error(msg),
+        }
+    }
+
+    fn list_specs(&self, args: &Value) -> ToolResult {
+        let (ws, _) = self.workspace();
+        let kind = args.get("kind").and_then(Value::as_str);
+        let specs: Vec<Value> = ws
+            .docs()
+            .filter(|d| kind.is_none_or(|k| kind_name(d) == k))
+            .map(|d| {
+                json!({
+                    "name": d.name, "path": d.path, "kind": kind_name(d), "type": d.spec_type,
+                    "status": d.status, "description": d.description,
+                    "scenarios": d.scenarios.len(), "requirements": d.requirements.len(),
+                    "constraints": d.constraints.len(),
+                    "dependencies": d.dependencies.iter().map(|x| x.name.clone()).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        Ok(json!({ "specs": specs }))
+    }
+
+    fn get_spec(&self, args: &Value) -> ToolResult {
+        let (ws, _) = self.workspace();
+        let (path, file) = self.find_spec(&ws, args["spec"].as_str().unwrap_or_default())?;
+        let doc = &file.doc;
+        let idx = LineIndex::new(&file.text);
+        let line = |s: Span| line_of(&idx, s.start);
+        Ok(json!({
+            "name": doc.name, "path": path, "kind": kind_name(doc), "type": doc.spec_type,
+            "status": doc.status, "version": doc.version, "description": doc.description, "tags": doc.tags,
+            "scenarios": doc.scenarios.iter().map(|s| scenario_json(doc, &idx, s)).collect::<Vec<_>>(),
+            "requirements": doc.requirements.iter().map(|r| json!({"id": r.id, "text": r.text, "line": line(r.span)})).collect::<Vec<_>>(),
+            "constraints": doc.constraints.iter().map(|c| json!({
+                "id": c.id, "name": c.name, "category": c.category, "text": c.text, "line": line(c.span),
+                "measure": c.measure, "measurement": c.measurement, "verification": c.verification, "exception": c.exception
+            })).collect::<Vec<_>>(),
+            "dependencies": doc.dependencies.iter().map(|d| json!({"name": d.name, "from": d.from, "line": line(d.span)})).collect::<Vec<_>>(),
+            "functions": doc.functions.iter().map(|f| json!({"name": f.name, "signature": f.signature, "line": line(f.span)})).collect::<Vec<_>>(),
+            "examples": doc.examples.iter().map(|e| json!({"target": e.target, "name": e.name, "input": e.input, "expected": e.expected, "line": line(e.span)})).collect::<Vec<_>>(),
+            "diagnostics": doc.diagnostics.iter().map(|d| diagnostic_json(path, Some(file), d)).collect::<Vec<_>>()
+        }))
+    }
+
+    fn get_scenarios(&self, args: &Value) -> ToolResult {
+        let (ws, _) = self.workspace();
+        let tag = args
+            .get("tag")
+            .and_then(Value::as_str)
+            .map(|t| t.trim_start_matches('@').to_string());
+        let only: Option<String> = match args.get("spec").and_then(Value::as_str) {
+            Some(s) => Some(self.find_spec(&ws, s)?.0.clone()),
+            None => None,
+        };
+        let mut out = Vec::new();
+        for (path, file) in &ws.files {
+            if only.as_ref().is_some_and(|o| o != path) {
+                continue;
+            }
+            let idx = LineIndex::new(&file.text);
+            for s in &file.doc.scenarios {
+                if tag
+                    .as_ref()
+                    .is_some_and(|t| !s.tags.iter().any(|x| x.trim_start_matches('@') == t))
+                {
+                    continue;
+                }
+                out.push(scenario_json(&file.doc, &idx, s));
+            }
+        }
+        Ok(json!({ "scenarios": out }))
+    }
+
+    fn summarize(files: usize, diags: &[Value]) -> Value {
+        let count = |s: &str| diags.iter().filter(|d| d["severity"] == s).count();
+        json!({"files": files, "errors": count("error"), "warnings": count("warning"), "information": count("information"), "hints": count("hint")})
+    }
+
+    fn check(&self, args: &Value) -> ToolResult {
+        let (ws, config) = self.workspace();
+        let all = check_workspace(&ws, &config);
+        let selected: Vec<&String> = match (
+            args.get("path").and_then(Value::as_str),
+            args.get("spec").and_then(Value::as_str),
+        ) {
+            (Some(p), _) => {
+                let (resolved, rel) = self.confine(p)?;
+                let prefix = if resolved.is_dir() && !rel.is_empty() {
+                    format!("{rel}/")
+                } else {
+                    rel.clone()
+                };
+                ws.files
+                    .keys()
+                    .filter(|k| rel.is_empty() || **k == rel || k.starts_with(&prefix))
+                    .collect()
+            }
+            (None, Some(s)) => vec![self.find_spec(&ws, s)?.0],
+            (None, None) => ws.files.keys().collect(),
+        };
+        let mut diags = Vec::new();
+        for path in &selected {
+            for d in all.get(*path).map(Vec::as_slice).unwrap_or_default() {
+                diags.push(diagnostic_json(path, ws.get(path), d));
+            }
+        }
+        let summary = Self::summarize(selected.len(), &diags);
+        Ok(json!({ "diagnostics": diags, "summary": summary }))
+    }
+
+    fn validate_scenario(&self, args: &Value) -> ToolResult {
+        let (mut ws, config) = self.workspace();
+        let text = args["text"].as_str().unwrap_or_default();
+        let markdown = match args.get("format").and_then(Value::as_str) {
+            Some(f) => f == "markdown",
+            None => text
+                .lines()
+                .any(|l| l.trim_start().starts_with('#') && l.contains("Scenario")),
+        };
+        let (spec_name, dir) = match args.get("spec").and_then(Value::as_str) {
+            Some(s) => {
+                let (path, file) = self.find_spec(&ws, s)?;
+                (
+                    file.doc.name.clone(),
+                    path.rsplit_once('/')
+                        .map(|(d, _)| d.to_string())
+                        .unwrap_or_default(),
+                )
+            }
+            None => ("proposed".to_string(), String::new()),
+        };
+        let (candidate_path, source) = if markdown {
+            let mut body = format!("---\nname: {spec_name}\n---\n\n");
+            body.push_str(text);
+            (
+                format!(
+                    "{}{}.proposed.spec.md",
+                    if dir.is_empty() { "" } else { "/" },
+                    spec_name
+                ),
+                body,
+            )
+        } else {
+            let trimmed = text.trim_start();
+            let items = if trimmed.starts_with("scenarios:") {
+                trimmed.to_string()
+            } else if trimmed.starts_with("- ") {
+                format!("scenarios:\n{text}")
+            } else {
+                let indented: Vec<String> = text
+                    .lines()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        if i == 0 {
+                            format!("  - {l}")
+                        } else {
+                            format!("    {l}")
+                        }
+                    })
+                    .collect();
+                format!("scenarios:\n{}\n", indented.join("\n"))
+            };
+            (
+                format!(
+                    "{}{}.proposed.spec.yaml",
+                    if dir.is_empty() { "" } else { "/" },
+                    spec_name
+                ),
+                format!("feature: {spec_name}\n{items}"),
+            )
+        };
+        let candidate_path = format!("{dir}{candidate_path}")
+            .trim_start_matches('/')
+            .to_string();
+        let kind = if markdown {
+            specls_core::model::DocKind::MarkdownSpec
+        } else {
+            specls_core::model::DocKind::YamlSpec
+        };
+        ws.upsert(&candidate_path, &source, kind);
+        let file = ws
+            .get(&candidate_path)
+            .cloned()
+            .ok_or("the scenario could not be placed in the workspace")?;
+        if file.doc.scenarios.is_empty() {
+            let why: Vec<String> = file
+                .doc
+                .diagnostics
+                .iter()
+                .map(|d| d.message.clone())
+                .collect();
+            return Err(ToolError(format!(
+                "no scenario found in the text; write a {} scenario{}",
+                if markdown {
+                    "Markdown `## Scenario: <name>` block with Given/When/Then lines"
+                } else {
+                    "YAML mapping with `name`, `given`, `when` and `then`"
+                },
+                if why.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", why.join("; "))
+                }
+            )));
+        }
+        let all = check_workspace(&ws, &config);
+        let mut findings = Vec::new();
+        // Findings on the proposed scenario, and findings elsewhere that point at it (a
+        // duplicate or conflict may be reported on the existing scenario).
+        for (path, diags) in &all {
+            for d in diags {
+                let involves =
+                    path == &candidate_path || d.related.iter().any(|r| r.path == candidate_path);
+                if !involves {
+                    continue;
+                }
+                let mut v = diagnostic_json(path, ws.get(path), d);
+                if let Value::Object(m) = &mut v {
+                    if path == &candidate_path {
+                        m.insert("path".into(), json!("<proposed>"));
+                    }
+                    if let Some(Value::Array(related)) = m.get_mut("related") {
+                        for r in related {
+                            if r["path"] == candidate_path.as_str() {
+                                r["path"] = json!("<proposed>");
+                            }
+                        }
+                    }
+                }
+                findings.push(v);
+            }
+        }
+        let idx = LineIndex::new(&file.text);
+        let scenarios: Vec<Value> = file
+            .doc
+            .scenarios
+            .iter()
+            .map(|s| {
+                let mut v = scenario_json(&file.doc, &idx, s);
+                if let Value::Object(m) = &mut v {
+                    m.insert("path".into(), json!("<proposed>"));
+                }
+                v
+            })
+            .collect();
+        let valid = !findings
+            .iter()
+            .any(|f| f["severity"] == "error" || f["severity"] == "warning");
+        Ok(json!({ "valid": valid, "scenarios": scenarios, "findings": findings }))
+    }
+
+    /// Every spec file as a resource: `specls:///<workspace-relative path>`.
+    pub fn resources(&self) -> Vec<Value> {
+        let (ws, _) = self.workspace();
+        ws.files
+            .iter()
+            .map(|(path, f)| {
+                json!({
+                    "uri": format!("specls:///{path}"),
+                    "name": f.doc.name,
+                    "title": format!("{} ({})", f.doc.name, path),
+                    "description": format!("{} with {} scenarios; its parsed model as JSON is the second content item", kind_name(&f.doc), f.doc.scenarios.len()),
+                    "mimeType": mime(path)
+                })
+            })
+            .collect()
+    }
+
+    pub fn read_resource(&self, uri: &str) -> Result<Value, String> {
+        let rel = uri
+            .strip_prefix("specls:///")
+            .ok_or_else(|| format!("unknown resource `{uri}`: specls resources are `specls:///<path>` (see resources/list)"))?;
+        let (_, rel) = self.confine(rel).map_err(|e| e.0)?;
+        let (ws, _) = self.workspace();
+        let file = ws
+            .get(&rel)
+            .ok_or_else(|| format!("`{rel}` is not a spec of this workspace"))?;
+        let model = serde_json::to_string_pretty(file.doc.as_ref()).unwrap_or_default();
+        Ok(json!({"contents": [
+            {"uri": uri, "mimeType": mime(&rel), "text": file.text.as_ref()},
+            {"uri": format!("{uri}#model"), "mimeType": "application/json", "text": model}
+        ]}))
+    }
+}
+
+fn mime(path: &str) -> &'static str {
+    if path.ends_with(".md") || path.ends_with(".markdown") {
+        "text/markdown"
+    } else {
+        "application/yaml"
+    }
+}
+
+fn tool_error(text: String) -> Value {
+    json!({"content": [{"type": "text", "text": text}], "isError": true})
+}

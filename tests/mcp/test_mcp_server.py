@@ -1,0 +1,196 @@
+"""End-to-end tests of `specls mcp` driven by the official MCP Python SDK as a stdio client.
+
+Run by tests/run-all with SPECLS_BIN pointing at the built binary.
+"""
+
+import asyncio
+import json
+import os
+import subprocess
+from pathlib import Path
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+ROOT = Path(__file__).resolve().parents[2]
+WS = ROOT / "tests" / "fixtures" / "mcp" / "ws"
+BIN = os.environ.get("SPECLS_BIN", str(ROOT / "target" / "debug" / "specls"))
+
+
+def run(body, *extra):
+    async def main():
+        params = StdioServerParameters(command=BIN, args=["mcp", "--root", str(WS), *extra])
+        async with stdio_client(params) as (read, write):
+            async with ClientSession(read, write) as session:
+                init = await session.initialize()
+                return await body(session, init)
+
+    return asyncio.run(main())
+
+
+def structured(result):
+    assert not result.is_error, result.content
+    data = result.structured_content
+    assert data == json.loads(result.content[0].text)
+    return data
+
+
+def error_text(result):
+    assert result.is_error
+    return result.content[0].text
+
+
+def test_initialize_negotiates_the_sdk_version():
+    async def body(session, init):
+        assert init.protocol_version == "2025-11-25"
+        assert init.server_info.name == "specls"
+        assert init.capabilities.tools is not None
+        assert init.capabilities.resources is not None
+
+    run(body)
+
+
+def raw_exchange(messages):
+    lines = "".join(json.dumps(m) + "\n" for m in messages)
+    out = subprocess.run([BIN, "mcp", "--root", str(WS)], input=lines, capture_output=True, text=True, timeout=60)
+    return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+
+
+def test_older_and_unknown_protocol_versions():
+    for asked, expected in [("2024-11-05", "2024-11-05"), ("2025-03-26", "2025-03-26"), ("2025-06-18", "2025-06-18"), ("1999-01-01", "2025-11-25")]:
+        replies = raw_exchange([{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": asked, "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}])
+        assert replies[0]["result"]["protocolVersion"] == expected
+
+
+def test_bad_messages_get_errors_and_the_server_goes_on():
+    replies = raw_exchange([
+        "not an object",
+        {"jsonrpc": "2.0", "id": 1, "method": "no/such/method"},
+        {"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {}},
+        {"jsonrpc": "2.0", "id": 3, "method": "ping"},
+    ])
+    assert replies[0]["error"]["code"] == -32600
+    assert replies[1]["error"]["code"] == -32601
+    assert replies[2]["error"]["code"] == -32602
+    assert replies[3]["result"] == {}
+    out = subprocess.run([BIN, "mcp", "--root", str(WS)], input='{"jsonrpc": "2.0", "id": 1, "method":\n{"jsonrpc":"2.0","id":2,"method":"ping"}\n', capture_output=True, text=True, timeout=60)
+    replies = [json.loads(line) for line in out.stdout.splitlines()]
+    assert replies[0]["error"]["code"] == -32700
+    assert replies[1]["result"] == {}
+
+
+def test_every_tool_has_input_and_output_schemas():
+    async def body(session, init):
+        tools = (await session.list_tools()).tools
+        names = {t.name for t in tools}
+        assert {"list_specs", "get_spec", "get_scenarios", "check", "validate_scenario"} <= names
+        for t in tools:
+            assert t.input_schema["type"] == "object"
+            assert t.output_schema["type"] == "object"
+            assert t.description
+
+    run(body)
+
+
+def test_list_specs():
+    async def body(session, init):
+        data = structured(await session.call_tool("list_specs", {}))
+        by_name = {s["name"]: s for s in data["specs"]}
+        assert by_name["Task Management"]["path"] == "specs/tasks.spec.yaml"
+        assert by_name["Task Management"]["scenarios"] == 3
+        assert by_name["Task Management"]["constraints"] == 1
+        assert by_name["notes"]["kind"] == "markdown-spec"
+        only_md = structured(await session.call_tool("list_specs", {"kind": "markdown-spec"}))
+        assert [s["name"] for s in only_md["specs"]] == ["notes"]
+
+    run(body)
+
+
+def test_get_spec_gives_the_model_with_lines():
+    async def body(session, init):
+        data = structured(await session.call_tool("get_spec", {"spec": "Task Management"}))
+        first = data["scenarios"][0]
+        assert first["id"] == "create-task"
+        assert first["line"] == 10
+        assert first["when"] == ['I create a task with title "Buy groceries"']
+        assert first["then"][1] == 'The task should have status "pending"'
+        c = data["constraints"][0]
+        assert c["measure"]["percentile"] == 95
+        assert c["measure"]["value"] == 100
+        by_path = structured(await session.call_tool("get_spec", {"spec": "specs/notes.spec.md"}))
+        assert by_path["scenarios"][0]["given"] == ["I am signed in"]
+        err = error_text(await session.call_tool("get_spec", {"spec": "nope"}))
+        assert "no spec named `nope`" in err
+
+    run(body)
+
+
+def test_get_scenarios_filters_by_spec_and_tag():
+    async def body(session, init):
+        data = structured(await session.call_tool("get_scenarios", {"tag": "smoke"}))
+        assert [s["id"] for s in data["scenarios"]] == ["create-task", "list-pending"]
+        data = structured(await session.call_tool("get_scenarios", {"spec": "notes"}))
+        assert [s["name"] for s in data["scenarios"]] == ["Add a note"]
+
+    run(body)
+
+
+def test_check_reports_the_same_codes_as_the_cli():
+    async def body(session, init):
+        data = structured(await session.call_tool("check", {"path": "specs/broken.spec.yaml"}))
+        codes = [d["code"] for d in data["diagnostics"]]
+        assert "yaml-duplicate-key" in codes
+        assert data["summary"]["errors"] >= 1
+        cli = subprocess.run([BIN, "check", "--format", "json", "specs/broken.spec.yaml"], cwd=WS, capture_output=True, text=True)
+        cli_codes = [d["code"] for d in json.loads(cli.stdout)["diagnostics"]]
+        assert sorted(codes) == sorted(cli_codes)
+
+    run(body)
+
+
+def test_validate_scenario_finds_duplicates_before_writing():
+    async def body(session, init):
+        fresh = structured(await session.call_tool("validate_scenario", {
+            "spec": "Task Management",
+            "text": "name: Delete a task\ngiven: A task exists\nwhen: I delete the task\nthen: The task should not exist\n",
+        }))
+        assert fresh["valid"] is True
+        assert fresh["scenarios"][0]["name"] == "Delete a task"
+        dup = structured(await session.call_tool("validate_scenario", {
+            "spec": "Task Management",
+            "text": "name: Complete a task\ngiven: A task exists with title \"Buy groceries\" and status \"pending\"\nwhen: I mark the task as complete\nthen: The task should have status \"completed\"\n",
+        }))
+        assert dup["valid"] is False
+        assert any(f["code"].startswith("duplicate-scenario") for f in dup["findings"])
+        md = structured(await session.call_tool("validate_scenario", {"text": "## Scenario: Remove a note\nGiven a note \"x\"\nWhen I remove it\nThen the note list should be empty\n"}))
+        assert md["scenarios"][0]["then"] == ["the note list should be empty"]
+        err = error_text(await session.call_tool("validate_scenario", {"text": "just prose"}))
+        assert "no scenario found" in err
+
+    run(body)
+
+
+def test_bad_tool_calls_are_tool_errors_and_the_server_goes_on():
+    async def body(session, init):
+        assert "unknown tool `nope`" in error_text(await session.call_tool("nope", {}))
+        assert "invalid arguments" in error_text(await session.call_tool("get_spec", {}))
+        assert "unknown property `bogus`" in error_text(await session.call_tool("list_specs", {"bogus": 1}))
+        assert "must be of type" in error_text(await session.call_tool("get_spec", {"spec": 3}))
+        assert "outside the workspace" in error_text(await session.call_tool("check", {"path": "../../"}))
+        assert "outside the workspace" in error_text(await session.call_tool("check", {"path": "/etc"}))
+        structured(await session.call_tool("list_specs", {}))
+
+    run(body)
+
+
+def test_resources_are_the_spec_files_with_their_models():
+    async def body(session, init):
+        resources = (await session.list_resources()).resources
+        uris = sorted(str(r.uri) for r in resources)
+        assert "specls:///specs/tasks.spec.yaml" in uris
+        read = await session.read_resource("specls:///specs/notes.spec.md")
+        assert read.contents[0].text.startswith("---\nname: notes")
+        model = json.loads(read.contents[1].text)
+        assert model["scenarios"][0]["name"] == "Add a note"
+
+    run(body)
