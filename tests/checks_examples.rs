@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 
 use specls_core::checks::{check_workspace_with, Env};
 use specls_core::config::Config;
-use specls_core::span::LineIndex;
 use specls_core::Diagnostic;
 
 fn root() -> PathBuf {
@@ -47,46 +46,7 @@ fn check(dir: &Path) -> (BTreeMap<String, Vec<Diagnostic>>, BTreeMap<String, Str
     (diags, texts)
 }
 
-/// `path:line:col severity code: message` plus related places and fix titles, one per line.
-fn render(diags: &BTreeMap<String, Vec<Diagnostic>>, texts: &BTreeMap<String, String>) -> String {
-    let mut out = String::new();
-    let loc = |path: &str, at: usize| {
-        let text = texts.get(path).map(String::as_str).unwrap_or("");
-        let lc = LineIndex::new(text).line_col(at);
-        format!("{path}:{}:{}", lc.line + 1, lc.col + 1)
-    };
-    for (path, ds) in diags {
-        for d in ds {
-            out.push_str(&format!(
-                "{} {} {}: {}\n",
-                loc(path, d.span.start),
-                d.severity.as_str(),
-                d.code,
-                d.message
-            ));
-            for r in &d.related {
-                let p = if r.path.is_empty() { path } else { &r.path };
-                out.push_str(&format!(
-                    "    related {}: {}\n",
-                    loc(p, r.span.start),
-                    r.message
-                ));
-            }
-            for f in &d.fixes {
-                out.push_str(&format!("    fix: {}\n", f.title));
-                for e in &f.edits {
-                    let p = if e.path.is_empty() { path } else { &e.path };
-                    out.push_str(&format!(
-                        "      at {} insert/replace {:?}\n",
-                        loc(p, e.span.start),
-                        e.new_text
-                    ));
-                }
-            }
-        }
-    }
-    out
-}
+use common::diags::render;
 
 #[test]
 fn clean_example_workspaces_have_no_findings() {

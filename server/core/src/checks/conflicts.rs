@@ -131,14 +131,14 @@ fn givens_compatible(a: &[String], b: &[String]) -> bool {
 }
 
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
-    let mut by_when: HashMap<String, Vec<(usize, usize)>> = HashMap::new();
+    let mut by_when: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
     for (fi, f) in files.iter().enumerate() {
         for (si, s) in f.scenarios.iter().enumerate() {
             if s.when.is_empty() || s.then_clauses.is_empty() {
                 continue;
             }
             by_when
-                .entry(s.when.join("\u{2}"))
+                .entry(s.when_key.as_str())
                 .or_default()
                 .push((fi, si));
         }

@@ -10,7 +10,7 @@ use crate::model::Document;
 use crate::span::Span;
 
 use super::normalize::step_key;
-use super::summary::{find_in, FileSummary, ScenarioSummary};
+use super::summary::{find_in, FileSummary};
 
 /// The rename fix: `<name> (n)` with the first `n >= 2` not already taken.
 fn rename_fix(
@@ -134,25 +134,11 @@ pub fn check_document(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
 /// `(file index, scenario index)` of every scenario, grouped by a key.
 type Groups<'a> = HashMap<&'a str, Vec<(usize, usize)>>;
 
-fn full_key(s: &ScenarioSummary) -> Option<String> {
-    if s.then.is_empty() || (s.when.is_empty() && s.given.is_empty()) {
-        return None;
-    }
-    Some(format!(
-        "G:{}\u{1}W:{}\u{1}T:{}",
-        s.given.join("\u{2}"),
-        s.when.join("\u{2}"),
-        s.then.join("\u{2}")
-    ))
-}
-
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
     // Names and derived ids across the specs of one feature.
     let mut by_feature_name: HashMap<(&str, &str), Vec<(usize, usize)>> = HashMap::new();
     let mut by_id: Groups = HashMap::new();
-    let mut keys: Vec<Vec<Option<String>>> = Vec::with_capacity(files.len());
     for (fi, f) in files.iter().enumerate() {
-        let mut fk = Vec::with_capacity(f.scenarios.len());
         for (si, s) in f.scenarios.iter().enumerate() {
             if !s.name_key.is_empty() {
                 by_feature_name
@@ -163,9 +149,7 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
             if s.explicit_id && !s.id.is_empty() {
                 by_id.entry(s.id.as_str()).or_default().push((fi, si));
             }
-            fk.push(full_key(s));
         }
-        keys.push(fk);
     }
     let mut groups: Vec<_> = by_feature_name.into_values().collect();
     groups.sort();
@@ -228,9 +212,9 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
     }
     // Same steps under another name, anywhere.
     let mut by_steps: Groups = HashMap::new();
-    for (fi, fk) in keys.iter().enumerate() {
-        for (si, k) in fk.iter().enumerate() {
-            if let Some(k) = k {
+    for (fi, f) in files.iter().enumerate() {
+        for (si, s) in f.scenarios.iter().enumerate() {
+            if let Some(k) = &s.steps_key {
                 by_steps.entry(k.as_str()).or_default().push((fi, si));
             }
         }

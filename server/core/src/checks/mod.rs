@@ -106,9 +106,10 @@ pub fn join(summaries: &[&FileSummary]) -> BTreeMap<String, Vec<Diagnostic>> {
 
 /// Suppression markers and configured levels, then a stable order and the per-file cap.
 pub fn finish(doc: &Document, diags: Vec<Diagnostic>, config: &Config) -> Vec<Diagnostic> {
+    let ignores = suppress::effective(doc);
     let mut out: Vec<Diagnostic> = diags
         .into_iter()
-        .filter(|d| !suppress::is_suppressed(d, &doc.ignores))
+        .filter(|d| !suppress::is_suppressed(d, &ignores))
         .filter_map(|d| config.apply(d))
         .collect();
     out.sort_by(|a, b| {

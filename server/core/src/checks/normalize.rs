@@ -371,6 +371,20 @@ const SUCCESS_WORDS: &[&str] = &[
     "confirmed",
     "completes",
     "registered",
+    "processed",
+    "placed",
+    "published",
+    "delivered",
+    "activated",
+    "uploaded",
+    "imported",
+    "booked",
+    "reserved",
+    "charged",
+    "refunded",
+    "authenticated",
+    "verified",
+    "welcome",
 ];
 
 /// Words that may follow a copula as a state value (`status is pending`, `user is logged out`).

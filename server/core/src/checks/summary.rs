@@ -27,6 +27,11 @@ pub struct ScenarioSummary {
     pub given: Vec<String>,
     pub when: Vec<String>,
     pub then: Vec<String>,
+    /// The When keys joined: scenarios are compared for conflicts within one When.
+    pub when_key: String,
+    /// Given, When and Then keys joined (None without a Then or without Given and When):
+    /// scenarios with the same key are duplicates.
+    pub steps_key: Option<String>,
     /// Then steps in the conflict view, with their source text and span.
     pub then_clauses: Vec<(Clause, String, Span)>,
     pub outcome: Outcome,
@@ -82,6 +87,9 @@ pub struct FileSummary {
     /// Lower-case names other specs may use to depend on this one: the spec name, the file
     /// stem, the file name and the path.
     pub aliases: Vec<String>,
+    /// Lower-case names of the domains a YAML system spec declares (`domains:` items): a
+    /// dependency on one of them resolves to this spec when no spec has that name.
+    pub domain_aliases: Vec<String>,
     pub scenarios: Vec<ScenarioSummary>,
     pub constraints: Vec<ConstraintSummary>,
     pub dependencies: Vec<DependencySummary>,
@@ -236,6 +244,12 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
     aliases.dedup();
     aliases.retain(|a| !a.is_empty());
     s.aliases = aliases;
+    s.domain_aliases = doc
+        .domains
+        .iter()
+        .map(|d| d.name.trim().to_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect();
 
     for sc in &doc.scenarios {
         let clauses: Vec<(Clause, String, Span)> = sc
@@ -251,6 +265,18 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
                 _ => {}
             }
         }
+        let given = normalize::key_set(sc.given.iter().map(|s| s.text.as_str()));
+        let when = normalize::key_set(sc.when.iter().map(|s| s.text.as_str()));
+        let then = normalize::key_set(sc.then.iter().map(|s| s.text.as_str()));
+        let has_steps = !then.is_empty() && (!when.is_empty() || !given.is_empty());
+        let steps_key = has_steps.then(|| {
+            format!(
+                "G:{}\u{1}W:{}\u{1}T:{}",
+                given.join("\u{2}"),
+                when.join("\u{2}"),
+                then.join("\u{2}")
+            )
+        });
         s.scenarios.push(ScenarioSummary {
             name: sc.name.clone(),
             name_key: normalize::step_key(&sc.name),
@@ -259,9 +285,11 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
             name_span: sc.name_span,
             name_text_span: find_in(text, sc.name_span, &sc.name),
             span: sc.span,
-            given: normalize::key_set(sc.given.iter().map(|s| s.text.as_str())),
-            when: normalize::key_set(sc.when.iter().map(|s| s.text.as_str())),
-            then: normalize::key_set(sc.then.iter().map(|s| s.text.as_str())),
+            when_key: when.join("\u{2}"),
+            given,
+            when,
+            then,
+            steps_key,
             then_clauses: clauses,
             outcome,
         });

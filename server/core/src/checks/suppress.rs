@@ -1,8 +1,45 @@
 //! `specls-ignore` markers: a diagnostic is silenced when it starts inside the span a marker
 //! applies to and the marker names its code (or names no code, which silences every code).
+//!
+//! A marker applies to the line after it and, when a model element (scenario, requirement,
+//! constraint, example row, behaviour bullet, function, dependency, section) starts on that
+//! line, to the whole element: `# specls-ignore constraint-conflict` above `- name: X` covers
+//! the item's `requirement:` line too.
 
 use crate::diag::Diagnostic;
-use crate::model::Ignore;
+use crate::model::{Document, Ignore};
+use crate::span::Span;
+
+/// The markers of `doc` with `applies_to` widened to the elements that start in it.
+pub fn effective(doc: &Document) -> Vec<Ignore> {
+    if doc.ignores.is_empty() {
+        return Vec::new();
+    }
+    let mut spans: Vec<Span> = Vec::new();
+    spans.extend(doc.scenarios.iter().map(|x| x.span));
+    spans.extend(doc.requirements.iter().map(|x| x.span));
+    spans.extend(doc.constraints.iter().map(|x| x.span));
+    spans.extend(doc.examples.iter().map(|x| x.span));
+    spans.extend(doc.behaviors.iter().map(|x| x.span));
+    spans.extend(doc.functions.iter().map(|x| x.span));
+    spans.extend(doc.dependencies.iter().map(|x| x.span));
+    spans.extend(doc.sections.iter().map(|x| x.span));
+    spans.extend(doc.domains.iter().map(|x| x.span));
+    spans.extend(doc.workflow_steps.iter().map(|x| x.span));
+    doc.ignores
+        .iter()
+        .map(|ig| {
+            let mut ig = ig.clone();
+            let line = ig.applies_to;
+            for s in &spans {
+                if line.touches(s.start) && !line.is_empty() && s.start < line.end {
+                    ig.applies_to = ig.applies_to.cover(*s);
+                }
+            }
+            ig
+        })
+        .collect()
+}
 
 pub fn is_suppressed(d: &Diagnostic, ignores: &[Ignore]) -> bool {
     ignores.iter().any(|ig| {
