@@ -455,3 +455,77 @@ fn every_offset_of_every_fixture() {
         }
     }
 }
+
+fn line_strategy() -> impl Strategy<Value = String> {
+    let w = "[a-zA-Zé😀 :#\"'\\-]{0,12}";
+    prop_oneof![
+        w.prop_map(|w| format!("feature: {w}")),
+        Just("scenarios:".to_string()),
+        w.prop_map(|w| format!("  - name: {w}")),
+        w.prop_map(|w| format!("    given: {w}")),
+        (w, w).prop_map(|(a, b)| format!("    when: [{a}, {b}]")),
+        Just("    then:".to_string()),
+        w.prop_map(|w| format!("      - {w}")),
+        Just("constraints:".to_string()),
+        Just("  performance:".to_string()),
+        (0u32..500).prop_map(|n| format!("    - requirement: p95 latency < {n}ms")),
+        w.prop_map(|w| format!("# {w}")),
+        w.prop_map(|w| format!("## Scenario: {w}")),
+        w.prop_map(|w| format!("**Given**  {w}  ")),
+        w.prop_map(|w| format!("- **WHEN** {w}")),
+        (0u32..9, w).prop_map(|(n, w)| format!("- **FR-0{n}**: {w} FR-01")),
+        Just("---".to_string()),
+        w.prop_map(|w| format!("name: {w}")),
+        Just("type: function".to_string()),
+        w.prop_map(|w| format!("dependencies: [{w}]")),
+        Just("```".to_string()),
+        w.prop_map(|w| format!("    id: {w}")),
+        Just("    given: |".to_string()),
+        "\\PC{0,20}",
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, .. ProptestConfig::default() })]
+
+    /// Every feature on arbitrary spec-like text: no panic, edits that apply, formatting that
+    /// is stable.
+    #[test]
+    fn never_panics_on_arbitrary_documents(
+        lines in prop::collection::vec(line_strategy(), 0..24),
+        offsets in prop::collection::vec(0usize..2048, 4),
+        crlf in any::<bool>(),
+    ) {
+        let mut text = lines.join(if crlf { "\r\n" } else { "\n" });
+        text.push('\n');
+        for path in ["p.spec.md", "p.spec.yaml"] {
+            let mut ws = Workspace::new();
+            prop_assert!(ws.upsert_bytes(path, text.as_bytes()));
+            let _ = ide::document_symbols(&ws, path);
+            let _ = ide::workspace_symbols(&ws, "a", 10);
+            let toks = ide::semantic_tokens(&ws, path);
+            for w in toks.windows(2) {
+                prop_assert!(w[0].span.end <= w[1].span.start);
+            }
+            let _ = ide::folding_ranges(&ws, path);
+            for &o in &offsets {
+                let o = o % (text.len() + 4);
+                let _ = ide::hover(&ws, path, o);
+                let _ = ide::goto_definition(&ws, path, o);
+                let _ = ide::find_references(&ws, path, o, true);
+                let _ = ide::completions(&ws, path, o);
+                let _ = ide::selection_ranges(&ws, path, o);
+                let _ = ide::prepare_rename(&ws, path, o);
+                if let Ok(edits) = ide::rename(&ws, path, o, "X-1") {
+                    let _ = ide::apply_edits(&text, &edits);
+                }
+            }
+            let edits = ide::format(&ws, path);
+            let once = ide::apply_edits(&text, &edits);
+            if !edits.is_empty() {
+                let kind = ws.get(path).and_then(|f| f.doc.kind).expect("kind");
+                prop_assert_eq!(ide::format_text(path, &once, kind), Some(once.clone()), "not idempotent");
+            }
+        }
+    }
+}

@@ -868,10 +868,16 @@ fn sibling_keys(text: &str, line: Span) -> Vec<String> {
             break;
         }
     }
-    let mut start = line.end + 1;
+    // Past the line terminator (`\n` or `\r\n`) of a line.
+    let after = |l: Span| {
+        text[l.end..]
+            .find('\n')
+            .map_or(text.len(), |i| l.end + i + 1)
+    };
+    let mut start = after(line);
     while start < text.len() {
         let nl = line_at(text, start);
-        start = nl.end + 1;
+        start = after(nl);
         let s = nl.slice(text);
         if s.trim_start().starts_with("- ") && s.len() - s.trim_start().len() + 2 == indent {
             break;
