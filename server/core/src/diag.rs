@@ -55,6 +55,11 @@ pub struct Related {
 }
 
 /// A text replacement in one document. `path` empty means the diagnostic's own document.
+///
+/// Creating a file: an edit whose `path` names a file that does not exist yet, with the empty
+/// span `0..0`, means "create this file with `new_text`" (front ends turn it into a
+/// create-file operation followed by the insertion). Fixes use it only for paths that are not
+/// in the workspace or test index; an existing file gets an ordinary insertion instead.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TextEdit {
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -200,6 +205,10 @@ codes! {
     "guardian-unknown-stage", Warning, "blueprint", "A guardian step with an unknown `stage`.";
     "guardian-unknown-expects", Warning, "blueprint", "A guardian step with an unknown `expects` value.";
     "blueprint-missing-test", Warning, "blueprint", "A `relevant_tests` entry that does not exist.";
+    // --- tests: scenario <-> test links and results ---
+    "unknown-scenario-marker", Warning, "tests", "A `@spec` marker in a test whose id names no scenario or requirement.";
+    "scenario-untested", Warning, "tests", "A scenario that no test is linked to (by marker or by name); the fix writes a test skeleton.";
+    "scenario-failed", Error, "tests", "A scenario whose linked tests failed in the last run.";
     // --- configuration (specls.toml, editor settings) ---
     "config-invalid", Error, "config", "A setting in `specls.toml` that cannot be used (bad TOML, wrong type, bad glob, unknown level); the default is used.";
     "config-unknown-key", Warning, "config", "A setting or check code in `specls.toml` that specls does not know; it is ignored.";

@@ -96,6 +96,13 @@ impl<'a> Index<'a> {
                 names.push(f.name.as_str());
             }
         }
+        // domains declared by system specs resolve only where no spec has that name
+        for (i, f) in files.iter().enumerate() {
+            for a in &f.domain_aliases {
+                by_alias.entry(a.clone()).or_insert(i);
+                by_alias.entry(slug(a)).or_insert(i);
+            }
+        }
         names.sort();
         names.dedup();
         Index { by_alias, names }
@@ -582,6 +589,40 @@ mod tests {
             .dependency("todo-utils")
             .build();
         assert!(run(&[c, b]).is_empty());
+    }
+
+    #[test]
+    fn domains_of_system_specs_resolve_after_spec_names() {
+        // `checkout` depends on domains declared by the platform spec; `catalog` is both a
+        // domain there and a spec of its own, and the spec wins.
+        let (mut platform, pt) = DocBuilder::new("specs/platform.spec.yaml", "Platform").build();
+        for d in ["cart", "catalog"] {
+            platform.domains.push(crate::model::Domain {
+                name: d.into(),
+                ..Default::default()
+            });
+        }
+        let checkout = DocBuilder::new("specs/checkout.spec.yaml", "checkout")
+            .dependency("cart")
+            .dependency("catalog")
+            .dependency("nowhere")
+            .build();
+        let catalog = DocBuilder::new("specs/z_catalog.spec.yaml", "catalog")
+            .dependency("checkout")
+            .build();
+        let r = run(&[(platform, pt), checkout, catalog]);
+        let codes: Vec<_> = r.iter().map(|(p, c, _)| format!("{p} {c}")).collect();
+        // `nowhere` is unknown; checkout -> catalog -> checkout is a cycle through the spec,
+        // not through the platform.
+        assert_eq!(
+            codes,
+            vec![
+                "specs/checkout.spec.yaml dependency-cycle",
+                "specs/checkout.spec.yaml unknown-dependency",
+                "specs/z_catalog.spec.yaml dependency-cycle",
+            ],
+            "{r:#?}"
+        );
     }
 
     #[test]

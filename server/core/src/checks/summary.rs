@@ -87,6 +87,9 @@ pub struct FileSummary {
     /// Lower-case names other specs may use to depend on this one: the spec name, the file
     /// stem, the file name and the path.
     pub aliases: Vec<String>,
+    /// Lower-case names of the domains a YAML system spec declares (`domains:` items): a
+    /// dependency on one of them resolves to this spec when no spec has that name.
+    pub domain_aliases: Vec<String>,
     pub scenarios: Vec<ScenarioSummary>,
     pub constraints: Vec<ConstraintSummary>,
     pub dependencies: Vec<DependencySummary>,
@@ -241,6 +244,12 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
     aliases.dedup();
     aliases.retain(|a| !a.is_empty());
     s.aliases = aliases;
+    s.domain_aliases = doc
+        .domains
+        .iter()
+        .map(|d| d.name.trim().to_lowercase())
+        .filter(|n| !n.is_empty())
+        .collect();
 
     for sc in &doc.scenarios {
         let clauses: Vec<(Clause, String, Span)> = sc

@@ -1,0 +1,438 @@
+//! Results mapped to indexed tests, aggregated per scenario, and the diagnostics front ends
+//! publish for scenarios (`scenario-untested`, `scenario-failed`).
+//!
+//! # Matching a result to a test
+//! A result's name is split into segments (` > ` for vitest/TAP, `::` for Rust, `/` for Go
+//! subtests); the last segment is looked up by name (`_` and spaces alike, pytest parameters
+//! `[...]` ignored) among every indexed test. When several tests have that name, the one
+//! whose file matches the result's `file`/`classname`/suite and whose parents appear in the
+//! result's segments and class wins (ties: all of them get the result). When no test has the
+//! last segment's name, the segment before is tried (a Go subtest from a table, an rstest
+//! case, a vitest `.each` row map to their enclosing test). A result given to a test also
+//! counts for the suites around it. All lookups are hash maps: linear in results + tests.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::Serialize;
+
+use super::link::{resolve, Links, Location, ScenarioRef};
+use super::results::{Status, TestResult};
+use super::skeleton::{project_language, skeleton_edit};
+use super::{TestIndex, TestRef};
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::model::Arrangement;
+use crate::workspace::Workspace;
+
+/// Which results belong to which tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    /// For each test: indices into the results (its own and its children's), in order.
+    pub by_test: HashMap<TestRef, Vec<usize>>,
+    /// For each result: the tests it matched (not counting the suites around them).
+    pub tests_of_result: Vec<Vec<TestRef>>,
+    /// Results that matched no indexed test.
+    pub unmatched: Vec<usize>,
+}
+
+/// `_` and runs of whitespace as one space, trimmed.
+fn norm(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut space = false;
+    for c in s.trim().chars() {
+        if c == '_' || c.is_whitespace() {
+            space = true;
+        } else {
+            if space && !out.is_empty() {
+                out.push(' ');
+            }
+            space = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Without a trailing pytest parameter id (`test_x[1-2]` -> `test_x`).
+fn strip_params(s: &str) -> Option<&str> {
+    if s.ends_with(']') {
+        s.find('[').map(|p| &s[..p]).filter(|p| !p.is_empty())
+    } else {
+        None
+    }
+}
+
+fn segments(name: &str) -> Vec<&str> {
+    if name.contains(" > ") {
+        return name.split(" > ").map(str::trim).collect();
+    }
+    if name.contains("::") {
+        return name.split("::").collect();
+    }
+    if let Some((first, _)) = name.split_once('/') {
+        if super::index::is_go_test_name(first) {
+            return name.split('/').collect();
+        }
+    }
+    vec![name]
+}
+
+/// Path-like forms of a result's file/class/suite: `tests.test_todo` -> `tests/test_todo`.
+fn hints(r: &TestResult) -> Vec<String> {
+    let mut out = Vec::new();
+    for h in [&r.file, &r.class, &r.suite].into_iter().flatten() {
+        let h = h.trim();
+        if h.is_empty() {
+            continue;
+        }
+        let base = strip_ext(h);
+        out.push(base.to_string());
+        if !h.contains('/') {
+            if h.contains("::") {
+                out.push(h.replace("::", "/"));
+            } else if h.contains('.') {
+                out.push(h.replace('.', "/"));
+            }
+        }
+    }
+    out
+}
+
+fn strip_ext(p: &str) -> &str {
+    let file_start = p.rfind('/').map(|i| i + 1).unwrap_or(0);
+    match p[file_start..].find('.') {
+        Some(d) if d > 0 => &p[..file_start + d],
+        _ => p,
+    }
+}
+
+fn path_matches(test_path: &str, hint: &str) -> bool {
+    let t = strip_ext(test_path);
+    let ends = |a: &str, b: &str| {
+        a.ends_with(b) && (a.len() == b.len() || a.as_bytes()[a.len() - b.len() - 1] == b'/')
+    };
+    !hint.is_empty() && (ends(t, hint) || ends(hint, t) || ends(test_path, hint))
+}
+
+/// Match results to the tests of the index.
+pub fn map_results(tests: &TestIndex, results: &[TestResult]) -> Mapping {
+    // name -> tests
+    let mut by_name: HashMap<String, Vec<TestRef>> = HashMap::new();
+    for (path, f) in &tests.files {
+        for (i, t) in f.tests.iter().enumerate() {
+            let r = TestRef {
+                path: path.clone(),
+                test: i,
+            };
+            let key = norm(&t.name);
+            if !t.parents.is_empty() && f.language.is_js() {
+                // jest-junit names: "describe it".
+                let joined = norm(&format!("{} {}", t.parents.join(" "), t.name));
+                by_name.entry(joined).or_default().push(r.clone());
+            }
+            by_name.entry(key).or_default().push(r);
+        }
+    }
+    let mut m = Mapping {
+        by_test: HashMap::new(),
+        tests_of_result: vec![Vec::new(); results.len()],
+        unmatched: Vec::new(),
+    };
+    for (ri, r) in results.iter().enumerate() {
+        // Parent names from the class too (TAP groups `a > b`, node's suite names), so that
+        // an unindexed leaf (a `.each` row) falls back to its enclosing test.
+        let mut segs: Vec<&str> = match r.class.as_deref() {
+            Some(c) if c.contains(" > ") || !c.contains(['.', '/', ':']) => {
+                c.split(" > ").map(str::trim).collect()
+            }
+            _ => Vec::new(),
+        };
+        segs.extend(segments(&r.name));
+        let mut found: Vec<TestRef> = Vec::new();
+        for k in (0..segs.len()).rev() {
+            let leaf = segs[k];
+            let cands = by_name
+                .get(&norm(leaf))
+                .or_else(|| strip_params(leaf).and_then(|p| by_name.get(&norm(p))));
+            let Some(cands) = cands else {
+                continue;
+            };
+            if cands.len() == 1 {
+                found = cands.clone();
+                break;
+            }
+            // Several: score by file and parents.
+            let hs = hints(r);
+            let mut context: Vec<String> = segs[..k].iter().map(|s| norm(s)).collect();
+            for h in [&r.class, &r.suite].into_iter().flatten() {
+                for part in h.split(['.', '/', ':', '>']) {
+                    let p = norm(part);
+                    if !p.is_empty() {
+                        context.push(p);
+                    }
+                }
+            }
+            let mut best = i64::MIN;
+            for c in cands {
+                let Some(t) = tests.get(&c.path).and_then(|f| f.tests.get(c.test)) else {
+                    continue;
+                };
+                let mut score = 0i64;
+                if hs.iter().any(|h| path_matches(&c.path, h)) {
+                    score += 4;
+                }
+                for p in &t.parents {
+                    if context.contains(&norm(p)) {
+                        score += 1;
+                    } else {
+                        score -= 1;
+                    }
+                }
+                if score > best {
+                    best = score;
+                    found.clear();
+                }
+                if score == best {
+                    found.push(c.clone());
+                }
+            }
+            break;
+        }
+        if found.is_empty() {
+            m.unmatched.push(ri);
+            continue;
+        }
+        for t in &found {
+            // The test and every item around it.
+            let mut cur = Some(t.test);
+            let mut guard = 0;
+            while let Some(i) = cur {
+                let key = TestRef {
+                    path: t.path.clone(),
+                    test: i,
+                };
+                let list = m.by_test.entry(key).or_default();
+                if list.last() != Some(&ri) {
+                    list.push(ri);
+                }
+                cur = tests
+                    .get(&t.path)
+                    .and_then(|f| f.tests.get(i))
+                    .and_then(|x| x.parent);
+                guard += 1;
+                if guard > 256 {
+                    break;
+                }
+            }
+        }
+        m.tests_of_result[ri] = found;
+    }
+    m
+}
+
+/// What the last run says about a scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "status")]
+pub enum ScenarioStatus {
+    /// No test is linked.
+    Untested,
+    /// Linked tests, but no result for any of them.
+    NotRun { tests: usize },
+    /// Every result for its tests is a skip.
+    Skipped { tests: usize },
+    Passed {
+        /// Results that passed.
+        tests: usize,
+        skipped: usize,
+        /// Sum of the passed results' durations, when the report has durations.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        duration_ms: Option<f64>,
+    },
+    Failed {
+        tests: usize,
+        failed: usize,
+        /// The first failing result's first message line.
+        message: String,
+        /// Index of that result.
+        result: usize,
+        /// The test it matched.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        location: Option<Location>,
+    },
+}
+
+/// The status of every scenario of the workspace.
+pub fn scenario_status(
+    ws: &Workspace,
+    tests: &TestIndex,
+    links: &Links,
+    results: &[TestResult],
+    mapping: &Mapping,
+) -> BTreeMap<ScenarioRef, ScenarioStatus> {
+    let mut out = BTreeMap::new();
+    let mut idx: Vec<usize> = Vec::new();
+    for (path, f) in &ws.files {
+        for index in 0..f.doc.scenarios.len() {
+            let r = ScenarioRef {
+                path: path.clone(),
+                index,
+            };
+            let linked = links.tests_of(&r);
+            if linked.is_empty() {
+                out.insert(r, ScenarioStatus::Untested);
+                continue;
+            }
+            idx.clear();
+            for l in linked {
+                if let Some(list) = mapping.by_test.get(&l.test) {
+                    idx.extend_from_slice(list);
+                }
+            }
+            idx.sort_unstable();
+            idx.dedup();
+            let status = if idx.is_empty() {
+                ScenarioStatus::NotRun {
+                    tests: linked.len(),
+                }
+            } else {
+                let failing: Vec<usize> = idx
+                    .iter()
+                    .copied()
+                    .filter(|&i| matches!(results[i].status, Status::Failed | Status::Error))
+                    .collect();
+                let passed = idx
+                    .iter()
+                    .filter(|&&i| results[i].status == Status::Passed)
+                    .count();
+                let skipped = idx
+                    .iter()
+                    .filter(|&&i| results[i].status == Status::Skipped)
+                    .count();
+                if let Some(&first) = failing.first() {
+                    let res = &results[first];
+                    let location = mapping.tests_of_result[first].iter().find_map(|t| {
+                        let item = tests.get(&t.path)?.tests.get(t.test)?;
+                        Some(Location {
+                            path: t.path.clone(),
+                            span: item.span,
+                            selection: item.name_span,
+                        })
+                    });
+                    ScenarioStatus::Failed {
+                        tests: idx.len(),
+                        failed: failing.len(),
+                        message: res.message.clone().unwrap_or_else(|| match res.status {
+                            Status::Error => "error".to_string(),
+                            _ => "failed".to_string(),
+                        }),
+                        result: first,
+                        location,
+                    }
+                } else if passed > 0 {
+                    ScenarioStatus::Passed {
+                        tests: passed,
+                        skipped,
+                        duration_ms: idx
+                            .iter()
+                            .filter(|&&i| results[i].status == Status::Passed)
+                            .filter_map(|&i| results[i].duration_ms)
+                            .fold(None, |acc: Option<f64>, d| Some(acc.unwrap_or(0.0) + d))
+                            .map(|d| (d * 1000.0).round() / 1000.0),
+                    }
+                } else {
+                    ScenarioStatus::Skipped { tests: skipped }
+                }
+            };
+            out.insert(r, status);
+        }
+    }
+    out
+}
+
+/// `scenario-untested` (with a test-skeleton fix in the project's language, when it is known)
+/// and `scenario-failed` (with related information at the failing test) diagnostics, per spec
+/// path. Configured levels (`[checks]`) are applied; switched-off codes give nothing.
+pub fn scenario_diagnostics(
+    ws: &Workspace,
+    tests: &TestIndex,
+    statuses: &BTreeMap<ScenarioRef, ScenarioStatus>,
+    config: &Config,
+) -> BTreeMap<String, Vec<Diagnostic>> {
+    let arrangements: Vec<&Arrangement> =
+        ws.docs().filter_map(|d| d.arrangement.as_ref()).collect();
+    let language = project_language(&arrangements, tests);
+    let mut out: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
+    for (r, status) in statuses {
+        let Some(sc) = resolve(ws, r) else {
+            continue;
+        };
+        let Some(doc) = ws.get(&r.path).map(|f| &f.doc) else {
+            continue;
+        };
+        let d = match status {
+            ScenarioStatus::Untested => {
+                let mut d = Diagnostic::new(
+                    "scenario-untested",
+                    sc.name_span,
+                    format!(
+                        "scenario `{}` has no test: no `@spec {}` marker names it and no test is named after it",
+                        sc.name, sc.id
+                    ),
+                );
+                if let Some(lang) = language {
+                    let edit =
+                        skeleton_edit(lang, sc, &doc.name, &r.path, tests, config, &arrangements);
+                    let verb = if tests.get(&edit.path).is_some() {
+                        "Add"
+                    } else {
+                        "Create"
+                    };
+                    let title = if verb == "Add" {
+                        format!("Add a test skeleton for `{}` to {}", sc.name, edit.path)
+                    } else {
+                        format!(
+                            "Create {} with a test skeleton for `{}`",
+                            edit.path, sc.name
+                        )
+                    };
+                    d = d.with_fix(title, vec![edit]);
+                }
+                d
+            }
+            ScenarioStatus::Failed {
+                message,
+                location,
+                failed,
+                tests: n,
+                ..
+            } => {
+                let mut d = Diagnostic::new(
+                    "scenario-failed",
+                    sc.name_span,
+                    format!(
+                        "scenario `{}` failed ({failed} of {n} test results): {message}",
+                        sc.name
+                    ),
+                );
+                if let Some(loc) = location {
+                    let name = tests
+                        .get(&loc.path)
+                        .and_then(|f| f.tests.iter().find(|t| t.span == loc.span))
+                        .map(|t| t.name.as_str())
+                        .unwrap_or("the test");
+                    d = d.with_related(
+                        loc.path.clone(),
+                        loc.selection,
+                        format!("`{name}` failed here: {message}"),
+                    );
+                }
+                d
+            }
+            _ => continue,
+        };
+        if let Some(d) = config.apply(d) {
+            out.entry(r.path.clone()).or_default().push(d);
+        }
+    }
+    out
+}
