@@ -257,3 +257,17 @@ fn unreadable_file_exits_2() {
         r.stderr
     );
 }
+
+#[test]
+fn cross_file_checks_see_the_whole_workspace() {
+    // With a specls.toml marking the root, checking one folder still resolves dependencies on
+    // specs outside it; only the folder's files are reported and counted.
+    let r = check("crossfile_orders", "crossfile", &["specs/orders"]);
+    assert!(!r.stdout.contains("unknown-dependency"), "{}", r.stdout);
+    assert!(r.stdout.contains("in 1 file (1 scenario)"), "{}", r.stdout);
+    // Without the dependency's spec, the dependency is unknown.
+    let dir = workspace("crossfile");
+    std::fs::remove_file(dir.path().join("specs/payments/payments.spec.md")).unwrap();
+    let r = run(dir.path(), &["specs/orders"]);
+    assert!(r.stdout.contains("unknown-dependency"), "{}", r.stdout);
+}

@@ -671,3 +671,35 @@ async fn reindex_command_rereads_the_disk() {
         .await;
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_file_findings_follow_edits_in_another_file() {
+    let root = fixture("crossfile");
+    let a = file_uri(&root.join("specs/a.spec.md"));
+    let b = file_uri(&root.join("specs/b.spec.md"));
+    let c = TestClient::start();
+    c.initialize(Some(&root), utf16_client(), json!({"pollInterval": 0}))
+        .await;
+    let has_dup = |p: &Value| {
+        p["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "duplicate-scenario-steps")
+    };
+    let db = c.wait_diagnostics(&b, has_dup).await;
+    insta::assert_json_snapshot!("cross_file_duplicate", redact(&db, &root));
+    // Edit a (open buffer): the duplicate is gone, and b (closed) is updated too.
+    let text = std::fs::read_to_string(root.join("specs/a.spec.md")).unwrap();
+    c.open(&a, &text).await;
+    c.change(
+        &a,
+        2,
+        json!([{"range": {"start": {"line": 9, "character": 9}, "end": {"line": 9, "character": 21}}, "text": "I add a pen"}]),
+    )
+    .await;
+    c.wait_diagnostics(&b, |p| !has_dup(p)).await;
+    // The finding was reported on b only (the later of the two); a never had diagnostics.
+    assert!(c.latest_diagnostics(&a).is_none());
+    c.shutdown().await;
+}

@@ -250,6 +250,12 @@ proptest! {
     }
 
     #[test]
+    fn never_panics_on_arbitrary_text_with_controls(text in "(?s).{0,300}") {
+        let doc = yaml::parse(&text);
+        check_spans(&doc, &text);
+    }
+
+    #[test]
     fn never_panics_on_yaml_like_text(text in "[ \t\n:\\-#'\"\\[\\]{},&*!|>?a-c0-9\\\\]{0,200}") {
         let doc = yaml::parse(&text);
         check_spans(&doc, &text);
@@ -270,4 +276,90 @@ proptest! {
         // Generous bound: linear-time parsing of these small files takes microseconds.
         prop_assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
+}
+
+/// Hostile inputs finish (a hang or quadratic blow-up on these sizes would take minutes); the
+/// bound is generous because CI machines are slow and debug builds are used.
+#[test]
+fn pathological_inputs_finish() {
+    let lines = |n: usize, f: &dyn Fn(usize) -> String| (0..n).map(f).collect::<String>();
+    let cases: Vec<(&str, String)> = vec![
+        (
+            "long value full of ': '",
+            format!("k: {}\n", "a: ".repeat(100_000)),
+        ),
+        ("unclosed double quotes", "k: \"abc\n".repeat(30_000)),
+        ("unclosed single quotes in items", "- 'abc\n".repeat(30_000)),
+        ("unclosed flows", "k: [a, {b\n".repeat(30_000)),
+        (
+            "one long flow line",
+            format!("k: [{}]\n", "a, ".repeat(100_000)),
+        ),
+        ("compact sequence nesting", "- ".repeat(100_000)),
+        ("flow nesting", "[{".repeat(100_000)),
+        (
+            "deep indentation",
+            lines(800, &|i| format!("{}k{i}:\n", " ".repeat(i))),
+        ),
+        (
+            "sawtooth indentation",
+            lines(50_000, &|i| format!("{}k{i}: v\n", " ".repeat(i % 7))),
+        ),
+        (
+            "sawtooth items",
+            lines(50_000, &|i| format!("{}- k{i}: v\n", " ".repeat(i % 5))),
+        ),
+        (
+            "indented siblings",
+            lines(50_000, &|i| format!("{}k{i}: v\n", " ".repeat(2 * (i % 2)))),
+        ),
+        ("tabs", "\t\t- a\n".repeat(50_000)),
+        ("garbage lines", "this is not yaml\n".repeat(50_000)),
+        ("duplicate keys", "k: v\n".repeat(50_000)),
+        (
+            "many distinct keys",
+            lines(50_000, &|i| format!("k{i}: v\n")),
+        ),
+        (
+            "aliases",
+            format!(
+                "a: &a [x, y, z]\n{}",
+                lines(50_000, &|i| format!("k{i}: *a\n"))
+            ),
+        ),
+        (
+            "anchors",
+            lines(50_000, &|i| format!("k{i}: &a{i} [x]\nr{i}: *a{i}\n")),
+        ),
+        ("block scalars", "k: |\n  text\n   more\n\n".repeat(30_000)),
+        (
+            "multi-line plain",
+            format!("k: {}", "word\n  ".repeat(100_000)),
+        ),
+    ];
+    for (name, text) in cases {
+        let started = std::time::Instant::now();
+        let doc = yaml::parse(&text);
+        let took = started.elapsed();
+        check_spans(&doc, &text);
+        assert!(
+            doc.diagnostics.len() <= specls_core::limits::MAX_DIAGNOSTICS_PER_FILE + 1,
+            "{name}: diagnostics not capped"
+        );
+        assert!(
+            took < std::time::Duration::from_secs(20),
+            "{name}: took {took:?}"
+        );
+    }
+}
+
+/// Shifting moves every span, including a duplicate key's `related` span.
+#[test]
+fn shift_moves_related_spans() {
+    let text = "a: 1\na: 2\n";
+    let mut doc = yaml::parse(text);
+    doc.shift(100);
+    let d = &doc.diagnostics[0];
+    assert_eq!(d.code, "yaml-duplicate-key");
+    assert_eq!((d.span.start, d.related[0].span.start), (105, 100));
 }

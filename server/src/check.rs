@@ -253,9 +253,22 @@ fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
     }
     tracing::debug!(root = %root.display(), config = ?config_path, "specls check");
 
-    let (ws, errors) = files::load_with(&root, &paths, &config);
-    let per_file = specls_core::checks::check_workspace(&ws, &config);
-    let report = build_report(
+    // A workspace marked by a `specls.toml` is read whole, so that cross-file checks
+    // (dependencies, duplicates across specs) see every spec; only the files under PATH are
+    // reported. Without one, only the files under PATH are read.
+    let mut load_paths = paths.clone();
+    if config_path.is_some() && paths.iter().all(|p| p.starts_with(&root)) {
+        load_paths.insert(0, root.clone());
+    }
+    let (ws, errors) = files::load_with(&root, &load_paths, &config);
+    let selected = |key: &str| {
+        let abs = files::absolute(&root, Path::new(key));
+        paths.iter().any(|p| abs.starts_with(p))
+    };
+    let mut per_file = specls_core::checks::check_workspace(&ws, &config);
+    per_file.retain(|key, _| selected(key));
+    let errors: Vec<(String, String)> = errors.into_iter().filter(|(p, _)| selected(p)).collect();
+    let mut report = build_report(
         &cwd,
         &root,
         &ws,
@@ -263,6 +276,11 @@ fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
         config_source.map(|(p, s)| (p, s, config_diags)),
         errors,
     );
+    if load_paths.len() != paths.len() {
+        let checked: Vec<_> = ws.files.iter().filter(|(k, _)| selected(k)).collect();
+        report.summary.files = checked.len();
+        report.summary.scenarios = checked.iter().map(|(_, f)| f.doc.scenarios.len()).sum();
+    }
 
     let out = match args.format {
         Format::Human => human::render(&report, human::use_color()),

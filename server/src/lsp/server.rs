@@ -156,6 +156,13 @@ impl Backend {
         }
     }
 
+    /// Called by the transport when a `shutdown` request arrives (after `initialize`).
+    pub fn mark_shut_down(&self) {
+        if self.initialized.load(Ordering::Acquire) {
+            self.shut_down.store(true, Ordering::Release);
+        }
+    }
+
     pub fn was_shut_down(&self) -> bool {
         self.shut_down.load(Ordering::Acquire)
     }
@@ -178,7 +185,7 @@ impl Backend {
 
     /// Notifications that change state, called by the transport in arrival order before it reads
     /// the next message. Returns false for any other method (dispatched normally).
-    pub fn ordered_notification(&self, method: &str, params: Option<&Value>) -> bool {
+    pub fn is_ordered(method: &str) -> bool {
         const ORDERED: &[&str] = &[
             "textDocument/didOpen",
             "textDocument/didChange",
@@ -186,7 +193,12 @@ impl Backend {
             "workspace/didChangeWatchedFiles",
             "workspace/didChangeConfiguration",
         ];
-        if !ORDERED.contains(&method) {
+        ORDERED.contains(&method)
+    }
+
+    /// Handle one of the [`Backend::is_ordered`] notifications (see `transport.rs`).
+    pub fn ordered_notification(&self, method: &str, params: Option<Value>) -> bool {
+        if !Self::is_ordered(method) {
             return false;
         }
         if !self.initialized.load(Ordering::Acquire) {
@@ -197,7 +209,7 @@ impl Backend {
             warn!("{method} after shutdown: ignored");
             return true;
         }
-        let params = params.cloned().unwrap_or(Value::Null);
+        let params = params.unwrap_or(Value::Null);
         let bad = |e: serde_json::Error| warn!("{method} with invalid params ignored: {e}");
         match method {
             "textDocument/didOpen" => {
@@ -501,15 +513,15 @@ impl LanguageServer for Backend {
     // when the service is driven by another transport.
     async fn did_open(&self, params: DidOpenTextDocumentParams) {
         let v = serde_json::to_value(params).ok();
-        self.ordered_notification("textDocument/didOpen", v.as_ref());
+        self.ordered_notification("textDocument/didOpen", v);
     }
     async fn did_change(&self, params: DidChangeTextDocumentParams) {
         let v = serde_json::to_value(params).ok();
-        self.ordered_notification("textDocument/didChange", v.as_ref());
+        self.ordered_notification("textDocument/didChange", v);
     }
     async fn did_close(&self, params: DidCloseTextDocumentParams) {
         let v = serde_json::to_value(params).ok();
-        self.ordered_notification("textDocument/didClose", v.as_ref());
+        self.ordered_notification("textDocument/didClose", v);
     }
     async fn did_save(&self, _: DidSaveTextDocumentParams) {}
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {

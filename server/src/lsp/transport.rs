@@ -310,7 +310,9 @@ where
             }
         };
         let method = req.method().to_string();
-        if req.id().is_none() && service.inner().ordered_notification(&method, req.params()) {
+        if req.id().is_none() && Backend::is_ordered(&method) {
+            let (_, _, params) = req.into_parts();
+            service.inner().ordered_notification(&method, params);
             continue;
         }
         let ready = std::future::poll_fn(|cx| match service.poll_ready(cx) {
@@ -323,6 +325,11 @@ where
             break;
         }
         let id = req.id().cloned();
+        if method == "shutdown" && id.is_some() {
+            // Marked in arrival order, so an `exit` read right after it exits cleanly even if
+            // the shutdown handler has not run yet.
+            service.inner().mark_shut_down();
+        }
         let blocking = method == "initialize" || method == "exit";
         let is_exit = method == "exit";
         let fut = CatchUnwind(Box::pin(service.call(req)));

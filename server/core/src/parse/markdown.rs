@@ -2144,6 +2144,11 @@ fn remap_yaml(y: &mut YamlDoc, fix: &dyn Fn(&mut Span)) {
     }
     for d in &mut y.diagnostics {
         fix(&mut d.span);
+        for r in &mut d.related {
+            if r.path.is_empty() {
+                fix(&mut r.span);
+            }
+        }
         for f in &mut d.fixes {
             for e in &mut f.edits {
                 fix(&mut e.span);

@@ -687,7 +687,13 @@ impl<'t> Parser<'t> {
                     StepKind::When => saw_when = true,
                     StepKind::Then => saw_then = true,
                 }
-                let steps = self.steps(&e.value, sk, &e.key);
+                let mut steps = self.steps(&e.value, sk, &e.key);
+                // `and:`/`but:` keys continue the step kind above; keep the keyword as written
+                if matches!(key.as_str(), "and" | "but") {
+                    for st in &mut steps {
+                        st.keyword = e.key.clone();
+                    }
+                }
                 match sk {
                     StepKind::Given => given.extend(steps),
                     StepKind::When => when.extend(steps),

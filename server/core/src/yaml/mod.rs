@@ -136,6 +136,11 @@ impl YamlDoc {
         }
         for d in &mut self.diagnostics {
             d.span = d.span.shift(by);
+            for r in &mut d.related {
+                if r.path.is_empty() {
+                    r.span = r.span.shift(by);
+                }
+            }
             for fix in &mut d.fixes {
                 for e in &mut fix.edits {
                     e.span = e.span.shift(by);

@@ -17,7 +17,7 @@ use std::collections::{HashMap, HashSet};
 
 use super::{Entry, Node, ScalarStyle, Value, YamlDoc};
 use crate::diag::{Diagnostic, TextEdit};
-use crate::limits::{MAX_ALIAS_EXPANSION, MAX_DEPTH};
+use crate::limits::{MAX_ALIAS_EXPANSION, MAX_DEPTH, MAX_DIAGNOSTICS_PER_FILE};
 use crate::span::Span;
 
 /// Read `text` as YAML. Never fails, never panics.
@@ -30,13 +30,25 @@ pub fn parse(text: &str) -> YamlDoc {
     let root = p.document();
     let mut diagnostics = p.diags;
     diagnostics.sort_by_key(|d| d.span.start);
-    crate::diag::cap(&mut diagnostics);
+    if p.dropped > 0 {
+        diagnostics.push(Diagnostic::new(
+            "too-many-diagnostics",
+            Span::empty(p.first_dropped),
+            format!(
+                "{} more diagnostics in this file are not shown (limit {MAX_DIAGNOSTICS_PER_FILE} per file)",
+                p.dropped
+            ),
+        ));
+    }
     YamlDoc {
         root,
         diagnostics,
         comments: p.comments,
     }
 }
+
+/// Nodes kept in copies of anchored nodes (for later aliases), per document.
+const ANCHOR_BUDGET: usize = 10 * MAX_ALIAS_EXPANSION;
 
 /// A `key:` found at the start of a line (or after `- `).
 #[derive(Clone, Copy)]
@@ -86,6 +98,14 @@ struct Parser<'a> {
     /// Nodes that alias expansion may still create.
     budget: usize,
     alias_reported: bool,
+    /// Where the last unclosed flow collection stopped (its enclosing ones are not reported
+    /// again at the same place).
+    unclosed_at: Option<usize>,
+    /// Nodes that stored anchors may still hold (copies kept for later aliases).
+    anchor_budget: usize,
+    /// Diagnostics past the per-file limit: how many, and where the first was.
+    dropped: usize,
+    first_dropped: usize,
 }
 
 #[inline]
@@ -134,6 +154,15 @@ fn measure(n: &Node, limit: usize) -> (usize, usize) {
     (count, h)
 }
 
+/// "1 space", "4 spaces".
+fn spaces(n: usize) -> String {
+    if n == 1 {
+        "1 space".to_string()
+    } else {
+        format!("{n} spaces")
+    }
+}
+
 fn quote_double(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
@@ -169,6 +198,10 @@ impl<'a> Parser<'a> {
             alias_names: None,
             budget: MAX_ALIAS_EXPANSION,
             alias_reported: false,
+            unclosed_at: None,
+            anchor_budget: ANCHOR_BUDGET,
+            dropped: 0,
+            first_dropped: 0,
         }
     }
 
@@ -262,7 +295,20 @@ impl<'a> Parser<'a> {
     // ----- diagnostics and comments -------------------------------------------------------
 
     fn error(&mut self, code: &'static str, span: Span, message: impl Into<String>) {
-        self.diags.push(Diagnostic::new(code, span, message));
+        self.push_diag(Diagnostic::new(code, span, message));
+    }
+
+    /// Keep at most [`MAX_DIAGNOSTICS_PER_FILE`] diagnostics; count the rest (memory stays
+    /// bounded on files made of errors).
+    fn push_diag(&mut self, d: Diagnostic) {
+        if self.diags.len() < MAX_DIAGNOSTICS_PER_FILE {
+            self.diags.push(d);
+        } else {
+            if self.dropped == 0 {
+                self.first_dropped = d.span.start;
+            }
+            self.dropped += 1;
+        }
     }
 
     fn syntax(&mut self, span: Span, message: impl Into<String>) {
@@ -503,14 +549,15 @@ impl<'a> Parser<'a> {
                         "yaml-syntax",
                         key,
                         format!(
-                            "`{}` is indented {m} spaces but the mapping's keys are indented {k}; read as a key of that mapping",
-                            key.slice(self.src)
+                            "`{}` is indented {} but the mapping's keys are indented {k}; read as a key of that mapping",
+                            key.slice(self.src),
+                            spaces(m)
                         ),
                     );
                     if !edits.is_empty() {
                         d = d.with_fix("Fix the indentation", edits);
                     }
-                    self.diags.push(d);
+                    self.push_diag(d);
                     *span = span.cover(node.span);
                     let mut index = None;
                     for e in more {
@@ -655,29 +702,45 @@ impl<'a> Parser<'a> {
             b'*' => self.alias(false),
             b'&' | b'!' => self.inline(parent, false, false),
             c => {
-                let reserved = match c {
-                    b'@' | b'`' => Some(format!("`{}` cannot start a plain value", c as char)),
-                    b']' | b'}' | b',' => Some(format!("`{}` cannot start a plain value", c as char)),
-                    b'-' if self.is_ws_or_eol(at + 1) => Some(
-                        "a sequence cannot start on the line of its key; put `- ` items on the next lines"
-                            .to_string(),
-                    ),
-                    _ => None,
-                };
-                let node = self.plain(parent, reserved.is_none());
-                if let (Some(msg), Some(text)) = (reserved, node.as_str()) {
-                    let fix = quote_double(text);
-                    self.diags.push(
-                        Diagnostic::new("yaml-syntax", node.span, format!("{msg}; quote it"))
-                            .with_fix(
-                                "Quote the value",
-                                vec![TextEdit {
-                                    path: String::new(),
-                                    span: node.span,
-                                    new_text: fix,
-                                }],
-                            ),
+                let dash = c == b'-' && self.is_ws_or_eol(at + 1);
+                let reserved = matches!(c, b'@' | b'`' | b']' | b'}' | b',');
+                let node = self.plain(parent, !(dash || reserved));
+                let text = node.as_str().unwrap_or("").to_string();
+                if reserved {
+                    let d = Diagnostic::new(
+                        "yaml-syntax",
+                        node.span,
+                        format!("`{}` cannot start a plain value; quote it", c as char),
+                    )
+                    .with_fix(
+                        "Quote the value",
+                        vec![TextEdit {
+                            path: String::new(),
+                            span: node.span,
+                            new_text: quote_double(&text),
+                        }],
                     );
+                    self.push_diag(d);
+                } else if dash {
+                    let mut ws = at;
+                    while ws > self.line_start && is_blank(self.b[ws - 1]) {
+                        ws -= 1;
+                    }
+                    let indent = " ".repeat((parent.max(0) + 2) as usize);
+                    let d = Diagnostic::new(
+                        "yaml-syntax",
+                        node.span,
+                        "a sequence cannot start on the line of its key; YAML reads this as an error",
+                    )
+                    .with_fix(
+                        "Move the item to its own line",
+                        vec![TextEdit {
+                            path: String::new(),
+                            span: Span::new(ws, at),
+                            new_text: format!("\n{indent}"),
+                        }],
+                    );
+                    self.push_diag(d);
                 }
                 node
             }
@@ -834,7 +897,7 @@ impl<'a> Parser<'a> {
         };
         if let Some(i) = first {
             let first_span = entries[i].key_span;
-            self.diags.push(
+            self.push_diag(
                 Diagnostic::new(
                     "yaml-duplicate-key",
                     entry.key_span,
@@ -962,6 +1025,14 @@ impl<'a> Parser<'a> {
             let _ = self.block_seq(n);
             return;
         }
+        if matches!(self.byte(at), b'?' | b':') && self.is_ws_or_eol(at + 1) {
+            self.syntax(
+                Span::new(at, at + 1),
+                "explicit keys (`? key` / `: value`) are not supported; this entry is ignored",
+            );
+            self.skip_line_and_children(n);
+            return;
+        }
         let end = self.content_end(at);
         let line = &self.src[at..end];
         // `key:value` without a space.
@@ -1000,7 +1071,7 @@ impl<'a> Parser<'a> {
                 format!("expected `key: value`, found `{line}`; this line is ignored"),
             )
         });
-        self.diags.push(d);
+        self.push_diag(d);
         self.skip_line_and_children(n);
     }
 
@@ -1040,12 +1111,13 @@ impl<'a> Parser<'a> {
                         "yaml-syntax",
                         key.span,
                         format!(
-                            "`{name}` is indented {m} spaces but this mapping's keys are indented {n}; read as a key of this mapping"
+                            "`{name}` is indented {} but this mapping's keys are indented {n}; read as a key of this mapping",
+                            spaces(m)
                         ),
                     )
                     .with_fix("Fix the indentation", edits),
                 };
-                self.diags.push(d);
+                self.push_diag(d);
                 for e in more {
                     self.push_entry(entries, index, e);
                 }
@@ -1059,7 +1131,8 @@ impl<'a> Parser<'a> {
                 self.syntax(
                     span,
                     format!(
-                        "unexpected indented content (indented {m} spaces under a complete value); it is ignored"
+                        "unexpected indented content ({} under a complete value); it is ignored",
+                        spaces(m)
                     ),
                 );
             }
@@ -1122,13 +1195,14 @@ impl<'a> Parser<'a> {
                     "yaml-syntax",
                     key.span,
                     format!(
-                        "`{name}` is indented {m} spaces but the item's keys are indented {k}; read as a key of the item above"
+                        "`{name}` is indented {} but the item's keys are indented {k}; read as a key of the item above",
+                        spaces(m)
                     ),
                 );
                 if !edits.is_empty() {
                     d = d.with_fix("Fix the indentation", edits);
                 }
-                self.diags.push(d);
+                self.push_diag(d);
                 last.span = last.span.cover(node.span);
                 let mut index = None;
                 if let Value::Map(entries) = &mut last.value {
@@ -1148,7 +1222,8 @@ impl<'a> Parser<'a> {
                 self.syntax(
                     span,
                     format!(
-                        "unexpected indented content (indented {m} spaces under a sequence item); it is ignored"
+                        "unexpected indented content ({} under a sequence item); it is ignored",
+                        spaces(m)
                     ),
                 );
             }
@@ -1278,7 +1353,7 @@ impl<'a> Parser<'a> {
                     new_text: fix,
                 }],
             );
-            self.diags.push(d);
+            self.push_diag(d);
         }
         Node { span, value }
     }
@@ -1669,9 +1744,9 @@ impl<'a> Parser<'a> {
         if !names.contains(name) {
             return;
         }
-        let (count, height) = measure(node, self.budget);
-        let anchor = if count <= self.budget {
-            self.budget -= count;
+        let (count, height) = measure(node, self.anchor_budget);
+        let anchor = if count <= self.anchor_budget {
+            self.anchor_budget -= count;
             Anchor::Stored {
                 node: node.clone(),
                 count,
@@ -1920,7 +1995,8 @@ impl<'a> Parser<'a> {
             }
         }
         self.depth -= 1;
-        if !closed {
+        if !closed && self.unclosed_at != Some(self.pos) {
+            self.unclosed_at = Some(self.pos);
             let what = if is_seq { "[" } else { "{" };
             self.syntax(
                 Span::new(start, start + 1),
@@ -2109,6 +2185,7 @@ impl<'a> Parser<'a> {
                     && (self.is_ws_or_eol(j + 1) || is_flow_indicator(self.byte(j + 1))))
                 || (j - ls) as isize <= parent
                 || (j == ls && self.is_doc_marker(j))
+                || self.key_like(j)
             {
                 break;
             }
