@@ -158,7 +158,7 @@ fn links_of_fixtures() {
             }
             // Navigation from the scenario's name, and lookup by id.
             assert_eq!(scenario_at(&ws, path, sc.name_span.start), Some(r.clone()));
-            assert_eq!(scenarios_with_id(&ws, &sc.id), [r.clone()]);
+            assert_eq!(scenarios_with_id(&ws, &sc.id), std::slice::from_ref(&r));
             let locs = links.test_locations(&r, &tests);
             assert_eq!(locs.len(), tl.len());
         }
