@@ -11,7 +11,9 @@ use std::path::{Path, PathBuf};
 use common::render;
 use specls_core::config::Config;
 use specls_core::span::LineIndex;
-use specls_core::testlinks::link::{link, scenario_at, LinkVia, MarkerTarget, ScenarioRef};
+use specls_core::testlinks::link::{
+    link, scenario_at, scenarios_with_id, LinkVia, MarkerTarget, ScenarioRef,
+};
 use specls_core::testlinks::{rename_marker_edits, TestFileMatcher, TestIndex};
 use specls_core::workspace::Workspace;
 
@@ -138,6 +140,8 @@ fn links_of_fixtures() {
                 writeln!(out, "  (untested)").unwrap();
             }
             for l in tl {
+                // Test -> scenarios is the mirror of scenario -> tests.
+                assert!(links.scenarios_of(&l.test).contains(&r));
                 let file = tests.get(&l.test.path).unwrap();
                 let via = match l.via {
                     LinkVia::Marker => "marker",
@@ -152,8 +156,9 @@ fn links_of_fixtures() {
                 )
                 .unwrap();
             }
-            // Navigation from the scenario's name.
+            // Navigation from the scenario's name, and lookup by id.
             assert_eq!(scenario_at(&ws, path, sc.name_span.start), Some(r.clone()));
+            assert_eq!(scenarios_with_id(&ws, &sc.id), std::slice::from_ref(&r));
             let locs = links.test_locations(&r, &tests);
             assert_eq!(locs.len(), tl.len());
         }

@@ -250,6 +250,12 @@ proptest! {
     }
 
     #[test]
+    fn never_panics_on_arbitrary_text_with_controls(text in "(?s).{0,300}") {
+        let doc = yaml::parse(&text);
+        check_spans(&doc, &text);
+    }
+
+    #[test]
     fn never_panics_on_yaml_like_text(text in "[ \t\n:\\-#'\"\\[\\]{},&*!|>?a-c0-9\\\\]{0,200}") {
         let doc = yaml::parse(&text);
         check_spans(&doc, &text);

@@ -265,7 +265,14 @@ fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
         let abs = files::absolute(&root, Path::new(key));
         paths.iter().any(|p| abs.starts_with(p))
     };
-    let mut per_file = specls_core::checks::check_workspace(&ws, &config);
+    // PATH and file lookups for `tool-not-found` / `blueprint-missing-test`: nothing is run.
+    let file_root = root.clone();
+    let file_exists = move |p: &str| file_root.join(p).is_file();
+    let env = specls_core::checks::Env {
+        tool_exists: Some(&tool_on_path),
+        file_exists: Some(&file_exists),
+    };
+    let mut per_file = specls_core::checks::check_workspace_with(&ws, &config, &env);
     per_file.retain(|key, _| selected(key));
     let errors: Vec<(String, String)> = errors.into_iter().filter(|(p, _)| selected(p)).collect();
     let mut report = build_report(
@@ -779,4 +786,41 @@ pub(crate) mod sarif_tests {
             }
         }
     }
+}
+
+/// Is `tool` an executable file in one of the PATH folders? (Looks only; runs nothing.)
+fn tool_on_path(tool: &str) -> bool {
+    if tool.contains(['/', '\\']) {
+        return std::path::Path::new(tool).is_file();
+    }
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    let exts: Vec<String> = if cfg!(windows) {
+        std::env::var("PATHEXT")
+            .unwrap_or_else(|_| ".EXE;.CMD;.BAT;.COM".into())
+            .split(';')
+            .map(str::to_string)
+            .chain(std::iter::once(String::new()))
+            .collect()
+    } else {
+        vec![String::new()]
+    };
+    std::env::split_paths(&path).any(|dir| {
+        exts.iter().any(|ext| {
+            let candidate = dir.join(format!("{tool}{ext}"));
+            is_executable(&candidate)
+        })
+    })
+}
+
+#[cfg(unix)]
+fn is_executable(p: &std::path::Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(not(unix))]
+fn is_executable(p: &std::path::Path) -> bool {
+    p.is_file()
 }

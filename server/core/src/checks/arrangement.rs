@@ -10,7 +10,8 @@
 //! `final-submit` plus common CI stage names; `unit-tests`, `unit_test` and the like fold to
 //! `unit`) or `expects` ([`EXPECTS`], plus `exit_code_<n>` / `exit_<n>` and
 //! `contains:` / `output_contains:` / `matches:` / `regex:` prefixes), steps with no command,
-//! and `relevant_tests` that do not exist (through [`Env::file_exists`]).
+//! and `relevant_tests` that do not exist (through [`Env::file_exists`]; a path counts as
+//! existing relative to the workspace root or to any folder above the blueprint).
 
 use crate::diag::Diagnostic;
 use crate::model::{Document, Field};
@@ -130,8 +131,20 @@ pub fn check_document(doc: &Document, text: &str, env: &Env, out: &mut Vec<Diagn
         }
         if let Some(exists) = env.file_exists {
             for f in &b.relevant_tests {
-                let p = f.value.trim();
-                if p.is_empty() || exists(p) {
+                let p = f.value.trim().trim_start_matches("./");
+                // Relative to the workspace root or to any folder above the blueprint (the
+                // blueprint's project may sit in a sub-folder of the workspace).
+                let mut dirs: Vec<&str> = vec![""];
+                let mut dir = doc.path.as_str();
+                while let Some((parent, _)) = dir.rsplit_once('/') {
+                    dirs.push(parent);
+                    dir = parent;
+                }
+                let found = dirs.iter().any(|d| match normalize_path(d, p) {
+                    Some(candidate) => exists(&candidate),
+                    None => false,
+                });
+                if p.is_empty() || found {
                     continue;
                 }
                 out.push(Diagnostic::new(

@@ -54,6 +54,14 @@ fn what<'a>(ws: &'a Workspace, path: &str, offset: usize) -> Option<(What<'a>, S
             ScenarioPart::Id => {
                 Some((What::ScenarioId { sc: scenario }, span, scenario.id.clone()))
             }
+            ScenarioPart::Mention if span.slice(&ws.get(path)?.text) == scenario.name => Some((
+                What::ScenarioName {
+                    path: p,
+                    sc: scenario,
+                },
+                span,
+                scenario.name.clone(),
+            )),
             ScenarioPart::Mention if scenario.explicit_id => {
                 Some((What::ScenarioId { sc: scenario }, span, scenario.id.clone()))
             }

@@ -224,6 +224,26 @@ pub(crate) fn target_at<'a>(ws: &'a Workspace, path: &str, offset: usize) -> Opt
             on: ScenarioPart::Mention,
         });
     }
+    // The scenario name in an example row that targets a scenario of this spec.
+    for row in doc.examples.iter().filter(|r| r.span.contains(o)) {
+        let names = [row.name.as_deref(), row.target.as_deref()];
+        for sc in &doc.scenarios {
+            if sc.name.is_empty() || !names.contains(&Some(sc.name.as_str())) {
+                continue;
+            }
+            if let Some(i) = row.span.slice(text).find(sc.name.as_str()) {
+                let span = Span::new(row.span.start + i, row.span.start + i + sc.name.len());
+                if span.touches(o) {
+                    return Some(Target::Scenario {
+                        path,
+                        scenario: sc,
+                        span,
+                        on: ScenarioPart::Mention,
+                    });
+                }
+            }
+        }
+    }
     for c in &doc.constraints {
         if c.span.touches(o) && !c.span.is_empty() {
             return Some(Target::Constraint { constraint: c });

@@ -183,6 +183,22 @@ pub fn scenario_at(ws: &Workspace, path: &str, offset: usize) -> Option<Scenario
         })
 }
 
+/// Every scenario whose id is `id` (more than one only when ids are duplicated).
+pub fn scenarios_with_id(ws: &Workspace, id: &str) -> Vec<ScenarioRef> {
+    let mut out = Vec::new();
+    for (path, f) in &ws.files {
+        for (index, sc) in f.doc.scenarios.iter().enumerate() {
+            if sc.id == id {
+                out.push(ScenarioRef {
+                    path: path.clone(),
+                    index,
+                });
+            }
+        }
+    }
+    out
+}
+
 /// Letters and digits only, lower case: the key names are compared on.
 pub(crate) fn squash(s: &str) -> String {
     s.chars()

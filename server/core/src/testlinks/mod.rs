@@ -16,6 +16,23 @@
 //! - [`results`]: parsers for JUnit XML, `go test -json`, libtest output and TAP.
 //! - [`status`]: results mapped to tests and aggregated per scenario, and the
 //!   `scenario-untested` / `scenario-failed` diagnostics (with a test skeleton fix).
+//!
+//! # How a front end uses it
+//! ```text
+//! matcher = TestFileMatcher::new(&config, &arrangements)      // once per configuration
+//! for each workspace file: if let Some(lang) = matcher.language(path) {
+//!     tests.upsert(path, text, lang) }                        // and again on every change
+//! links = link::link_with(&ws, &tests, &config)               // after spec or test changes
+//!   links.diagnostics[test path]          -> publish on test files (unknown markers)
+//!   links.test_locations(&scenario, &tests) -> definition/references from a scenario
+//!   links.marker_definition(&ws, &tests, path, offset) -> definition from a marker
+//!   link::rename_marker_edits(&tests, old_id, new_id) -> add to a scenario id rename
+//! parsed = results::parse(report_text)    // JUnit, go test -json, libtest or TAP
+//! mapping = status::map_results(&tests, &parsed.results)
+//! statuses = status::scenario_status(&ws, &tests, &links, &parsed.results, &mapping)
+//!   -> lenses (passed with duration and count, failed with message, not run, untested)
+//! status::scenario_diagnostics(&ws, &tests, &statuses, &config) -> publish on specs
+//! ```
 
 pub mod files;
 pub mod index;

@@ -98,6 +98,15 @@ fn hints(r: &TestResult) -> Vec<String> {
     out
 }
 
+/// The file name without folders and extensions: `tests/test_todo.py` -> `test_todo`.
+fn file_stem(p: &str) -> &str {
+    let name = p.rsplit('/').next().unwrap_or(p);
+    match name.find('.') {
+        Some(d) if d > 0 => &name[..d],
+        _ => name,
+    }
+}
+
 fn strip_ext(p: &str) -> &str {
     let file_start = p.rfind('/').map(|i| i + 1).unwrap_or(0);
     match p[file_start..].find('.') {
@@ -116,10 +125,19 @@ fn path_matches(test_path: &str, hint: &str) -> bool {
 
 /// Match results to the tests of the index.
 pub fn map_results(tests: &TestIndex, results: &[TestResult]) -> Mapping {
-    // name -> tests
+    // name -> tests, and (file stem, name) -> tests for names many files share.
     let mut by_name: HashMap<String, Vec<TestRef>> = HashMap::new();
+    let mut by_stem: HashMap<(String, String), Vec<TestRef>> = HashMap::new();
     for (path, f) in &tests.files {
+        let stem = file_stem(path).to_string();
         for (i, t) in f.tests.iter().enumerate() {
+            by_stem
+                .entry((stem.clone(), norm(&t.name)))
+                .or_default()
+                .push(TestRef {
+                    path: path.clone(),
+                    test: i,
+                });
             let r = TestRef {
                 path: path.clone(),
                 test: i,
@@ -161,8 +179,22 @@ pub fn map_results(tests: &TestIndex, results: &[TestResult]) -> Mapping {
                 found = cands.clone();
                 break;
             }
-            // Several: score by file and parents.
+            // Several: narrow by the file the result names, then score by file and parents.
             let hs = hints(r);
+            let leaf_key = strip_params(leaf)
+                .filter(|_| !by_name.contains_key(&norm(leaf)))
+                .map(norm)
+                .unwrap_or_else(|| norm(leaf));
+            let narrowed = hs.iter().find_map(|h| {
+                by_stem
+                    .get(&(file_stem(h).to_string(), leaf_key.clone()))
+                    .filter(|v| !v.is_empty())
+            });
+            let cands = narrowed.unwrap_or(cands);
+            if cands.len() == 1 {
+                found = cands.clone();
+                break;
+            }
             let mut context: Vec<String> = segs[..k].iter().map(|s| norm(s)).collect();
             for h in [&r.class, &r.suite].into_iter().flatten() {
                 for part in h.split(['.', '/', ':', '>']) {
