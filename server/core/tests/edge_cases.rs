@@ -93,8 +93,13 @@ const DUP_CONFLICT: &[&str] = &[
     "conflicting-scenarios",
 ];
 
-fn texts(steps: &[specls_core::model::Step]) -> Vec<String> {
-    steps.iter().map(|s| s.text.trim().to_string()).collect()
+/// The inserted scenario's own steps (not a Background's), without the one-line marker.
+fn texts(sc: &Scenario, steps: &[specls_core::model::Step]) -> Vec<String> {
+    steps
+        .iter()
+        .filter(|s| s.span.start >= sc.span.start)
+        .map(|s| specls_core::edge_cases::step_text(&s.text).to_string())
+        .collect()
 }
 
 /// Every proposal for the scenario at `index` of example `which` parses back (same parser) as
@@ -131,9 +136,9 @@ fn check_scenario(which: usize, index: usize) -> Result<(), TestCaseError> {
             })
             .collect();
         prop_assert_eq!(new.len(), 1, "{}", p.name);
-        prop_assert_eq!(texts(&new[0].given), p.given.clone());
-        prop_assert_eq!(texts(&new[0].when), p.when.clone());
-        prop_assert_eq!(texts(&new[0].then), p.then.clone());
+        prop_assert_eq!(texts(new[0], &new[0].given), p.given.clone());
+        prop_assert_eq!(texts(new[0], &new[0].when), p.when.clone());
+        prop_assert_eq!(texts(new[0], &new[0].then), p.then.clone());
         let after = checks::check_workspace(&copy, &Config::default());
         prop_assert!(count(&after) <= count(&before), "{} adds a finding", p.name);
     }

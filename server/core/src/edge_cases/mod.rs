@@ -258,10 +258,24 @@ fn verify(
     count_findings(&analysis.check(&copy, config, &checks::Env::default())) <= baseline
 }
 
-/// Do the scenario's steps read as the draft's (text trimmed)?
+/// A parsed step's text without the one-line form's `(proposed)` marker.
+pub fn step_text(t: &str) -> &str {
+    let t = t.trim();
+    t.strip_suffix(PROPOSED_MARK).map_or(t, str::trim_end)
+}
+
+/// The marker ending a proposed one-line (spec-kit) scenario.
+pub const PROPOSED_MARK: &str = "(proposed)";
+
+/// Do the scenario's own steps (not a Background's) read as the draft's?
 fn same_steps(s: &Scenario, d: &Draft) -> bool {
     let eq = |a: &[crate::model::Step], b: &[String]| {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.text.trim() == y.trim())
+        let own: Vec<&str> = a
+            .iter()
+            .filter(|x| x.span.start >= s.span.start)
+            .map(|x| step_text(&x.text))
+            .collect();
+        own.len() == b.len() && own.iter().zip(b).all(|(x, y)| *x == y.trim())
     };
     eq(&s.given, &d.given) && eq(&s.when, &d.when) && eq(&s.then, &d.then)
 }
@@ -421,8 +435,13 @@ fn covered(nb: &[String], needles: &[&str]) -> bool {
     nb.iter().any(|t| needles.iter().any(|n| t.contains(n)))
 }
 
-fn texts(steps: &[crate::model::Step]) -> Vec<String> {
-    steps.iter().map(|s| s.text.trim().to_string()).collect()
+/// The scenario's own steps (a Background's, written elsewhere, are left out).
+fn own(sc: &Scenario, steps: &[crate::model::Step]) -> Vec<String> {
+    steps
+        .iter()
+        .filter(|s| s.span.start >= sc.span.start && s.span.end <= sc.span.end)
+        .map(|s| s.text.trim().to_string())
+        .collect()
 }
 
 fn drafts(doc: &Document, sc: &Scenario, limits: &[Limit]) -> Vec<Draft> {
@@ -431,9 +450,9 @@ fn drafts(doc: &Document, sc: &Scenario, limits: &[Limit]) -> Vec<Draft> {
         return out;
     }
     let nb = neighbours(doc, sc);
-    let given = texts(&sc.given);
-    let when = texts(&sc.when);
-    let then = texts(&sc.then);
+    let given = own(sc, &sc.given);
+    let when = own(sc, &sc.when);
+    let then = own(sc, &sc.then);
     let error = is_error_scenario(sc);
     let wt = when.join(" ");
     let wl = wt.to_lowercase();
@@ -588,12 +607,10 @@ fn drafts(doc: &Document, sc: &Scenario, limits: &[Limit]) -> Vec<Draft> {
             [
                 " exists",
                 " existing ",
-                " has ",
                 " is registered",
                 " there is ",
-                " is booked",
+                " booked \"",
                 " was created",
-                " owns ",
             ]
             .iter()
             .any(|w| l.contains(w))
@@ -749,7 +766,7 @@ fn boundaries(
     error: bool,
     then: &[String],
 ) {
-    let given = texts(&sc.given);
+    let given = own(sc, &sc.given);
     let with = |v: &str| {
         let mut w = when.to_vec();
         w[wi] = num.replace(&when[wi], v);
