@@ -7,6 +7,7 @@
 pub mod checks;
 pub mod config;
 pub mod diag;
+pub mod edge_cases;
 pub mod ide;
 pub mod kind;
 pub mod limits;

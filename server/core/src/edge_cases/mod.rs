@@ -1,0 +1,1064 @@
+//! Deterministic edge-case proposals (no LLM): from a scenario's own steps, values and the
+//! spec's stated limits, propose the scenarios the author probably forgot, each as a readable
+//! edit in the file's own format, placed right after the scenario it derives from and marked
+//! as proposed. Proposals that would duplicate or conflict with an existing scenario (as the
+//! checks see it) are not offered.
+
+mod render;
+mod text;
+
+use std::collections::BTreeSet;
+
+use serde::Serialize;
+
+use crate::checks::{self, normalize};
+use crate::config::Config;
+use crate::diag::TextEdit;
+use crate::model::{Document, Scenario, ScenarioOrigin};
+use crate::workspace::Workspace;
+
+use text::{Limit, NumberAt, Quoted};
+
+/// What to propose edge cases for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// A scenario by its id (explicit or derived).
+    Scenario(String),
+    /// The scenario containing this byte offset.
+    At(usize),
+    /// Every scenario under this requirement (by requirement id or name).
+    Requirement(String),
+    /// Every scenario of the spec.
+    Spec,
+}
+
+/// The kind of edge case a proposal covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EdgeKind {
+    /// A number at a stated limit, just over it, zero or negative.
+    Boundary,
+    NotSignedIn,
+    NoPermission,
+    WrongTenant,
+    NotFound,
+    EmptyText,
+    Race,
+    Idempotency,
+    SqlInjection,
+    ScriptInjection,
+    LongText,
+    UnicodeText,
+    WhitespaceText,
+    ShellInjection,
+    /// The action fails: the error the user sees and the state that must not change.
+    FailurePath,
+}
+
+/// One proposed scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Proposal {
+    /// Unique among the file's scenarios.
+    pub name: String,
+    /// The id written into the file, for formats whose siblings carry explicit ids.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub kind: EdgeKind,
+    /// Why this case matters for this scenario.
+    pub rationale: String,
+    /// Id of the scenario it derives from.
+    pub derived_from: String,
+    pub given: Vec<String>,
+    pub when: Vec<String>,
+    pub then: Vec<String>,
+    /// The insertion, in the file's own format, right after the source scenario.
+    pub edit: TextEdit,
+}
+
+/// At most this many proposals per scenario: a few strong ones, not every idea.
+pub const MAX_PER_SCENARIO: usize = 6;
+
+/// A proposal before it is written in the file's format.
+#[derive(Clone, Debug)]
+struct Draft {
+    kind: EdgeKind,
+    qualifier: String,
+    rationale: String,
+    given: Vec<String>,
+    when: Vec<String>,
+    then: Vec<String>,
+}
+
+const DUP_CONFLICT: &[&str] = &[
+    "duplicate-scenario-name",
+    "duplicate-scenario-id",
+    "duplicate-scenario-steps",
+    "conflicting-scenarios",
+];
+
+/// Propose edge-case scenarios for `target` in the spec at `path`. Empty when the file is not
+/// in the workspace, the target matches nothing, or nothing relevant is missing.
+pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
+    let Some(file) = ws.get(path) else {
+        return Vec::new();
+    };
+    let doc = file.doc.as_ref();
+    let text: &str = &file.text;
+    let scenarios: Vec<&Scenario> = doc
+        .scenarios
+        .iter()
+        .filter(|s| render::supported(s.origin))
+        .filter(|s| match &target {
+            Target::Scenario(id) => &s.id == id,
+            Target::At(off) => s.span.start <= *off && *off <= s.span.end,
+            Target::Requirement(r) => s.parent.as_deref() == Some(r.as_str()),
+            Target::Spec => true,
+        })
+        .collect();
+    if scenarios.is_empty() {
+        return Vec::new();
+    }
+    let limits = text::limits(doc, text);
+    let config = Config::default();
+    let mut analysis = checks::Analysis::new();
+    let baseline = count_findings(&analysis.check(ws, &config, &checks::Env::default()));
+    let mut names: BTreeSet<String> = doc
+        .scenarios
+        .iter()
+        .map(|s| s.name.to_lowercase())
+        .collect();
+    let mut ids: BTreeSet<String> = doc.scenarios.iter().map(|s| s.id.clone()).collect();
+    let mut seen_steps: BTreeSet<Vec<String>> = BTreeSet::new();
+    let mut out = Vec::new();
+    for sc in scenarios {
+        let mut drafts = drafts(doc, sc, &limits);
+        drafts.sort_by_key(|d| d.kind);
+        let mut taken = 0;
+        for d in drafts {
+            let d = if sc.origin == ScenarioOrigin::MarkdownOneLine {
+                one_line_draft(d)
+            } else {
+                d
+            };
+            if taken >= MAX_PER_SCENARIO {
+                break;
+            }
+            let key: Vec<String> = d
+                .given
+                .iter()
+                .chain(["|".to_string()].iter())
+                .chain(d.when.iter())
+                .chain(["|".to_string()].iter())
+                .chain(d.then.iter())
+                .map(|s| normalize::step_key(s))
+                .collect();
+            if !seen_steps.insert(key) {
+                continue;
+            }
+            let name = unique(&format!("{} ({})", sc.name, d.qualifier), &names);
+            let id = sc.explicit_id.then(|| {
+                unique(
+                    &format!("{}-{}", sc.id, crate::model::slug(&d.qualifier)),
+                    &ids,
+                )
+            });
+            let Some(edit) = render::insertion(doc, text, sc, &name, id.as_deref(), &d) else {
+                continue;
+            };
+            if !verify(ws, path, doc, &edit, &d, &mut analysis, &config, baseline) {
+                continue;
+            }
+            names.insert(name.to_lowercase());
+            if let Some(id) = &id {
+                ids.insert(id.clone());
+            }
+            taken += 1;
+            out.push(Proposal {
+                name,
+                id,
+                kind: d.kind,
+                rationale: d.rationale,
+                derived_from: sc.id.clone(),
+                given: d.given,
+                when: d.when,
+                then: d.then,
+                edit: TextEdit {
+                    path: path.to_string(),
+                    ..edit
+                },
+            });
+        }
+    }
+    out
+}
+
+/// A one-line scenario holds one Given, one When and one Then: join the draft's steps.
+fn one_line_draft(mut d: Draft) -> Draft {
+    for steps in [&mut d.given, &mut d.when, &mut d.then] {
+        if steps.len() > 1 {
+            *steps = vec![steps.join(" and ")];
+        }
+    }
+    d
+}
+
+/// Apply an edit to a text.
+pub fn apply(text: &str, edit: &TextEdit) -> String {
+    let mut s = String::with_capacity(text.len() + edit.new_text.len());
+    s.push_str(&text[..edit.span.start]);
+    s.push_str(&edit.new_text);
+    s.push_str(&text[edit.span.end..]);
+    s
+}
+
+fn count_findings(all: &std::collections::BTreeMap<String, Vec<crate::Diagnostic>>) -> usize {
+    all.values()
+        .flatten()
+        .filter(|d| DUP_CONFLICT.contains(&d.code))
+        .count()
+}
+
+/// The edited file parses back with exactly one more scenario carrying the proposal's steps,
+/// and the checks find no new duplicate or conflict.
+#[allow(clippy::too_many_arguments)]
+fn verify(
+    ws: &Workspace,
+    path: &str,
+    doc: &Document,
+    edit: &TextEdit,
+    d: &Draft,
+    analysis: &mut checks::Analysis,
+    config: &Config,
+    baseline: usize,
+) -> bool {
+    let Some(kind) = doc.kind else {
+        return false;
+    };
+    let new_text = apply(
+        &ws.get(path).map(|f| f.text.to_string()).unwrap_or_default(),
+        edit,
+    );
+    let mut copy = ws.clone();
+    copy.upsert(path, &new_text, kind);
+    let Some(new_doc) = copy.get(path).map(|f| f.doc.clone()) else {
+        return false;
+    };
+    if new_doc.scenarios.len() != doc.scenarios.len() + 1 {
+        return false;
+    }
+    let inserted = new_doc.scenarios.iter().find(|s| {
+        s.span.start >= edit.span.start && s.span.start < edit.span.start + edit.new_text.len()
+    });
+    let Some(inserted) = inserted else {
+        return false;
+    };
+    if !same_steps(inserted, d) {
+        return false;
+    }
+    count_findings(&analysis.check(&copy, config, &checks::Env::default())) <= baseline
+}
+
+/// Do the scenario's steps read as the draft's (text trimmed)?
+fn same_steps(s: &Scenario, d: &Draft) -> bool {
+    let eq = |a: &[crate::model::Step], b: &[String]| {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.text.trim() == y.trim())
+    };
+    eq(&s.given, &d.given) && eq(&s.when, &d.when) && eq(&s.then, &d.then)
+}
+
+fn unique(base: &str, taken: &BTreeSet<String>) -> String {
+    if !taken.contains(&base.to_lowercase()) {
+        return base.to_string();
+    }
+    (2..)
+        .map(|n| format!("{base} {n}"))
+        .find(|c| !taken.contains(&c.to_lowercase()))
+        .unwrap_or_else(|| base.to_string())
+}
+
+/// Words that mark a Then as a failure outcome.
+const ERROR_WORDS: &[&str] = &[
+    "error",
+    "reject",
+    "refus",
+    "denied",
+    "fail",
+    "invalid",
+    "not allowed",
+    "forbidden",
+    "unauthori",
+    "not found",
+    "status 4",
+    "status 5",
+    "remain",
+    "unchanged",
+    "no email is sent",
+    "not be",
+];
+
+fn is_error_scenario(sc: &Scenario) -> bool {
+    sc.then.iter().any(|t| {
+        let l = t.text.to_lowercase();
+        ERROR_WORDS.iter().any(|w| l.contains(w))
+    })
+}
+
+/// Verbs whose repetition matters (idempotency).
+const MUTATING: &[&str] = &[
+    "create",
+    "add",
+    "submit",
+    "pay",
+    "send",
+    "request",
+    "place",
+    "book",
+    "register",
+    "import",
+    "charge",
+    "transfer",
+    "order",
+    "publish",
+    "complete",
+    "cancel",
+    "delete",
+    "remove",
+    "update",
+    "edit",
+    "set",
+    "mark",
+    "reserve",
+    "buy",
+    "purchase",
+    "checkout",
+    "redeem",
+    "apply",
+    "upload",
+    "shorten",
+    "subscribe",
+    "renew",
+    "confirm",
+    "approve",
+    "assign",
+    "invite",
+    "reset",
+];
+
+/// Verbs where two actors at once can collide (race).
+const CONTENDED: &[&str] = &[
+    "book", "reserve", "buy", "purchase", "checkout", "order", "pay", "withdraw", "transfer",
+    "claim", "redeem", "complete", "cancel", "assign", "accept", "approve", "confirm", "update",
+    "edit", "borrow", "return", "renew", "register",
+];
+
+fn has_verb(text: &str, verbs: &[&str]) -> bool {
+    text::words(text).iter().any(|w| {
+        verbs.iter().any(|v| {
+            w == v
+                || w.strip_suffix('s') == Some(v)
+                || w.strip_suffix("es") == Some(v)
+                || w.strip_suffix("ed") == Some(v)
+                || w.strip_suffix('d') == Some(v)
+                || w.strip_suffix("ing") == Some(v)
+        })
+    })
+}
+
+/// Scenarios (and example rows) that act like `sc`'s When: their text, lower case.
+fn neighbours(doc: &Document, sc: &Scenario) -> Vec<String> {
+    let frame = frame_words(&when_text(sc));
+    let mut out = Vec::new();
+    for other in &doc.scenarios {
+        if std::ptr::eq(other, sc) {
+            continue;
+        }
+        let of = frame_words(&when_text(other));
+        if similar(&frame, &of) {
+            let mut t = other.name.to_lowercase();
+            for s in other.steps() {
+                t.push('\n');
+                t.push_str(&s.text.to_lowercase());
+            }
+            out.push(t);
+        }
+    }
+    for row in &doc.examples {
+        let mut t = row.name.clone().unwrap_or_default().to_lowercase();
+        t.push('\n');
+        t.push_str(&row.input.to_lowercase());
+        if similar(&frame, &frame_words(&t)) {
+            out.push(t);
+        }
+    }
+    out
+}
+
+fn when_text(sc: &Scenario) -> String {
+    sc.when
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn frame_words(t: &str) -> BTreeSet<String> {
+    let stripped = text::strip_values(t);
+    normalize::significant_words(&stripped)
+        .into_iter()
+        .filter(|w| !matches!(w.as_str(), "try" | "again" | "tri"))
+        .collect()
+}
+
+fn similar(a: &BTreeSet<String>, b: &BTreeSet<String>) -> bool {
+    if a.is_empty() || b.is_empty() {
+        return false;
+    }
+    let common = a.intersection(b).count();
+    common * 3 >= a.len().min(b.len()) * 2
+}
+
+fn covered(nb: &[String], needles: &[&str]) -> bool {
+    nb.iter().any(|t| needles.iter().any(|n| t.contains(n)))
+}
+
+fn texts(steps: &[crate::model::Step]) -> Vec<String> {
+    steps.iter().map(|s| s.text.trim().to_string()).collect()
+}
+
+fn drafts(doc: &Document, sc: &Scenario, limits: &[Limit]) -> Vec<Draft> {
+    let mut out = Vec::new();
+    if sc.when.is_empty() || sc.then.is_empty() {
+        return out;
+    }
+    let nb = neighbours(doc, sc);
+    let given = texts(&sc.given);
+    let when = texts(&sc.when);
+    let then = texts(&sc.then);
+    let error = is_error_scenario(sc);
+    let wt = when.join(" ");
+    let wl = wt.to_lowercase();
+    let gl = given.join(" ").to_lowercase();
+
+    // Numbers of the When: the stated limit and just over it, else zero and negative.
+    if let Some((wi, num)) = when
+        .iter()
+        .enumerate()
+        .find_map(|(i, w)| text::numbers(w).into_iter().next().map(|n| (i, n)))
+    {
+        boundaries(&mut out, sc, &when, wi, &num, limits, &nb, error, &then);
+    }
+
+    // Identity and access in the Given.
+    let signs_in = [
+        "sign in", "signs in", "log in", "logs in", "signs up", "sign up",
+    ]
+    .iter()
+    .any(|w| wl.contains(w));
+    if !signs_in && !error {
+        let ident = given.iter().position(|g| {
+            let l = g.to_lowercase();
+            [
+                "signed in",
+                "logged in",
+                "authenticated",
+                "session",
+                "signed-in",
+                "logged-in",
+            ]
+            .iter()
+            .any(|w| l.contains(w))
+        });
+        if let Some(i) = ident {
+            if !covered(
+                &nb,
+                &[
+                    "not signed in",
+                    "not logged in",
+                    "anonymous",
+                    "unauthenticated",
+                    "signed out",
+                    "401",
+                ],
+            ) {
+                let mut g = given.clone();
+                g[i] = "the user is not signed in".to_string();
+                out.push(Draft {
+                    kind: EdgeKind::NotSignedIn,
+                    qualifier: "not signed in".into(),
+                    rationale: format!("The Given requires a signed-in user (\"{}\"); nothing says what happens without one.", given[i]),
+                    given: g,
+                    when: when.clone(),
+                    then: vec![
+                        "the request is rejected as unauthenticated and the user is asked to sign in".into(),
+                        "nothing is changed".into(),
+                    ],
+                });
+            }
+        }
+        let access = given.iter().position(|g| {
+            let l = g.to_lowercase();
+            [
+                "admin",
+                "owner",
+                "role",
+                "permission",
+                "signed in as",
+                "manager",
+                "librarian",
+                "moderator",
+            ]
+            .iter()
+            .any(|w| l.contains(w))
+        });
+        if let Some(i) = access {
+            if !covered(
+                &nb,
+                &[
+                    "permission",
+                    "forbidden",
+                    "403",
+                    "not allowed",
+                    "not the owner",
+                    "another user",
+                    "other user",
+                ],
+            ) {
+                let mut g = given.clone();
+                g[i] = "the user is signed in but has no permission for this action".to_string();
+                out.push(Draft {
+                    kind: EdgeKind::NoPermission,
+                    qualifier: "without permission".into(),
+                    rationale: format!("The Given grants access (\"{}\"); a user without that right must be refused.", given[i]),
+                    given: g,
+                    when: when.clone(),
+                    then: vec![
+                        "the request is rejected as forbidden".into(),
+                        "nothing is changed".into(),
+                    ],
+                });
+            }
+        }
+        let tenant = given.iter().position(|g| {
+            let l = g.to_lowercase();
+            [
+                "tenant",
+                "organization",
+                "organisation",
+                "workspace",
+                "team",
+            ]
+            .iter()
+            .any(|w| l.contains(w))
+        });
+        if let Some(i) = tenant {
+            if !covered(
+                &nb,
+                &[
+                    "other tenant",
+                    "another tenant",
+                    "other organi",
+                    "another organi",
+                    "wrong tenant",
+                    "another team",
+                    "other workspace",
+                ],
+            ) {
+                let mut g = given.clone();
+                g.push("the user belongs to another tenant".to_string());
+                let _ = i;
+                out.push(Draft {
+                    kind: EdgeKind::WrongTenant,
+                    qualifier: "other tenant".into(),
+                    rationale: "The Given names a tenant; data of one tenant must stay invisible and untouchable to another.".into(),
+                    given: g,
+                    when: when.clone(),
+                    then: vec![
+                        "the request is rejected as if the item did not exist".into(),
+                        "nothing is changed".into(),
+                    ],
+                });
+            }
+        }
+    }
+
+    // Not found: the Given states that something exists.
+    if !error {
+        let exists = given.iter().position(|g| {
+            let l = format!(" {} ", g.to_lowercase());
+            [
+                " exists",
+                " existing ",
+                " has ",
+                " is registered",
+                " there is ",
+                " is booked",
+                " was created",
+                " owns ",
+            ]
+            .iter()
+            .any(|w| l.contains(w))
+        });
+        if let Some(i) = exists {
+            if !covered(
+                &nb,
+                &[
+                    "not found",
+                    "does not exist",
+                    "unknown",
+                    "missing",
+                    "deleted",
+                    "no such",
+                    "nonexistent",
+                    "non-existent",
+                    "404",
+                ],
+            ) {
+                let mut g = given.clone();
+                g[i] = format!(
+                    "{}, but it has since been deleted",
+                    given[i].trim_end_matches('.')
+                );
+                out.push(Draft {
+                    kind: EdgeKind::NotFound,
+                    qualifier: "already deleted".into(),
+                    rationale: format!("The When acts on something the Given says exists (\"{}\"); acting on it once it is gone must give a clear not-found error.", given[i]),
+                    given: g,
+                    when: when.clone(),
+                    then: vec![
+                        "I should receive a not-found error".into(),
+                        "nothing is changed".into(),
+                    ],
+                });
+            }
+        }
+    }
+
+    // Text inputs: the first quoted value of the When.
+    if !error {
+        if let Some((wi, q)) = when.iter().enumerate().find_map(|(i, w)| {
+            text::quoted(w)
+                .into_iter()
+                .find(|q| q.is_text() && !gl.contains(&q.value.to_lowercase()))
+                .map(|q| (i, q))
+        }) {
+            text_inputs(&mut out, &given, &when, wi, &q, &then, limits, &nb);
+        }
+    }
+
+    // The When twice, and by two actors at once.
+    if !error
+        && has_verb(&wl, MUTATING)
+        && !covered(
+            &nb,
+            &[
+                "again",
+                "twice",
+                "already",
+                "duplicate",
+                "second time",
+                "repeat",
+                "same request",
+            ],
+        )
+        && !wl.contains("again")
+    {
+        let mut w = when.clone();
+        w.push("the same request is made a second time".into());
+        out.push(Draft {
+            kind: EdgeKind::Idempotency,
+            qualifier: "done twice".into(),
+            rationale: "Retries and double clicks repeat the When; the spec should say whether the second attempt creates, charges or changes anything.".into(),
+            given: given.clone(),
+            when: w,
+            then: vec![
+                "the second attempt has no further effect".into(),
+                "no duplicate is created".into(),
+            ],
+        });
+    }
+    if !error
+        && has_verb(&wl, CONTENDED)
+        && !covered(
+            &nb,
+            &[
+                "same time",
+                "concurrent",
+                "simultaneous",
+                "at once",
+                "same second",
+                "both",
+                "race",
+            ],
+        )
+        && !gl.contains("both")
+    {
+        out.push(Draft {
+            kind: EdgeKind::Race,
+            qualifier: "two at once".into(),
+            rationale: "Two actors can do this at the same moment; only one may win and the state must stay consistent.".into(),
+            given: given.clone(),
+            when: vec![format!("two users do this at the same moment: {}", when.join(", then "))],
+            then: vec![
+                "exactly one attempt succeeds and the other receives a clear error".into(),
+                "the stored state is consistent, with no double effect or lost update".into(),
+            ],
+        });
+    }
+
+    // The failure path of the Thens.
+    if !error
+        && has_verb(&wl, MUTATING)
+        && !covered(
+            &nb,
+            &[
+                "unavailable",
+                "cannot be saved",
+                "could not be",
+                "fails",
+                "timeout",
+                "timed out",
+            ],
+        )
+    {
+        let mut w = when.clone();
+        w.push("the change cannot be saved because the storage is unavailable".into());
+        let mut t =
+            vec!["I should receive an error saying the action could not be completed".to_string()];
+        t.push(format!("none of this happened: {}", then.join("; ")));
+        out.push(Draft {
+            kind: EdgeKind::FailurePath,
+            qualifier: "storage unavailable".into(),
+            rationale: "Every Then can fail to happen; the user must see an error and no partial change may remain.".into(),
+            given: given.clone(),
+            when: w,
+            then: t,
+        });
+    }
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn boundaries(
+    out: &mut Vec<Draft>,
+    sc: &Scenario,
+    when: &[String],
+    wi: usize,
+    num: &NumberAt,
+    limits: &[Limit],
+    nb: &[String],
+    error: bool,
+    then: &[String],
+) {
+    let given = texts(&sc.given);
+    let with = |v: &str| {
+        let mut w = when.to_vec();
+        w[wi] = num.replace(&when[wi], v);
+        w
+    };
+    let mentions = |v: f64| {
+        let s = text::fmt_num(v);
+        nb.iter().any(|t| {
+            text::numbers(t)
+                .iter()
+                .any(|n| text::fmt_num(n.value) == s && n.unit == num.unit)
+        })
+    };
+    let unit = num.unit.clone().unwrap_or_default();
+    let limit = limits
+        .iter()
+        .find(|l| l.upper && l.unit.as_deref() == num.unit.as_deref() && num.unit.is_some());
+    if let Some(l) = limit {
+        let at = l.value;
+        let over = l.value + 1.0;
+        let accept_then = if error {
+            vec![format!(
+                "the request is accepted: {} {unit} is within the limit",
+                text::fmt_num(at)
+            )
+            .trim()
+            .to_string()]
+        } else {
+            then.iter()
+                .map(|t| num.replace_value_in(t, &text::fmt_num(at)))
+                .collect()
+        };
+        if num.value != at && !mentions(at) {
+            out.push(Draft {
+                kind: EdgeKind::Boundary,
+                qualifier: format!("exactly {} {unit}", text::fmt_num(at))
+                    .trim()
+                    .to_string(),
+                rationale: format!(
+                    "The spec states a limit of {} {unit} ({}); the limit itself must be accepted.",
+                    text::fmt_num(at),
+                    l.source
+                )
+                .replace("  ", " "),
+                given: given.clone(),
+                when: with(&text::fmt_num(at)),
+                then: accept_then,
+            });
+        }
+        if num.value != over && !mentions(over) {
+            let t = if error {
+                then.to_vec()
+            } else {
+                vec![
+                    format!(
+                        "I should receive an error saying at most {} {unit} are allowed",
+                        text::fmt_num(at)
+                    )
+                    .replace("  ", " "),
+                    "nothing is changed".into(),
+                ]
+            };
+            out.push(Draft {
+                kind: EdgeKind::Boundary,
+                qualifier: format!("{} {unit}, just over the limit", text::fmt_num(over))
+                    .replace("  ", " "),
+                rationale: format!(
+                    "The spec states a limit of {} {unit} ({}); one more must be refused.",
+                    text::fmt_num(at),
+                    l.source
+                )
+                .replace("  ", " "),
+                given: given.clone(),
+                when: with(&text::fmt_num(over)),
+                then: t,
+            });
+        }
+        return;
+    }
+    if error || num.value <= 0.0 {
+        return;
+    }
+    if !mentions(0.0) && !covered(nb, &["zero", "no items", "empty"]) {
+        out.push(Draft {
+            kind: EdgeKind::Boundary,
+            qualifier: format!("zero {unit}").trim().to_string(),
+            rationale: format!(
+                "The When uses the number {}; zero is the first boundary to pin down.",
+                text::fmt_num(num.value)
+            ),
+            given: given.clone(),
+            when: with("0"),
+            then: vec![
+                format!(
+                    "I should receive an error saying the {} must be at least 1",
+                    if unit.is_empty() {
+                        "number"
+                    } else {
+                        unit.as_str()
+                    }
+                ),
+                "nothing is changed".into(),
+            ],
+        });
+    }
+    if !mentions(-1.0) && !covered(nb, &["negative"]) {
+        out.push(Draft {
+            kind: EdgeKind::Boundary,
+            qualifier: format!("negative {unit}").trim().to_string(),
+            rationale: format!(
+                "The When uses the number {}; a negative value must be refused, not stored.",
+                text::fmt_num(num.value)
+            ),
+            given: given.clone(),
+            when: with("-1"),
+            then: vec![
+                format!(
+                    "I should receive an error saying the {} must not be negative",
+                    if unit.is_empty() {
+                        "number"
+                    } else {
+                        unit.as_str()
+                    }
+                ),
+                "nothing is changed".into(),
+            ],
+        });
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn text_inputs(
+    out: &mut Vec<Draft>,
+    given: &[String],
+    when: &[String],
+    wi: usize,
+    q: &Quoted,
+    then: &[String],
+    limits: &[Limit],
+    nb: &[String],
+) {
+    let with = |v: &str| {
+        let mut w = when.to_vec();
+        w[wi] = q.replace_in(&when[wi], v);
+        w
+    };
+    let kept = |v: &str| -> Vec<String> {
+        then.iter()
+            .map(|t| q.replace_value_everywhere(t, v))
+            .collect()
+    };
+    let rejected = |what: &str| -> Vec<String> {
+        vec![
+            format!("I should receive an error saying {what}"),
+            "nothing is changed".into(),
+        ]
+    };
+    let email = q.value.contains('@') && !q.value.contains(' ');
+    let quoted_vals: Vec<String> = nb
+        .iter()
+        .flat_map(|t| text::quoted(t).into_iter().map(|q| q.value))
+        .collect();
+    if !quoted_vals.iter().any(|v| v.is_empty()) && !covered(nb, &["empty", "blank", "missing"]) {
+        out.push(Draft {
+            kind: EdgeKind::EmptyText,
+            qualifier: "empty value".into(),
+            rationale: format!("\"{}\" is a text input of the When; an empty value must be refused or have a stated meaning.", q.value),
+            given: given.to_vec(),
+            when: with(""),
+            then: rejected("the value must not be empty"),
+        });
+    }
+    if email {
+        if !covered(nb, &["drop table", "injection"]) {
+            let v = "x'); DROP TABLE users;--@example.com";
+            out.push(Draft {
+                kind: EdgeKind::SqlInjection,
+                qualifier: "SQL in the address".into(),
+                rationale: "An address is user input that reaches queries; an injection attempt must be refused as an invalid address.".into(),
+                given: given.to_vec(),
+                when: with(v),
+                then: rejected("the address is invalid"),
+            });
+        }
+        return;
+    }
+    if !covered(nb, &["drop table", "injection"]) {
+        let v = "Robert'); DROP TABLE tasks;--";
+        let mut t = kept(v);
+        t.push("the text is stored exactly as typed and no query is altered".into());
+        out.push(Draft {
+            kind: EdgeKind::SqlInjection,
+            qualifier: "SQL injection text".into(),
+            rationale: format!("\"{}\" is free text that is stored; SQL metacharacters must be kept as plain text.", q.value),
+            given: given.to_vec(),
+            when: with(v),
+            then: t,
+        });
+    }
+    if !covered(nb, &["<script", "html", "xss"]) {
+        let v = "<script>alert(1)</script>";
+        let mut t = kept(v);
+        t.push("the text is displayed escaped and never runs as script".into());
+        out.push(Draft {
+            kind: EdgeKind::ScriptInjection,
+            qualifier: "HTML script text".into(),
+            rationale: format!("\"{}\" is text that will be displayed; markup in it must be shown, never executed.", q.value),
+            given: given.to_vec(),
+            when: with(v),
+            then: t,
+        });
+    }
+    let char_limit = limits.iter().find(|l| {
+        l.upper
+            && matches!(
+                l.unit.as_deref(),
+                Some("characters" | "chars" | "character")
+            )
+    });
+    match char_limit {
+        Some(l) => {
+            let at = text::fmt_num(l.value);
+            if !covered(nb, &[&format!("{at} characters")]) {
+                let mut w = when.to_vec();
+                w[wi] = q.replace_quoted_with(&when[wi], &format!("of exactly {at} characters"));
+                out.push(Draft {
+                    kind: EdgeKind::LongText,
+                    qualifier: format!("exactly {at} characters"),
+                    rationale: format!("The spec limits text to {at} characters ({}); a value of exactly that length must be accepted.", l.source),
+                    given: given.to_vec(),
+                    when: w,
+                    then: then.iter().filter(|t| !t.contains(&format!("\"{}\"", q.value)) && !t.contains(&format!("`{}`", q.value))).cloned().chain(["the whole text is kept".to_string()]).collect(),
+                });
+            }
+        }
+        None => {
+            if !covered(nb, &["characters", "long", "length"]) {
+                let mut w = when.to_vec();
+                w[wi] = q.replace_quoted_with(&when[wi], "of 10000 characters");
+                out.push(Draft {
+                    kind: EdgeKind::LongText,
+                    qualifier: "very long text".into(),
+                    rationale: format!("No length limit is stated for \"{}\"; a very long value must be refused with the limit named, not truncated silently.", q.value),
+                    given: given.to_vec(),
+                    when: w,
+                    then: rejected("the text is too long and naming the maximum length"),
+                });
+            }
+        }
+    }
+    if !quoted_vals.iter().any(|v| !v.is_ascii()) && !covered(nb, &["unicode", "emoji", "accent"]) {
+        let v = "Café ☕ 日本語 🎉";
+        let mut t = kept(v);
+        t.push("the text is shown back exactly as typed".into());
+        out.push(Draft {
+            kind: EdgeKind::UnicodeText,
+            qualifier: "Unicode and emoji".into(),
+            rationale: format!(
+                "\"{}\" is free text; accents, CJK and emoji must survive storage and display.",
+                q.value
+            ),
+            given: given.to_vec(),
+            when: with(v),
+            then: t,
+        });
+    }
+    if !quoted_vals
+        .iter()
+        .any(|v| !v.is_empty() && v.trim().is_empty())
+        && !covered(nb, &["whitespace", "blank", "spaces"])
+    {
+        out.push(Draft {
+            kind: EdgeKind::WhitespaceText,
+            qualifier: "whitespace only".into(),
+            rationale: format!(
+                "\"{}\" is a text input; a value of only spaces looks filled in but is empty.",
+                q.value
+            ),
+            given: given.to_vec(),
+            when: with("   "),
+            then: rejected("the value must not be blank"),
+        });
+    }
+    let l = when.join(" ").to_lowercase();
+    if [
+        "file", "path", "command", "export", "download", "upload", "folder", "script",
+    ]
+    .iter()
+    .any(|w| l.contains(w))
+        && !covered(nb, &["$(", "shell", "; rm"])
+    {
+        let v = "report; rm -rf ~ $(reboot)";
+        let mut t = kept(v);
+        t.push("no shell command is run and the text is used literally".into());
+        out.push(Draft {
+            kind: EdgeKind::ShellInjection,
+            qualifier: "shell metacharacters".into(),
+            rationale: format!(
+                "\"{}\" may reach a file name or command line; shell metacharacters must be inert.",
+                q.value
+            ),
+            given: given.to_vec(),
+            when: with(v),
+            then: t,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;
+
+pub use render::supported;
