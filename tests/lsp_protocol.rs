@@ -415,11 +415,22 @@ async fn a_client_that_never_answers_configuration_still_gets_diagnostics() {
     )
     .await;
     assert_alive(&c).await;
-    let methods: Vec<String> = c
-        .server_requests()
-        .iter()
-        .map(|r| r["method"].as_str().unwrap().to_string())
-        .collect();
+    // Both requests are spawned by the server, so under load they may still be on their way:
+    // wait for them (bounded) rather than assuming they came before the diagnostics.
+    let deadline = tokio::time::Instant::now() + c.timeout;
+    let methods = loop {
+        let methods: Vec<String> = c
+            .server_requests()
+            .iter()
+            .map(|r| r["method"].as_str().unwrap().to_string())
+            .collect();
+        let both = methods.iter().any(|m| m == "workspace/configuration")
+            && methods.iter().any(|m| m == "client/registerCapability");
+        if both || tokio::time::Instant::now() > deadline {
+            break methods;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert!(methods.contains(&"workspace/configuration".to_string()));
     assert!(methods.contains(&"client/registerCapability".to_string()));
     c.shutdown().await;
