@@ -802,9 +802,14 @@ fn boundaries(
         if num.value != at && !mentions(at) {
             out.push(Draft {
                 kind: EdgeKind::Boundary,
-                qualifier: format!("exactly {} {unit}", text::fmt_num(at))
-                    .trim()
-                    .to_string(),
+                qualifier: if error {
+                    format!("but exactly {} {unit} is accepted", text::fmt_num(at))
+                } else {
+                    format!("exactly {} {unit}", text::fmt_num(at))
+                }
+                .replace("  ", " ")
+                .trim()
+                .to_string(),
                 rationale: format!(
                     "The spec states a limit of {} {unit} ({}); the limit itself must be accepted.",
                     text::fmt_num(at),
