@@ -27,6 +27,7 @@
 //! Parsing never fails: unknown keys and bad values become [`ConfigIssue`]s with exact ranges
 //! (and line/column), and everything that could be understood is kept.
 
+use crate::suggest::edit_distance;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -490,23 +491,6 @@ fn normalise_key(key: &str, json: bool) -> String {
 fn normalise_path(path: &str) -> &str {
     let p = path.trim_start_matches("./");
     p.trim_start_matches('/')
-}
-
-/// Levenshtein distance, for "did you mean" suggestions (inputs are short keys).
-fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for i in 1..=a.len() {
-        cur[0] = i;
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
 }
 
 fn suggest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {

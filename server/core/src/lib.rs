@@ -14,6 +14,7 @@ pub mod limits;
 pub mod model;
 pub mod parse;
 pub mod span;
+pub mod suggest;
 pub mod testlinks;
 pub mod workspace;
 pub mod yaml;

@@ -6,6 +6,7 @@
 //! Keys this format does not define are accepted silently at the top level (real files carry
 //! `data_model`, `rationale`, `implementation_hint`, `cache_strategy`...); inside scenario items
 //! only keys that are clearly typos of `given`/`when`/`then`/`name`/`id`/`tags` get a hint.
+use crate::suggest::edit_distance;
 use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, TextEdit};
@@ -959,36 +960,6 @@ fn looks_like_constraint_item(v: &Node) -> bool {
     v.get("requirement").is_some()
         || (v.get("name").is_some_and(|n| n.as_str().is_some())
             && v.entries().iter().all(|e| !e.value.is_seq()))
-}
-
-/// Edit distance with adjacent transpositions (optimal string alignment), for short keys.
-pub(crate) fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len() > 32 || b.len() > 32 {
-        return usize::MAX;
-    }
-    let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for i in 0..=a.len() {
-        d[i * w] = i;
-    }
-    for (j, cell) in d.iter_mut().enumerate().take(w) {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1)
-                .min(d[i * w + j - 1] + 1)
-                .min(d[(i - 1) * w + j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
-            }
-            d[i * w + j] = v;
-        }
-    }
-    d[a.len() * w + b.len()]
 }
 
 #[cfg(test)]
