@@ -4,24 +4,11 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use common::fs::files_under;
+
+use std::path::Path;
 
 use common::render;
-
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
 
 fn snapshot_area(area: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");

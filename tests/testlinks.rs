@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::fs::files_under;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -19,21 +21,6 @@ use specls_core::workspace::Workspace;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/testlinks")
-}
-
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
-        .map(|e| e.expect("dir entry").path())
-        .collect();
-    entries.sort();
-    for p in entries {
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
 }
 
 /// (relative path, text) of every fixture file.

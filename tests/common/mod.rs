@@ -2,4 +2,5 @@
 #![allow(dead_code)]
 
 pub mod diags;
+pub mod fs;
 pub mod render;

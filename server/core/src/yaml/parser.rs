@@ -263,6 +263,27 @@ impl<'a> Parser<'a> {
         l.min(self.b.len().saturating_sub(i)).max(1)
     }
 
+    /// From the line break at `nl`: the start of the next line with content, the offset of its
+    /// first non-blank byte, and how many blank lines were skipped on the way
+    /// (`(len, len, _)` at the end of the text).
+    fn next_content_line(&self, mut nl: usize) -> (usize, usize, usize) {
+        let len = self.b.len();
+        let mut blanks = 0;
+        loop {
+            if nl >= len {
+                return (len, len, blanks);
+            }
+            let ls = nl + 1;
+            let j = self.skip_blanks(ls);
+            if j < len && self.is_eol(j) {
+                blanks += 1;
+                nl = self.eol_from(j);
+                continue;
+            }
+            return (ls, j, blanks);
+        }
+    }
+
     fn skip_blanks(&self, mut i: usize) -> usize {
         while i < self.b.len() && is_blank(self.b[i]) {
             i += 1;
@@ -1446,21 +1467,7 @@ impl<'a> Parser<'a> {
             }
             let trimmed = buf.trim_end_matches([' ', '\t']).len().max(keep);
             buf.truncate(trimmed);
-            let mut nl = self.eol_from(i);
-            let mut blanks = 0usize;
-            let (ls, j) = loop {
-                if nl >= len {
-                    break (len, len);
-                }
-                let ls = nl + 1;
-                let j = self.skip_blanks(ls);
-                if j < len && self.is_eol(j) {
-                    blanks += 1;
-                    nl = self.eol_from(j);
-                    continue;
-                }
-                break (ls, j);
-            };
+            let (ls, j, blanks) = self.next_content_line(self.eol_from(i));
             if j >= len {
                 break false;
             }
@@ -2163,21 +2170,7 @@ impl<'a> Parser<'a> {
                 break;
             }
             // A line break: continue when the next content line carries on the scalar.
-            let mut nl = self.eol_from(i);
-            let mut blanks = 0;
-            let (ls, j) = loop {
-                if nl >= len {
-                    break (len, len);
-                }
-                let ls = nl + 1;
-                let j = self.skip_blanks(ls);
-                if j < len && self.is_eol(j) {
-                    blanks += 1;
-                    nl = self.eol_from(j);
-                    continue;
-                }
-                break (ls, j);
-            };
+            let (ls, j, blanks) = self.next_content_line(self.eol_from(i));
             if j >= len
                 || is_flow_indicator(self.b[j])
                 || self.b[j] == b'#'
