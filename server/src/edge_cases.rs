@@ -63,30 +63,6 @@ fn apply_all(text: &str, proposals: &[Proposal]) -> String {
     out
 }
 
-/// Write `contents` to `path` through a temporary file in the same folder and a rename, so a
-/// failure leaves the original untouched.
-fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.specls-{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(contents.as_bytes())?;
-        f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(path) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
-        }
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
 pub fn run(args: EdgeCasesArgs) -> ExitCode {
     let cwd = std::env::current_dir().unwrap_or_default();
     let spec = crate::files::absolute(&cwd, &args.spec);
@@ -141,7 +117,7 @@ pub fn run(args: EdgeCasesArgs) -> ExitCode {
             Err(e) => return fail(format!("cannot read {rel}: {e}")),
         }
         let new_text = apply_all(&file.text, &proposals);
-        if let Err(e) = write_atomically(&spec, &new_text) {
+        if let Err(e) = crate::fsutil::write_atomic(&spec, new_text.as_bytes()) {
             return fail(format!("cannot write {rel}: {e}; the file is unchanged"));
         }
         eprintln!("specls edge-cases: inserted {} proposed scenarios into {rel}; review them and remove the `proposed` mark from those you keep", proposals.len());

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod edge_cases;
 pub mod files;
+pub mod fsutil;
 pub mod logging;
 pub mod lsp;
 pub mod mcp;
