@@ -355,7 +355,7 @@ fn check_root(
     // (dependencies, duplicates across specs) see every spec; only the files under PATH are
     // reported. Without one, only the files under PATH are read.
     let mut load_paths = paths.clone();
-    if config_path.is_some() && paths.iter().all(|p| p.starts_with(&root)) {
+    if config_path.is_some() && paths.iter().all(|p| p.starts_with(root)) {
         load_paths.insert(0, root.to_path_buf());
     }
     let (ws, errors) = files::load_with(root, &load_paths, &config);
