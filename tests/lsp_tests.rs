@@ -76,6 +76,18 @@ impl Ws {
         }
         walk(v, &root_uri, &root_path)
     }
+    /// Position of the first `needle` in a file (+ `shift` characters), UTF-16.
+    fn pos(&self, rel: &str, needle: &str, shift: usize) -> Value {
+        let text = std::fs::read_to_string(self.root().join(rel)).unwrap();
+        let at = text.find(needle).expect("needle not found") + shift;
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        let line = text[..at].matches('\n').count();
+        let col = text[line_start..at].encode_utf16().count();
+        json!({"line": line, "character": col})
+    }
+    fn at(&self, rel: &str, needle: &str) -> Value {
+        json!({"textDocument": {"uri": self.uri(rel)}, "position": self.pos(rel, needle, 1)})
+    }
 }
 
 const SPEC: &str = "specs/cart.spec.md";
@@ -132,7 +144,10 @@ async fn lenses_and_diagnostics_from_the_last_run() {
             json!({"textDocument": {"uri": spec_uri}}),
         )
         .await;
-    insta::assert_snapshot!("testlens_lenses", ws.redact(&json!(render_lenses(&lenses))).as_str().unwrap());
+    insta::assert_snapshot!(
+        "testlens_lenses",
+        ws.redact(&json!(render_lenses(&lenses))).as_str().unwrap()
+    );
     c.shutdown().await;
 }
 
@@ -151,6 +166,133 @@ async fn lenses_without_results_say_not_run() {
             json!({"textDocument": {"uri": spec_uri}}),
         )
         .await;
-    insta::assert_snapshot!("testlens_lenses_not_run", ws.redact(&json!(render_lenses(&lenses))).as_str().unwrap());
+    insta::assert_snapshot!(
+        "testlens_lenses_not_run",
+        ws.redact(&json!(render_lenses(&lenses))).as_str().unwrap()
+    );
+    c.shutdown().await;
+}
+
+/// Fix the modification time of the stored report, so the hover's "last run" is stable.
+fn stamp_results(ws: &Ws) {
+    let f = std::fs::File::options()
+        .write(true)
+        .open(ws.root().join(".specls/results/pytest.xml"))
+        .unwrap();
+    f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_795_255_200))
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hover_shows_tests_and_the_failure() {
+    let ws = Ws {
+        dir: workspace(true),
+    };
+    stamp_results(&ws);
+    let c = start(&ws, json!({})).await;
+    c.wait_diagnostics(&ws.uri(SPEC), |p| has_code(p, "scenario-failed"))
+        .await;
+    let failed = c
+        .call("textDocument/hover", ws.at(SPEC, "Apply a discount"))
+        .await;
+    insta::assert_snapshot!(
+        "testlens_hover_failed",
+        failed["contents"]["value"].as_str().unwrap()
+    );
+    let passed = c
+        .call("textDocument/hover", ws.at(SPEC, "Add an item"))
+        .await;
+    insta::assert_snapshot!(
+        "testlens_hover_passed",
+        passed["contents"]["value"].as_str().unwrap()
+    );
+    let untested = c.call("textDocument/hover", ws.at(SPEC, "Check out")).await;
+    insta::assert_snapshot!(
+        "testlens_hover_untested",
+        untested["contents"]["value"].as_str().unwrap()
+    );
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn navigation_between_scenarios_and_tests() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    let c = start(&ws, json!({})).await;
+    c.wait_diagnostics(&ws.uri(SPEC), |p| has_code(p, "scenario-untested"))
+        .await;
+    // Scenario -> its tests (marker and convention links).
+    let by_marker = c
+        .call("textDocument/definition", ws.at(SPEC, "Remove an item"))
+        .await;
+    let by_name = c
+        .call("textDocument/definition", ws.at(SPEC, "Apply a discount"))
+        .await;
+    // A marker in a test -> its scenario.
+    let marker = c
+        .call("textDocument/definition", ws.at(TESTS, "cart-empty"))
+        .await;
+    let mut refs = ws.at(SPEC, "Add an item");
+    refs["context"] = json!({"includeDeclaration": false});
+    let refs = c.call("textDocument/references", refs).await;
+    insta::assert_json_snapshot!(
+        "testlens_navigation",
+        ws.redact(&json!({
+            "definition_by_marker": by_marker,
+            "definition_by_name": by_name,
+            "marker_to_scenario": marker,
+            "references": refs,
+        }))
+    );
+    // Renaming an explicit id updates the markers in the tests.
+    let mut rename = ws.at(SPEC, "cart-empty}");
+    rename["newName"] = json!("cart-clear");
+    let edit = c.call("textDocument/rename", rename).await;
+    insta::assert_json_snapshot!("testlens_rename_id", ws.redact(&edit));
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_actions_skeleton_and_run() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    let c = start(&ws, json!({})).await;
+    let pay = "specs/payment.spec.md";
+    let diags = c
+        .wait_diagnostics(&ws.uri(pay), |p| has_code(p, "scenario-untested"))
+        .await;
+    let untested = diags["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "scenario-untested")
+        .unwrap()
+        .clone();
+    // The test file does not exist: the fix creates it, then writes the skeleton.
+    let actions = c
+        .call(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": ws.uri(pay)},
+                "range": untested["range"],
+                "context": {"diagnostics": [untested], "only": ["quickfix"]},
+            }),
+        )
+        .await;
+    insta::assert_json_snapshot!("testlens_skeleton_create_file", ws.redact(&actions));
+    // Source actions run the same command as the lenses.
+    let source = c
+        .call(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": {"uri": ws.uri(SPEC)},
+                "range": {"start": ws.pos(SPEC, "Remove an item", 0), "end": ws.pos(SPEC, "Remove an item", 0)},
+                "context": {"diagnostics": [], "only": ["source"]},
+            }),
+        )
+        .await;
+    insta::assert_json_snapshot!("testlens_source_actions", ws.redact(&source));
     c.shutdown().await;
 }

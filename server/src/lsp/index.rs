@@ -12,7 +12,9 @@ use specls_core::config::Config;
 
 use super::paths::Roots;
 use super::settings::{Layers, TomlFile};
-use super::state::{load_file, load_test_file, maybe_spec, maybe_test, read_toml, Loaded, LoadedTests};
+use super::state::{
+    load_file, load_test_file, maybe_spec, maybe_test, read_toml, Loaded, LoadedTests,
+};
 use super::testing;
 
 pub use specls_core::config::CONFIG_FILE;
@@ -46,7 +48,12 @@ pub fn all_candidates(roots: &Roots, config: &Config) -> (Vec<PathBuf>, Vec<Path
 
 /// Read and index the test files among `paths` (those the matcher built from the loaded specs'
 /// arrangements and the settings accepts), on all cores.
-pub fn load_tests(roots: &Roots, paths: &[PathBuf], files: &Loaded, config: &Config) -> LoadedTests {
+pub fn load_tests(
+    roots: &Roots,
+    paths: &[PathBuf],
+    files: &Loaded,
+    config: &Config,
+) -> LoadedTests {
     let arrangements: Vec<&specls_core::model::Arrangement> = files
         .iter()
         .filter_map(|(_, f)| f.as_ref()?.doc.arrangement.as_ref())
@@ -69,8 +76,8 @@ pub fn load_tests(roots: &Roots, paths: &[PathBuf], files: &Loaded, config: &Con
                 s.spawn(move || {
                     part.iter()
                         .map(|(k, p)| {
-                            let f = std::panic::catch_unwind(|| load_test_file(k, p))
-                                .unwrap_or(None);
+                            let f =
+                                std::panic::catch_unwind(|| load_test_file(k, p)).unwrap_or(None);
                             (k.clone(), f)
                         })
                         .collect::<LoadedTests>()

@@ -168,7 +168,9 @@ pub enum Load {
         path: PathBuf,
     },
     /// Read every result file again.
-    Results { roots: Arc<Roots> },
+    Results {
+        roots: Arc<Roots>,
+    },
 }
 
 /// The settings sources and the settings in force (readable without waiting for the owner).

@@ -161,7 +161,10 @@ pub fn read_results(roots: &Roots, config: &Config) -> RunResults {
 
 /// Files the runner keeps beside the reports (run metadata, not reports).
 fn is_run_metadata(p: &Path) -> bool {
-    let name = p.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
     name.starts_with('.') || name.ends_with(".json") && !name.contains("go")
 }
 
@@ -220,16 +223,10 @@ impl TestView {
     pub fn compute(ws: &Workspace, tests: &TestFiles, run: &RunResults, config: &Config) -> Self {
         let links = link::link_with(ws, &tests.index, config);
         let mapping = status::map_results(&tests.index, &run.results);
-        let statuses =
-            status::scenario_status(ws, &tests.index, &links, &run.results, &mapping);
+        let statuses = status::scenario_status(ws, &tests.index, &links, &run.results, &mapping);
         let mut diagnostics = links.diagnostics.clone();
-        // Untested warnings only once the workspace has tests or says where they go: a folder
-        // of specs without any code yet is not a wall of warnings.
-        let care = !tests.index.files.is_empty() || !arrangements(ws).is_empty();
-        if care {
-            for (k, v) in status::scenario_diagnostics(ws, &tests.index, &statuses, config) {
-                diagnostics.entry(k).or_default().extend(v);
-            }
+        for (k, v) in status::scenario_diagnostics(ws, &tests.index, &statuses, config) {
+            diagnostics.entry(k).or_default().extend(v);
         }
         TestView {
             links,
@@ -308,11 +305,17 @@ pub fn status_text(s: &ScenarioStatus) -> String {
     match s {
         ScenarioStatus::Untested => "untested".into(),
         ScenarioStatus::NotRun { tests } => format!("not run ({tests} {})", plural(*tests, "test")),
-        ScenarioStatus::Skipped { tests } => format!("skipped ({tests} {})", plural(*tests, "test")),
+        ScenarioStatus::Skipped { tests } => {
+            format!("skipped ({tests} {})", plural(*tests, "test"))
+        }
         ScenarioStatus::Passed {
             tests, duration_ms, ..
         } => match duration_ms {
-            Some(d) => format!("✓ passed in {} ({tests} {})", human_ms(*d), plural(*tests, "test")),
+            Some(d) => format!(
+                "✓ passed in {} ({tests} {})",
+                human_ms(*d),
+                plural(*tests, "test")
+            ),
             None => format!("✓ passed ({tests} {})", plural(*tests, "test")),
         },
         ScenarioStatus::Failed { message, .. } => {
@@ -340,6 +343,166 @@ pub fn truncate(s: &str, max: usize) -> String {
     out
 }
 
+/// `2026-11-21 10:00 UTC`.
+pub fn utc_text(t: SystemTime) -> String {
+    let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(_) => return "before 1970".into(),
+    };
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+/// Escape text for inline Markdown.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(
+            ch,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|'
+        ) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Lines of output shown in a hover.
+const HOVER_OUTPUT_LINES: usize = 20;
+
+/// What the results say about one test.
+fn test_outcome(res: &[&TestResult]) -> (String, bool) {
+    use specls_core::testlinks::results::Status;
+    if let Some(f) = res
+        .iter()
+        .find(|r| matches!(r.status, Status::Failed | Status::Error))
+    {
+        let msg = f.message.as_deref().unwrap_or("failed");
+        let first = msg.lines().next().unwrap_or("");
+        return (format!("✗ failed: {}", md(&truncate(first, 120))), true);
+    }
+    if res.iter().any(|r| r.status == Status::Passed) {
+        let ms: Option<f64> = res
+            .iter()
+            .filter(|r| r.status == Status::Passed)
+            .filter_map(|r| r.duration_ms)
+            .fold(None, |a, d| Some(a.unwrap_or(0.0) + d));
+        let text = match ms {
+            Some(ms) => format!("✓ passed in {}", human_ms(ms)),
+            None => "✓ passed".into(),
+        };
+        return (text, false);
+    }
+    if res.is_empty() {
+        ("not run".into(), false)
+    } else {
+        ("skipped".into(), false)
+    }
+}
+
+/// The hover section about a scenario's tests: the last run's time, each linked test with its
+/// outcome and duration, and an excerpt of the first failure's output.
+pub fn scenario_tests_markdown(
+    view: &TestView,
+    tests: &TestFiles,
+    run: &RunResults,
+    r: &ScenarioRef,
+    scenario_id: &str,
+) -> String {
+    use specls_core::testlinks::results::Status;
+    let linked = view.links.tests_of(r);
+    if linked.is_empty() {
+        return format!(
+            "**Tests**: none linked (untested). Add `@spec {}` to a test, or name a test after the scenario.",
+            scenario_id.replace('`', "'")
+        );
+    }
+    let mut newest: Option<(SystemTime, &str)> = None;
+    let mut lines = Vec::new();
+    let mut failure: Option<&TestResult> = None;
+    for l in linked {
+        let Some(item) = tests
+            .index
+            .get(&l.test.path)
+            .and_then(|f| f.tests.get(l.test.test))
+        else {
+            continue;
+        };
+        let line = tests
+            .texts
+            .get(&l.test.path)
+            .and_then(|t| t.get(..item.name_span.start))
+            .map(|t| t.matches('\n').count() + 1)
+            .unwrap_or(1);
+        let idx = view
+            .mapping
+            .by_test
+            .get(&l.test)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let res: Vec<&TestResult> = idx.iter().filter_map(|&i| run.results.get(i)).collect();
+        for &i in idx {
+            let src = run.source_of.get(i).and_then(|&s| run.sources.get(s));
+            if let Some((m, key)) = src.and_then(|s| Some((s.modified?, s.key.as_str()))) {
+                if newest.is_none_or(|(t, _)| m > t) {
+                    newest = Some((m, key));
+                }
+            }
+        }
+        let (outcome, failed) = test_outcome(&res);
+        if failed && failure.is_none() {
+            failure = res
+                .iter()
+                .copied()
+                .find(|r| matches!(r.status, Status::Failed | Status::Error));
+        }
+        lines.push(format!(
+            "- `{}` — {}:{} — {}",
+            item.name.replace('`', "'"),
+            md(&l.test.path),
+            line,
+            outcome
+        ));
+    }
+    let mut out = String::from("**Tests**");
+    match newest {
+        Some((t, key)) => out.push_str(&format!(
+            " — last run {} (`{}`)",
+            utc_text(t),
+            key.replace('`', "'")
+        )),
+        None => out.push_str(" — not run yet"),
+    }
+    out.push_str("\n\n");
+    out.push_str(&lines.join("\n"));
+    if let Some(text) = failure.and_then(|f| f.output.as_deref().or(f.message.as_deref())) {
+        let all: Vec<&str> = text.lines().collect();
+        let shown = all.len().min(HOVER_OUTPUT_LINES);
+        out.push_str("\n\n```text\n");
+        out.push_str(&all[..shown].join("\n").replace("```", "'''"));
+        if all.len() > shown {
+            out.push_str(&format!("\n… ({} more lines)", all.len() - shown));
+        }
+        out.push_str("\n```");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,11 +518,17 @@ mod tests {
             ("new.xml".into(), Some(t1), new.into()),
             ("junk.txt".into(), Some(t0), "hello".into()),
         ]);
-        let names: Vec<(&str, results::Status)> =
-            r.results.iter().map(|x| (x.name.as_str(), x.status)).collect();
+        let names: Vec<(&str, results::Status)> = r
+            .results
+            .iter()
+            .map(|x| (x.name.as_str(), x.status))
+            .collect();
         assert_eq!(
             names,
-            [("a", results::Status::Passed), ("b", results::Status::Passed)]
+            [
+                ("a", results::Status::Passed),
+                ("b", results::Status::Passed)
+            ]
         );
         assert_eq!(r.sources[0].key, "new.xml");
         assert_eq!(r.last_run(), Some(t1));
@@ -381,5 +550,7 @@ mod tests {
         assert_eq!(human_ms(1234.0), "1.2 s");
         assert_eq!(human_ms(125_000.0), "2 min 5 s");
         assert_eq!(truncate("abcdef", 4), "abc…");
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_255_200);
+        assert_eq!(utc_text(t), "2026-11-21 10:00 UTC");
     }
 }
