@@ -296,3 +296,35 @@ async fn code_actions_skeleton_and_run() {
     insta::assert_json_snapshot!("testlens_source_actions", ws.redact(&source));
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn measured_constraints_inlay_hints_and_diagnostics() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    let dir = ws.root().join(".specls/measurements");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/measurements/k6-summary-export.json"),
+        dir.join("k6.json"),
+    )
+    .unwrap();
+    let c = start(&ws, json!({})).await;
+    let perf = "specs/perf.spec.yaml";
+    let diags = c
+        .wait_diagnostics(&ws.uri(perf), |p| has_code(p, "constraint-broken"))
+        .await;
+    insta::assert_json_snapshot!("testlens_constraint_broken", ws.redact(&diags));
+    let hints = c
+        .call(
+            "textDocument/inlayHint",
+            json!({
+                "textDocument": {"uri": ws.uri(perf)},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100, "character": 0}},
+            }),
+        )
+        .await;
+    insta::assert_json_snapshot!("testlens_inlay_hints", ws.redact(&hints));
+    c.shutdown().await;
+}

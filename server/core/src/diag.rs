@@ -210,6 +210,7 @@ codes! {
     "scenario-untested", Warning, "tests", "A scenario that no test is linked to (by marker or by name); the fix writes a test skeleton.";
     "spec-untested", Information, "tests", "A spec none of whose scenarios is linked to a test yet: one note on the spec instead of a warning per scenario.";
     "scenario-failed", Error, "tests", "A scenario whose linked tests failed in the last run.";
+    "constraint-broken", Error, "tests", "A constraint whose measured value (k6, criterion, hyperfine or a JSON map of values) breaks its bound.";
     // --- configuration (specls.toml, editor settings) ---
     "config-invalid", Error, "config", "A setting in `specls.toml` that cannot be used (bad TOML, wrong type, bad glob, unknown level); the default is used.";
     "config-unknown-key", Warning, "config", "A setting or check code in `specls.toml` that specls does not know; it is ignored.";

@@ -11,6 +11,7 @@ pub mod edge_cases;
 pub mod ide;
 pub mod kind;
 pub mod limits;
+pub mod measurements;
 pub mod model;
 pub mod parse;
 pub mod span;

@@ -359,6 +359,7 @@ impl Backend {
                     "**/*.{py,rs,ts,tsx,mts,cts,js,jsx,mjs,cjs,go}",
                     "**/*.{xml,json,tap,txt,log}",
                     "**/.specls/results/**",
+                    "**/.specls/measurements/**",
                 ]
                 .iter()
                 .map(|g| FileSystemWatcher {
@@ -434,6 +435,7 @@ impl Backend {
                 work_done_progress_options: Default::default(),
             })),
             document_formatting_provider: Some(OneOf::Left(true)),
+            inlay_hint_provider: Some(OneOf::Left(true)),
             code_lens_provider: Some(CodeLensOptions {
                 resolve_provider: Some(false),
             }),
@@ -617,6 +619,10 @@ impl LanguageServer for Backend {
 
     async fn code_action(&self, params: CodeActionParams) -> Result<Option<CodeActionResponse>> {
         handlers::code_action::handle(self, params).await
+    }
+
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        handlers::inlay_hints::handle(self, params).await
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {

@@ -181,9 +181,12 @@ pub struct Current {
 }
 
 impl Current {
-    /// The configured result globs, compiled.
+    /// The configured result and measurement globs, compiled.
     pub fn result_globs(&self) -> specls_core::config::Globs {
-        specls_core::config::Globs::new(&self.settings.config.result_globs)
+        let c = &self.settings.config;
+        let mut globs = c.result_globs.clone();
+        globs.extend(c.measurement_globs.iter().cloned());
+        specls_core::config::Globs::new(&globs)
     }
 }
 

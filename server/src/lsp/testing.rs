@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use specls_core::config::{Config, Globs};
 use specls_core::diag::Diagnostic;
+use specls_core::measurements::{self, ConstraintRef, Measured, Measurement};
 use specls_core::model::Arrangement;
 use specls_core::testlinks::link::{self, Links, ScenarioRef};
 use specls_core::testlinks::results::{self, TestResult};
@@ -27,6 +28,8 @@ pub const MAX_RESULT_FILE: u64 = 32 << 20;
 
 /// The folder under the state folder holding run results.
 pub const RESULTS_DIR: &str = "results";
+/// The folder under the state folder holding measurement files.
+pub const MEASUREMENTS_DIR: &str = "measurements";
 
 /// Every indexed test file and its text (for positions and edits).
 #[derive(Clone, Debug, Default)]
@@ -61,6 +64,9 @@ pub struct ResultSource {
 /// The results the editor shows: the newest result for every test over all result files.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunResults {
+    /// Measured values for constraints (`.specls/measurements/`, `measurements` globs), newest
+    /// file first.
+    pub measurements: Vec<Measurement>,
     pub results: Vec<TestResult>,
     /// For each result, the index of its source in `sources`.
     pub source_of: Vec<usize>,
@@ -77,8 +83,11 @@ impl RunResults {
 /// Is this workspace key a result file specls reads (under `.specls/results/`, or matching a
 /// configured result glob)?
 pub fn is_result_key(key: &str, globs: &Globs) -> bool {
-    let state = format!("{}/{RESULTS_DIR}/", crate::fsutil::STATE_DIR);
-    key.starts_with(&state) || key.contains(&format!("/{state}")) || globs.is_match(key)
+    let under = |dir: &str| {
+        let state = format!("{}/{dir}/", crate::fsutil::STATE_DIR);
+        key.starts_with(&state) || key.contains(&format!("/{state}"))
+    };
+    under(RESULTS_DIR) || under(MEASUREMENTS_DIR) || globs.is_match(key)
 }
 
 /// Parse result files (already read) into the results the editor shows: files are taken
@@ -126,7 +135,17 @@ pub fn result_paths(roots: &Roots, config: &Config) -> Vec<PathBuf> {
         let dir = folder.join(crate::fsutil::STATE_DIR).join(RESULTS_DIR);
         collect_files(&dir, &mut paths, 0);
     }
-    let globs = Globs::new(&config.result_globs);
+    paths.extend(globbed(roots, config, &config.result_globs));
+    paths.retain(|p| !is_run_metadata(p));
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// Files matching some globs of the settings (walked from the folders, ignore files honoured).
+fn globbed(roots: &Roots, config: &Config, globs: &[String]) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    let globs = Globs::new(globs);
     if !globs.is_empty() {
         let (walked, _) = crate::files::walk_with(&roots.folders, roots.base.as_deref(), config);
         for p in walked {
@@ -135,14 +154,56 @@ pub fn result_paths(roots: &Roots, config: &Config) -> Vec<PathBuf> {
             }
         }
     }
-    paths.retain(|p| !is_run_metadata(p));
+    paths
+}
+
+/// Every measurement file: under `.specls/measurements/` and matching `measurements` globs.
+pub fn measurement_paths(roots: &Roots, config: &Config) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for folder in roots.folders.iter().chain(roots.base.iter()) {
+        let dir = folder.join(crate::fsutil::STATE_DIR).join(MEASUREMENTS_DIR);
+        collect_files(&dir, &mut paths, 0);
+    }
+    paths.extend(globbed(roots, config, &config.measurement_globs));
+    paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
     paths.sort();
     paths.dedup();
     paths
 }
 
+/// Read every measurement file, newest first.
+pub fn read_measurements(roots: &Roots, config: &Config) -> Vec<Measurement> {
+    let mut files: Vec<(Option<SystemTime>, Vec<Measurement>)> = Vec::new();
+    for p in measurement_paths(roots, config) {
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        if meta.len() > measurements::MAX_FILE as u64 {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&p) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let key = roots.key_for_path(&p);
+        let parsed = measurements::parse(&key, &text);
+        for e in &parsed.errors {
+            tracing::info!("{key}: {e}");
+        }
+        files.push((meta.modified().ok(), parsed.measurements));
+    }
+    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.into_iter().flat_map(|(_, m)| m).collect()
+}
+
 /// Read every result file of the workspace (see [`result_paths`]).
 pub fn read_results(roots: &Roots, config: &Config) -> RunResults {
+    let mut run = read_reports(roots, config);
+    run.measurements = read_measurements(roots, config);
+    run
+}
+
+fn read_reports(roots: &Roots, config: &Config) -> RunResults {
     let files = result_paths(roots, config)
         .into_iter()
         .filter_map(|p| {
@@ -159,13 +220,13 @@ pub fn read_results(roots: &Roots, config: &Config) -> RunResults {
     merge_results(files)
 }
 
-/// Files the runner keeps beside the reports (run metadata, not reports).
+/// Files the runner keeps beside the reports (run metadata, not reports), and temporaries.
 fn is_run_metadata(p: &Path) -> bool {
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    name.starts_with('.') || name.ends_with(".json") && !name.contains("go")
+    name.starts_with('.') || name == "last-run.json" || name.ends_with(".tmp")
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
@@ -214,6 +275,8 @@ pub struct TestView {
     pub links: Links,
     pub mapping: Mapping,
     pub statuses: BTreeMap<ScenarioRef, ScenarioStatus>,
+    /// Constraints with a measured value.
+    pub measured: BTreeMap<ConstraintRef, Measured>,
     /// Diagnostics for specs (`scenario-untested`, `scenario-failed`) and test files
     /// (`unknown-scenario-marker`).
     pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
@@ -228,10 +291,15 @@ impl TestView {
         for (k, v) in status::scenario_diagnostics(ws, &tests.index, &statuses, config) {
             diagnostics.entry(k).or_default().extend(v);
         }
+        let measured = measurements::match_constraints(ws, &run.measurements);
+        for (k, v) in measurements::diagnostics(ws, &measured, config) {
+            diagnostics.entry(k).or_default().extend(v);
+        }
         TestView {
             links,
             mapping,
             statuses,
+            measured,
             diagnostics,
         }
     }

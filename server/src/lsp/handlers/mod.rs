@@ -8,6 +8,7 @@ pub mod completion;
 pub mod convert;
 pub mod formatting;
 pub mod hover;
+pub mod inlay_hints;
 pub mod navigation;
 pub mod pull;
 pub mod ranges;
