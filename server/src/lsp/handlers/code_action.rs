@@ -340,7 +340,7 @@ mod tests {
         let k = command_kind();
         assert!(admitted(None, &k));
         assert!(admitted(Some(&[CodeActionKind::SOURCE]), &k));
-        assert!(admitted(Some(&[k.clone()]), &k));
+        assert!(admitted(Some(std::slice::from_ref(&k)), &k));
         assert!(!admitted(Some(&[CodeActionKind::QUICKFIX]), &k));
         assert!(!admitted(Some(&[CodeActionKind::new("sour")]), &k));
         assert!(!admitted(
