@@ -14,6 +14,7 @@ use specls_core::ide::{self, CommandContext};
 use specls_core::model::DocKind;
 
 use super::convert::{doc, offset};
+use crate::lsp::paths::uri_to_path;
 use crate::lsp::server::{blocking, guarded, lsp_range_overlaps, Backend, COMMANDS};
 
 /// The kind of the command actions: `source.specls`, under `source`.
@@ -51,9 +52,13 @@ struct Data {
     fixes: Vec<FixData>,
 }
 
-/// The quick fixes of some diagnostics (pure).
+/// The quick fixes of some diagnostics (pure). `exists` tells whether a file is on disk (or
+/// open): an edit on a file that is not is made by creating it first (`documentChanges`).
 #[allow(clippy::mutable_key_type)] // lsp_types::Uri is the key type WorkspaceEdit requires
-pub fn quick_fixes(diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
+pub fn quick_fixes(
+    diagnostics: &[Diagnostic],
+    exists: &dyn Fn(&Uri) -> bool,
+) -> Vec<CodeActionOrCommand> {
     let mut out: Vec<CodeActionOrCommand> = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for d in diagnostics {
@@ -66,26 +71,67 @@ pub fn quick_fixes(diagnostics: &[Diagnostic]) -> Vec<CodeActionOrCommand> {
         };
         let single = data.fixes.len() == 1;
         for fix in data.fixes {
+            let key = format!("{}|{:?}", fix.title, d.range);
+            if !seen.insert(key) {
+                continue;
+            }
             let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+            let mut order: Vec<Uri> = Vec::new();
             for e in fix.edits {
+                if !changes.contains_key(&e.uri) {
+                    order.push(e.uri.clone());
+                }
                 changes
                     .entry(e.uri)
                     .or_default()
                     .push(TextEdit::new(e.range, e.new_text));
             }
-            let key = format!("{}|{:?}", fix.title, d.range);
-            if !seen.insert(key) {
-                continue;
-            }
+            let create: Vec<&Uri> = order.iter().filter(|u| !exists(u)).collect();
+            let edit = if create.is_empty() {
+                WorkspaceEdit {
+                    changes: Some(changes),
+                    document_changes: None,
+                    change_annotations: None,
+                }
+            } else {
+                let mut ops = Vec::new();
+                for u in &order {
+                    if create.contains(&u) {
+                        ops.push(DocumentChangeOperation::Op(ResourceOp::Create(
+                            CreateFile {
+                                uri: u.clone(),
+                                options: Some(CreateFileOptions {
+                                    overwrite: Some(false),
+                                    ignore_if_exists: Some(true),
+                                }),
+                                annotation_id: None,
+                            },
+                        )));
+                    }
+                    ops.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                        text_document: OptionalVersionedTextDocumentIdentifier {
+                            uri: u.clone(),
+                            version: None,
+                        },
+                        edits: changes
+                            .remove(u)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .map(OneOf::Left)
+                            .collect(),
+                    }));
+                }
+                WorkspaceEdit {
+                    changes: None,
+                    document_changes: Some(DocumentChanges::Operations(ops)),
+                    change_annotations: None,
+                }
+            };
             out.push(CodeActionOrCommand::CodeAction(CodeAction {
                 title: fix.title,
                 kind: Some(CodeActionKind::QUICKFIX),
                 diagnostics: Some(vec![d.clone()]),
-                edit: Some(WorkspaceEdit {
-                    changes: Some(changes),
-                    document_changes: None,
-                    change_annotations: None,
-                }),
+                edit: Some(edit),
                 command: None,
                 is_preferred: Some(single),
                 disabled: None,
@@ -261,7 +307,11 @@ async fn quick_fixes_for(
             .filter(|d| lsp_range_overlaps(&d.range, &params.range))
             .collect();
     }
-    guarded("textDocument/codeAction", || quick_fixes(&diags))
+    let snap = backend.snapshot().await?;
+    let exists = move |u: &Uri| {
+        snap.open.contains_key(&snap.key(u)) || uri_to_path(u).is_none_or(|p| p.exists())
+    };
+    guarded("textDocument/codeAction", || quick_fixes(&diags, &exists))
 }
 
 #[cfg(test)]

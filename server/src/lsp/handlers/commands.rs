@@ -25,6 +25,8 @@ pub const WORKSPACE_HEALTH: &str = "specls.workspaceHealth";
 pub fn version() -> Value {
     json!({"name": "specls", "version": env!("CARGO_PKG_VERSION")})
 }
+/// Cancel the test run in progress.
+pub const CANCEL_RUN: &str = "specls.cancelRun";
 
 pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<Value>> {
     match params.command.as_str() {
