@@ -192,7 +192,7 @@ pub fn read_measurements(roots: &Roots, config: &Config) -> Vec<Measurement> {
         }
         files.push((meta.modified().ok(), parsed.measurements));
     }
-    files.sort_by(|a, b| b.0.cmp(&a.0));
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
     files.into_iter().flat_map(|(_, m)| m).collect()
 }
 
