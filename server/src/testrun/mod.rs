@@ -464,9 +464,15 @@ pub fn run(
             }
         }
         ReportSource::Output { format } => {
-            let name = match format {
+            // Reports go beside the others (the language server reads every file there);
+            // output that is no report is kept as a dot file, which readers skip.
+            let detected = format.or_else(|| results::detect(&output));
+            let name = match detected {
                 Some(results::Format::GoJson) => "go-test.json",
-                _ => "output.txt",
+                Some(results::Format::Libtest) => "cargo-test.txt",
+                Some(results::Format::Tap) => "output.tap",
+                Some(results::Format::Junit) => "output.xml",
+                None => ".last-output.txt",
             };
             let _ = crate::fsutil::write_atomic(&results_dir.join(name), output.as_bytes());
             (output.clone(), Some(name.to_string()), *format)
