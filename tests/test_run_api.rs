@@ -90,6 +90,7 @@ fn a_custom_command_report_is_read_mapped_and_stored() {
     assert_eq!(again.results, report.results.results);
 }
 
+// @spec run-tests-cancel
 #[test]
 fn cancel_and_timeout_end_the_run_and_keep_earlier_results() {
     let ws = workspace(TAP);
@@ -127,6 +128,7 @@ fn cancel_and_timeout_end_the_run_and_keep_earlier_results() {
     assert_eq!(loaded.exit, Exit::TimedOut { after_secs: 1 });
 }
 
+// @spec run-tests-queue
 #[test]
 fn runs_of_one_workspace_wait_for_each_other() {
     let ws = workspace("sh -c 'echo start >> log; sleep 0.4; echo end >> log'");
