@@ -6,6 +6,7 @@ pub mod handlers;
 pub mod index;
 pub mod paths;
 pub mod position;
+pub mod run;
 pub mod server;
 pub mod settings;
 pub mod state;

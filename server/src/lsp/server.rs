@@ -31,12 +31,14 @@ pub struct ClientFlags {
     pub configuration: bool,
     pub work_done_progress: bool,
     pub definition_links: bool,
+    pub code_lens_refresh: bool,
 }
 
 pub struct Backend {
     pub(crate) client: Client,
     pub(crate) state: StateHandle,
     pub(crate) cache: Arc<Cache>,
+    pub(crate) runs: Arc<super::run::Runs>,
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
@@ -47,7 +49,12 @@ pub struct Backend {
 }
 
 /// Commands the server executes (`workspace/executeCommand`).
-pub const COMMANDS: &[&str] = &[handlers::commands::REINDEX, handlers::commands::VERSION];
+pub const COMMANDS: &[&str] = &[
+    handlers::commands::REINDEX,
+    handlers::commands::VERSION,
+    handlers::commands::RUN_TESTS,
+    handlers::commands::CANCEL_RUN,
+];
 
 pub fn internal(message: impl Into<String>) -> Error {
     Error {
@@ -132,6 +139,10 @@ fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
             .as_ref()
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false),
+        code_lens_refresh: ws
+            .and_then(|w| w.code_lens.as_ref())
+            .and_then(|c| c.refresh_support)
+            .unwrap_or(false),
         definition_links: caps
             .text_document
             .as_ref()
@@ -148,6 +159,7 @@ impl Backend {
             client,
             state: state::start(),
             cache: Arc::new(Cache::default()),
+            runs: Arc::new(super::run::Runs::default()),
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             flags: OnceLock::new(),
@@ -172,6 +184,18 @@ impl Backend {
         self.flags.get().cloned().unwrap_or_default()
     }
 
+    /// What a spawned test run needs.
+    pub(crate) fn run_start(&self) -> super::run::Start {
+        let flags = self.flags();
+        super::run::Start {
+            client: self.client.clone(),
+            state: self.state.clone(),
+            runs: self.runs.clone(),
+            progress: flags.work_done_progress,
+            lens_refresh: flags.code_lens_refresh,
+        }
+    }
+
     pub(crate) fn roots(&self) -> Arc<Roots> {
         self.roots.get().cloned().unwrap_or_default()
     }
@@ -193,6 +217,7 @@ impl Backend {
             "textDocument/didClose",
             "workspace/didChangeWatchedFiles",
             "workspace/didChangeConfiguration",
+            "window/workDoneProgress/cancel",
         ];
         ORDERED.contains(&method)
     }
@@ -238,6 +263,20 @@ impl Backend {
                     Ok(p) => self.state.send(Msg::Close {
                         uri: p.text_document.uri,
                     }),
+                    Err(e) => bad(e),
+                }
+            }
+            "window/workDoneProgress/cancel" => {
+                match serde_json::from_value::<WorkDoneProgressCancelParams>(params) {
+                    Ok(p) => {
+                        let token = match p.token {
+                            NumberOrString::String(s) => s,
+                            NumberOrString::Number(n) => n.to_string(),
+                        };
+                        if self.runs.cancel_token(&token) {
+                            info!("test run {token} cancelled from the progress UI");
+                        }
+                    }
                     Err(e) => bad(e),
                 }
             }
@@ -394,7 +433,7 @@ impl Backend {
                     change: Some(TextDocumentSyncKind::INCREMENTAL),
                     will_save: None,
                     will_save_wait_until: None,
-                    save: None,
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                 },
             )),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
@@ -547,7 +586,9 @@ impl LanguageServer for Backend {
         let v = serde_json::to_value(params).ok();
         self.ordered_notification("textDocument/didClose", v);
     }
-    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        self.run_on_save(params.text_document.uri).await;
+    }
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         self.watched_files(params.changes);
     }
@@ -650,6 +691,66 @@ impl LanguageServer for Backend {
     ) -> Result<WorkspaceDiagnosticReportResult> {
         handlers::pull::workspace(self, params).await
     }
+}
+
+impl Backend {
+    /// Run-on-save (only when the user switched `run_on_save` on): a saved spec runs its
+    /// scenarios' tests, a saved test file the scenarios its tests are linked to.
+    async fn run_on_save(&self, uri: Uri) {
+        let Ok(snap) = self.snapshot().await else {
+            return;
+        };
+        if !snap.settings.config.run_on_save {
+            return;
+        }
+        let key = snap.key(&uri);
+        let args = if snap.file(&key).is_some_and(|f| !f.doc.scenarios.is_empty()) {
+            super::run::RunArgs {
+                uri: Some(uri),
+                ..Default::default()
+            }
+        } else if snap.tests.index.get(&key).is_some() {
+            let s = snap.clone();
+            let ids = tokio::task::spawn_blocking(move || {
+                let view = s.test_view();
+                let mut ids: Vec<String> = Vec::new();
+                for test in 0..f_len(&s, &key) {
+                    let t = specls_core::testlinks::TestRef {
+                        path: key.clone(),
+                        test,
+                    };
+                    for r in view.links.scenarios_of(&t) {
+                        if let Some(sc) = s.file(&r.path).and_then(|f| f.doc.scenarios.get(r.index))
+                        {
+                            if !ids.contains(&sc.id) {
+                                ids.push(sc.id.clone());
+                            }
+                        }
+                    }
+                }
+                ids
+            })
+            .await
+            .unwrap_or_default();
+            if ids.is_empty() {
+                return;
+            }
+            super::run::RunArgs {
+                uri: None,
+                scenarios: ids,
+                all: false,
+            }
+        } else {
+            return;
+        };
+        if let Err(e) = super::run::start(self.run_start(), snap, args).await {
+            info!("run on save: nothing run: {e}");
+        }
+    }
+}
+
+fn f_len(snap: &Snapshot, key: &str) -> usize {
+    snap.tests.index.get(key).map_or(0, |f| f.tests.len())
 }
 
 /// Reads the whole workspace from disk (initial index, `specls.reindex`, new spec globs).

@@ -71,6 +71,9 @@ pub struct RunResults {
     /// For each result, the index of its source in `sources`.
     pub source_of: Vec<usize>,
     pub sources: Vec<ResultSource>,
+    /// `.specls/results/last-run.json`: outcomes of scenarios that the last (filtered) runs
+    /// did not select are kept there, while their reports were replaced.
+    pub last: Option<crate::testrun::LastRun>,
 }
 
 impl RunResults {
@@ -200,6 +203,12 @@ pub fn read_measurements(roots: &Roots, config: &Config) -> Vec<Measurement> {
 pub fn read_results(roots: &Roots, config: &Config) -> RunResults {
     let mut run = read_reports(roots, config);
     run.measurements = read_measurements(roots, config);
+    if let Some(root) = roots.base.as_ref().or(roots.folders.first()) {
+        match crate::testrun::load_results(root) {
+            Ok(last) => run.last = last,
+            Err(e) => tracing::info!("{e}"),
+        }
+    }
     run
 }
 
@@ -286,7 +295,11 @@ impl TestView {
     pub fn compute(ws: &Workspace, tests: &TestFiles, run: &RunResults, config: &Config) -> Self {
         let links = link::link_with(ws, &tests.index, config);
         let mapping = status::map_results(&tests.index, &run.results);
-        let statuses = status::scenario_status(ws, &tests.index, &links, &run.results, &mapping);
+        let mut statuses =
+            status::scenario_status(ws, &tests.index, &links, &run.results, &mapping);
+        if let Some(last) = &run.last {
+            stored_outcomes(ws, tests, last, &mut statuses);
+        }
         let mut diagnostics = links.diagnostics.clone();
         for (k, v) in status::scenario_diagnostics(ws, &tests.index, &statuses, config) {
             diagnostics.entry(k).or_default().extend(v);
@@ -309,6 +322,58 @@ impl TestView {
             path: path.to_string(),
             index,
         })
+    }
+}
+
+/// Scenarios the reports say nothing about take their outcome from `last-run.json` (results of
+/// earlier runs that a later filtered run did not replace).
+fn stored_outcomes(
+    ws: &Workspace,
+    tests: &TestFiles,
+    last: &crate::testrun::LastRun,
+    statuses: &mut BTreeMap<ScenarioRef, ScenarioStatus>,
+) {
+    use crate::testrun::Outcome;
+    use specls_core::testlinks::link::Location;
+    for (r, st) in statuses.iter_mut() {
+        if !matches!(st, ScenarioStatus::NotRun { .. }) {
+            continue;
+        }
+        let Some(sc) = ws.get(&r.path).and_then(|f| f.doc.scenarios.get(r.index)) else {
+            continue;
+        };
+        let Some(stored) = last.scenario(&r.path, &sc.id) else {
+            continue;
+        };
+        *st = match stored.outcome {
+            Outcome::Passed => ScenarioStatus::Passed {
+                tests: stored.tests,
+                skipped: stored.skipped,
+                duration_ms: stored.duration_ms,
+            },
+            Outcome::Skipped => ScenarioStatus::Skipped {
+                tests: stored.skipped.max(stored.tests),
+            },
+            Outcome::Failed => {
+                let location = stored.failed_test.as_ref().and_then(|t| {
+                    let f = tests.index.get(&t.path)?;
+                    let item = f.tests.iter().find(|i| i.name == t.name)?;
+                    Some(Location {
+                        path: t.path.clone(),
+                        span: item.span,
+                        selection: item.name_span,
+                    })
+                });
+                ScenarioStatus::Failed {
+                    tests: stored.tests,
+                    failed: stored.failed.max(1),
+                    message: stored.message.clone().unwrap_or_else(|| "failed".into()),
+                    result: usize::MAX,
+                    location,
+                }
+            }
+            Outcome::NotRun | Outcome::Untested => continue,
+        };
     }
 }
 

@@ -4,7 +4,17 @@ use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::ExecuteCommandParams;
 
+use crate::lsp::run::{self, RunArgs};
 use crate::lsp::server::{invalid_params, Backend};
+
+/// LSP's RequestFailed: the client shows the message.
+fn request_failed(message: String) -> tower_lsp_server::jsonrpc::Error {
+    tower_lsp_server::jsonrpc::Error {
+        code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32803),
+        message: message.into(),
+        data: None,
+    }
+}
 
 /// Re-read every spec of the workspace from disk (open buffers are kept).
 pub const REINDEX: &str = "specls.reindex";
@@ -35,6 +45,25 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             Ok(None)
         }
         VERSION => Ok(Some(version())),
+        RUN_TESTS => {
+            let args: RunArgs = match params.arguments.into_iter().next() {
+                None | Some(Value::Null) => RunArgs::default(),
+                Some(v) => serde_json::from_value(v).map_err(|e| {
+                    invalid_params(format!(
+                        "{RUN_TESTS} takes {{uri?, scenarios?: [id], all?: bool}}: {e}"
+                    ))
+                })?,
+            };
+            let snap = backend.snapshot().await?;
+            match run::start(backend.run_start(), snap, args).await {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => Err(request_failed(e)),
+            }
+        }
+        CANCEL_RUN => {
+            let n = backend.runs.cancel_all();
+            Ok(Some(json!({ "cancelled": n })))
+        }
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",
             crate::lsp::server::COMMANDS.join(", ")
