@@ -79,7 +79,10 @@ impl Client {
             }
             let text: Value =
                 serde_json::from_str(result["content"][0]["text"].as_str().unwrap()).unwrap();
-            assert_eq!(&text, data, "{name}: text content is the structured content");
+            assert_eq!(
+                &text, data,
+                "{name}: text content is the structured content"
+            );
         }
         result
     }
@@ -101,7 +104,11 @@ impl Client {
 fn every_tool_has_schemas_that_our_checker_reads() {
     let ws = workspace(false);
     let c = Client::new(ws.path());
-    let mut names: Vec<&str> = c.tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let mut names: Vec<&str> = c
+        .tools
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     names.sort();
     insta::assert_json_snapshot!("mcp_tool_names", names);
     for t in &c.tools {
@@ -179,7 +186,10 @@ fn get_scenarios_filters_by_status() {
         failing["scenarios"][0]["failure"],
         "AssertionError: status is still pending"
     );
-    let smoke_passing = c.ok("get_scenarios", json!({"status": "passing", "tag": "smoke"}));
+    let smoke_passing = c.ok(
+        "get_scenarios",
+        json!({"status": "passing", "tag": "smoke"}),
+    );
     assert_eq!(ids(&smoke_passing), ["create-task \"passing\""]);
     assert!(c
         .err("get_scenarios", json!({"status": "green"}))
@@ -211,7 +221,10 @@ fn propose_edge_cases_gives_checked_insertions() {
         "propose_edge_cases",
         json!({"spec": "Task Management", "scenario": "nope"}),
     );
-    assert!(e.contains("no scenario `nope`") && e.contains("create-task"), "{e}");
+    assert!(
+        e.contains("no scenario `nope`") && e.contains("create-task"),
+        "{e}"
+    );
     let e = c.err(
         "propose_edge_cases",
         json!({"spec": "notes", "requirement": "FR-9"}),

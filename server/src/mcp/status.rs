@@ -6,14 +6,12 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use specls_core::config::Config;
-use specls_core::model::Arrangement;
 use specls_core::testlinks::link::{self, ScenarioRef};
 use specls_core::testlinks::results::{self, TestResult};
 use specls_core::testlinks::status::{self, ScenarioStatus};
-use specls_core::testlinks::{TestFileMatcher, TestIndex};
 use specls_core::workspace::Workspace;
 
-/// Test files bigger than this are not indexed; result files bigger than this are not read.
+/// Result files bigger than this are not read.
 const MAX_FILE: u64 = 16 << 20;
 
 /// What the tests say about every scenario of a workspace.
@@ -44,20 +42,11 @@ fn read_small(path: &Path) -> Option<String> {
         .map(|b| String::from_utf8_lossy(&b).into_owned())
 }
 
-/// Index the test files under `root`, link them to `ws`'s scenarios and map the last results.
+/// Index the test files under `root` (as `specls check` finds them), link them to `ws`'s scenarios and map the last results.
 pub fn compute(root: &Path, ws: &Workspace, config: &Config) -> TestState {
-    let arrangements: Vec<&Arrangement> =
-        ws.docs().filter_map(|d| d.arrangement.as_ref()).collect();
-    let matcher = TestFileMatcher::new(config, &arrangements);
-    let mut tests = TestIndex::new();
-    let (files, _) = crate::files::walk_with(&[root.to_path_buf()], Some(root), config);
-    for file in files {
-        let rel = crate::files::rel_path(root, &file);
-        if let Some(lang) = matcher.language(&rel) {
-            if let Some(text) = read_small(&file) {
-                tests.upsert(&rel, &text, lang);
-            }
-        }
+    let (tests, errors) = crate::files::load_tests(root, &[root.to_path_buf()], config, ws);
+    for (path, e) in errors {
+        tracing::warn!("cannot read {path}: {e}");
     }
     let links = link::link_with(ws, &tests, config);
     let (all, results_read) = last_results(root);

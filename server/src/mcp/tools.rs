@@ -306,12 +306,17 @@ impl Server {
         }
     }
 
+    /// The workspace as it is on disk now, with the root's `specls.toml` (if any).
     fn workspace(&self) -> (Workspace, Config) {
-        let (ws, errors) = crate::files::load(&self.root, std::slice::from_ref(&self.root));
+        let config = std::fs::read(self.root.join(specls_core::config::CONFIG_FILE))
+            .map(|b| Config::from_toml(&String::from_utf8_lossy(&b)).0)
+            .unwrap_or_default();
+        let (ws, errors) =
+            crate::files::load_with(&self.root, std::slice::from_ref(&self.root), &config);
         for (path, e) in errors {
             tracing::warn!("cannot read {path}: {e}");
         }
-        (ws, Config::default())
+        (ws, config)
     }
 
     /// Resolve a workspace-relative (or absolute) path; refuse anything outside the root.
