@@ -6,9 +6,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use specls_core::config::Config;
+use specls_core::diag::Diagnostic;
 use specls_core::testlinks::link::{self, ScenarioRef};
 use specls_core::testlinks::results::{self, TestResult};
 use specls_core::testlinks::status::{self, ScenarioStatus};
+use specls_core::testlinks::TestIndex;
 use specls_core::workspace::Workspace;
 
 /// Result files bigger than this are not read.
@@ -16,6 +18,7 @@ const MAX_FILE: u64 = 16 << 20;
 
 /// What the tests say about every scenario of a workspace.
 pub struct TestState {
+    pub tests: TestIndex,
     pub statuses: BTreeMap<ScenarioRef, ScenarioStatus>,
     /// Result files read from `.specls/results/`.
     pub results_read: usize,
@@ -53,7 +56,20 @@ pub fn compute(root: &Path, ws: &Workspace, config: &Config) -> TestState {
     let mapping = status::map_results(&tests, &all);
     TestState {
         statuses: status::scenario_status(ws, &tests, &links, &all, &mapping),
+        tests,
         results_read,
+    }
+}
+
+impl TestState {
+    /// `scenario-untested` / `scenario-failed` findings, as `specls check` and the editor
+    /// report them.
+    pub fn diagnostics(
+        &self,
+        ws: &Workspace,
+        config: &Config,
+    ) -> BTreeMap<String, Vec<Diagnostic>> {
+        status::scenario_diagnostics(ws, &self.tests, &self.statuses, config)
     }
 }
 

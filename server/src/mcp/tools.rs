@@ -621,7 +621,10 @@ impl Server {
 
     fn check(&self, args: &Value) -> ToolResult {
         let (ws, config) = self.workspace();
-        let all = check_workspace(&ws, &config);
+        let mut all = check_workspace(&ws, &config);
+        for (path, diags) in status::compute(&self.root, &ws, &config).diagnostics(&ws, &config) {
+            all.entry(path).or_default().extend(diags);
+        }
         let selected: Vec<&String> = match (
             args.get("path").and_then(Value::as_str),
             args.get("spec").and_then(Value::as_str),
