@@ -208,6 +208,7 @@ codes! {
     // --- tests: scenario <-> test links and results ---
     "unknown-scenario-marker", Warning, "tests", "A `@spec` marker in a test whose id names no scenario or requirement.";
     "scenario-untested", Warning, "tests", "A scenario that no test is linked to (by marker or by name); the fix writes a test skeleton.";
+    "spec-untested", Information, "tests", "A spec none of whose scenarios is linked to a test yet: one note on the spec instead of a warning per scenario.";
     "scenario-failed", Error, "tests", "A scenario whose linked tests failed in the last run.";
     // --- drift: spec and generated code since the last compile (`specls check --drift`, editor) ---
     "spec-changed-since-compile", Warning, "drift", "The spec's text changed since its last compile; compile it to bring the code up to date.";
