@@ -8,6 +8,10 @@ use crate::lsp::server::{invalid_params, Backend};
 
 /// Re-read every spec of the workspace from disk (open buffers are kept).
 pub const REINDEX: &str = "specls.reindex";
+/// Run tests: `{uri?, scenarios?: [id], all?: bool}`.
+pub const RUN_TESTS: &str = "specls.runTests";
+/// Cancel the test run in progress.
+pub const CANCEL_RUN: &str = "specls.cancelRun";
 
 pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<Value>> {
     match params.command.as_str() {
