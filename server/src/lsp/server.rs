@@ -47,7 +47,7 @@ pub struct Backend {
 }
 
 /// Commands the server executes (`workspace/executeCommand`).
-pub const COMMANDS: &[&str] = &[handlers::commands::REINDEX];
+pub const COMMANDS: &[&str] = &[handlers::commands::REINDEX, handlers::commands::VERSION];
 
 pub fn internal(message: impl Into<String>) -> Error {
     Error {
@@ -397,7 +397,11 @@ impl Backend {
                 },
             )),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::SOURCE]),
+                code_action_kinds: Some(vec![
+                    CodeActionKind::QUICKFIX,
+                    CodeActionKind::SOURCE,
+                    handlers::code_action::command_kind(),
+                ]),
                 work_done_progress_options: Default::default(),
                 resolve_provider: None,
             })),
