@@ -472,3 +472,82 @@ async fn a_run_is_cancelled_from_the_progress_ui_and_by_command() {
     }
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guardian_plan_runs_stage_by_stage() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    let c = start(&ws, json!({"window": {"workDoneProgress": true}})).await;
+    let task = "tasks/task-demo.md";
+    let uri = ws.uri(task);
+    c.wait_diagnostics(&ws.uri(SPEC), |p| has_code(p, "scenario-untested"))
+        .await;
+    let before = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    let started = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.runGuardian", "arguments": [{"uri": uri}]}),
+        )
+        .await;
+    assert_eq!(started["steps"], 3);
+    let token = started["token"].clone();
+    let end: Value = c
+        .wait_for("the guardian run's end", |ns| {
+            progress_of(ns, &token)
+                .into_iter()
+                .find(|v| v["kind"] == "end")
+                .cloned()
+        })
+        .await;
+    assert!(
+        end["message"].as_str().unwrap().contains("1 of 3 steps"),
+        "{end}"
+    );
+    let diags = c
+        .wait_diagnostics(&uri, |p| has_code(p, "guardian-step-failed"))
+        .await;
+    let after = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    insta::assert_snapshot!(
+        "testlens_guardian_lenses",
+        format!(
+            "before:\n{}after:\n{}",
+            render_lenses(&ws.redact(&before)),
+            without_times(&render_lenses(&ws.redact(&after)))
+        )
+    );
+    insta::assert_json_snapshot!("testlens_guardian_diagnostics", ws.redact(&diags));
+    c.shutdown().await;
+}
+
+/// `(12 ms)` / `(1.2 s)` -> `(TIME)`: step durations vary from run to run.
+fn without_times(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(" (") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after.find(')') {
+            Some(j) if after[..j].ends_with(" ms") || after[..j].ends_with(" s") => {
+                out.push_str(" (TIME)");
+                rest = &after[j + 1..];
+            }
+            _ => {
+                out.push_str(" (");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

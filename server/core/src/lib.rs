@@ -7,10 +7,13 @@
 pub mod checks;
 pub mod config;
 pub mod diag;
+pub mod drift;
 pub mod edge_cases;
+pub mod guardian;
 pub mod ide;
 pub mod kind;
 pub mod limits;
+pub mod manifest;
 pub mod measurements;
 pub mod model;
 pub mod parse;

@@ -63,6 +63,9 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
                 }
                 Err(_) => warn!("linking scenarios and tests panicked; test diagnostics left out"),
             }
+            for (key, diags) in super::guardian::diagnostics(snap) {
+                r.entry(key).or_default().extend(diags);
+            }
             // Problems in specls.toml are diagnostics of that file.
             if let Some(toml) = &snap.settings.toml {
                 let diags = snap

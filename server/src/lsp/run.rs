@@ -75,6 +75,15 @@ impl Runs {
         (token, cancel)
     }
 
+    /// Register a run of another kind (a guardian plan) under a fresh token.
+    pub fn add_public(&self) -> (String, CancelToken) {
+        self.add()
+    }
+
+    pub fn remove_public(&self, token: &str) {
+        self.remove(token)
+    }
+
     fn remove(&self, token: &str) {
         let mut g = self.active.lock().unwrap_or_else(|e| e.into_inner());
         g.remove(token);

@@ -54,6 +54,7 @@ pub const COMMANDS: &[&str] = &[
     handlers::commands::VERSION,
     handlers::commands::RUN_TESTS,
     handlers::commands::CANCEL_RUN,
+    handlers::commands::RUN_GUARDIAN,
 ];
 
 pub fn internal(message: impl Into<String>) -> Error {

@@ -37,6 +37,8 @@ pub fn version() -> Value {
 }
 /// Cancel the test run in progress.
 pub const CANCEL_RUN: &str = "specls.cancelRun";
+/// Run a task blueprint's guardian verification plan: `{uri}`.
+pub const RUN_GUARDIAN: &str = "specls.runGuardian";
 
 pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<Value>> {
     match params.command.as_str() {
@@ -56,6 +58,21 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             };
             let snap = backend.snapshot().await?;
             match run::start(backend.run_start(), snap, args).await {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => Err(request_failed(e)),
+            }
+        }
+        RUN_GUARDIAN => {
+            let args: crate::lsp::guardian::GuardianArgs = params
+                .arguments
+                .into_iter()
+                .next()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| invalid_params(format!("{RUN_GUARDIAN} takes {{uri}}: {e}")))?
+                .ok_or_else(|| invalid_params(format!("{RUN_GUARDIAN} takes {{uri}}")))?;
+            let snap = backend.snapshot().await?;
+            match crate::lsp::guardian::start(backend.run_start(), snap, args).await {
                 Ok(v) => Ok(Some(v)),
                 Err(e) => Err(request_failed(e)),
             }
