@@ -52,7 +52,13 @@ fn codes(json: &str) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|d| format!("{} {}", d["path"].as_str().unwrap(), d["code"].as_str().unwrap()))
+        .map(|d| {
+            format!(
+                "{} {}",
+                d["path"].as_str().unwrap(),
+                d["code"].as_str().unwrap()
+            )
+        })
         .collect();
     out.sort();
     out
@@ -68,7 +74,10 @@ fn drift_in_every_format() {
     let (_, json) = run(root, &["--drift", "--format", "json", "score"]);
     insta::assert_snapshot!("drift_json_codes", codes(&json).join("\n"));
     let (_, sarif) = run(root, &["--drift", "--format", "sarif", "score"]);
-    assert!(sarif.contains("\"ruleId\": \"generated-file-edited\""), "{sarif}");
+    assert!(
+        sarif.contains("\"ruleId\": \"generated-file-edited\""),
+        "{sarif}"
+    );
 }
 
 #[test]
@@ -80,7 +89,9 @@ fn deny_levels_and_without_drift() {
     let (code, plain) = run(root, &["--format", "json", "score"]);
     assert_eq!(code, 0);
     assert!(
-        codes(&plain).iter().all(|c| !c.contains("compile") && !c.contains("generated")),
+        codes(&plain)
+            .iter()
+            .all(|c| !c.contains("compile") && !c.contains("generated")),
         "{plain}"
     );
 }
@@ -89,11 +100,19 @@ fn deny_levels_and_without_drift() {
 fn corrupt_manifest_is_reported() {
     let ws = workspace();
     let root = ws.path();
-    std::fs::write(root.join(".specls/manifest.json"), "{\"version\": 1,\n  \"specs\": [\n").unwrap();
+    std::fs::write(
+        root.join(".specls/manifest.json"),
+        "{\"version\": 1,\n  \"specs\": [\n",
+    )
+    .unwrap();
     let (code, out) = run(root, &["--drift", "score"]);
     assert_eq!(code, 1, "{out}");
     insta::assert_snapshot!("drift_corrupt_manifest", out);
-    std::fs::write(root.join(".specls/manifest.json"), "{\"version\": 9, \"specs\": {}}").unwrap();
+    std::fs::write(
+        root.join(".specls/manifest.json"),
+        "{\"version\": 9, \"specs\": {}}",
+    )
+    .unwrap();
     let (code, out) = run(root, &["--drift", "score"]);
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("manifest version 9 is not supported"), "{out}");

@@ -256,7 +256,14 @@ fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
-    let mut report = check_root(&cwd, &root, config_path.as_deref(), &paths, &nested, args.drift)?;
+    let mut report = check_root(
+        &cwd,
+        &root,
+        config_path.as_deref(),
+        &paths,
+        &nested,
+        args.drift,
+    )?;
     for sub in &nested {
         let sub_paths: Vec<PathBuf> = paths
             .iter()
@@ -275,7 +282,14 @@ fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
             .filter(|n| *n != sub && n.starts_with(sub))
             .cloned()
             .collect();
-        let r = check_root(&cwd, sub, Some(&sub.join(CONFIG_FILE)), &sub_paths, &inner, args.drift)?;
+        let r = check_root(
+            &cwd,
+            sub,
+            Some(&sub.join(CONFIG_FILE)),
+            &sub_paths,
+            &inner,
+            args.drift,
+        )?;
         report.findings.extend(r.findings);
         report.errors.extend(r.errors);
         let (a, b) = (&mut report.summary, r.summary);

@@ -53,4 +53,3 @@ pub fn record_all(dir: &Path, ws: &Workspace) -> Manifest {
     }
     m
 }
-
