@@ -55,6 +55,7 @@ pub const COMMANDS: &[&str] = &[
     handlers::commands::RUN_TESTS,
     handlers::commands::CANCEL_RUN,
     handlers::commands::RUN_GUARDIAN,
+    handlers::commands::SHOW_DRIFT,
 ];
 
 pub fn internal(message: impl Into<String>) -> Error {
