@@ -443,7 +443,7 @@ impl Owner {
             let ws = Arc::make_mut(&mut self.ws);
             for key in dirty {
                 if let Some(doc) = self.open.get_mut(&key) {
-                    ws.upsert_bytes_with(&key, doc.text.as_bytes(), &self.settings.config);
+                    ws.update_text_with(&key, &doc.text, &self.settings.config);
                     doc.dirty = false;
                 }
             }
