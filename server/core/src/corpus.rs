@@ -384,7 +384,13 @@ fn render(format: Format, stem: &str, area: &str, scenarios: &[Sc]) -> String {
             for sc in scenarios {
                 let _ = write!(s, "### Scenario: {}\n\n", sc.name);
                 steps(
-                    &mut s, sc, "", "**Given**", "**When**", "**Then**", "**And**",
+                    &mut s,
+                    sc,
+                    "",
+                    "**Given**",
+                    "**When**",
+                    "**Then**",
+                    "**And**",
                 );
                 s.push('\n');
             }
@@ -508,7 +514,11 @@ mod tests {
     fn the_big_file_has_its_plants_and_size() {
         let c = Corpus::generate(Format::Yaml, Shape::big(1));
         assert_eq!(c.files.len(), 1);
-        assert!(c.bytes() > 1_200_000 && c.bytes() < 1_700_000, "{}", c.bytes());
+        assert!(
+            c.bytes() > 1_200_000 && c.bytes() < 1_700_000,
+            "{}",
+            c.bytes()
+        );
         assert_eq!(c.expected().len(), 40);
         assert_eq!(found(&c), c.expected());
     }

@@ -77,11 +77,16 @@ pub struct FileCheck {
 pub fn check_document(doc: &Document, text: &str, env: &Env) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     duplicates::check_document(doc, text, &mut out);
-    conflicts::check_examples(doc, &mut out);
-    constraints::check_document(doc, text, &mut out);
-    completeness::check_document(doc, text, &mut out);
-    arrangement::check_document(doc, text, env, &mut out);
+    other_checks(doc, text, env, &mut out);
     out
+}
+
+/// The single-file checks after the duplicates.
+fn other_checks(doc: &Document, text: &str, env: &Env, out: &mut Vec<Diagnostic>) {
+    conflicts::check_examples(doc, out);
+    constraints::check_document(doc, text, out);
+    completeness::check_document(doc, text, out);
+    arrangement::check_document(doc, text, env, out);
 }
 
 /// Stage 1 for one document: its parse diagnostics, its single-file checks and its summary.
@@ -97,10 +102,16 @@ pub fn check_file_reusing(
     env: &Env,
     prev: Option<(&Document, &str, FileCheck)>,
 ) -> FileCheck {
-    let mut local = doc.diagnostics.clone();
-    local.extend(check_document(doc, text, env));
     let mut summary =
         summary::summarize_reusing(doc, text, prev.map(|(d, t, fc)| (d, t, fc.summary)));
+    let mut local = doc.diagnostics.clone();
+    let keys: Vec<&str> = summary
+        .scenarios
+        .iter()
+        .map(|s| s.name_key.as_str())
+        .collect();
+    duplicates::check_document_keyed(doc, text, &keys, &mut local);
+    other_checks(doc, text, env, &mut local);
     summary.unexercised = completeness::unexercised_requirements(doc);
     FileCheck { local, summary }
 }

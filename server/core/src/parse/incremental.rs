@@ -74,7 +74,10 @@ pub fn reparse(old: &Document, old_text: &str, new_text: &str) -> Document {
 pub fn try_reparse(old: &Document, old_text: &str, new_text: &str) -> Option<Document> {
     if new_text.len() > crate::limits::MAX_FILE_BYTES
         || old_text.len() > crate::limits::MAX_FILE_BYTES
-        || old.diagnostics.iter().any(|d| d.code == "too-many-diagnostics")
+        || old
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "too-many-diagnostics")
     {
         return None;
     }
@@ -354,13 +357,246 @@ fn self_contained(item: &str, dash: usize) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Markdown
 
+/// Does anything but sections, scenarios and diagnostics have a span that meets `r`?
+fn other_items_meet(doc: &Document, r: Span) -> bool {
+    let meets = |s: Span| s.start < r.end && s.end > r.start;
+    doc.requirements.iter().any(|x| meets(x.span))
+        || doc.functions.iter().any(|x| meets(x.span))
+        || doc.examples.iter().any(|x| meets(x.span))
+        || doc.constraints.iter().any(|x| meets(x.span))
+        || doc.dependencies.iter().any(|x| meets(x.span))
+        || doc.workflow_steps.iter().any(|x| meets(x.span))
+        || doc.blocks.iter().any(|x| meets(x.span))
+        || doc.behaviors.iter().any(|x| meets(x.span))
+        || doc.front_matter.as_ref().is_some_and(|f| meets(f.span))
+}
+
+fn is_background(title: &str) -> bool {
+    let t = title.to_ascii_lowercase();
+    t == "background" || t.starts_with("background:")
+}
+
+/// The last non-blank line of `text`.
+fn last_line(text: &str) -> &str {
+    text.trim_end().rsplit('\n').next().unwrap_or("")
+}
+
 fn markdown_section(
-    _old: &Document,
-    _old_text: &str,
-    _new_text: &str,
-    _edit: Edit,
+    old: &Document,
+    old_text: &str,
+    new_text: &str,
+    edit: Edit,
 ) -> Option<Document> {
-    None
+    // Example rows may take their target from a function anywhere in the file; a scenario
+    // without a name has an id made from its offset.
+    if !old.functions.is_empty() || old.scenarios.iter().any(|s| s.name.is_empty()) {
+        return None;
+    }
+    let secs = &old.sections;
+    let line_of = |s: &crate::model::Section| line_start(old_text, s.heading_span.start);
+    // The last section whose heading line starts at or before the edit, and the one after it.
+    let j = secs
+        .partition_point(|s| line_of(s) <= edit.start)
+        .checked_sub(1)?;
+    let (sec, next) = (&secs[j], secs.get(j + 1)?);
+    if next.level > sec.level || is_background(&sec.title) {
+        return None;
+    }
+    let (start, end) = (line_of(sec), line_of(next));
+    if edit.old_end > end || start >= end {
+        return None;
+    }
+    // Exactly one scenario, from this section's heading.
+    let in_region = |s: Span| s.start >= start && s.end <= end;
+    let k = old.scenarios.partition_point(|s| s.span.start < start);
+    let sc = old.scenarios.get(k)?;
+    if !in_region(sc.span)
+        || old.scenarios.get(k + 1).is_some_and(|s| s.span.start < end)
+        || !sec.heading_span.touches(sc.name_span.start)
+        || sc.origin != ScenarioOrigin::MarkdownHeading
+    {
+        return None;
+    }
+    let region = Span::new(start, end);
+    if other_items_meet(old, region) {
+        return None;
+    }
+    let r = Region {
+        start,
+        end,
+        delta: edit.delta(),
+    };
+    let new_end = Region::add(end, r.delta);
+    let section = new_text.get(start..new_end)?;
+    // Nothing that could reach past the section (a fence or HTML block left open) or attach
+    // to the heading after it (tags above a heading); no tags above this one from before.
+    let tags = |l: &str| super::markdown::lines::tag_line(l.trim()).is_some();
+    if section.contains("```")
+        || section.contains("~~~")
+        || section.contains('<')
+        || section.contains('\r')
+        || old_text[start..end].contains("```")
+        || old_text[start..end].contains("~~~")
+        || old_text[start..end].contains('<')
+        || tags(last_line(section))
+        || tags(last_line(&old_text[start..end]))
+        || tags(last_line(&old_text[..start]))
+        || !section.ends_with('\n')
+        || !new_text[new_end..].starts_with('#')
+    {
+        return None;
+    }
+    // The context the walker carries into this section: everything before the first heading
+    // (front matter, intro), each enclosing heading with its text before its first
+    // sub-heading, and a Background of this level under the same parent.
+    let mut context = String::new();
+    let first = secs.first().map(line_of)?;
+    context.push_str(&old_text[..first]);
+    let mut last_parent = 0;
+    for (i, a) in secs[..j].iter().enumerate() {
+        let contains = a.span.start <= sec.heading_span.start && a.span.end >= sec.span.end;
+        if a.level < sec.level && contains {
+            let until = secs.get(i + 1).map_or(start, line_of).min(start);
+            context.push_str(&old_text[line_of(a)..until]);
+            last_parent = line_of(a);
+        }
+    }
+    for (i, b) in secs[..j].iter().enumerate() {
+        if is_background(&b.title) && line_of(b) > last_parent {
+            if b.level != sec.level {
+                return None;
+            }
+            let until = secs.get(i + 1).map_or(start, line_of).min(start);
+            context.push_str(&old_text[line_of(b)..until]);
+        }
+    }
+    if context.len() > 64 * 1024 {
+        return None;
+    }
+    if !context.is_empty() && !context.ends_with("\n\n") {
+        context.push('\n');
+    }
+    let base = context.len();
+    context.push_str(section);
+    let part = super::markdown::parse(&old.path, &context);
+    if part.name != old.name {
+        return None;
+    }
+    // Move what the section reads as to its place in the document.
+    let at = |s: Span| s.start >= base;
+    let to_doc = |mut s: Span| {
+        s.start = s.start - base + start;
+        s.end = s.end - base + start;
+        s
+    };
+    let part_region = Span::new(base, context.len());
+    if other_items_meet(&part, part_region) {
+        return None;
+    }
+    let mut fresh_sc: Vec<Scenario> = part
+        .scenarios
+        .iter()
+        .filter(|s| at(s.span))
+        .cloned()
+        .collect();
+    if fresh_sc.len() != 1 {
+        return None;
+    }
+    let mut new_sc = fresh_sc.pop()?;
+    // A scenario without a name gets an id from its offset: read it with the whole file.
+    if new_sc.origin != ScenarioOrigin::MarkdownHeading
+        || new_sc.name.is_empty()
+        || sc.name.is_empty()
+    {
+        return None;
+    }
+    new_sc.span = to_doc(new_sc.span);
+    new_sc.name_span = to_doc(new_sc.name_span);
+    for st in new_sc
+        .given
+        .iter_mut()
+        .chain(new_sc.when.iter_mut())
+        .chain(new_sc.then.iter_mut())
+    {
+        // Background steps come from the context, before the section.
+        if st.span.start < base {
+            return None;
+        }
+        st.span = to_doc(st.span);
+        st.text_span = to_doc(st.text_span);
+    }
+    let fresh_secs: Vec<crate::model::Section> = part
+        .sections
+        .iter()
+        .filter(|s| at(s.heading_span))
+        .map(|s| {
+            let mut s = s.clone();
+            s.heading_span = to_doc(s.heading_span);
+            s.span = to_doc(s.span);
+            s
+        })
+        .collect();
+    if fresh_secs.len() != 1 || fresh_secs[0].level != sec.level {
+        return None;
+    }
+    let mut fresh_diags = Vec::new();
+    for d in part.diagnostics.iter().filter(|d| at(d.span)) {
+        let mut d = d.clone();
+        d.span = to_doc(d.span);
+        for rel in &mut d.related {
+            if rel.path.is_empty() || rel.path == old.path {
+                if rel.span.start < base {
+                    return None;
+                }
+                rel.span = to_doc(rel.span);
+            }
+        }
+        for f in &mut d.fixes {
+            for e in &mut f.edits {
+                if e.path.is_empty() || e.path == old.path {
+                    if e.span.start < base {
+                        return None;
+                    }
+                    e.span = to_doc(e.span);
+                }
+            }
+        }
+        fresh_diags.push(d);
+    }
+    let mut doc = Document {
+        scenarios: Vec::new(),
+        diagnostics: Vec::new(),
+        ignores: Vec::new(),
+        ..old.clone_without_lists()
+    };
+    // Sections: the edited one replaced, the others moved.
+    let mut sections = Vec::with_capacity(secs.len());
+    for (i, s) in doc.sections.iter().enumerate() {
+        if i == j {
+            sections.push(fresh_secs[0].clone());
+            continue;
+        }
+        let mut s = s.clone();
+        r.keep(&mut s.heading_span)?;
+        r.keep(&mut s.span)?;
+        sections.push(s);
+    }
+    doc.sections = Vec::new();
+    move_rest(&mut doc, &r)?;
+    doc.sections = sections;
+    doc.scenarios.reserve(old.scenarios.len());
+    for (i, s) in old.scenarios.iter().enumerate() {
+        if i == k {
+            doc.scenarios.push(new_sc.clone());
+            continue;
+        }
+        let mut s = s.clone();
+        move_scenario(&mut s, &r)?;
+        doc.scenarios.push(s);
+    }
+    doc.diagnostics = splice_diagnostics(&old.diagnostics, &r, &old.path, fresh_diags)?;
+    doc.ignores = find_ignores(new_text, DocKind::MarkdownSpec);
+    Some(doc)
 }
 
 impl Document {
@@ -521,6 +757,14 @@ mod tests {
     fn typing_is_mostly_incremental() {
         let y = fast_path_share(Format::Yaml);
         assert!(y > 0.7, "yaml {y}");
+        for f in [
+            Format::Markdown,
+            Format::SpecSoloist,
+            Format::GherkinMarkdown,
+        ] {
+            let m = fast_path_share(f);
+            assert!(m > 0.7, "{f:?} {m}");
+        }
     }
 
     proptest! {
@@ -528,6 +772,18 @@ mod tests {
         #[test]
         fn yaml_incremental_equals_full(e in edits()) {
             check_edits(Format::Yaml, e);
+        }
+        #[test]
+        fn markdown_incremental_equals_full(e in edits()) {
+            check_edits(Format::Markdown, e);
+        }
+        #[test]
+        fn specsoloist_incremental_equals_full(e in edits()) {
+            check_edits(Format::SpecSoloist, e);
+        }
+        #[test]
+        fn gherkin_markdown_incremental_equals_full(e in edits()) {
+            check_edits(Format::GherkinMarkdown, e);
         }
     }
 }
