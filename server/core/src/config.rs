@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! run_on_save = false            # also accepted as [tests] run_on_save
+//! measurements = ["bench/**/*.json"]  # measured values for constraints (k6, criterion...)
 //!
 //! [specs]
 //! include = ["contracts/**/*.yaml", "docs/behaviour/*.md"]   # more spec files
@@ -11,6 +12,7 @@
 //! [tests]
 //! include = ["tests/**/*.py"]
 //! command = "pytest {files} -k {filter}"
+//! results = ["**/junit*.xml"]    # test reports to show besides .specls/results/
 //!
 //! [checks]
 //! duplicate-scenario-steps = "off"     # one code: off | error | warning | info | hint
@@ -84,7 +86,23 @@ pub struct Config {
     pub test_globs: Vec<String>,
     /// Test command template (`pytest {files} -k {filter}`), overriding presets.
     pub test_command: Option<String>,
+    /// `[tests] runner`: the preset to use (`pytest`, `cargo`, `nextest`, `vitest`, `jest`,
+    /// `go`) instead of detecting it; also tells how to read a configured command's report.
+    #[serde(default)]
+    pub test_runner: Option<String>,
+    /// `[tests] timeout`: seconds a test run may take before it is ended (None: the default,
+    /// [`crate::testlinks::plan::DEFAULT_TIMEOUT_SECS`]).
+    #[serde(default)]
+    pub test_timeout_secs: Option<u64>,
     pub run_on_save: bool,
+    /// Globs of test report files to show results from (`[tests] results`, e.g. CI artifacts
+    /// `**/junit*.xml`), besides `.specls/results/`.
+    #[serde(default)]
+    pub result_globs: Vec<String>,
+    /// Globs of measurement files for constraints (`measurements`: k6 summaries, criterion
+    /// `estimates.json`, hyperfine JSON, plain JSON maps), besides `.specls/measurements/`.
+    #[serde(default)]
+    pub measurement_globs: Vec<String>,
     /// Per-code level overrides (area names are expanded into their codes when read).
     pub checks: BTreeMap<String, Level>,
     pub llm: LlmConfig,
@@ -291,10 +309,22 @@ impl Config {
                         self.run_on_save = b;
                     }
                 }
+                "measurements" => {
+                    if let Some(globs) = node.as_globs(sink, "measurements") {
+                        self.measurement_globs = globs;
+                    }
+                }
                 _ => sink.unknown(
                     key,
                     *key_span,
-                    &["specs", "tests", "checks", "llm", "run_on_save"],
+                    &[
+                        "specs",
+                        "tests",
+                        "checks",
+                        "llm",
+                        "run_on_save",
+                        "measurements",
+                    ],
                 ),
             }
         }
@@ -344,7 +374,43 @@ impl Config {
                         self.run_on_save = b;
                     }
                 }
-                _ => sink.unknown(&path, *key_span, &["include", "command", "run_on_save"]),
+                "runner" => {
+                    if let Some(s) = value.as_str(sink, &path) {
+                        if crate::testlinks::plan::Runner::parse(s).is_some() {
+                            self.test_runner = non_empty(s);
+                        } else {
+                            sink.error(
+                                &path,
+                                value.span,
+                                format!(
+                                    "`{path}` must be one of pytest, cargo, nextest, vitest, jest, go; found `{s}`"
+                                ),
+                            );
+                        }
+                    }
+                }
+                "timeout" => {
+                    if let Some(secs) = value.as_seconds(sink, &path) {
+                        self.test_timeout_secs = Some(secs);
+                    }
+                }
+                "results" => {
+                    if let Some(globs) = value.as_globs(sink, &path) {
+                        self.result_globs = globs;
+                    }
+                }
+                _ => sink.unknown(
+                    &path,
+                    *key_span,
+                    &[
+                        "include",
+                        "command",
+                        "run_on_save",
+                        "runner",
+                        "timeout",
+                        "results",
+                    ],
+                ),
             }
         }
     }
@@ -512,7 +578,7 @@ fn suggest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
 enum Value {
     Str(String),
     Bool(bool),
-    Int,
+    Int(i64),
     Float,
     Other(&'static str),
     List(Vec<Node>),
@@ -591,7 +657,7 @@ fn from_toml_value(v: &toml_edit::Value, depth: usize) -> Node {
     let span = range_span(v.span());
     let value = match v {
         toml_edit::Value::String(s) => Value::Str(s.value().clone()),
-        toml_edit::Value::Integer(_) => Value::Int,
+        toml_edit::Value::Integer(i) => Value::Int(*i.value()),
         toml_edit::Value::Float(_) => Value::Float,
         toml_edit::Value::Boolean(b) => Value::Bool(*b.value()),
         toml_edit::Value::Datetime(_) => Value::Other("a date"),
@@ -614,7 +680,7 @@ fn from_json(v: &serde_json::Value, depth: usize) -> Node {
         serde_json::Value::Null => Value::Other("null"),
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) if n.is_f64() => Value::Float,
-        serde_json::Value::Number(_) => Value::Int,
+        serde_json::Value::Number(n) => Value::Int(n.as_i64().unwrap_or(i64::MAX)),
         serde_json::Value::String(s) => Value::Str(s.clone()),
         _ if depth >= MAX_DEPTH => Value::Other("a too deeply nested value"),
         serde_json::Value::Array(a) => {
@@ -636,7 +702,7 @@ impl Value {
         match self {
             Value::Str(_) => "a string",
             Value::Bool(_) => "a boolean",
-            Value::Int => "an integer",
+            Value::Int(_) => "an integer",
             Value::Float => "a number",
             Value::Other(what) => what,
             Value::List(_) => "a list",
@@ -681,6 +747,38 @@ impl Node {
             Value::Bool(b) => Some(*b),
             _ => {
                 self.wrong(sink, key, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    /// A duration in whole seconds: an integer, or a string `90`, `90s`, `10m`, `1h`.
+    fn as_seconds(&self, sink: &mut Sink, key: &str) -> Option<u64> {
+        let secs = match &self.value {
+            Value::Int(n) => u64::try_from(*n).ok(),
+            Value::Str(s) => {
+                let t = s.trim();
+                let (num, mult) = match t.char_indices().last() {
+                    Some((i, 's')) => (&t[..i], 1),
+                    Some((i, 'm')) => (&t[..i], 60),
+                    Some((i, 'h')) => (&t[..i], 3600),
+                    _ => (t, 1),
+                };
+                num.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|n| n.checked_mul(mult))
+            }
+            _ => None,
+        };
+        match secs {
+            Some(n) if n > 0 => Some(n),
+            _ => {
+                self.wrong(
+                    sink,
+                    key,
+                    "a positive number of seconds (or a string such as \"90s\", \"10m\", \"1h\")",
+                );
                 None
             }
         }
@@ -836,6 +934,30 @@ impl<'t> Sink<'t> {
 /// Compile one configured glob: `/`-less globs match a file name anywhere (`*.spec.txt`);
 /// others match the workspace-relative path (`specs/**/*.yaml`); a trailing `/` or a glob that
 /// names a folder also matches everything under it.
+/// Globs matched the way every glob of the settings is (workspace-relative paths; a pattern
+/// without `/` matches at any depth); invalid patterns are skipped (reported when read).
+#[derive(Clone, Debug)]
+pub struct Globs {
+    set: GlobSet,
+    empty: bool,
+}
+
+impl Globs {
+    pub fn new(patterns: &[String]) -> Globs {
+        Globs {
+            set: build_set(patterns).0,
+            empty: patterns.is_empty(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.empty
+    }
+    /// Does the workspace-relative `path` match (`./` and a leading `/` ignored)?
+    pub fn is_match(&self, path: &str) -> bool {
+        !self.empty && self.set.is_match(normalise_path(path))
+    }
+}
+
 fn compile_glob(pattern: &str) -> Result<Vec<globset::Glob>, globset::Error> {
     let p = normalise_path(pattern.trim());
     let p = p.strip_suffix('/').unwrap_or(p);
