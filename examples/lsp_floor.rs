@@ -5,7 +5,7 @@
 //!
 //! Built by `cargo build --release --example lsp_floor`; driven by `examples/lsp_driver.rs`.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 
 use serde_json::{json, Value};
 

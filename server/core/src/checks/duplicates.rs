@@ -51,7 +51,7 @@ pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut
     }
     // Scenario names.
     let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
-    let taken = |k: &str| keys.iter().any(|x| *x == k);
+    let taken = |k: &str| keys.contains(&k);
     for (i, sc) in doc.scenarios.iter().enumerate() {
         if keys[i].is_empty() {
             continue;
