@@ -228,7 +228,6 @@ pub fn num(v: f64) -> String {
     }
 }
 
-<<<<<<< HEAD
 pub fn summarize(doc: &Document, text: &str) -> FileSummary {
     summarize_reusing(doc, text, None)
 }
@@ -366,24 +365,9 @@ fn reuse(
     out
 }
 
-/// [`summarize`] taking the summaries of scenarios that did not change from `prev`: the previous
-/// document, its text and its summary. Same result as [`summarize`].
-pub fn summarize_reusing(
-    doc: &Document,
-    text: &str,
-    prev: Option<(&Document, &str, FileSummary)>,
-) -> FileSummary {
-    let mut s = FileSummary {
-        path: doc.path.clone(),
-        name: doc.name.clone(),
-        feature: crate::model::slug(&doc.name),
-        ..Default::default()
-    };
-=======
 /// Lower-case names other specs may use to depend on `doc`: the spec name, the file name, the
 /// file stem and the path.
 pub fn spec_aliases(doc: &Document) -> Vec<String> {
->>>>>>> main
     let mut aliases = vec![doc.name.to_lowercase()];
     let file = doc.path.rsplit('/').next().unwrap_or(&doc.path);
     aliases.push(file.to_lowercase());
@@ -404,7 +388,13 @@ pub fn domain_aliases(doc: &Document) -> Vec<String> {
         .collect()
 }
 
-pub fn summarize(doc: &Document, text: &str) -> FileSummary {
+/// [`summarize`] taking the summaries of scenarios that did not change from `prev`: the previous
+/// document, its text and its summary. Same result as [`summarize`].
+pub fn summarize_reusing(
+    doc: &Document,
+    text: &str,
+    prev: Option<(&Document, &str, FileSummary)>,
+) -> FileSummary {
     let mut s = FileSummary {
         path: doc.path.clone(),
         name: doc.name.clone(),
