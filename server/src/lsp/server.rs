@@ -46,7 +46,10 @@ pub struct Backend {
 }
 
 /// Commands the server executes (`workspace/executeCommand`).
-pub const COMMANDS: &[&str] = &[handlers::commands::REINDEX];
+pub const COMMANDS: &[&str] = &[
+    handlers::commands::REINDEX,
+    handlers::commands::WORKSPACE_HEALTH,
+];
 
 pub fn internal(message: impl Into<String>) -> Error {
     Error {
@@ -789,6 +792,14 @@ impl Backend {
     pub async fn debug_sleep(&self, p: SleepParams) -> Result<Value> {
         tokio::time::sleep(Duration::from_millis(p.ms.min(60_000))).await;
         Ok(Value::Null)
+    }
+
+    /// `specls/scenarios`: see [`handlers::scenarios`].
+    pub async fn scenarios_request(
+        &self,
+        p: handlers::scenarios::ScenariosParams,
+    ) -> Result<handlers::scenarios::ScenariosResult> {
+        handlers::scenarios::handle(self, p).await
     }
 
     /// `specls/debug/panic`: a handler whose pure part panics (to exercise the panic guard).

@@ -24,6 +24,40 @@ const SERVER_KEYS: &[&str] = &[
     "configurationTimeout",
 ];
 
+/// The shape of an editor setting's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingKind {
+    Bool,
+    /// Milliseconds.
+    Number,
+    String,
+    /// A list of globs.
+    Globs,
+    /// Diagnostic code or area -> level (`off`, `error`, `warning`, `information`, `hint`).
+    Levels,
+}
+
+/// Every key the server reads from editor settings (camelCase; a dot is a nested object:
+/// `llm.baseUrl` is `{"llm": {"baseUrl": ...}}`). Editors' setting schemas (the VS Code
+/// extension's `package.json`) are checked against this list by a test, so they cannot diverge.
+pub const EDITOR_SETTINGS: &[(&str, SettingKind)] = &[
+    ("specs.include", SettingKind::Globs),
+    ("specs.exclude", SettingKind::Globs),
+    ("tests.include", SettingKind::Globs),
+    ("tests.command", SettingKind::String),
+    ("runOnSave", SettingKind::Bool),
+    ("checks", SettingKind::Levels),
+    ("llm.provider", SettingKind::String),
+    ("llm.baseUrl", SettingKind::String),
+    ("llm.model", SettingKind::String),
+    ("llm.apiKeyEnv", SettingKind::String),
+    ("llm.command", SettingKind::String),
+    ("diagnosticsDelay", SettingKind::Number),
+    ("pollInterval", SettingKind::Number),
+    ("pullDiagnostics", SettingKind::Bool),
+    ("configurationTimeout", SettingKind::Number),
+];
+
 /// `specls.toml` as read from disk.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TomlFile {
@@ -146,6 +180,43 @@ mod tests {
     use serde_json::json;
     use specls_core::config::Level;
     use specls_core::Severity;
+
+    /// `{"a": {"b": v}}` for `a.b`.
+    fn nested(key: &str, v: serde_json::Value) -> serde_json::Value {
+        key.rsplit('.').fold(v, |acc, part| json!({ part: acc }))
+    }
+
+    #[test]
+    fn every_editor_setting_is_read_without_warnings_and_changes_something() {
+        for (key, kind) in EDITOR_SETTINGS {
+            let samples: Vec<serde_json::Value> = match (key, kind) {
+                (&"llm.provider", _) => vec![json!("anthropic")],
+                (&"llm.apiKeyEnv", _) => vec![json!("MY_KEY")],
+                (_, SettingKind::Bool) => vec![json!(true), json!(false)],
+                (_, SettingKind::Number) => vec![json!(1234)],
+                (_, SettingKind::String) => vec![json!("x {files}")],
+                (_, SettingKind::Globs) => vec![json!(["contracts/**/*.yaml"])],
+                (_, SettingKind::Levels) => vec![json!({"conflicts": "hint"})],
+            };
+            let mut changed = false;
+            for v in samples {
+                let layers = Layers {
+                    client: Some(json!({ "specls": nested(key, v.clone()) })),
+                    ..Layers::default()
+                };
+                let (s, warnings) = layers.settings();
+                assert!(warnings.is_empty(), "{key} = {v}: {warnings:?}");
+                changed |= s != Settings::default();
+            }
+            assert!(changed, "setting {key} has no effect");
+        }
+        // And an unknown key is reported (the check above can fail).
+        let layers = Layers {
+            client: Some(json!({"llm": {"baseURL": "x"}})),
+            ..Layers::default()
+        };
+        assert_eq!(layers.settings().1.len(), 1);
+    }
 
     #[test]
     fn layers_merge_in_order() {

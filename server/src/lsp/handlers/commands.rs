@@ -8,6 +8,8 @@ use crate::lsp::server::{invalid_params, Backend};
 
 /// Re-read every spec of the workspace from disk (open buffers are kept).
 pub const REINDEX: &str = "specls.reindex";
+/// Counts of specs, scenarios, passing, failing, untested and drifted scenarios.
+pub const WORKSPACE_HEALTH: &str = "specls.workspaceHealth";
 
 pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<Value>> {
     match params.command.as_str() {
@@ -15,6 +17,7 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             backend.spawn_index(false);
             Ok(None)
         }
+        WORKSPACE_HEALTH => super::scenarios::workspace_health(backend).await,
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",
             crate::lsp::server::COMMANDS.join(", ")
