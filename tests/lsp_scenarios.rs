@@ -1,5 +1,7 @@
 //! `specls/scenarios` (what an editor's test explorer lists) and `specls.workspaceHealth` (what
-//! its status bar shows), through the real server over a duplex pipe.
+//! its status bar shows), through the real server over a duplex pipe. The fixture has a passing,
+//! a failing (JUnit report under `reports/`, named in `specls.toml`) and two untested scenarios,
+//! and a conflict.
 
 #[path = "common/lsp_client.rs"]
 mod lsp_client;
@@ -24,16 +26,19 @@ fn redact(v: &Value) -> Value {
     }
 }
 
-/// The scenario list once the workspace is indexed (both specs listed).
+/// The scenario list once the workspace is indexed and the results read (both specs listed,
+/// the first scenario passed).
 async fn scenarios(c: &TestClient, params: Value) -> Value {
-    for _ in 0..200 {
+    for _ in 0..400 {
         let r = c.call("specls/scenarios", params.clone()).await;
-        if params.get("uri").is_some() || r["specs"].as_array().is_some_and(|s| s.len() == 2) {
+        let ready = r["specs"].as_array().is_some_and(|s| s.len() == 2)
+            && r["specs"][0]["scenarios"][0]["status"] == "passed";
+        if params.get("uri").is_some() || ready {
             return r;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    panic!("the workspace was not indexed in 5 s");
+    panic!("the workspace and its results were not read in 10 s");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

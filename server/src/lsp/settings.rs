@@ -45,6 +45,8 @@ pub const EDITOR_SETTINGS: &[(&str, SettingKind)] = &[
     ("specs.exclude", SettingKind::Globs),
     ("tests.include", SettingKind::Globs),
     ("tests.command", SettingKind::String),
+    ("tests.results", SettingKind::Globs),
+    ("measurements", SettingKind::Globs),
     ("runOnSave", SettingKind::Bool),
     ("checks", SettingKind::Levels),
     ("llm.provider", SettingKind::String),
@@ -216,6 +218,62 @@ mod tests {
             ..Layers::default()
         };
         assert_eq!(layers.settings().1.len(), 1);
+    }
+
+    /// The keys listed in an "unknown setting" warning for `probe` (None: no such list).
+    fn known_keys(probe: serde_json::Value) -> Option<Vec<String>> {
+        let (_, warnings) = Layers {
+            client: Some(probe),
+            ..Layers::default()
+        }
+        .settings();
+        let w = warnings.iter().find_map(|w| w.split_once("(known: "))?.1;
+        Some(
+            w.trim_end_matches(')')
+                .split(", ")
+                .map(|k| k.trim_matches('`').to_string())
+                .collect(),
+        )
+    }
+
+    fn camel(snake: &str) -> String {
+        let mut out = String::new();
+        let mut up = false;
+        for c in snake.chars() {
+            if c == '_' {
+                up = true;
+            } else if up {
+                out.push(c.to_ascii_uppercase());
+                up = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The other direction: every key the core and the server accept is in EDITOR_SETTINGS
+    /// (read from the "known" lists of the unknown-key warnings, so a new core setting fails
+    /// this test until editors can set it).
+    #[test]
+    fn editor_settings_cover_every_accepted_key() {
+        const PROBE: &str = "zzzzzzzzzzzzzzzz";
+        let root = known_keys(json!({ PROBE: 1 })).expect("root keys listed");
+        let mut accepted: Vec<String> = SERVER_KEYS.iter().map(|k| k.to_string()).collect();
+        for key in root {
+            match known_keys(json!({ key.clone(): { PROBE: 1 } })) {
+                Some(sub) => {
+                    accepted.extend(sub.iter().map(|s| format!("{}.{}", camel(&key), camel(s))))
+                }
+                None => accepted.push(camel(&key)),
+            }
+        }
+        // Aliases editors need not offer: `[tests] run_on_save` is `run_on_save`.
+        accepted.retain(|k| k != "tests.runOnSave");
+        accepted.sort();
+        let mut listed: Vec<String> = EDITOR_SETTINGS.iter().map(|(k, _)| k.to_string()).collect();
+        listed.sort();
+        assert_eq!(accepted, listed);
     }
 
     #[test]

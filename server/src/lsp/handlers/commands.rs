@@ -10,6 +10,10 @@ use crate::lsp::server::{invalid_params, Backend};
 pub const REINDEX: &str = "specls.reindex";
 /// Counts of specs, scenarios, passing, failing, untested and drifted scenarios.
 pub const WORKSPACE_HEALTH: &str = "specls.workspaceHealth";
+/// Run tests: `{uri?, scenarios?: [id], all?: bool}`.
+pub const RUN_TESTS: &str = "specls.runTests";
+/// Cancel the test run in progress.
+pub const CANCEL_RUN: &str = "specls.cancelRun";
 
 pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<Value>> {
     match params.command.as_str() {

@@ -2,10 +2,11 @@
 //! drift: what an editor's test explorer lists) and the `specls.workspaceHealth` command (the
 //! counts an editor's status bar shows).
 //!
-//! Both are pure functions of a snapshot and of the diagnostics computed for it: a scenario is
-//! failed when its tests failed in the last run (`scenario-failed`), untested when no test is
-//! linked (`scenario-untested`), drifted when a diagnostic of the `drift` area lies on it; the
-//! per-scenario results (passed, duration) come from the test view when the server has one.
+//! Both are pure functions of a snapshot: the per-scenario status (passed with duration, failed
+//! with message and the failing test, skipped, not run, untested) comes from the test view
+//! (links and the last run's results); a scenario is drifted when a diagnostic of the `drift`
+//! area lies on it. Without a test view, the status is read from the `scenario-failed` and
+//! `scenario-untested` diagnostics.
 
 use std::collections::BTreeMap;
 
@@ -16,12 +17,14 @@ use tower_lsp_server::lsp_types::{self as lsp, Uri};
 
 use specls_core::diag::{self, Diagnostic};
 use specls_core::model::DocKind;
+use specls_core::testlinks::status::ScenarioStatus;
 use specls_core::workspace::Workspace;
 use specls_core::Span;
 
 use crate::lsp::diagnostics::Lines;
 use crate::lsp::server::{blocking, Backend};
 use crate::lsp::state::Snapshot;
+use crate::lsp::testing::TestView;
 
 /// The custom request an editor sends for the scenario list.
 pub const METHOD: &str = "specls/scenarios";
@@ -116,10 +119,43 @@ fn status_from_diagnostics(span: Span, diags: &[Diagnostic]) -> Status {
     }
 }
 
+/// The status the test view gives a scenario.
+fn status_from_view(s: &ScenarioStatus) -> Status {
+    let plain = |state, tests| Status {
+        state,
+        message: None,
+        duration_ms: None,
+        tests,
+        location: None,
+    };
+    match s {
+        ScenarioStatus::Untested => plain(State::Untested, Some(0)),
+        ScenarioStatus::NotRun { tests } => plain(State::NotRun, Some(*tests)),
+        ScenarioStatus::Skipped { tests } => plain(State::Skipped, Some(*tests)),
+        ScenarioStatus::Passed {
+            tests, duration_ms, ..
+        } => Status {
+            duration_ms: *duration_ms,
+            ..plain(State::Passed, Some(*tests))
+        },
+        ScenarioStatus::Failed {
+            tests,
+            message,
+            location,
+            ..
+        } => Status {
+            message: Some(message.clone()),
+            location: location.as_ref().map(|l| (l.path.clone(), l.selection)),
+            ..plain(State::Failed, Some(*tests))
+        },
+    }
+}
+
 /// Every spec with scenarios (or only `only`, a document key), in path order.
 pub fn scenarios(
     ws: &Workspace,
     diags: &BTreeMap<String, Vec<Diagnostic>>,
+    view: Option<&TestView>,
     only: Option<&str>,
 ) -> Vec<SpecInfo> {
     let none = Vec::new();
@@ -146,7 +182,10 @@ pub fn scenarios(
                         span: s.span,
                         name_span: s.name_span,
                         tags: s.tags.clone(),
-                        status: status_from_diagnostics(s.span, file_diags),
+                        status: match view.and_then(|v| v.status(key, index)) {
+                            Some(st) => status_from_view(st),
+                            None => status_from_diagnostics(s.span, file_diags),
+                        },
                         drift: file_diags
                             .iter()
                             .filter(|d| is_drift(d.code) && inside(s.span, d.span))
@@ -176,7 +215,11 @@ pub struct Health {
     pub warnings: usize,
 }
 
-pub fn health(ws: &Workspace, diags: &BTreeMap<String, Vec<Diagnostic>>) -> Health {
+pub fn health(
+    ws: &Workspace,
+    diags: &BTreeMap<String, Vec<Diagnostic>>,
+    view: Option<&TestView>,
+) -> Health {
     let mut h = Health {
         specs: ws
             .docs()
@@ -184,7 +227,7 @@ pub fn health(ws: &Workspace, diags: &BTreeMap<String, Vec<Diagnostic>>) -> Heal
             .count(),
         ..Health::default()
     };
-    for spec in scenarios(ws, diags, None) {
+    for spec in scenarios(ws, diags, view, None) {
         for s in &spec.scenarios {
             h.scenarios += 1;
             match s.status.state {
@@ -292,7 +335,8 @@ pub async fn handle(backend: &Backend, params: ScenariosParams) -> Result<Scenar
     let diags = backend.cache.results(&snap).await.unwrap_or_default();
     blocking(METHOD, move || {
         let only = params.uri.as_ref().map(|u| snap.key(u));
-        let found = scenarios(&snap.ws, &diags, only.as_deref());
+        let view = snap.test_view();
+        let found = scenarios(&snap.ws, &diags, Some(&view), only.as_deref());
         to_proto(&snap, found)
     })
     .await
@@ -303,7 +347,8 @@ pub async fn workspace_health(backend: &Backend) -> Result<Option<Value>> {
     let snap = backend.snapshot().await?;
     let diags = backend.cache.results(&snap).await.unwrap_or_default();
     blocking("specls.workspaceHealth", move || {
-        serde_json::to_value(health(&snap.ws, &diags)).ok()
+        let view = snap.test_view();
+        serde_json::to_value(health(&snap.ws, &diags, Some(&view))).ok()
     })
     .await
 }
@@ -336,7 +381,7 @@ mod tests {
         });
         let untested = Diagnostic::new("scenario-untested", Span::empty(two.start), "no test");
         let diags = BTreeMap::from([("a.spec.yaml".to_string(), vec![failed, untested])]);
-        let found = scenarios(&ws, &diags, None);
+        let found = scenarios(&ws, &diags, None, None);
         assert_eq!(found.len(), 1, "the arrangement is not listed");
         let s = &found[0].scenarios;
         assert_eq!(s[0].id, "one");
@@ -347,12 +392,12 @@ mod tests {
             Some(("tests/test_a.py".to_string(), Span::new(3, 9)))
         );
         assert_eq!(s[1].status.state, State::Untested);
-        let h = health(&ws, &diags);
+        let h = health(&ws, &diags, None);
         assert_eq!(
             (h.specs, h.scenarios, h.failing, h.untested, h.passing),
             (1, 2, 1, 1, 0)
         );
         assert_eq!((h.errors, h.warnings), (1, 1));
-        assert!(scenarios(&ws, &diags, Some("nope.spec.yaml")).is_empty());
+        assert!(scenarios(&ws, &diags, None, Some("nope.spec.yaml")).is_empty());
     }
 }
