@@ -93,4 +93,10 @@ fn package_json_settings_match_the_server() {
         .map(|v| v.as_str().unwrap())
         .collect();
     assert_eq!(providers, LLM_PROVIDERS);
+    for runner in props["specls.tests.runner"]["enum"].as_array().unwrap() {
+        assert!(
+            specls_core::testlinks::plan::Runner::parse(runner.as_str().unwrap()).is_some(),
+            "runner {runner}"
+        );
+    }
 }

@@ -49,6 +49,7 @@ pub struct Backend {
 /// Commands the server executes (`workspace/executeCommand`).
 pub const COMMANDS: &[&str] = &[
     handlers::commands::REINDEX,
+    handlers::commands::VERSION,
     handlers::commands::WORKSPACE_HEALTH,
 ];
 
@@ -400,7 +401,11 @@ impl Backend {
                 },
             )),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::SOURCE]),
+                code_action_kinds: Some(vec![
+                    CodeActionKind::QUICKFIX,
+                    CodeActionKind::SOURCE,
+                    handlers::code_action::command_kind(),
+                ]),
                 work_done_progress_options: Default::default(),
                 resolve_provider: None,
             })),

@@ -28,7 +28,7 @@ const SERVER_KEYS: &[&str] = &[
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SettingKind {
     Bool,
-    /// Milliseconds.
+    /// A number (milliseconds, or seconds for `tests.timeout`).
     Number,
     String,
     /// A list of globs.
@@ -46,6 +46,8 @@ pub const EDITOR_SETTINGS: &[(&str, SettingKind)] = &[
     ("tests.include", SettingKind::Globs),
     ("tests.command", SettingKind::String),
     ("tests.results", SettingKind::Globs),
+    ("tests.runner", SettingKind::String),
+    ("tests.timeout", SettingKind::Number),
     ("measurements", SettingKind::Globs),
     ("runOnSave", SettingKind::Bool),
     ("checks", SettingKind::Levels),
@@ -194,6 +196,7 @@ mod tests {
             let samples: Vec<serde_json::Value> = match (key, kind) {
                 (&"llm.provider", _) => vec![json!("anthropic")],
                 (&"llm.apiKeyEnv", _) => vec![json!("MY_KEY")],
+                (&"tests.runner", _) => vec![json!("pytest")],
                 (_, SettingKind::Bool) => vec![json!(true), json!(false)],
                 (_, SettingKind::Number) => vec![json!(1234)],
                 (_, SettingKind::String) => vec![json!("x {files}")],

@@ -1,6 +1,6 @@
 //! `workspace/executeCommand`.
 
-use serde_json::Value;
+use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::ExecuteCommandParams;
 
@@ -8,10 +8,23 @@ use crate::lsp::server::{invalid_params, Backend};
 
 /// Re-read every spec of the workspace from disk (open buffers are kept).
 pub const REINDEX: &str = "specls.reindex";
-/// Counts of specs, scenarios, passing, failing, untested and drifted scenarios.
-pub const WORKSPACE_HEALTH: &str = "specls.workspaceHealth";
+/// The server's name and version: `{"name": "specls", "version": "0.1.0"}`.
+pub const VERSION: &str = "specls.version";
 /// Run tests: `{uri?, scenarios?: [id], all?: bool}`.
 pub const RUN_TESTS: &str = "specls.runTests";
+/// Compile specs: `{uri?, force?: bool}`.
+pub const COMPILE: &str = "specls.compile";
+/// Propose edge-case scenarios: `{uri, scenario?: id, requirement?: id}`.
+pub const PROPOSE_EDGE_CASES: &str = "specls.proposeEdgeCases";
+/// Spec/code drift: `{uri?}`.
+pub const SHOW_DRIFT: &str = "specls.showDrift";
+/// Counts of specs, scenarios, failing, untested, drifted, passing.
+pub const WORKSPACE_HEALTH: &str = "specls.workspaceHealth";
+
+/// The answer of [`VERSION`].
+pub fn version() -> Value {
+    json!({"name": "specls", "version": env!("CARGO_PKG_VERSION")})
+}
 /// Cancel the test run in progress.
 pub const CANCEL_RUN: &str = "specls.cancelRun";
 
@@ -21,6 +34,7 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             backend.spawn_index(false);
             Ok(None)
         }
+        VERSION => Ok(Some(version())),
         WORKSPACE_HEALTH => super::scenarios::workspace_health(backend).await,
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",
