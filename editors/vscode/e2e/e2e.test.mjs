@@ -7,6 +7,8 @@
 //   E2E_MODULES        folder whose node_modules holds code-server and playwright-core
 //   E2E_OUT            where screenshots and logs go (created)
 //   E2E_EXAMPLE        the example workspace to copy (default: specs/examples/task-management)
+//   SPECLS_BIN         the specls binary: runs the example's tests once before VS Code opens
+//                      (`specls test`, with one test made to fail), as a user would in a terminal
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -25,6 +27,7 @@ const { chromium } = require("playwright-core");
 const codeServer = path.join(modules, "node_modules", "code-server", "out", "node", "entry.js");
 const vsix = process.env.SPECLS_VSIX;
 const out = process.env.E2E_OUT ?? fs.mkdtempSync(path.join(os.tmpdir(), "specls-e2e-out-"));
+const specls = process.env.SPECLS_BIN;
 const example = process.env.E2E_EXAMPLE ?? path.join(repo, "specs", "examples", "task-management");
 fs.mkdirSync(out, { recursive: true });
 
@@ -57,6 +60,36 @@ scenarios:
     when: I archive the task "Old"
     then: The task should have status "completed"
 `;
+
+/** The commands `specls lsp` advertises (`executeCommandProvider.commands`). */
+function serverCommands(bin, root) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin, ["lsp"], { stdio: ["pipe", "pipe", "ignore"] });
+    let buf = "";
+    const timer = setTimeout(() => {
+      p.kill();
+      reject(new Error("specls lsp did not answer initialize"));
+    }, 20_000);
+    p.stdout.on("data", (d) => {
+      buf += d.toString("utf8");
+      const body = buf.indexOf("\r\n\r\n");
+      if (body < 0) return;
+      const len = Number(/Content-Length: (\d+)/i.exec(buf.slice(0, body))?.[1]);
+      if (buf.length < body + 4 + len) return;
+      clearTimeout(timer);
+      const msg = JSON.parse(buf.slice(body + 4, body + 4 + len));
+      p.kill();
+      resolve(msg.result?.capabilities?.executeCommandProvider?.commands ?? []);
+    });
+    const req = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { processId: null, rootUri: null, capabilities: {}, workspaceFolders: null },
+    });
+    p.stdin.write(`Content-Length: ${Buffer.byteLength(req)}\r\n\r\n${req}`);
+  });
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -180,6 +213,20 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
   fs.cpSync(example, dirs.ws, { recursive: true });
   fs.rmSync(path.join(dirs.ws, ".specls"), { recursive: true, force: true });
   fs.writeFileSync(path.join(dirs.ws, "archive.spec.yaml"), CONFLICT);
+  // One failing test, then the tests run in a "terminal" (specls test): the results land in
+  // .specls/results/, where the editor must pick them up.
+  const testFile = path.join(dirs.ws, "tests", "test_tasks.py");
+  const original = fs.readFileSync(testFile, "utf8");
+  const failing = original.replace(
+    "def test_complete_a_task(store):\n",
+    'def test_complete_a_task(store):\n    assert 1 == 2, "seeded failure"\n',
+  );
+  assert.notEqual(failing, original, "the seeded failure was written");
+  fs.writeFileSync(testFile, failing);
+  assert.ok(specls && fs.existsSync(specls), `SPECLS_BIN (${specls}) must name the specls binary`);
+  const run = spawnSync(specls, ["test"], { cwd: dirs.ws, encoding: "utf8", timeout: 120_000 });
+  fs.writeFileSync(path.join(out, "specls-test.log"), `${run.stdout}\n${run.stderr}`);
+  assert.match(run.stdout, /FAILED\s+task-complete/, "specls test ran the example's tests");
   fs.mkdirSync(path.join(dirs.userData, "User"), { recursive: true });
   fs.writeFileSync(
     path.join(dirs.userData, "User", "settings.json"),
@@ -293,6 +340,15 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
     await panel.locator(".monaco-list-row", { hasText: "archive.spec.yaml" }).first().waitFor({ state: "visible" });
   });
 
+  await step(t, "the failing scenario from the terminal run is a diagnostic and fails in the Test Explorer", async () => {
+    await palette("View: Focus Problems");
+    const panel = page.locator(".markers-panel");
+    await panel
+      .locator(".monaco-list-row", { hasText: "seeded failure" })
+      .first()
+      .waitFor({ state: "visible", timeout: 40_000 });
+  });
+
   await step(t, "hover on a scenario shows what it is", async () => {
     await quickOpen("tasks.spec.yaml");
     const [line, col] = lineCol("tasks.spec.yaml", "Create a simple task", 3);
@@ -313,10 +369,12 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
     await row.waitFor({ state: "visible", timeout: 20_000 });
   });
 
-  await step(t, "a code lens is shown above the scenarios", async () => {
+  await step(t, "code lenses show each scenario's last result (passed, failed)", async () => {
     await quickOpen("tasks.spec.yaml");
-    const lens = page.locator(".monaco-editor .codelens-decoration a, .monaco-editor .codelens-decoration span").first();
-    await lens.waitFor({ state: "visible", timeout: 30_000 });
+    const lenses = page.locator(".monaco-editor .codelens-decoration");
+    await lenses.first().waitFor({ state: "visible", timeout: 30_000 });
+    await lenses.filter({ hasText: /passed/i }).first().waitFor({ state: "visible", timeout: 30_000 });
+    await lenses.filter({ hasText: /failed|seeded failure/i }).first().waitFor({ state: "visible", timeout: 30_000 });
   });
 
   await step(t, "a command runs from the palette (workspace health summary)", async () => {
@@ -343,6 +401,46 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
       .locator(".part.sidebar .monaco-list-row", { hasText: "Task archiving" })
       .first()
       .waitFor({ state: "visible", timeout: 20_000 });
+    // The terminal run's results are there: "Complete a task" failed, "Create a simple task" passed.
+    await page.waitForFunction(
+      () => {
+        const rows = [...document.querySelectorAll(".part.sidebar .monaco-list-row")];
+        const row = (name) => rows.find((r) => (r.textContent ?? "").includes(name));
+        const failed = row("Complete a task");
+        const passed = row("Create a simple task");
+        return (
+          failed?.querySelector("[class*='testing-failed'], [class*='testing-error']") &&
+          passed?.querySelector("[class*='testing-passed']")
+        );
+      },
+      null,
+      { timeout: 30_000 },
+    );
+  });
+
+  await step(t, "Run spec tests from the editor title / palette goes through the server", async () => {
+    const commands = await serverCommands(specls, dirs.ws);
+    await quickOpen("tasks.spec.yaml");
+    // Make the test pass again: the run from the editor must turn the scenario green.
+    fs.writeFileSync(testFile, original);
+    await palette("specls: Run spec tests");
+    if (commands.includes("specls.runTests")) {
+      await page.waitForFunction(
+        () => {
+          const rows = [...document.querySelectorAll(".part.sidebar .monaco-list-row")];
+          const row = rows.find((r) => (r.textContent ?? "").includes("Complete a task"));
+          return row?.querySelector("[class*='testing-passed']");
+        },
+        null,
+        { timeout: 90_000 },
+      );
+    } else {
+      // This server has no specls.runTests yet: the user gets its clear error, nothing else.
+      await page
+        .locator(".notifications-toasts .notification-toast", { hasText: 'does not support "specls.runTests"' })
+        .first()
+        .waitFor({ state: "visible", timeout: 30_000 });
+    }
   });
 
   await shot("final");

@@ -163,7 +163,8 @@ export class SpecTests implements vscode.Disposable {
         run.appendOutput(`specls.runTests ${JSON.stringify(args)}\r\n`);
         const r = await this.ext.serverCommand("specls.runTests", [args]);
         if (!r.ok) {
-          failure = "The server could not run the tests (see the notification and \"specls: Show server log\").";
+          failure = "the server could not run the tests";
+          run.appendOutput(`specls: ${failure} (see the notification and "specls: Show server log")\r\n`);
           break;
         }
         if (r.result !== undefined && r.result !== null) {
@@ -173,7 +174,8 @@ export class SpecTests implements vscode.Disposable {
       await this.ext.refresh();
       for (const t of targets) {
         if (token.isCancellationRequested) run.skipped(t);
-        else if (failure) run.errored(t, new vscode.TestMessage(failure));
+        // The notification already says why; the scenarios keep their last results.
+        else if (failure) run.skipped(t);
         else this.report(run, t);
       }
     } finally {
