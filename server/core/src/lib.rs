@@ -7,10 +7,12 @@
 pub mod checks;
 pub mod config;
 pub mod diag;
+pub mod drift;
 pub mod edge_cases;
 pub mod ide;
 pub mod kind;
 pub mod limits;
+pub mod manifest;
 pub mod model;
 pub mod parse;
 pub mod span;
