@@ -51,6 +51,7 @@ pub const COMMANDS: &[&str] = &[
     handlers::commands::REINDEX,
     handlers::commands::VERSION,
     handlers::commands::WORKSPACE_HEALTH,
+    handlers::commands::SHOW_DRIFT,
 ];
 
 pub fn internal(message: impl Into<String>) -> Error {
