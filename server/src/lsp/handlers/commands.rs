@@ -81,6 +81,7 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             let n = backend.runs.cancel_all();
             Ok(Some(json!({ "cancelled": n })))
         }
+        WORKSPACE_HEALTH => super::scenarios::workspace_health(backend).await,
         SHOW_DRIFT => show_drift(backend, params.arguments).await,
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",
