@@ -363,3 +363,40 @@ fn shift_moves_related_spans() {
     assert_eq!(d.code, "yaml-duplicate-key");
     assert_eq!((d.span.start, d.related[0].span.start), (105, 100));
 }
+
+/// Regression (found by the own-specs random-bytes test): an unclosed quoted scalar whose first
+/// line ends in blanks and whose next line starts with multi-byte characters used to cut the
+/// text inside a character and panic.
+#[test]
+fn unclosed_quote_with_trailing_blanks_before_multibyte_text() {
+    for text in [
+        "a: \"ab    \n é€ and more\n",
+        "a: 'ab    \n é€ and more\n",
+        "- \"x \t \n  😀😀\nb: 1\n",
+    ] {
+        let doc = specls_core::yaml::parse(text);
+        assert!(
+            doc.diagnostics
+                .iter()
+                .any(|d| d.message.contains("unclosed")),
+            "{text:?}: {:?}",
+            doc.diagnostics
+        );
+    }
+    // The unclosed scalar keeps its first line only.
+    let doc = specls_core::yaml::parse("a: \"ab    \n é€ and more\n");
+    let Some(specls_core::yaml::Node {
+        value: specls_core::yaml::Value::Map(entries),
+        ..
+    }) = &doc.root
+    else {
+        panic!("{:?}", doc.root)
+    };
+    assert_eq!(
+        entries[0].value.value,
+        specls_core::yaml::Value::Scalar {
+            text: "ab".into(),
+            style: specls_core::yaml::ScalarStyle::DoubleQuoted
+        }
+    );
+}

@@ -17,6 +17,7 @@ use std::sync::Arc;
 use specls_core::config::{Config, CONFIG_FILE};
 use specls_core::diag::{Diagnostic, Severity};
 use specls_core::span::{LineIndex, Span};
+use specls_core::testlinks;
 use specls_core::workspace::Workspace;
 
 use crate::files;
@@ -236,57 +237,49 @@ fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .as_ref()
         .and_then(|p| p.parent().map(Path::to_path_buf))
         .unwrap_or_else(|| cwd.clone());
-    let mut config = Config::default();
-    let mut config_diags = Vec::new();
-    let mut config_source = None;
-    if let Some(path) = &config_path {
-        let bytes = std::fs::read(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        let (c, issues) = Config::from_toml(&text);
-        config = c;
-        config_diags = issues
+    // Folders under PATH with a `specls.toml` of their own are workspaces of their own (an
+    // example project inside a repository, a monorepo's packages): each is checked with its own
+    // configuration, and only with its own files and tests.
+    let nested = if args.config.is_none() {
+        let root_config = config_path
+            .as_ref()
+            .and_then(|p| std::fs::read(p).ok())
+            .map(|b| Config::from_toml(&String::from_utf8_lossy(&b)).0)
+            .unwrap_or_default();
+        nested_roots(&paths, &root, &root_config)
+    } else {
+        Vec::new()
+    };
+    let mut report = check_root(&cwd, &root, config_path.as_deref(), &paths, &nested)?;
+    for sub in &nested {
+        let sub_paths: Vec<PathBuf> = paths
             .iter()
-            .filter_map(|i| config.apply(i.to_diagnostic()))
+            .filter_map(|p| {
+                if p.starts_with(sub) {
+                    Some(p.clone())
+                } else if sub.starts_with(p) {
+                    Some(sub.clone())
+                } else {
+                    None
+                }
+            })
             .collect();
-        config_source = Some((path.clone(), Arc::new(Source::new(text.into()))));
-    }
-    tracing::debug!(root = %root.display(), config = ?config_path, "specls check");
-
-    // A workspace marked by a `specls.toml` is read whole, so that cross-file checks
-    // (dependencies, duplicates across specs) see every spec; only the files under PATH are
-    // reported. Without one, only the files under PATH are read.
-    let mut load_paths = paths.clone();
-    if config_path.is_some() && paths.iter().all(|p| p.starts_with(&root)) {
-        load_paths.insert(0, root.clone());
-    }
-    let (ws, errors) = files::load_with(&root, &load_paths, &config);
-    let selected = |key: &str| {
-        let abs = files::absolute(&root, Path::new(key));
-        paths.iter().any(|p| abs.starts_with(p))
-    };
-    // PATH and file lookups for `tool-not-found` / `blueprint-missing-test`: nothing is run.
-    let file_root = root.clone();
-    let file_exists = move |p: &str| file_root.join(p).is_file();
-    let env = specls_core::checks::Env {
-        tool_exists: Some(&tool_on_path),
-        file_exists: Some(&file_exists),
-    };
-    let mut per_file = specls_core::checks::check_workspace_with(&ws, &config, &env);
-    per_file.retain(|key, _| selected(key));
-    let errors: Vec<(String, String)> = errors.into_iter().filter(|(p, _)| selected(p)).collect();
-    let mut report = build_report(
-        &cwd,
-        &root,
-        &ws,
-        per_file,
-        config_source.map(|(p, s)| (p, s, config_diags)),
-        errors,
-    );
-    if load_paths.len() != paths.len() {
-        let checked: Vec<_> = ws.files.iter().filter(|(k, _)| selected(k)).collect();
-        report.summary.files = checked.len();
-        report.summary.scenarios = checked.iter().map(|(_, f)| f.doc.scenarios.len()).sum();
+        let inner: Vec<PathBuf> = nested
+            .iter()
+            .filter(|n| *n != sub && n.starts_with(sub))
+            .cloned()
+            .collect();
+        let r = check_root(&cwd, sub, Some(&sub.join(CONFIG_FILE)), &sub_paths, &inner)?;
+        report.findings.extend(r.findings);
+        report.errors.extend(r.errors);
+        let (a, b) = (&mut report.summary, r.summary);
+        a.errors += b.errors;
+        a.warnings += b.warnings;
+        a.information += b.information;
+        a.hints += b.hints;
+        a.files += b.files;
+        a.files_with_diagnostics += b.files_with_diagnostics;
+        a.scenarios += b.scenarios;
     }
 
     let out = match args.format {
@@ -322,6 +315,103 @@ fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Check one workspace: `root` with its configuration (if any), reporting the files under
+/// `paths`; folders in `nested` (workspaces of their own) are left out.
+fn check_root(
+    cwd: &Path,
+    root: &Path,
+    config_path: Option<&Path>,
+    paths: &[PathBuf],
+    nested: &[PathBuf],
+) -> anyhow::Result<Report> {
+    let paths = paths.to_vec();
+    let mut config = Config::default();
+    let mut config_diags = Vec::new();
+    let mut config_source = None;
+    if let Some(path) = config_path {
+        let bytes = std::fs::read(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let (c, issues) = Config::from_toml(&text);
+        config = c;
+        config_diags = issues
+            .iter()
+            .filter_map(|i| config.apply(i.to_diagnostic()))
+            .collect();
+        config_source = Some((path.to_path_buf(), Arc::new(Source::new(text.into()))));
+    }
+    for n in nested {
+        if let Ok(rel) = n.strip_prefix(root) {
+            config
+                .exclude
+                .push(format!("{}/", files::rel_path(Path::new(""), rel)));
+        }
+    }
+    tracing::debug!(root = %root.display(), config = ?config_path, "specls check");
+
+    // A workspace marked by a `specls.toml` is read whole, so that cross-file checks
+    // (dependencies, duplicates across specs) see every spec; only the files under PATH are
+    // reported. Without one, only the files under PATH are read.
+    let mut load_paths = paths.clone();
+    if config_path.is_some() && paths.iter().all(|p| p.starts_with(root)) {
+        load_paths.insert(0, root.to_path_buf());
+    }
+    let (ws, errors) = files::load_with(root, &load_paths, &config);
+    let selected = |key: &str| {
+        let abs = files::absolute(root, Path::new(key));
+        paths.iter().any(|p| abs.starts_with(p))
+    };
+    // PATH and file lookups for `tool-not-found` / `blueprint-missing-test`: nothing is run.
+    let file_root = root.to_path_buf();
+    let file_exists = move |p: &str| file_root.join(p).is_file();
+    let env = specls_core::checks::Env {
+        tool_exists: Some(&tool_on_path),
+        file_exists: Some(&file_exists),
+    };
+    let mut per_file = specls_core::checks::check_workspace_with(&ws, &config, &env);
+    // Scenario <-> test links: untested scenarios (nothing is run here).
+    let (tests, test_errors) = files::load_tests(root, &load_paths, &config, &ws);
+    let links = testlinks::link::link_with(&ws, &tests, &config);
+    let mapping = testlinks::status::map_results(&tests, &[]);
+    let statuses = testlinks::status::scenario_status(&ws, &tests, &links, &[], &mapping);
+    for (path, diags) in testlinks::status::scenario_diagnostics(&ws, &tests, &statuses, &config) {
+        per_file.entry(path).or_default().extend(diags);
+    }
+    let mut errors = errors;
+    errors.extend(test_errors);
+    per_file.retain(|key, _| selected(key));
+    let errors: Vec<(String, String)> = errors.into_iter().filter(|(p, _)| selected(p)).collect();
+    let mut report = build_report(
+        cwd,
+        root,
+        &ws,
+        per_file,
+        config_source.map(|(p, s)| (p, s, config_diags)),
+        errors,
+    );
+    if load_paths.len() != paths.len() {
+        let checked: Vec<_> = ws.files.iter().filter(|(k, _)| selected(k)).collect();
+        report.summary.files = checked.len();
+        report.summary.scenarios = checked.iter().map(|(_, f)| f.doc.scenarios.len()).sum();
+    }
+    Ok(report)
+}
+
+/// Folders under `paths` (other than `root`) that hold a `specls.toml`: nested workspaces.
+/// Folders the root configuration excludes are not searched.
+fn nested_roots(paths: &[PathBuf], root: &Path, config: &Config) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = files::walk_with(paths, Some(root), config)
+        .0
+        .into_iter()
+        .filter(|f| f.file_name().is_some_and(|n| n == CONFIG_FILE))
+        .filter_map(|f| f.parent().map(Path::to_path_buf))
+        .filter(|d| d != root && d.starts_with(root))
+        .collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// `specls.toml` in the nearest folder at or above `first` (the first PATH, or its folder when

@@ -3,6 +3,8 @@
 use std::path::{Component, Path, PathBuf};
 
 use specls_core::config::Config;
+use specls_core::testlinks::files::{mentions_tests, TestFileMatcher};
+use specls_core::testlinks::{Language, TestIndex};
 use specls_core::workspace::Workspace;
 
 /// Workspace-relative path with `/` separators (or the path as given when outside `root`).
@@ -118,6 +120,43 @@ pub fn load_with(
         }
     }
     (ws, errors)
+}
+
+/// The test files under `paths`, indexed: files the configuration, an arrangement's
+/// `output_paths.tests` or the per-language defaults name as tests (see
+/// [`specls_core::testlinks::files`]), plus Rust sources that hold `#[test]`s or `@spec` markers.
+/// Unreadable files are returned as errors (path, message); files that are not UTF-8 are read
+/// lossily.
+pub fn load_tests(
+    root: &Path,
+    paths: &[PathBuf],
+    config: &Config,
+    ws: &Workspace,
+) -> (TestIndex, Vec<(String, String)>) {
+    let arrangements: Vec<_> = ws.docs().filter_map(|d| d.arrangement.as_ref()).collect();
+    let matcher = TestFileMatcher::new(config, &arrangements);
+    let mut index = TestIndex::new();
+    let (files, mut errors) = walk_with(paths, Some(root), config);
+    for file in files {
+        let rel = rel_path(root, &file);
+        let named = matcher.language(&rel);
+        let Some(lang) = named.or_else(|| Language::from_path(&rel)) else {
+            continue;
+        };
+        if named.is_none() && (lang != Language::Rust || config.is_excluded(&rel)) {
+            continue;
+        }
+        match std::fs::read(&file) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes);
+                if named.is_some() || mentions_tests(lang, &text) {
+                    index.upsert(&rel, &text, lang);
+                }
+            }
+            Err(e) => errors.push((rel, e.to_string())),
+        }
+    }
+    (index, errors)
 }
 
 #[cfg(test)]

@@ -135,6 +135,7 @@ def test_get_scenarios_filters_by_spec_and_tag():
     run(body)
 
 
+# @spec mcp-check-tool
 def test_check_reports_the_same_codes_as_the_cli():
     async def body(session, init):
         data = structured(await session.call_tool("check", {"path": "specs/broken.spec.yaml"}))

@@ -208,6 +208,7 @@ codes! {
     // --- tests: scenario <-> test links and results ---
     "unknown-scenario-marker", Warning, "tests", "A `@spec` marker in a test whose id names no scenario or requirement.";
     "scenario-untested", Warning, "tests", "A scenario that no test is linked to (by marker or by name); the fix writes a test skeleton.";
+    "spec-untested", Information, "tests", "A spec none of whose scenarios is linked to a test yet: one note on the spec instead of a warning per scenario.";
     "scenario-failed", Error, "tests", "A scenario whose linked tests failed in the last run.";
     // --- configuration (specls.toml, editor settings) ---
     "config-invalid", Error, "config", "A setting in `specls.toml` that cannot be used (bad TOML, wrong type, bad glob, unknown level); the default is used.";

@@ -11,7 +11,7 @@
 //! case, a vitest `.each` row map to their enclosing test). A result given to a test also
 //! counts for the suites around it. All lookups are hash maps: linear in results + tests.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -394,7 +394,45 @@ pub fn scenario_diagnostics(
         ws.docs().filter_map(|d| d.arrangement.as_ref()).collect();
     let language = project_language(&arrangements, tests);
     let mut out: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
+    // A workspace without a single test file (a repository of specs only, or one whose tests
+    // live elsewhere) gets no test diagnostics at all: there is nothing to link to yet.
+    if tests.files.is_empty() {
+        return out;
+    }
+    // A spec none of whose scenarios has a test is not under test yet (a design document, or a
+    // project before its first test): one note on the spec, not a warning per scenario.
+    let mut tested_specs: BTreeSet<&str> = BTreeSet::new();
+    let mut specs: BTreeMap<&str, usize> = BTreeMap::new();
     for (r, status) in statuses {
+        *specs.entry(r.path.as_str()).or_default() += 1;
+        if !matches!(status, ScenarioStatus::Untested) {
+            tested_specs.insert(r.path.as_str());
+        }
+    }
+    for (&path, &count) in &specs {
+        if tested_specs.contains(path) {
+            continue;
+        }
+        let Some(doc) = ws.get(path).map(|f| &f.doc) else {
+            continue;
+        };
+        let d = Diagnostic::new(
+            "spec-untested",
+            doc.name_span,
+            format!(
+                "no scenario of `{}` is linked to a test yet ({count} scenario{}): add `@spec <scenario-id>` markers to tests, or name tests after the scenarios",
+                doc.name,
+                if count == 1 { "" } else { "s" }
+            ),
+        );
+        if let Some(d) = config.apply(d) {
+            out.entry(path.to_string()).or_default().push(d);
+        }
+    }
+    for (r, status) in statuses {
+        if !tested_specs.contains(r.path.as_str()) {
+            continue;
+        }
         let Some(sc) = resolve(ws, r) else {
             continue;
         };

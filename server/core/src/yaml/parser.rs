@@ -1462,11 +1462,13 @@ impl<'a> Parser<'a> {
                 continue;
             }
             // A line break inside the scalar: fold.
+            let trimmed = buf.trim_end_matches([' ', '\t']).len().max(keep);
+            buf.truncate(trimmed);
+            // Recorded after the trim: the folded text appended next must not be cut into
+            // (a length taken before the trim can fall inside a later multi-byte character).
             if first_line.is_none() {
                 first_line = Some((buf.len(), i));
             }
-            let trimmed = buf.trim_end_matches([' ', '\t']).len().max(keep);
-            buf.truncate(trimmed);
             let (ls, j, blanks) = self.next_content_line(self.eol_from(i));
             if j >= len {
                 break false;

@@ -1,7 +1,4 @@
-"""Tests of tasks.spec.yaml. Each test names the scenario it covers with an `@spec` marker.
-
-The scenario `task-reopen-untested` has no test on purpose: specls must report it as untested.
-"""
+"""Tests of tasks.spec.yaml. Each test names the scenario it covers with an `@spec` marker."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -75,6 +72,14 @@ def test_cannot_complete_already_completed_task(store):
 def test_cannot_complete_a_task_that_does_not_exist(store):
     with pytest.raises(TaskError, match="^Task 999 not found$"):
         store.complete(999)
+
+
+# @spec task-reopen
+def test_reopen_a_completed_task(store):
+    task = store.complete(store.create("Buy groceries").id)
+    store.reopen(task.id)
+    assert task.status == PENDING
+    assert task.completed_at is None
 
 
 def _three_tasks(store):
