@@ -1,6 +1,7 @@
 //! `specls lsp`: the language server front end. The only module that knows LSP types; it
 //! converts between them and the core's byte-offset model at the edge.
 
+pub mod compile;
 pub mod diagnostics;
 pub mod handlers;
 pub mod index;
@@ -31,6 +32,10 @@ where
         )
         .custom_method("specls/debug/sleep", server::Backend::debug_sleep)
         .custom_method("specls/debug/panic", server::Backend::debug_panic)
+        .custom_method(
+            "window/workDoneProgress/cancel",
+            server::Backend::work_done_progress_cancel,
+        )
         .finish();
     transport::serve(input, output, service, socket).await
 }

@@ -36,6 +36,8 @@ pub struct Backend {
     pub(crate) client: Client,
     pub(crate) state: StateHandle,
     pub(crate) cache: Arc<Cache>,
+    /// The compile in progress (`specls.compile`).
+    pub(crate) compiles: Arc<super::compile::Compiles>,
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
@@ -46,7 +48,11 @@ pub struct Backend {
 }
 
 /// Commands the server executes (`workspace/executeCommand`).
-pub const COMMANDS: &[&str] = &[handlers::commands::REINDEX];
+pub const COMMANDS: &[&str] = &[
+    handlers::commands::REINDEX,
+    super::compile::COMPILE,
+    super::compile::CANCEL_COMPILE,
+];
 
 pub fn internal(message: impl Into<String>) -> Error {
     Error {
@@ -147,6 +153,7 @@ impl Backend {
             client,
             state: state::start(),
             cache: Arc::new(Cache::default()),
+            compiles: Arc::default(),
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             flags: OnceLock::new(),
@@ -789,6 +796,13 @@ impl Backend {
     pub async fn debug_sleep(&self, p: SleepParams) -> Result<Value> {
         tokio::time::sleep(Duration::from_millis(p.ms.min(60_000))).await;
         Ok(Value::Null)
+    }
+
+    /// `window/workDoneProgress/cancel`: the user cancelled a progress (a compile's).
+    pub async fn work_done_progress_cancel(&self, p: WorkDoneProgressCancelParams) {
+        if self.compiles.cancel_token(&p.token) {
+            info!("compile cancelled from the progress notification");
+        }
     }
 
     /// `specls/debug/panic`: a handler whose pure part panics (to exercise the panic guard).

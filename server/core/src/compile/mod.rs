@@ -6,6 +6,7 @@
 //! front end (`server/src/compile/`).
 
 pub mod answer;
+pub mod backend;
 pub mod prompt;
 pub mod retry;
 pub mod targets;

@@ -15,6 +15,8 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             backend.spawn_index(false);
             Ok(None)
         }
+        crate::lsp::compile::COMPILE => crate::lsp::compile::start(backend, params.arguments).await,
+        crate::lsp::compile::CANCEL_COMPILE => crate::lsp::compile::cancel(backend),
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",
             crate::lsp::server::COMMANDS.join(", ")
