@@ -254,3 +254,128 @@ async fn out_of_range_and_unknown_documents() {
     assert_eq!(h, Value::Null);
     c.shutdown().await;
 }
+
+/// The commands a user runs from a spec; each must be reachable through a code action, for
+/// clients that show no code lenses.
+const USER_COMMANDS: &[&str] = &[
+    "specls.runTests",
+    "specls.compile",
+    "specls.proposeEdgeCases",
+    "specls.showDrift",
+    "specls.workspaceHealth",
+];
+
+fn action_at(rel: &str, needle: &str, only: Option<&[&str]>) -> Value {
+    let p = pos(rel, needle, 0, 1, false);
+    let mut ctx = json!({"diagnostics": []});
+    if let Some(only) = only {
+        ctx["only"] = json!(only);
+    }
+    json!({"textDocument": {"uri": uri(rel)}, "range": {"start": p, "end": p}, "context": ctx})
+}
+
+fn commands_of(actions: &Value) -> Vec<(String, String, Value)> {
+    actions
+        .as_array()
+        .map(|a| a.as_slice())
+        .unwrap_or_default()
+        .iter()
+        .filter(|a| a["kind"] == "source.specls")
+        .map(|a| {
+            (
+                a["title"].as_str().unwrap().to_string(),
+                a["command"]["command"].as_str().unwrap().to_string(),
+                a["command"]["arguments"][0].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_user_command_is_a_code_action() {
+    let c = TestClient::start();
+    let init = c
+        .initialize(Some(&root()), json!({}), json!({"pollInterval": 0}))
+        .await;
+    let advertised: Vec<String> = init["capabilities"]["executeCommandProvider"]["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert!(advertised.iter().any(|c| c == "specls.version"));
+    let kinds = &init["capabilities"]["codeActionProvider"]["codeActionKinds"];
+    assert!(
+        kinds.as_array().unwrap().contains(&json!("source.specls")),
+        "{kinds}"
+    );
+
+    // In a scenario and at the top of a Markdown spec and of a YAML spec.
+    for (rel, needle) in [(TODO, "I mark \"milk\""), (TASKS, "Create a task")] {
+        let actions = c
+            .call("textDocument/codeAction", action_at(rel, needle, None))
+            .await;
+        let top = c
+            .call("textDocument/codeAction", action_at(rel, "name", None))
+            .await;
+        let mut found = commands_of(&actions);
+        found.extend(commands_of(&top));
+        for (title, command, args) in &found {
+            assert!(
+                advertised.contains(command),
+                "action `{title}` calls `{command}`, which the server does not execute"
+            );
+            if let Some(u) = args.get("uri") {
+                assert_eq!(u, &json!(uri(rel)), "{title}");
+            }
+        }
+        for command in USER_COMMANDS {
+            if advertised.iter().any(|a| a == command) {
+                assert!(
+                    found.iter().any(|(_, c, _)| c == command),
+                    "`{command}` is not reachable through a code action in {rel}: {found:?}"
+                );
+            }
+        }
+        if advertised.iter().any(|a| a == "specls.runTests") {
+            assert!(
+                found.iter().any(|(_, c, a)| c == "specls.runTests"
+                    && a["scenarios"].as_array().is_some_and(|s| s.len() == 1)),
+                "no action runs the scenario at the cursor: {found:?}"
+            );
+        }
+    }
+
+    // Kind filters: `source` admits the commands; `quickfix` and `refactor` do not.
+    let source = c
+        .call(
+            "textDocument/codeAction",
+            action_at(TODO, "I mark", Some(&["source"])),
+        )
+        .await;
+    let all = c
+        .call("textDocument/codeAction", action_at(TODO, "I mark", None))
+        .await;
+    assert_eq!(commands_of(&source), commands_of(&all));
+    for only in [["quickfix"], ["refactor"]] {
+        let r = c
+            .call(
+                "textDocument/codeAction",
+                action_at(TODO, "I mark", Some(&only)),
+            )
+            .await;
+        assert!(commands_of(&r).is_empty(), "{only:?}: {r}");
+    }
+
+    let v = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.version"}),
+        )
+        .await;
+    assert_eq!(
+        v,
+        json!({"name": "specls", "version": env!("CARGO_PKG_VERSION")})
+    );
+    c.shutdown().await;
+}

@@ -643,7 +643,7 @@ async fn quick_fixes_from_diagnostic_data() {
     let actions = c
         .call(
             "textDocument/codeAction",
-            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 9}, "end": {"line": 0, "character": 9}}, "context": {"diagnostics": [diag]}}),
+            json!({"textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 9}, "end": {"line": 0, "character": 9}}, "context": {"diagnostics": [diag], "only": ["quickfix"]}}),
         )
         .await;
     insta::assert_json_snapshot!("quick_fix", actions);

@@ -3,6 +3,7 @@
 //!
 //! ```toml
 //! run_on_save = false            # also accepted as [tests] run_on_save
+//! measurements = ["bench/**/*.json"]  # measured values for constraints (k6, criterion...)
 //!
 //! [specs]
 //! include = ["contracts/**/*.yaml", "docs/behaviour/*.md"]   # more spec files
@@ -11,6 +12,7 @@
 //! [tests]
 //! include = ["tests/**/*.py"]
 //! command = "pytest {files} -k {filter}"
+//! results = ["**/junit*.xml"]    # test reports to show besides .specls/results/
 //!
 //! [checks]
 //! duplicate-scenario-steps = "off"     # one code: off | error | warning | info | hint
@@ -85,6 +87,14 @@ pub struct Config {
     /// Test command template (`pytest {files} -k {filter}`), overriding presets.
     pub test_command: Option<String>,
     pub run_on_save: bool,
+    /// Globs of test report files to show results from (`[tests] results`, e.g. CI artifacts
+    /// `**/junit*.xml`), besides `.specls/results/`.
+    #[serde(default)]
+    pub result_globs: Vec<String>,
+    /// Globs of measurement files for constraints (`measurements`: k6 summaries, criterion
+    /// `estimates.json`, hyperfine JSON, plain JSON maps), besides `.specls/measurements/`.
+    #[serde(default)]
+    pub measurement_globs: Vec<String>,
     /// Per-code level overrides (area names are expanded into their codes when read).
     pub checks: BTreeMap<String, Level>,
     pub llm: LlmConfig,
@@ -291,10 +301,22 @@ impl Config {
                         self.run_on_save = b;
                     }
                 }
+                "measurements" => {
+                    if let Some(globs) = node.as_globs(sink, "measurements") {
+                        self.measurement_globs = globs;
+                    }
+                }
                 _ => sink.unknown(
                     key,
                     *key_span,
-                    &["specs", "tests", "checks", "llm", "run_on_save"],
+                    &[
+                        "specs",
+                        "tests",
+                        "checks",
+                        "llm",
+                        "run_on_save",
+                        "measurements",
+                    ],
                 ),
             }
         }
@@ -344,7 +366,16 @@ impl Config {
                         self.run_on_save = b;
                     }
                 }
-                _ => sink.unknown(&path, *key_span, &["include", "command", "run_on_save"]),
+                "results" => {
+                    if let Some(globs) = value.as_globs(sink, &path) {
+                        self.result_globs = globs;
+                    }
+                }
+                _ => sink.unknown(
+                    &path,
+                    *key_span,
+                    &["include", "command", "run_on_save", "results"],
+                ),
             }
         }
     }
@@ -836,6 +867,30 @@ impl<'t> Sink<'t> {
 /// Compile one configured glob: `/`-less globs match a file name anywhere (`*.spec.txt`);
 /// others match the workspace-relative path (`specs/**/*.yaml`); a trailing `/` or a glob that
 /// names a folder also matches everything under it.
+/// Globs matched the way every glob of the settings is (workspace-relative paths; a pattern
+/// without `/` matches at any depth); invalid patterns are skipped (reported when read).
+#[derive(Clone, Debug)]
+pub struct Globs {
+    set: GlobSet,
+    empty: bool,
+}
+
+impl Globs {
+    pub fn new(patterns: &[String]) -> Globs {
+        Globs {
+            set: build_set(patterns).0,
+            empty: patterns.is_empty(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.empty
+    }
+    /// Does the workspace-relative `path` match (`./` and a leading `/` ignored)?
+    pub fn is_match(&self, path: &str) -> bool {
+        !self.empty && self.set.is_match(normalise_path(path))
+    }
+}
+
 fn compile_glob(pattern: &str) -> Result<Vec<globset::Glob>, globset::Error> {
     let p = normalise_path(pattern.trim());
     let p = p.strip_suffix('/').unwrap_or(p);

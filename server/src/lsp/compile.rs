@@ -1,6 +1,6 @@
-//! Compile from the editor: `specls.compile {uri?, force?}` and `specls.cancelCompile`, the
-//! "Compile" lens above each spec an arrangement applies to, and the same action as a code
-//! action. The compile runs in a spawned task (the command answers at once); progress goes
+//! Compile from the editor: `specls.compile {uri?, force?}` and `specls.cancelCompile`, and the
+//! "Compile" lens above each spec an arrangement applies to (code actions offer the same
+//! command, see `handlers/code_action.rs`). The compile runs in a spawned task (the command answers at once); progress goes
 //! to `$/progress` (what has arrived: bytes and files), cancellable from the progress UI or
 //! with `specls.cancelCompile`; hand-edited files are asked about with
 //! `window/showMessageRequest` (Overwrite / Skip / Keep both), also from the spawned task.
@@ -23,10 +23,7 @@ use super::state::Snapshot;
 use crate::compile::run::{self, Choice, EditedFile, Event, Host, OnEdited, Request, Status};
 use crate::compile::Cancel;
 
-/// Compile: `{uri?, force?: bool}` (no uri: every spec an arrangement applies to).
-pub const COMPILE: &str = "specls.compile";
-/// Cancel the compile in progress.
-pub const CANCEL_COMPILE: &str = "specls.cancelCompile";
+use super::handlers::commands::COMPILE;
 
 const OVERWRITE: &str = "Overwrite";
 const SKIP: &str = "Skip";
@@ -100,29 +97,6 @@ pub fn compile_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
         }),
         data: None,
     }]
-}
-
-/// The "Compile" code actions on a spec (for clients without lenses).
-pub fn compile_actions(snap: &Snapshot, key: &str, uri: &Uri) -> Vec<CodeActionOrCommand> {
-    if !compilable(snap, key) {
-        return Vec::new();
-    }
-    let name = snap.file(key).map(|f| f.doc.name.clone()).unwrap_or_default();
-    [(format!("Compile spec `{name}`"), false), (format!("Compile spec `{name}` (force)"), true)]
-        .into_iter()
-        .map(|(title, force)| {
-            CodeActionOrCommand::CodeAction(CodeAction {
-                title: title.clone(),
-                kind: Some(CodeActionKind::SOURCE),
-                command: Some(Command {
-                    title,
-                    command: COMPILE.into(),
-                    arguments: Some(vec![json!({"uri": uri.as_str(), "force": force})]),
-                }),
-                ..Default::default()
-            })
-        })
-        .collect()
 }
 
 /// `specls.cancelCompile`.

@@ -52,6 +52,17 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
         analysis.check(&ws, &config, &env)
     })) {
         Ok(mut r) => {
+            // Scenarios and tests: untested and failed scenarios, unknown markers in tests.
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| snap.test_view())) {
+                Ok(view) => {
+                    for (key, diags) in &view.diagnostics {
+                        r.entry(key.clone())
+                            .or_default()
+                            .extend(diags.iter().cloned());
+                    }
+                }
+                Err(_) => warn!("linking scenarios and tests panicked; test diagnostics left out"),
+            }
             // Problems in specls.toml are diagnostics of that file.
             if let Some(toml) = &snap.settings.toml {
                 let diags = snap

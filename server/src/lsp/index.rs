@@ -12,20 +12,83 @@ use specls_core::config::Config;
 
 use super::paths::Roots;
 use super::settings::{Layers, TomlFile};
-use super::state::{load_file, maybe_spec, read_toml, Loaded};
+use super::state::{
+    load_file, load_test_file, maybe_spec, maybe_test, read_toml, Loaded, LoadedTests,
+};
+use super::testing;
 
 pub use specls_core::config::CONFIG_FILE;
 
 /// Files under the workspace folders that may be specs (by extension, not excluded), honouring
 /// ignore files.
 pub fn candidates(roots: &Roots, config: &Config) -> Vec<PathBuf> {
-    let (mut files, errors) =
-        crate::files::walk_with(&roots.folders, roots.base.as_deref(), config);
+    all_candidates(roots, config).0
+}
+
+/// Spec candidates and files in a test language (not yet filtered by the test-file matcher),
+/// from one walk.
+pub fn all_candidates(roots: &Roots, config: &Config) -> (Vec<PathBuf>, Vec<PathBuf>) {
+    let (files, errors) = crate::files::walk_with(&roots.folders, roots.base.as_deref(), config);
     for (path, e) in errors {
         tracing::info!("while reading the workspace, {path}: {e}");
     }
-    files.retain(|p| maybe_spec(p) && !config.is_excluded(&roots.key_for_path(p)));
-    files
+    let (mut specs, mut tests) = (Vec::new(), Vec::new());
+    for p in files {
+        if config.is_excluded(&roots.key_for_path(&p)) {
+            continue;
+        }
+        if maybe_spec(&p) {
+            specs.push(p);
+        } else if maybe_test(&p) {
+            tests.push(p);
+        }
+    }
+    (specs, tests)
+}
+
+/// Read and index the test files among `paths` (those the matcher built from the loaded specs'
+/// arrangements and the settings accepts), on all cores.
+pub fn load_tests(
+    roots: &Roots,
+    paths: &[PathBuf],
+    files: &Loaded,
+    config: &Config,
+) -> LoadedTests {
+    let arrangements: Vec<&specls_core::model::Arrangement> = files
+        .iter()
+        .filter_map(|(_, f)| f.as_ref()?.doc.arrangement.as_ref())
+        .collect();
+    let matcher = specls_core::testlinks::TestFileMatcher::new(config, &arrangements);
+    let keep: Vec<(String, &PathBuf)> = paths
+        .iter()
+        .map(|p| (roots.key_for_path(p), p))
+        .filter(|(k, _)| matcher.language(k).is_some())
+        .collect();
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8);
+    let chunk = keep.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = keep
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|(k, p)| {
+                            let f =
+                                std::panic::catch_unwind(|| load_test_file(k, p)).unwrap_or(None);
+                            (k.clone(), f)
+                        })
+                        .collect::<LoadedTests>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// Read and parse `paths` on all cores.
@@ -70,6 +133,7 @@ pub fn config_path(roots: &Roots) -> Option<PathBuf> {
 
 pub struct Index {
     pub files: Loaded,
+    pub tests: LoadedTests,
     pub toml: Option<TomlFile>,
     pub candidates: usize,
 }
@@ -82,9 +146,10 @@ pub fn index(roots: &Roots, mut layers: Layers, on_count: impl FnOnce(usize)) ->
     layers.toml = toml.clone();
     let (settings, _) = layers.settings();
     let config = settings.config;
-    let paths = candidates(roots, &config);
+    let (paths, test_paths) = all_candidates(roots, &config);
     on_count(paths.len());
     let files = load_all(roots, &paths, &config);
+    let tests = load_tests(roots, &test_paths, &files, &config);
     let specs = files.iter().filter(|(_, f)| f.is_some()).count();
     info!(
         "indexed {specs} specs out of {} candidate files in {:?}",
@@ -93,6 +158,7 @@ pub fn index(roots: &Roots, mut layers: Layers, on_count: impl FnOnce(usize)) ->
     );
     Index {
         files,
+        tests,
         toml,
         candidates: paths.len(),
     }
@@ -114,10 +180,12 @@ impl Poller {
     /// (everything on the first scan).
     pub fn scan(&mut self, roots: &Arc<Roots>, config: &Config) -> Vec<PathBuf> {
         let mut now: HashMap<PathBuf, (Option<SystemTime>, u64)> = HashMap::new();
-        let mut paths = candidates(roots, config);
+        let (mut paths, tests) = all_candidates(roots, config);
+        paths.extend(tests);
         if let Some(c) = config_path(roots) {
             paths.push(c);
         }
+        paths.extend(testing::result_paths(roots, config));
         for p in paths {
             if let Some(s) = stamp(&p) {
                 now.insert(p, s);

@@ -10,6 +10,7 @@ pub mod position;
 pub mod server;
 pub mod settings;
 pub mod state;
+pub mod testing;
 pub mod transport;
 
 use std::process::ExitCode;

@@ -20,6 +20,7 @@ use super::paths::{uri_to_path, Roots};
 use super::position::Encoding;
 use super::settings::Layers;
 use super::state::{self, Load, Msg, Snapshot, StateHandle};
+use super::testing;
 
 /// What the client said it can do (from `initialize`).
 #[derive(Clone, Debug, Default)]
@@ -50,8 +51,9 @@ pub struct Backend {
 /// Commands the server executes (`workspace/executeCommand`).
 pub const COMMANDS: &[&str] = &[
     handlers::commands::REINDEX,
-    super::compile::COMPILE,
-    super::compile::CANCEL_COMPILE,
+    handlers::commands::VERSION,
+    handlers::commands::COMPILE,
+    handlers::commands::CANCEL_COMPILE,
 ];
 
 pub fn internal(message: impl Into<String>) -> Error {
@@ -264,16 +266,20 @@ impl Backend {
     fn watched_files(&self, changes: Vec<FileEvent>) {
         let roots = self.roots();
         let mut paths = Vec::new();
+        let mut results = false;
         for change in changes {
             let Some(path) = uri_to_path(&change.uri) else {
                 continue;
             };
+            let key = roots.key_for_path(&path);
             if path.file_name().is_some_and(|n| n == index::CONFIG_FILE) {
                 self.state.load(Load::Toml {
                     roots: roots.clone(),
                     path,
                 });
-            } else if state::maybe_spec(&path) {
+            } else if testing::is_result_key(&key, &self.state.current().result_globs()) {
+                results = true;
+            } else if state::maybe_spec(&path) || state::maybe_test(&path) {
                 paths.push(path);
             } else if change.typ == FileChangeType::DELETED {
                 // A deleted folder: forget what was under it.
@@ -281,7 +287,13 @@ impl Backend {
             }
         }
         if !paths.is_empty() {
-            self.state.load(Load::Files { roots, paths });
+            self.state.load(Load::Files {
+                roots: roots.clone(),
+                paths,
+            });
+        }
+        if results {
+            self.state.load(Load::Results { roots });
         }
     }
 
@@ -351,6 +363,10 @@ impl Backend {
                     "**/*.yaml",
                     "**/*.yml",
                     "**/specls.toml",
+                    // Test files, and test reports (`.specls/results/`, CI artifacts).
+                    "**/*.{py,rs,ts,tsx,mts,cts,js,jsx,mjs,cjs,go}",
+                    "**/*.{xml,json,tap,txt,log}",
+                    "**/.specls/results/**",
                 ]
                 .iter()
                 .map(|g| FileSystemWatcher {
@@ -389,7 +405,11 @@ impl Backend {
                 },
             )),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
-                code_action_kinds: Some(vec![CodeActionKind::QUICKFIX]),
+                code_action_kinds: Some(vec![
+                    CodeActionKind::QUICKFIX,
+                    CodeActionKind::SOURCE,
+                    handlers::code_action::command_kind(),
+                ]),
                 work_done_progress_options: Default::default(),
                 resolve_provider: None,
             })),
@@ -426,6 +446,9 @@ impl Backend {
                 work_done_progress_options: Default::default(),
             })),
             document_formatting_provider: Some(OneOf::Left(true)),
+            code_lens_provider: Some(CodeLensOptions {
+                resolve_provider: Some(false),
+            }),
             workspace: Some(WorkspaceServerCapabilities {
                 workspace_folders: None,
                 file_operations: None,
@@ -608,6 +631,10 @@ impl LanguageServer for Backend {
         handlers::code_action::handle(self, params).await
     }
 
+    async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+        handlers::code_lens::handle(self, params).await
+    }
+
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {
         handlers::commands::handle(self, params).await
     }
@@ -698,6 +725,7 @@ impl Indexer {
                     state.send(Msg::Indexed {
                         files: idx.files,
                         toml: idx.toml,
+                        tests: idx.tests,
                     });
                     poller
                 }
@@ -706,10 +734,15 @@ impl Indexer {
                     state.send(Msg::Indexed {
                         files: Vec::new(),
                         toml: None,
+                        tests: Vec::new(),
                     });
                     None
                 }
             };
+            // The last runs' results, with the settings the index just read.
+            state.load(Load::Results {
+                roots: roots.clone(),
+            });
             if let Some(p) = ongoing {
                 p.finish_with_message("done").await;
             }
@@ -743,6 +776,16 @@ async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Pol
             return;
         };
         poller = p;
+        let globs = state.current().result_globs();
+        let (results, changed): (Vec<PathBuf>, Vec<PathBuf>) = changed
+            .into_iter()
+            .partition(|p| testing::is_result_key(&roots.key_for_path(p), &globs));
+        if !results.is_empty() {
+            debug!("{} result files changed on disk", results.len());
+            state.load(Load::Results {
+                roots: roots.clone(),
+            });
+        }
         let (toml, files): (Vec<PathBuf>, Vec<PathBuf>) = changed
             .into_iter()
             .partition(|p| p.file_name().is_some_and(|n| n == index::CONFIG_FILE));

@@ -16,18 +16,20 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::{oneshot, watch};
 use tower_lsp_server::lsp_types::{TextDocumentContentChangeEvent, Uri};
 use tracing::{debug, info, warn};
 
 use specls_core::config::Config;
+use specls_core::testlinks::{Language, TestFile, TestFileMatcher};
 use specls_core::workspace::{SourceFile, Workspace};
 
 use super::paths::Roots;
 use super::position::{Encoding, LineIndex};
 use super::settings::{Layers, Settings, TomlFile};
+use super::testing::{self, RunResults, TestFiles, TestView};
 
 /// An open document as the server knows it.
 #[derive(Clone, Debug)]
@@ -46,9 +48,30 @@ pub struct Snapshot {
     pub roots: Arc<Roots>,
     pub encoding: Encoding,
     pub settings: Arc<Settings>,
+    /// Indexed test files (and their texts).
+    pub tests: Arc<TestFiles>,
+    /// The results of the last runs.
+    pub run: Arc<RunResults>,
+    /// Links and statuses of this generation, computed by the first reader that needs them.
+    pub view: Arc<OnceLock<Arc<TestView>>>,
 }
 
 impl Snapshot {
+    /// Links, result mapping and scenario statuses of this snapshot (computed once per
+    /// generation; may take a while on a big workspace: call it off the async threads).
+    pub fn test_view(&self) -> Arc<TestView> {
+        self.view
+            .get_or_init(|| {
+                Arc::new(TestView::compute(
+                    &self.ws,
+                    &self.tests,
+                    &self.run,
+                    &self.settings.config,
+                ))
+            })
+            .clone()
+    }
+
     pub fn key(&self, uri: &Uri) -> String {
         self.roots.key_for_uri(uri)
     }
@@ -70,6 +93,9 @@ impl Snapshot {
         if let Some(f) = self.ws.get(key) {
             return Some(f.text.clone());
         }
+        if let Some(t) = self.tests.texts.get(key) {
+            return Some(t.clone());
+        }
         self.settings
             .toml
             .as_ref()
@@ -80,6 +106,10 @@ impl Snapshot {
 
 /// Files read from disk: key and parsed file, or None when the file is gone or not a spec.
 pub type Loaded = Vec<(String, Option<SourceFile>)>;
+
+/// Files in a test language read from disk: key and (text, indexed file), or None when gone
+/// or too big. The owner keeps those its test-file matcher accepts.
+pub type LoadedTests = Vec<(String, Option<(Arc<str>, TestFile)>)>;
 
 pub enum Msg {
     Init {
@@ -104,11 +134,15 @@ pub enum Msg {
     Indexed {
         files: Loaded,
         toml: Option<TomlFile>,
+        tests: LoadedTests,
     },
     /// Some files re-read from disk.
     Disk {
         files: Loaded,
+        tests: LoadedTests,
     },
+    /// Result files re-read.
+    Results(Arc<RunResults>),
     /// A folder was deleted: forget the closed files under this key.
     ForgetUnder(String),
     /// `specls.toml` re-read (None: no such file).
@@ -133,6 +167,10 @@ pub enum Load {
         roots: Arc<Roots>,
         path: PathBuf,
     },
+    /// Read every result file again.
+    Results {
+        roots: Arc<Roots>,
+    },
 }
 
 /// The settings sources and the settings in force (readable without waiting for the owner).
@@ -140,6 +178,13 @@ pub enum Load {
 pub struct Current {
     pub layers: Layers,
     pub settings: Arc<Settings>,
+}
+
+impl Current {
+    /// The configured result globs, compiled.
+    pub fn result_globs(&self) -> specls_core::config::Globs {
+        specls_core::config::Globs::new(&self.settings.config.result_globs)
+    }
 }
 
 /// Senders into the state owner, cheap to clone.
@@ -218,6 +263,10 @@ pub fn start() -> StateHandle {
         changes: changes_tx,
         changed: false,
         loader: loader_tx.clone(),
+        tests: Arc::new(TestFiles::default()),
+        run: Arc::new(RunResults::default()),
+        view: Arc::new(OnceLock::new()),
+        matcher: None,
     };
     let spawned = std::thread::Builder::new()
         .name("specls-state".into())
@@ -269,6 +318,11 @@ struct Owner {
     changes: watch::Sender<u64>,
     changed: bool,
     loader: mpsc::Sender<Load>,
+    tests: Arc<TestFiles>,
+    run: Arc<RunResults>,
+    view: Arc<OnceLock<Arc<TestView>>>,
+    /// Which files are test files, and the fingerprint it was built from.
+    matcher: Option<(String, TestFileMatcher)>,
 }
 
 impl Owner {
@@ -292,6 +346,51 @@ impl Owner {
     fn bump(&mut self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.changed = true;
+        self.view = Arc::new(OnceLock::new());
+    }
+
+    /// The test-file matcher for the current workspace and settings; true when it changed
+    /// since it was last built (not counting the first build).
+    fn refresh_matcher(&mut self) -> bool {
+        let key = testing::matcher_key(&self.ws, &self.settings.config);
+        match &self.matcher {
+            Some((k, _)) if *k == key => false,
+            prev => {
+                let had = prev.is_some();
+                let m = testing::matcher(&self.ws, &self.settings.config);
+                self.matcher = Some((key, m));
+                had
+            }
+        }
+    }
+
+    fn test_language(&self, key: &str) -> Option<Language> {
+        self.matcher.as_ref()?.1.language(key)
+    }
+
+    /// Keep (or drop) test files read from disk; open buffers win. True when anything changed.
+    fn apply_tests(&mut self, loaded: LoadedTests) -> bool {
+        let mut any = false;
+        for (key, file) in loaded {
+            if self.open.contains_key(&key) {
+                continue;
+            }
+            match file {
+                Some((text, tf)) if self.test_language(&key).is_some() => {
+                    let t = Arc::make_mut(&mut self.tests);
+                    t.index.files.insert(key.clone(), tf);
+                    t.texts.insert(key, text);
+                    any = true;
+                }
+                _ => {
+                    if self.tests.texts.contains_key(&key) {
+                        Arc::make_mut(&mut self.tests).remove(&key);
+                        any = true;
+                    }
+                }
+            }
+        }
+        any
     }
 
     fn handle(&mut self, msg: Msg) {
@@ -321,7 +420,7 @@ impl Owner {
                 changes,
             } => self.change(uri, version, changes),
             Msg::Close { uri } => self.close(uri),
-            Msg::Indexed { files, toml } => {
+            Msg::Indexed { files, toml, tests } => {
                 let ws = Arc::make_mut(&mut self.ws);
                 let mut fresh = Workspace::new();
                 for (key, file) in files {
@@ -338,6 +437,22 @@ impl Owner {
                 *ws = fresh;
                 self.layers.toml = toml;
                 self.refresh_settings();
+                self.refresh_matcher();
+                let open_tests: Vec<(String, Arc<str>)> = self
+                    .tests
+                    .texts
+                    .iter()
+                    .filter(|(k, _)| self.open.contains_key(*k))
+                    .map(|(k, t)| (k.clone(), t.clone()))
+                    .collect();
+                let mut fresh_tests = TestFiles::default();
+                for (k, t) in open_tests {
+                    if let Some(lang) = self.test_language(&k) {
+                        fresh_tests.upsert(&k, t, lang);
+                    }
+                }
+                self.tests = Arc::new(fresh_tests);
+                self.apply_tests(tests);
                 self.indexed = true;
                 self.bump();
                 let waiting = std::mem::take(&mut self.waiting);
@@ -348,7 +463,7 @@ impl Owner {
                     }
                 }
             }
-            Msg::Disk { files } => {
+            Msg::Disk { files, tests } => {
                 let mut any = false;
                 for (key, file) in files {
                     if self.open.contains_key(&key) {
@@ -363,7 +478,18 @@ impl Owner {
                         None => any |= ws.files.remove(&key).is_some(),
                     }
                 }
+                if any && self.refresh_matcher() && self.indexed {
+                    // An arrangement now names other test files: read the workspace again.
+                    self.reindex.send_modify(|n| *n += 1);
+                }
+                any |= self.apply_tests(tests);
                 if any {
+                    self.bump();
+                }
+            }
+            Msg::Results(run) => {
+                if *self.run != *run {
+                    self.run = run;
                     self.bump();
                 }
             }
@@ -376,10 +502,21 @@ impl Owner {
                     .filter(|k| k.starts_with(&prefix) && !self.open.contains_key(*k))
                     .cloned()
                     .collect();
-                if !gone.is_empty() {
+                let gone_tests: Vec<String> = self
+                    .tests
+                    .texts
+                    .keys()
+                    .filter(|k| k.starts_with(&prefix) && !self.open.contains_key(*k))
+                    .cloned()
+                    .collect();
+                if !gone.is_empty() || !gone_tests.is_empty() {
                     let ws = Arc::make_mut(&mut self.ws);
                     for k in gone {
                         ws.files.remove(&k);
+                    }
+                    let t = Arc::make_mut(&mut self.tests);
+                    for k in gone_tests {
+                        t.remove(&k);
                     }
                     self.bump();
                 }
@@ -441,10 +578,33 @@ impl Owner {
             .collect();
         if !dirty.is_empty() {
             let ws = Arc::make_mut(&mut self.ws);
+            let mut not_specs = Vec::new();
             for key in dirty {
                 if let Some(doc) = self.open.get_mut(&key) {
-                    ws.upsert_bytes_with(&key, doc.text.as_bytes(), &self.settings.config);
+                    if !ws.upsert_bytes_with(&key, doc.text.as_bytes(), &self.settings.config) {
+                        not_specs.push(key);
+                    }
                     doc.dirty = false;
+                }
+            }
+            if self.refresh_matcher() && self.indexed {
+                self.reindex.send_modify(|n| *n += 1);
+            }
+            for key in not_specs {
+                let lang = self.test_language(&key);
+                let Some(doc) = self.open.get(&key) else {
+                    continue;
+                };
+                match lang {
+                    Some(lang) => {
+                        let text: Arc<str> = doc.text.as_str().into();
+                        Arc::make_mut(&mut self.tests).upsert(&key, text, lang);
+                    }
+                    None => {
+                        if self.tests.texts.contains_key(&key) {
+                            Arc::make_mut(&mut self.tests).remove(&key);
+                        }
+                    }
                 }
             }
         }
@@ -455,6 +615,9 @@ impl Owner {
             roots: self.roots.clone(),
             encoding: self.encoding,
             settings: self.settings.clone(),
+            tests: self.tests.clone(),
+            run: self.run.clone(),
+            view: self.view.clone(),
         }
     }
 
@@ -606,6 +769,25 @@ pub fn maybe_spec(path: &std::path::Path) -> bool {
     crate::files::may_be_spec(&path.to_string_lossy())
 }
 
+/// A file in a language whose tests specls reads (outside `node_modules`).
+pub fn maybe_test(path: &std::path::Path) -> bool {
+    let p = path.to_string_lossy();
+    Language::from_path(&p).is_some() && !p.split(['/', '\\']).any(|s| s == "node_modules")
+}
+
+/// Read and index a file in a test language (by its extension); None when gone or too big.
+pub fn load_test_file(key: &str, path: &std::path::Path) -> Option<(Arc<str>, TestFile)> {
+    let lang = Language::from_path(key)?;
+    let meta = std::fs::metadata(path).ok()?;
+    if !meta.is_file() || meta.len() > testing::MAX_TEST_FILE {
+        return None;
+    }
+    let bytes = std::fs::read(path).ok()?;
+    let text: Arc<str> = String::from_utf8_lossy(&bytes).into_owned().into();
+    let file = specls_core::testlinks::index_file(key, &text, lang);
+    Some((text, file))
+}
+
 /// Read and parse one file from disk (None: gone, excluded, or not a spec).
 pub fn load_file(key: &str, path: &std::path::Path, config: &Config) -> Option<SourceFile> {
     if !maybe_spec(path) || config.is_excluded(key) {
@@ -635,6 +817,7 @@ fn loader(rx: mpsc::Receiver<Load>, owner: mpsc::Sender<Msg>, current: watch::Re
                 let config = current.borrow().settings.config.clone();
                 let files = paths
                     .iter()
+                    .filter(|p| maybe_spec(p))
                     .map(|p| {
                         let key = roots.key_for_path(p);
                         let file = std::panic::catch_unwind(|| load_file(&key, p, &config))
@@ -642,7 +825,23 @@ fn loader(rx: mpsc::Receiver<Load>, owner: mpsc::Sender<Msg>, current: watch::Re
                         (key, file)
                     })
                     .collect();
-                Msg::Disk { files }
+                let tests = paths
+                    .iter()
+                    .filter(|p| maybe_test(p))
+                    .map(|p| {
+                        let key = roots.key_for_path(p);
+                        let file =
+                            std::panic::catch_unwind(|| load_test_file(&key, p)).unwrap_or(None);
+                        (key, file)
+                    })
+                    .collect();
+                Msg::Disk { files, tests }
+            }
+            Load::Results { roots } => {
+                let config = current.borrow().settings.config.clone();
+                let run = std::panic::catch_unwind(|| testing::read_results(&roots, &config))
+                    .unwrap_or_default();
+                Msg::Results(Arc::new(run))
             }
             Load::Toml { roots, path } => Msg::Toml(read_toml(&roots, &path)),
         };

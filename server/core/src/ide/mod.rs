@@ -22,12 +22,14 @@
 //! | prepare rename | [`prepare_rename`]`(ws, path, offset)` | `Option<(Span, String)>` |
 //! | rename | [`rename`]`(ws, path, offset, new_name)` | `Result<Vec<TextEdit>, RenameError>` |
 //! | formatting | [`format`]`(ws, path)` | `Vec<TextEdit>` (empty: nothing to do or not safe) |
+//! | command code actions | [`command_context`]`(ws, path, offset)` | `Option<`[`CommandContext`]`>` |
 //!
 //! [`TextEdit`]s returned by rename carry the path of the document they apply to; formatting
 //! edits carry the formatted document's path. Edits of one document never overlap and are
 //! sorted by position.
 
 mod completion;
+mod context;
 mod fmt;
 mod hover;
 mod nav;
@@ -39,6 +41,7 @@ mod text;
 mod tokens;
 
 pub use completion::{completions, CompletionItem, CompletionKind};
+pub use context::{command_context, CommandContext, ScenarioRef};
 pub use fmt::{apply_edits, format, format_text};
 pub use hover::{hover, Hover};
 pub use nav::{find_references, goto_definition, Location, NavTarget};

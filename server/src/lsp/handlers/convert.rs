@@ -27,6 +27,17 @@ pub fn doc(snap: &Snapshot, uri: &Uri) -> Option<Doc> {
     Some(Doc { key, text, lines })
 }
 
+/// A spec or an indexed test file.
+pub fn spec_or_test(snap: &Snapshot, uri: &Uri) -> Option<Doc> {
+    let key = snap.key(uri);
+    let text = match snap.file(&key) {
+        Some(f) => f.text.clone(),
+        None => snap.tests.texts.get(&key)?.clone(),
+    };
+    let lines = LineIndex::new(&text);
+    Some(Doc { key, text, lines })
+}
+
 /// from_proto: a position to a byte offset; a line past the end is an invalid-params error.
 pub fn offset(snap: &Snapshot, doc: &Doc, pos: Position) -> Result<usize> {
     doc.lines

@@ -2,6 +2,7 @@
 //! pure function of a snapshot, convert the result (to_proto).
 
 pub mod code_action;
+pub mod code_lens;
 pub mod commands;
 pub mod completion;
 pub mod convert;

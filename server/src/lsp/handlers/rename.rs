@@ -7,9 +7,15 @@ use tower_lsp_server::lsp_types::*;
 
 use specls_core::ide;
 
+use specls_core::diag::TextEdit as CoreEdit;
+use specls_core::model::scenario_id;
+use specls_core::testlinks::link::scenario_at;
+use specls_core::testlinks::rename_marker_edits;
+
 use super::convert::{doc, offset, range};
 use crate::lsp::diagnostics::Lines;
 use crate::lsp::server::{blocking, Backend};
+use crate::lsp::state::Snapshot;
 
 pub async fn prepare(
     backend: &Backend,
@@ -41,7 +47,8 @@ pub async fn rename(backend: &Backend, params: RenameParams) -> Result<Option<Wo
     let at = offset(&snap, &d, p.position)?;
     let new_name = params.new_name;
     let result = blocking("textDocument/rename", move || {
-        ide::rename(&snap.ws, &d.key, at, &new_name).map(|edits| {
+        ide::rename(&snap.ws, &d.key, at, &new_name).map(|mut edits| {
+            edits.extend(marker_edits(&snap, &d.key, at, &new_name));
             let mut lines = Lines::default();
             let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
             for e in edits {
@@ -74,4 +81,29 @@ pub async fn rename(backend: &Backend, params: RenameParams) -> Result<Option<Wo
             data: None,
         }),
     }
+}
+
+/// The `@spec` markers in tests that name what is renamed: the id itself, or the id derived
+/// from a scenario's name.
+fn marker_edits(snap: &Snapshot, key: &str, at: usize, new_name: &str) -> Vec<CoreEdit> {
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    if let Some(r) = scenario_at(&snap.ws, key, at) {
+        if let Some(f) = snap.file(key) {
+            if let Some(sc) = f.doc.scenarios.get(r.index) {
+                if sc.name_span.touches(at) && !sc.explicit_id {
+                    pairs.push((sc.id.clone(), scenario_id(&f.doc.name, new_name.trim())));
+                }
+            }
+        }
+    }
+    if let Some((_, old)) = ide::prepare_rename(&snap.ws, key, at) {
+        if !pairs.iter().any(|(o, _)| *o == old) {
+            pairs.push((old, new_name.trim().to_string()));
+        }
+    }
+    pairs
+        .iter()
+        .filter(|(o, n)| o != n)
+        .flat_map(|(o, n)| rename_marker_edits(&snap.tests.index, o, n))
+        .collect()
 }

@@ -1,0 +1,556 @@
+//! Tests and results as the language server sees them: which files of the workspace are test
+//! files (kept in the state owner next to the specs), the results of the last runs (read from
+//! `.specls/results/` and from configured result files such as CI artifacts), and the derived
+//! view — links, result mapping and per-scenario status — computed once per generation from a
+//! snapshot and shared by lenses, diagnostics, hover and navigation.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use specls_core::config::{Config, Globs};
+use specls_core::diag::Diagnostic;
+use specls_core::model::Arrangement;
+use specls_core::testlinks::link::{self, Links, ScenarioRef};
+use specls_core::testlinks::results::{self, TestResult};
+use specls_core::testlinks::status::{self, Mapping, ScenarioStatus};
+use specls_core::testlinks::{Language, TestFileMatcher, TestIndex};
+use specls_core::workspace::Workspace;
+
+use super::paths::Roots;
+
+/// Test files bigger than this are not indexed.
+pub const MAX_TEST_FILE: u64 = 4 << 20;
+/// Result files bigger than this are not read.
+pub const MAX_RESULT_FILE: u64 = 32 << 20;
+
+/// The folder under the state folder holding run results.
+pub const RESULTS_DIR: &str = "results";
+
+/// Every indexed test file and its text (for positions and edits).
+#[derive(Clone, Debug, Default)]
+pub struct TestFiles {
+    pub index: TestIndex,
+    pub texts: BTreeMap<String, Arc<str>>,
+}
+
+impl TestFiles {
+    pub fn upsert(&mut self, key: &str, text: Arc<str>, lang: Language) {
+        self.index.upsert(key, &text, lang);
+        self.texts.insert(key.to_string(), text);
+    }
+    pub fn remove(&mut self, key: &str) -> bool {
+        self.index.remove(key);
+        self.texts.remove(key).is_some()
+    }
+}
+
+/// One result file that was read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultSource {
+    /// Workspace key of the file.
+    pub key: String,
+    pub modified: Option<SystemTime>,
+    /// Results it contributed (after newer files took theirs).
+    pub results: usize,
+    /// What could not be read in it (line: message).
+    pub errors: Vec<String>,
+}
+
+/// The results the editor shows: the newest result for every test over all result files.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunResults {
+    pub results: Vec<TestResult>,
+    /// For each result, the index of its source in `sources`.
+    pub source_of: Vec<usize>,
+    pub sources: Vec<ResultSource>,
+}
+
+impl RunResults {
+    /// When the newest source was written.
+    pub fn last_run(&self) -> Option<SystemTime> {
+        self.sources.iter().filter_map(|s| s.modified).max()
+    }
+}
+
+/// Is this workspace key a result file specls reads (under `.specls/results/`, or matching a
+/// configured result glob)?
+pub fn is_result_key(key: &str, globs: &Globs) -> bool {
+    let state = format!("{}/{RESULTS_DIR}/", crate::fsutil::STATE_DIR);
+    key.starts_with(&state) || key.contains(&format!("/{state}")) || globs.is_match(key)
+}
+
+/// Parse result files (already read) into the results the editor shows: files are taken
+/// newest first, and a test (class + name + file) already reported by a newer file is skipped.
+pub fn merge_results(mut files: Vec<(String, Option<SystemTime>, String)>) -> RunResults {
+    files.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let mut out = RunResults::default();
+    let mut seen: HashMap<(Option<String>, String, Option<String>), ()> = HashMap::new();
+    for (key, modified, text) in files {
+        let parsed = results::parse(&text);
+        let mut errors: Vec<String> = parsed
+            .errors
+            .iter()
+            .map(|e| format!("line {}: {}", e.line, e.message))
+            .collect();
+        if parsed.format.is_none() && !text.trim().is_empty() {
+            errors.push("not a test report specls can read (JUnit XML, go test -json, cargo test output or TAP)".into());
+        }
+        let si = out.sources.len();
+        let mut n = 0;
+        for r in parsed.results {
+            let k = (r.class.clone(), r.name.clone(), r.file.clone());
+            if seen.insert(k, ()).is_some() {
+                continue;
+            }
+            out.results.push(r);
+            out.source_of.push(si);
+            n += 1;
+        }
+        out.sources.push(ResultSource {
+            key,
+            modified,
+            results: n,
+            errors,
+        });
+    }
+    out
+}
+
+/// Every result file of the workspace: the files under `.specls/results/` of each folder and
+/// those matching the configured result globs (walked from the folders, ignore files honoured).
+pub fn result_paths(roots: &Roots, config: &Config) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for folder in roots.folders.iter().chain(roots.base.iter()) {
+        let dir = folder.join(crate::fsutil::STATE_DIR).join(RESULTS_DIR);
+        collect_files(&dir, &mut paths, 0);
+    }
+    let globs = Globs::new(&config.result_globs);
+    if !globs.is_empty() {
+        let (walked, _) = crate::files::walk_with(&roots.folders, roots.base.as_deref(), config);
+        for p in walked {
+            if globs.is_match(&roots.key_for_path(&p)) {
+                paths.push(p);
+            }
+        }
+    }
+    paths.retain(|p| !is_run_metadata(p));
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// Read every result file of the workspace (see [`result_paths`]).
+pub fn read_results(roots: &Roots, config: &Config) -> RunResults {
+    let files = result_paths(roots, config)
+        .into_iter()
+        .filter_map(|p| {
+            let meta = std::fs::metadata(&p).ok()?;
+            if meta.len() > MAX_RESULT_FILE {
+                tracing::info!("{}: result file too big, not read", p.display());
+                return None;
+            }
+            let bytes = std::fs::read(&p).ok()?;
+            let text = String::from_utf8_lossy(&bytes).into_owned();
+            Some((roots.key_for_path(&p), meta.modified().ok(), text))
+        })
+        .collect();
+    merge_results(files)
+}
+
+/// Files the runner keeps beside the reports (run metadata, not reports).
+fn is_run_metadata(p: &Path) -> bool {
+    let name = p
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    name.starts_with('.') || name.ends_with(".json") && !name.contains("go")
+}
+
+fn collect_files(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
+    if depth > 4 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let p = e.path();
+        match e.file_type() {
+            Ok(t) if t.is_dir() => collect_files(&p, out, depth + 1),
+            Ok(t) if t.is_file() => out.push(p),
+            _ => {}
+        }
+    }
+}
+
+/// The arrangements of a workspace (where their test files are).
+pub fn arrangements(ws: &Workspace) -> Vec<&Arrangement> {
+    ws.docs().filter_map(|d| d.arrangement.as_ref()).collect()
+}
+
+/// A fingerprint of what decides which files are test files.
+pub fn matcher_key(ws: &Workspace, config: &Config) -> String {
+    let mut key = format!("{:?}|{:?}", config.test_globs, config.exclude);
+    for a in arrangements(ws) {
+        for f in &a.output_paths {
+            if f.key.ends_with("tests") {
+                key.push('|');
+                key.push_str(&f.value);
+            }
+        }
+    }
+    key
+}
+
+pub fn matcher(ws: &Workspace, config: &Config) -> TestFileMatcher {
+    TestFileMatcher::new(config, &arrangements(ws))
+}
+
+/// Links, result mapping and per-scenario status of one generation.
+#[derive(Debug, Default)]
+pub struct TestView {
+    pub links: Links,
+    pub mapping: Mapping,
+    pub statuses: BTreeMap<ScenarioRef, ScenarioStatus>,
+    /// Diagnostics for specs (`scenario-untested`, `scenario-failed`) and test files
+    /// (`unknown-scenario-marker`).
+    pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
+}
+
+impl TestView {
+    pub fn compute(ws: &Workspace, tests: &TestFiles, run: &RunResults, config: &Config) -> Self {
+        let links = link::link_with(ws, &tests.index, config);
+        let mapping = status::map_results(&tests.index, &run.results);
+        let statuses = status::scenario_status(ws, &tests.index, &links, &run.results, &mapping);
+        let mut diagnostics = links.diagnostics.clone();
+        for (k, v) in status::scenario_diagnostics(ws, &tests.index, &statuses, config) {
+            diagnostics.entry(k).or_default().extend(v);
+        }
+        TestView {
+            links,
+            mapping,
+            statuses,
+            diagnostics,
+        }
+    }
+
+    pub fn status(&self, path: &str, index: usize) -> Option<&ScenarioStatus> {
+        self.statuses.get(&ScenarioRef {
+            path: path.to_string(),
+            index,
+        })
+    }
+}
+
+/// Counts for a "Run all" lens or `specls.workspaceHealth`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub not_run: usize,
+    pub untested: usize,
+}
+
+impl Tally {
+    pub fn add(&mut self, s: &ScenarioStatus) {
+        match s {
+            ScenarioStatus::Passed { .. } => self.passed += 1,
+            ScenarioStatus::Failed { .. } => self.failed += 1,
+            ScenarioStatus::Skipped { .. } => self.skipped += 1,
+            ScenarioStatus::NotRun { .. } => self.not_run += 1,
+            ScenarioStatus::Untested => self.untested += 1,
+        }
+    }
+
+    /// `3 passed · 1 failed · 2 untested` (zero counts left out).
+    pub fn text(&self) -> String {
+        let parts: Vec<String> = [
+            (self.passed, "passed"),
+            (self.failed, "failed"),
+            (self.skipped, "skipped"),
+            (self.not_run, "not run"),
+            (self.untested, "untested"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, w)| format!("{n} {w}"))
+        .collect();
+        if parts.is_empty() {
+            "no scenarios".into()
+        } else {
+            parts.join(" · ")
+        }
+    }
+}
+
+/// A duration for people: `840 ms`, `1.2 s`, `2 min 5 s`.
+pub fn human_ms(ms: f64) -> String {
+    if ms < 1.0 {
+        "<1 ms".into()
+    } else if ms < 1000.0 {
+        format!("{} ms", ms.round())
+    } else if ms < 60_000.0 {
+        format!("{:.1} s", ms / 1000.0)
+    } else {
+        let s = (ms / 1000.0).round() as u64;
+        format!("{} min {} s", s / 60, s % 60)
+    }
+}
+
+/// The one-line status a lens shows for a scenario.
+pub fn status_text(s: &ScenarioStatus) -> String {
+    match s {
+        ScenarioStatus::Untested => "untested".into(),
+        ScenarioStatus::NotRun { tests } => format!("not run ({tests} {})", plural(*tests, "test")),
+        ScenarioStatus::Skipped { tests } => {
+            format!("skipped ({tests} {})", plural(*tests, "test"))
+        }
+        ScenarioStatus::Passed {
+            tests, duration_ms, ..
+        } => match duration_ms {
+            Some(d) => format!(
+                "✓ passed in {} ({tests} {})",
+                human_ms(*d),
+                plural(*tests, "test")
+            ),
+            None => format!("✓ passed ({tests} {})", plural(*tests, "test")),
+        },
+        ScenarioStatus::Failed { message, .. } => {
+            let first = message.lines().next().unwrap_or("").trim();
+            format!("✗ failed: {}", truncate(first, 80))
+        }
+    }
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        word.to_string()
+    } else {
+        format!("{word}s")
+    }
+}
+
+/// At most `max` characters, with `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// `2026-11-21 10:00 UTC`.
+pub fn utc_text(t: SystemTime) -> String {
+    let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(d) => d.as_secs() as i64,
+        Err(_) => return "before 1970".into(),
+    };
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+        rem / 3600,
+        (rem % 3600) / 60
+    )
+}
+
+/// Escape text for inline Markdown.
+fn md(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for ch in s.chars() {
+        if matches!(
+            ch,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '|'
+        ) {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+/// Lines of output shown in a hover.
+const HOVER_OUTPUT_LINES: usize = 20;
+
+/// What the results say about one test.
+fn test_outcome(res: &[&TestResult]) -> (String, bool) {
+    use specls_core::testlinks::results::Status;
+    if let Some(f) = res
+        .iter()
+        .find(|r| matches!(r.status, Status::Failed | Status::Error))
+    {
+        let msg = f.message.as_deref().unwrap_or("failed");
+        let first = msg.lines().next().unwrap_or("");
+        return (format!("✗ failed: {}", md(&truncate(first, 120))), true);
+    }
+    if res.iter().any(|r| r.status == Status::Passed) {
+        let ms: Option<f64> = res
+            .iter()
+            .filter(|r| r.status == Status::Passed)
+            .filter_map(|r| r.duration_ms)
+            .fold(None, |a, d| Some(a.unwrap_or(0.0) + d));
+        let text = match ms {
+            Some(ms) => format!("✓ passed in {}", human_ms(ms)),
+            None => "✓ passed".into(),
+        };
+        return (text, false);
+    }
+    if res.is_empty() {
+        ("not run".into(), false)
+    } else {
+        ("skipped".into(), false)
+    }
+}
+
+/// The hover section about a scenario's tests: the last run's time, each linked test with its
+/// outcome and duration, and an excerpt of the first failure's output.
+pub fn scenario_tests_markdown(
+    view: &TestView,
+    tests: &TestFiles,
+    run: &RunResults,
+    r: &ScenarioRef,
+    scenario_id: &str,
+) -> String {
+    use specls_core::testlinks::results::Status;
+    let linked = view.links.tests_of(r);
+    if linked.is_empty() {
+        return format!(
+            "**Tests**: none linked (untested). Add `@spec {}` to a test, or name a test after the scenario.",
+            scenario_id.replace('`', "'")
+        );
+    }
+    let mut newest: Option<(SystemTime, &str)> = None;
+    let mut lines = Vec::new();
+    let mut failure: Option<&TestResult> = None;
+    for l in linked {
+        let Some(item) = tests
+            .index
+            .get(&l.test.path)
+            .and_then(|f| f.tests.get(l.test.test))
+        else {
+            continue;
+        };
+        let line = tests
+            .texts
+            .get(&l.test.path)
+            .and_then(|t| t.get(..item.name_span.start))
+            .map(|t| t.matches('\n').count() + 1)
+            .unwrap_or(1);
+        let idx = view
+            .mapping
+            .by_test
+            .get(&l.test)
+            .map(Vec::as_slice)
+            .unwrap_or(&[]);
+        let res: Vec<&TestResult> = idx.iter().filter_map(|&i| run.results.get(i)).collect();
+        for &i in idx {
+            let src = run.source_of.get(i).and_then(|&s| run.sources.get(s));
+            if let Some((m, key)) = src.and_then(|s| Some((s.modified?, s.key.as_str()))) {
+                if newest.is_none_or(|(t, _)| m > t) {
+                    newest = Some((m, key));
+                }
+            }
+        }
+        let (outcome, failed) = test_outcome(&res);
+        if failed && failure.is_none() {
+            failure = res
+                .iter()
+                .copied()
+                .find(|r| matches!(r.status, Status::Failed | Status::Error));
+        }
+        lines.push(format!(
+            "- `{}` — {}:{} — {}",
+            item.name.replace('`', "'"),
+            md(&l.test.path),
+            line,
+            outcome
+        ));
+    }
+    let mut out = String::from("**Tests**");
+    match newest {
+        Some((t, key)) => out.push_str(&format!(
+            " — last run {} (`{}`)",
+            utc_text(t),
+            key.replace('`', "'")
+        )),
+        None => out.push_str(" — not run yet"),
+    }
+    out.push_str("\n\n");
+    out.push_str(&lines.join("\n"));
+    if let Some(text) = failure.and_then(|f| f.output.as_deref().or(f.message.as_deref())) {
+        let all: Vec<&str> = text.lines().collect();
+        let shown = all.len().min(HOVER_OUTPUT_LINES);
+        out.push_str("\n\n```text\n");
+        out.push_str(&all[..shown].join("\n").replace("```", "'''"));
+        if all.len() > shown {
+            out.push_str(&format!("\n… ({} more lines)", all.len() - shown));
+        }
+        out.push_str("\n```");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newer_files_win_and_errors_are_kept() {
+        let old = "<testsuite><testcase classname=\"t\" name=\"a\"><failure message=\"boom\"/></testcase><testcase classname=\"t\" name=\"b\"/></testsuite>";
+        let new = "<testsuite><testcase classname=\"t\" name=\"a\"/></testsuite>";
+        let t0 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(10);
+        let t1 = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(20);
+        let r = merge_results(vec![
+            ("old.xml".into(), Some(t0), old.into()),
+            ("new.xml".into(), Some(t1), new.into()),
+            ("junk.txt".into(), Some(t0), "hello".into()),
+        ]);
+        let names: Vec<(&str, results::Status)> = r
+            .results
+            .iter()
+            .map(|x| (x.name.as_str(), x.status))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("a", results::Status::Passed),
+                ("b", results::Status::Passed)
+            ]
+        );
+        assert_eq!(r.sources[0].key, "new.xml");
+        assert_eq!(r.last_run(), Some(t1));
+        let junk = r.sources.iter().find(|s| s.key == "junk.txt").unwrap();
+        assert!(!junk.errors.is_empty());
+    }
+
+    #[test]
+    fn tally_and_texts() {
+        let mut t = Tally::default();
+        t.add(&ScenarioStatus::Untested);
+        t.add(&ScenarioStatus::Untested);
+        t.add(&ScenarioStatus::Passed {
+            tests: 1,
+            skipped: 0,
+            duration_ms: Some(12.4),
+        });
+        assert_eq!(t.text(), "1 passed · 2 untested");
+        assert_eq!(human_ms(1234.0), "1.2 s");
+        assert_eq!(human_ms(125_000.0), "2 min 5 s");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_255_200);
+        assert_eq!(utc_text(t), "2026-11-21 10:00 UTC");
+    }
+}
