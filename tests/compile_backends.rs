@@ -13,7 +13,9 @@ use std::time::Duration;
 
 use futures::future::BoxFuture;
 use scripted::{anthropic_stream, openai_stream, sse, status, Resp};
-use specls::compile::run::{self, Choice, EditedFile, Event, Host, OnEdited, Request, Status, Summary};
+use specls::compile::run::{
+    self, Choice, EditedFile, Event, Host, OnEdited, Request, Status, Summary,
+};
 use specls::compile::Cancel;
 use specls_core::compile::retry::Policy;
 use specls_core::config::Config;
@@ -83,14 +85,21 @@ fn tree(root: &Path) -> BTreeMap<String, String> {
         for e in std::fs::read_dir(&d).unwrap() {
             let e = e.unwrap();
             let p = e.path();
-            let rel = p.strip_prefix(root).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             if rel == ".specls" {
                 continue;
             }
             if e.file_type().unwrap().is_dir() {
                 stack.push(p);
             } else {
-                out.insert(rel, String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned());
+                out.insert(
+                    rel,
+                    String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
+                );
             }
         }
     }
@@ -140,7 +149,10 @@ async fn compile(ws: &Ws, specs: &[&str], on_edited: OnEdited, host: Arc<Recorde
 }
 
 fn statuses(s: &Summary) -> Vec<(String, Status)> {
-    s.results.iter().map(|r| (r.spec.clone(), r.status)).collect()
+    s.results
+        .iter()
+        .map(|r| (r.spec.clone(), r.status))
+        .collect()
 }
 
 fn manifest(ws: &Ws) -> serde_json::Value {
@@ -151,7 +163,10 @@ fn manifest(ws: &Ws) -> serde_json::Value {
 /// The key must appear nowhere: events, messages, manifest, prompt files.
 fn assert_no_key(ws: &Ws, host: &Recorder, summary: &Summary) {
     assert!(!host.events_json().contains(KEY), "key in events");
-    assert!(!serde_json::to_string(summary).unwrap().contains(KEY), "key in summary");
+    assert!(
+        !serde_json::to_string(summary).unwrap().contains(KEY),
+        "key in summary"
+    );
     let mut stack = vec![ws.root.clone()];
     while let Some(d) = stack.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
@@ -204,14 +219,26 @@ async fn openai_stream_writes_files_dependencies_first_and_records_the_manifest(
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[1].path, "/v1/chat/completions");
-    assert!(reqs[1].head.to_ascii_lowercase().contains(&format!("authorization: bearer {}", KEY.to_ascii_lowercase())));
+    assert!(reqs[1].head.to_ascii_lowercase().contains(&format!(
+        "authorization: bearer {}",
+        KEY.to_ascii_lowercase()
+    )));
     let body: serde_json::Value = serde_json::from_str(&reqs[1].body).unwrap();
     assert_eq!(body["stream"], true);
     assert_eq!(body["model"], "test-model");
     let user = body["messages"][1]["content"].as_str().unwrap();
-    assert!(user.contains("Returns a greeting for the name"), "spec text in prompt");
-    assert!(user.contains("### names (specs/names.spec.md)"), "dependency interface in prompt");
-    assert!(user.contains("- src/greet.py (implementation)"), "targets in prompt");
+    assert!(
+        user.contains("Returns a greeting for the name"),
+        "spec text in prompt"
+    );
+    assert!(
+        user.contains("### names (specs/names.spec.md)"),
+        "dependency interface in prompt"
+    );
+    assert!(
+        user.contains("- src/greet.py (implementation)"),
+        "targets in prompt"
+    );
     assert!(!reqs[1].body.contains(KEY));
     // Progress reported bytes and files as they arrived.
     let received: Vec<(usize, usize)> = host
@@ -220,7 +247,9 @@ async fn openai_stream_writes_files_dependencies_first_and_records_the_manifest(
         .unwrap()
         .iter()
         .filter_map(|e| match e {
-            Event::Received { spec, bytes, files } if spec == "specs/greet.spec.md" => Some((*bytes, *files)),
+            Event::Received { spec, bytes, files } if spec == "specs/greet.spec.md" => {
+                Some((*bytes, *files))
+            }
             _ => None,
         })
         .collect();
@@ -233,7 +262,12 @@ async fn openai_stream_writes_files_dependencies_first_and_records_the_manifest(
     assert_eq!(entry["model"], "test-model");
     assert_eq!(entry["tokens_in"], 11);
     assert_eq!(entry["tokens_out"], 22);
-    let outs: Vec<&str> = entry["outputs"].as_array().unwrap().iter().map(|o| o["path"].as_str().unwrap()).collect();
+    let outs: Vec<&str> = entry["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
     assert_eq!(outs, vec!["src/greet.py", "tests/test_greet.py"]);
     assert_eq!(
         entry["outputs"][0]["hash"],
@@ -241,8 +275,17 @@ async fn openai_stream_writes_files_dependencies_first_and_records_the_manifest(
     );
     assert_no_key(&ws, &host, &s);
     // Nothing changed: nothing compiled, no request.
-    let again = compile(&ws, &["specs/greet.spec.md"], OnEdited::Ask, Recorder::new(Choice::Skip)).await;
-    assert!(again.results.iter().all(|r| r.status == Status::UpToDate), "{again:#?}");
+    let again = compile(
+        &ws,
+        &["specs/greet.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert!(
+        again.results.iter().all(|r| r.status == Status::UpToDate),
+        "{again:#?}"
+    );
     assert_eq!(server.requests().len(), 2);
 }
 
@@ -256,7 +299,11 @@ async fn anthropic_messages_stream() {
     let ws = workspace(&toml);
     let host = Recorder::new(Choice::Skip);
     let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
-    assert_eq!(statuses(&s), vec![("specs/names.spec.md".into(), Status::Compiled)], "{s:#?}");
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Compiled)],
+        "{s:#?}"
+    );
     let reqs = server.requests();
     assert_eq!(reqs[0].path, "/v1/messages");
     let head = reqs[0].head.to_ascii_lowercase();
@@ -279,8 +326,18 @@ async fn malformed_answer_gets_one_retry_with_the_error_explained() {
     ])
     .await;
     let ws = workspace(&openai_toml(&server.base));
-    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, Recorder::new(Choice::Skip)).await;
-    assert_eq!(statuses(&s), vec![("specs/names.spec.md".into(), Status::Compiled)], "{s:#?}");
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Compiled)],
+        "{s:#?}"
+    );
     let reqs = server.requests();
     assert_eq!(reqs.len(), 2);
     let body: serde_json::Value = serde_json::from_str(&reqs[1].body).unwrap();
@@ -288,18 +345,37 @@ async fn malformed_answer_gets_one_retry_with_the_error_explained() {
     assert_eq!(msgs.len(), 4);
     assert_eq!(msgs[2]["role"], "assistant");
     assert_eq!(msgs[2]["content"], "Sure! def clean(n): return n");
-    assert!(msgs[3]["content"].as_str().unwrap().contains("no fenced code block tagged with a file path"));
+    assert!(msgs[3]["content"]
+        .as_str()
+        .unwrap()
+        .contains("no fenced code block tagged with a file path"));
 }
 
 #[tokio::test]
 async fn malformed_twice_fails_clearly_and_writes_nothing() {
-    let server = scripted::start(vec![sse(openai_stream("```python path=src/names.py\nunclosed\n", 8))]).await;
+    let server = scripted::start(vec![sse(openai_stream(
+        "```python path=src/names.py\nunclosed\n",
+        8,
+    ))])
+    .await;
     let ws = workspace(&openai_toml(&server.base));
     let before = tree(&ws.root);
-    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, Recorder::new(Choice::Skip)).await;
-    assert_eq!(statuses(&s), vec![("specs/names.spec.md".into(), Status::Failed)]);
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Failed)]
+    );
     let msg = &s.results[0].message;
-    assert!(msg.contains("also after 1 retry") && msg.contains("never closed"), "{msg}");
+    assert!(
+        msg.contains("also after 1 retry") && msg.contains("never closed"),
+        "{msg}"
+    );
     assert_eq!(server.requests().len(), 2);
     assert_eq!(tree(&ws.root), before);
     assert!(!ws.root.join(".specls/manifest.json").exists());
@@ -320,7 +396,11 @@ async fn unauthorized_is_told_apart_without_the_key() {
     let r = &s.results[0];
     assert_eq!(r.status, Status::Failed);
     assert!(r.message.contains("401 Unauthorized"), "{}", r.message);
-    assert!(r.message.contains("Incorrect API key provided: ***"), "{}", r.message);
+    assert!(
+        r.message.contains("Incorrect API key provided: ***"),
+        "{}",
+        r.message
+    );
     assert_eq!(server.requests().len(), 1, "401 is not retried");
     assert_eq!(tree(&ws.root), before);
     assert_no_key(&ws, &host, &s);
@@ -340,23 +420,45 @@ async fn rate_limit_backs_off_then_succeeds() {
     let ws = workspace(&openai_toml(&server.base));
     let host = Recorder::new(Choice::Skip);
     let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
-    assert_eq!(statuses(&s), vec![("specs/names.spec.md".into(), Status::Compiled)], "{s:#?}");
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Compiled)],
+        "{s:#?}"
+    );
     assert_eq!(server.requests().len(), 2);
-    let retried = host.events.lock().unwrap().iter().any(|e| {
-        matches!(e, Event::Retrying { why, .. } if why.contains("429"))
-    });
+    let retried = host
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, Event::Retrying { why, .. } if why.contains("429")));
     assert!(retried);
 }
 
 #[tokio::test]
 async fn server_errors_back_off_then_fail() {
-    let server = scripted::start(vec![status(503, "{\"error\": {\"message\": \"overloaded\"}}")]).await;
+    let server = scripted::start(vec![status(
+        503,
+        "{\"error\": {\"message\": \"overloaded\"}}",
+    )])
+    .await;
     let ws = workspace(&openai_toml(&server.base));
     let before = tree(&ws.root);
-    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, Recorder::new(Choice::Skip)).await;
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
     let r = &s.results[0];
     assert_eq!(r.status, Status::Failed);
-    assert!(r.message.contains("server error 503 after 3 retries: overloaded"), "{}", r.message);
+    assert!(
+        r.message
+            .contains("server error 503 after 3 retries: overloaded"),
+        "{}",
+        r.message
+    );
     assert_eq!(server.requests().len(), 4);
     assert_eq!(tree(&ws.root), before);
 }
@@ -367,10 +469,21 @@ async fn unreachable_server_is_a_network_error() {
     let port = listener.local_addr().unwrap().port();
     drop(listener);
     let ws = workspace(&openai_toml(&format!("http://127.0.0.1:{port}/v1")));
-    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, Recorder::new(Choice::Skip)).await;
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
     let r = &s.results[0];
     assert_eq!(r.status, Status::Failed);
-    assert!(r.message.starts_with("cannot reach openai model `test-model` at http://127.0.0.1:"), "{}", r.message);
+    assert!(
+        r.message
+            .starts_with("cannot reach openai model `test-model` at http://127.0.0.1:"),
+        "{}",
+        r.message
+    );
 }
 
 #[tokio::test]
@@ -392,9 +505,18 @@ async fn slow_stream_cancelled_writes_nothing() {
     });
     std::env::set_var(KEY_VAR, KEY);
     let started = std::time::Instant::now();
-    let s = run::compile(request(&ws, &["specs/names.spec.md"], OnEdited::Overwrite), host, cancel).await;
+    let s = run::compile(
+        request(&ws, &["specs/names.spec.md"], OnEdited::Overwrite),
+        host,
+        cancel,
+    )
+    .await;
     assert!(started.elapsed() < Duration::from_secs(10));
-    assert_eq!(statuses(&s), vec![("specs/names.spec.md".into(), Status::Cancelled)], "{s:#?}");
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Cancelled)],
+        "{s:#?}"
+    );
     assert_eq!(s.results[0].message, "cancelled; nothing written");
     assert_eq!(tree(&ws.root), before);
     assert!(!ws.root.join(".specls/manifest.json").exists());
@@ -406,7 +528,13 @@ async fn a_path_outside_the_output_folders_refuses_the_whole_compile() {
     let server = scripted::start(vec![sse(openai_stream(&evil, 16))]).await;
     let ws = workspace(&openai_toml(&server.base));
     let before = tree(&ws.root);
-    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, Recorder::new(Choice::Skip)).await;
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
     let r = &s.results[0];
     assert_eq!(r.status, Status::Failed);
     assert!(r.message.starts_with("refused: the model returned a file outside the output paths: `../outside.sh` goes above the workspace root"), "{}", r.message);
@@ -419,7 +547,13 @@ async fn a_path_outside_the_output_folders_refuses_the_whole_compile() {
     .await;
     let ws = workspace(&openai_toml(&server.base));
     let before = tree(&ws.root);
-    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, Recorder::new(Choice::Skip)).await;
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
     assert!(s.results[0].message.contains("`specs/names.spec.md` is not inside the arrangement's output paths (src/names.py, tests/test_names.py and files under src/, tests/)"), "{}", s.results[0].message);
     assert_eq!(tree(&ws.root), before);
 }
@@ -428,7 +562,12 @@ async fn a_path_outside_the_output_folders_refuses_the_whole_compile() {
 async fn missing_key_variable_is_a_clear_error() {
     let ws = workspace("[llm]\nprovider = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\napi_key_env = \"SPECLS_TEST_UNSET_KEY_VAR\"\n");
     std::env::remove_var("SPECLS_TEST_UNSET_KEY_VAR");
-    let s = run::compile(request(&ws, &["specs/names.spec.md"], OnEdited::Ask), Recorder::new(Choice::Skip), Cancel::new()).await;
+    let s = run::compile(
+        request(&ws, &["specs/names.spec.md"], OnEdited::Ask),
+        Recorder::new(Choice::Skip),
+        Cancel::new(),
+    )
+    .await;
     assert_eq!(
         s.results[0].message,
         "the environment variable SPECLS_TEST_UNSET_KEY_VAR (named by [llm] api_key_env) is not set; specls reads API keys only from the environment"
@@ -438,9 +577,19 @@ async fn missing_key_variable_is_a_clear_error() {
 #[tokio::test]
 async fn hand_edited_files_survive_unless_overwrite_is_chosen() {
     let v2 = GOOD_NAMES.replace("capitalize()", "title()");
-    let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16)), sse(openai_stream(&v2, 16))]).await;
+    let server = scripted::start(vec![
+        sse(openai_stream(GOOD_NAMES, 16)),
+        sse(openai_stream(&v2, 16)),
+    ])
+    .await;
     let ws = workspace(&openai_toml(&server.base));
-    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, Recorder::new(Choice::Skip)).await;
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
     assert_eq!(s.results[0].status, Status::Compiled);
     let edited = "def clean(name):\n    return 'mine'\n";
     std::fs::write(ws.root.join("src/names.py"), edited).unwrap();
@@ -461,18 +610,32 @@ async fn hand_edited_files_survive_unless_overwrite_is_chosen() {
     assert_eq!(s.results[0].kept, vec!["src/names.py"]);
     assert_eq!(
         host.asked.lock().unwrap().clone(),
-        vec![vec![EditedFile { path: "src/names.py".into(), why: "edited by hand since the last compile".into() }]]
+        vec![vec![EditedFile {
+            path: "src/names.py".into(),
+            why: "edited by hand since the last compile".into()
+        }]]
     );
-    assert_eq!(std::fs::read_to_string(ws.root.join("src/names.py")).unwrap(), edited);
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("src/names.py")).unwrap(),
+        edited
+    );
     // Still shown as edited (the manifest keeps the hash specls wrote).
     let (s, _) = force(OnEdited::KeepBoth, Choice::Skip).await;
     assert_eq!(s.results[0].kept, vec!["src/names.py"]);
-    assert_eq!(std::fs::read_to_string(ws.root.join("src/names.py")).unwrap(), edited);
-    assert_eq!(std::fs::read_to_string(ws.root.join("src/names.py.specls-new")).unwrap(), "def clean(name: str) -> str:\n    return name.strip().title()\n");
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("src/names.py")).unwrap(),
+        edited
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("src/names.py.specls-new")).unwrap(),
+        "def clean(name: str) -> str:\n    return name.strip().title()\n"
+    );
     // Overwrite chosen.
     let (s, _) = force(OnEdited::Ask, Choice::Overwrite).await;
     assert_eq!(s.results[0].written, vec!["src/names.py"]);
-    assert!(std::fs::read_to_string(ws.root.join("src/names.py")).unwrap().contains("title()"));
+    assert!(std::fs::read_to_string(ws.root.join("src/names.py"))
+        .unwrap()
+        .contains("title()"));
     // A file that exists but was never written by specls is protected too.
     let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16))]).await;
     let ws2 = workspace(&openai_toml(&server.base));
@@ -481,7 +644,10 @@ async fn hand_edited_files_survive_unless_overwrite_is_chosen() {
     let host = Recorder::new(Choice::Skip);
     let s = compile(&ws2, &["specs/names.spec.md"], OnEdited::Skip, host).await;
     assert_eq!(s.results[0].kept, vec!["src/names.py"]);
-    assert_eq!(std::fs::read_to_string(ws2.root.join("src/names.py")).unwrap(), "# mine\n");
+    assert_eq!(
+        std::fs::read_to_string(ws2.root.join("src/names.py")).unwrap(),
+        "# mine\n"
+    );
 }
 
 #[cfg(unix)]
@@ -511,7 +677,11 @@ async fn command_backend_records_what_the_agent_wrote() {
     .unwrap();
     let host = Recorder::new(Choice::Skip);
     let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
-    assert_eq!(statuses(&s), vec![("specs/names.spec.md".into(), Status::Compiled)], "{s:#?}");
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Compiled)],
+        "{s:#?}"
+    );
     assert_eq!(s.results[0].written, vec!["src/names.py"]);
     let shown = host.events.lock().unwrap().iter().any(|e| {
         matches!(e, Event::Running { command, .. } if command.contains("fake-agent.sh") && command.ends_with(" names"))
@@ -552,15 +722,123 @@ async fn failing_or_cancelled_agent_leaves_the_workspace_as_it_was() {
             });
         }
         std::env::set_var(KEY_VAR, KEY);
-        let s = run::compile(request(&ws, &["specs/names.spec.md"], OnEdited::Overwrite), Recorder::new(Choice::Skip), cancel).await;
+        let s = run::compile(
+            request(&ws, &["specs/names.spec.md"], OnEdited::Overwrite),
+            Recorder::new(Choice::Skip),
+            cancel,
+        )
+        .await;
         let r = &s.results[0];
         if arg == "fast" {
             assert_eq!(r.status, Status::Failed);
-            assert!(r.message.contains("exited with exit status: 4") && r.message.contains("out of credits"), "{}", r.message);
+            assert!(
+                r.message.contains("exited with exit status: 4")
+                    && r.message.contains("out of credits"),
+                "{}",
+                r.message
+            );
         } else {
             assert_eq!(r.status, Status::Cancelled, "{r:#?}");
         }
         assert_eq!(tree(&ws.root), before, "{arg}");
-        assert!(!ws.root.join("src/new").exists(), "{arg}: folder made by the agent removed");
+        assert!(
+            !ws.root.join("src/new").exists(),
+            "{arg}: folder made by the agent removed"
+        );
     }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn output_folder_linked_outside_the_workspace_is_refused() {
+    let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16))]).await;
+    let ws = workspace(&openai_toml(&server.base));
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), ws.root.join("src")).unwrap();
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Overwrite,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    assert_eq!(
+        r.message,
+        "refused: src/names.py resolves outside the workspace (through a symbolic link); nothing written"
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_corrupt_manifest_stops_the_compile_before_anything_is_written() {
+    let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16))]).await;
+    let ws = workspace(&openai_toml(&server.base));
+    std::fs::create_dir_all(ws.root.join(".specls")).unwrap();
+    std::fs::write(
+        ws.root.join(".specls/manifest.json"),
+        "{\"version\": 1, \"specs\": [tru",
+    )
+    .unwrap();
+    let before = tree(&ws.root);
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Overwrite,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.message
+            .starts_with("the compile manifest .specls/manifest.json cannot be read ("),
+        "{}",
+        r.message
+    );
+    assert!(r
+        .message
+        .ends_with("move it away to compile again (specls will not guess which files it wrote)"));
+    assert_eq!(server.requests().len(), 0);
+    assert_eq!(tree(&ws.root), before);
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join(".specls/manifest.json")).unwrap(),
+        "{\"version\": 1, \"specs\": [tru"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_build_command_is_reported() {
+    let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16))]).await;
+    let ws = workspace(&openai_toml(&server.base));
+    let arr = std::fs::read_to_string(ws.root.join("arrangement.yaml")).unwrap();
+    std::fs::write(
+        ws.root.join("arrangement.yaml"),
+        arr.replace(
+            "  compile: test -s {file}\n",
+            "  compile: test -s {file}\n  lint: echo lint says no >&2; exit 7\n",
+        ),
+    )
+    .unwrap();
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Overwrite,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Compiled);
+    assert!(!s.ok());
+    let builds: Vec<(&str, bool, &str)> = r
+        .build
+        .iter()
+        .map(|b| (b.key.as_str(), b.ok, b.output.as_str()))
+        .collect();
+    assert_eq!(
+        builds,
+        vec![("compile", true, ""), ("lint", false, "lint says no")]
+    );
+    assert!(r.message.ends_with("; `lint` failed"), "{}", r.message);
 }

@@ -118,7 +118,11 @@ fn files_under(root: &Path) -> Vec<PathBuf> {
 async fn protocol(base: &str, provider: &str) {
     let llm_config = LlmConfig {
         provider: Some(provider.into()),
-        base_url: Some(if provider == "openai" { format!("{base}/v1") } else { base.to_string() }),
+        base_url: Some(if provider == "openai" {
+            format!("{base}/v1")
+        } else {
+            base.to_string()
+        }),
         model: Some("smollm2".into()),
         api_key_env: None,
         command: None,
@@ -128,7 +132,8 @@ async fn protocol(base: &str, provider: &str) {
         system: "You are a helpful assistant.".into(),
         messages: vec![Message {
             role: Role::User,
-            content: "Write a Python function that adds two numbers, in one fenced code block.".into(),
+            content: "Write a Python function that adds two numbers, in one fenced code block."
+                .into(),
         }],
     };
     let client = reqwest::Client::new();
@@ -145,18 +150,36 @@ async fn protocol(base: &str, provider: &str) {
     .await
     .unwrap_or_else(|f| panic!("{provider}: {f:?}"));
     assert!(!answer.text.is_empty(), "{provider}: empty answer");
-    assert!(answer.events > 2, "{provider}: not streamed ({} events)", answer.events);
-    assert!(seen.len() > 1, "{provider}: the answer arrived in one piece");
+    assert!(
+        answer.events > 2,
+        "{provider}: not streamed ({} events)",
+        answer.events
+    );
+    assert!(
+        seen.len() > 1,
+        "{provider}: the answer arrived in one piece"
+    );
     assert!(seen.windows(2).all(|w| w[0] <= w[1]));
-    assert!(answer.tokens_out.unwrap_or(0) > 0, "{provider}: no token count");
+    assert!(
+        answer.tokens_out.unwrap_or(0) > 0,
+        "{provider}: no token count"
+    );
 }
 
 async fn end_to_end(base: &str, provider: &str) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
-    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compile/workspace"), &root);
-    let url = if provider == "openai" { format!("{base}/v1") } else { base.to_string() };
-    let toml = format!("[llm]\nprovider = \"{provider}\"\nbase_url = \"{url}\"\nmodel = \"smollm2\"\n");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compile/workspace"),
+        &root,
+    );
+    let url = if provider == "openai" {
+        format!("{base}/v1")
+    } else {
+        base.to_string()
+    };
+    let toml =
+        format!("[llm]\nprovider = \"{provider}\"\nbase_url = \"{url}\"\nmodel = \"smollm2\"\n");
     std::fs::write(root.join("specls.toml"), &toml).unwrap();
     let before = files_under(&root);
     let config = Config::from_toml(&toml).0;
@@ -169,7 +192,10 @@ async fn end_to_end(base: &str, provider: &str) {
     let summary = run::compile(req, host.clone(), Cancel::new()).await;
     let r = &summary.results[0];
     let events = host.0.lock().unwrap().clone();
-    let received = events.iter().filter(|e| matches!(e, Event::Received { .. })).count();
+    let received = events
+        .iter()
+        .filter(|e| matches!(e, Event::Received { .. }))
+        .count();
     assert!(received >= 1, "{provider}: nothing arrived: {events:?}");
     eprintln!("compile_llm {provider}: {:?}: {}", r.status, r.message);
     match r.status {
@@ -179,19 +205,29 @@ async fn end_to_end(base: &str, provider: &str) {
                 assert!(f.starts_with("src/") || f.starts_with("tests/"), "{f}");
                 assert!(root.join(f).is_file());
             }
-            let m: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(root.join(".specls/manifest.json")).unwrap()).unwrap();
+            let m: serde_json::Value = serde_json::from_str(
+                &std::fs::read_to_string(root.join(".specls/manifest.json")).unwrap(),
+            )
+            .unwrap();
             assert_eq!(m["specs"]["specs/names.spec.md"]["backend"], provider);
         }
         Status::Failed => {
             // Malformed twice (exactly one retry) or a path outside the outputs (refused).
-            let retried = events.iter().filter(|e| matches!(e, Event::Retrying { wait_ms: 0, .. })).count();
+            let retried = events
+                .iter()
+                .filter(|e| matches!(e, Event::Retrying { wait_ms: 0, .. }))
+                .count();
             assert!(
-                (r.message.contains("also after 1 retry") && retried == 1) || r.message.starts_with("refused:"),
+                (r.message.contains("also after 1 retry") && retried == 1)
+                    || r.message.starts_with("refused:"),
                 "{provider}: unexpected failure: {}",
                 r.message
             );
-            assert_eq!(files_under(&root), before, "{provider}: a failed compile changed the workspace");
+            assert_eq!(
+                files_under(&root),
+                before,
+                "{provider}: a failed compile changed the workspace"
+            );
             assert!(!root.join(".specls/manifest.json").exists());
         }
         other => panic!("{provider}: {other:?}: {}", r.message),

@@ -81,7 +81,10 @@ pub fn anthropic_stream(text: &str, piece: usize) -> Vec<(Option<String>, String
         "message_delta",
         serde_json::json!({"type": "message_delta", "usage": {"output_tokens": 9}}),
     ));
-    out.push(ev("message_stop", serde_json::json!({"type": "message_stop"})));
+    out.push(ev(
+        "message_stop",
+        serde_json::json!({"type": "message_stop"}),
+    ));
     out
 }
 
@@ -158,15 +161,23 @@ pub async fn start(script: Vec<Resp>) -> Server {
     tokio::spawn(async move {
         let mut i = 0usize;
         loop {
-            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
             let resp = script[i.min(script.len() - 1)].clone();
             i += 1;
             let recorded = recorded.clone();
             tokio::spawn(async move {
-                let Some(req) = read_request(&mut sock).await else { return };
+                let Some(req) = read_request(&mut sock).await else {
+                    return;
+                };
                 recorded.lock().unwrap().push(req);
                 match resp {
-                    Resp::Plain { status, headers, body } => {
+                    Resp::Plain {
+                        status,
+                        headers,
+                        body,
+                    } => {
                         let mut head = format!(
                             "HTTP/1.1 {status} {}\r\ncontent-length: {}\r\nconnection: close\r\n",
                             reason(status),
@@ -179,7 +190,11 @@ pub async fn start(script: Vec<Resp>) -> Server {
                         let _ = sock.write_all(head.as_bytes()).await;
                         let _ = sock.write_all(body.as_bytes()).await;
                     }
-                    Resp::Sse { events, delay, hang } => {
+                    Resp::Sse {
+                        events,
+                        delay,
+                        hang,
+                    } => {
                         let head = "HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n";
                         if sock.write_all(head.as_bytes()).await.is_err() {
                             return;

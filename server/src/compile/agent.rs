@@ -74,7 +74,9 @@ fn scan(root: &Path, targets: &Targets, snap: &mut Snapshot) -> Result<(), Strin
         let mut stack = vec![dir];
         while let Some(d) = stack.pop() {
             snap.dirs.insert(crate::files::rel_path(root, &d));
-            let Ok(entries) = std::fs::read_dir(&d) else { continue };
+            let Ok(entries) = std::fs::read_dir(&d) else {
+                continue;
+            };
             for e in entries.flatten() {
                 let Ok(t) = e.file_type() else { continue };
                 let p = e.path();
@@ -97,7 +99,11 @@ pub fn snapshot(root: &Path, targets: &Targets) -> Result<Snapshot, String> {
 }
 
 /// Compare the folders with `before`, put them back as they were, return the differences.
-pub fn diff_and_restore(root: &Path, targets: &Targets, before: &Snapshot) -> Result<Changes, String> {
+pub fn diff_and_restore(
+    root: &Path,
+    targets: &Targets,
+    before: &Snapshot,
+) -> Result<Changes, String> {
     let mut after = Snapshot::default();
     // Scanning cannot fail on size here in a way we can recover from: take what we can read.
     let scanned = scan(root, targets, &mut after);
@@ -148,7 +154,11 @@ fn restore(root: &Path, before: &Snapshot, after: &Snapshot) -> Result<(), Strin
         }
     }
     // Folders the agent created, deepest first, when empty again.
-    let mut new_dirs: Vec<&String> = after.dirs.iter().filter(|d| !before.dirs.contains(*d)).collect();
+    let mut new_dirs: Vec<&String> = after
+        .dirs
+        .iter()
+        .filter(|d| !before.dirs.contains(*d))
+        .collect();
     new_dirs.sort_by_key(|d| std::cmp::Reverse(d.len()));
     for d in new_dirs {
         let _ = std::fs::remove_dir(root.join(d));
@@ -156,7 +166,10 @@ fn restore(root: &Path, before: &Snapshot, after: &Snapshot) -> Result<(), Strin
     if errors.is_empty() {
         Ok(())
     } else {
-        Err(format!("could not undo the agent's changes to {}", errors.join("; ")))
+        Err(format!(
+            "could not undo the agent's changes to {}",
+            errors.join("; ")
+        ))
     }
 }
 
@@ -224,15 +237,11 @@ pub async fn run(
         kill_group(&mut child).await;
     }
     let outcome = match status {
-        None => {
-            Err("cancelled; the agent was stopped and its changes undone".to_string())
-        }
-        Some(Err(_)) => {
-            Err(format!(
-                "the agent did not finish within {} s; stopped and its changes undone",
-                timeout.as_secs()
-            ))
-        }
+        None => Err("cancelled; the agent was stopped and its changes undone".to_string()),
+        Some(Err(_)) => Err(format!(
+            "the agent did not finish within {} s; stopped and its changes undone",
+            timeout.as_secs()
+        )),
         Some(Ok(Err(e))) => Err(format!("waiting for the agent failed: {e}")),
         Some(Ok(Ok(s))) => Ok(s),
     };
@@ -250,7 +259,11 @@ pub async fn run(
     if !status.success() {
         return Err(format!(
             "the agent exited with {status}; its changes were undone{}",
-            if printed.is_empty() { String::new() } else { format!(":\n{printed}") }
+            if printed.is_empty() {
+                String::new()
+            } else {
+                format!(":\n{printed}")
+            }
         ));
     }
     changes.output = printed;
@@ -277,8 +290,17 @@ pub fn prompt_path(root: &Path, spec_name: &str) -> std::io::Result<PathBuf> {
     let dir = fsutil::state_dir(root)?.join("prompts");
     let safe: String = spec_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .take(100)
         .collect();
-    Ok(dir.join(format!("{}.md", if safe.is_empty() { "spec" } else { &safe })))
+    Ok(dir.join(format!(
+        "{}.md",
+        if safe.is_empty() { "spec" } else { &safe }
+    )))
 }

@@ -61,22 +61,48 @@ impl Host for Terminal {
                 if order.is_empty() {
                     format!("nothing to compile ({} up to date)", up_to_date.len())
                 } else {
-                    format!("compiling {} spec(s): {} ({} up to date)", order.len(), order.join(", "), up_to_date.len())
+                    format!(
+                        "compiling {} spec(s): {} ({} up to date)",
+                        order.len(),
+                        order.join(", "),
+                        up_to_date.len()
+                    )
                 }
             }
-            Event::Started { spec, reason, backend } => format!("{spec}: {reason}; asking {backend}"),
+            Event::Started {
+                spec,
+                reason,
+                backend,
+            } => format!("{spec}: {reason}; asking {backend}"),
             Event::Running { spec, command } => format!("{spec}: running {command}"),
-            Event::Received { spec, bytes, files } => format!("{spec}: received {bytes} bytes, {files} file(s) complete"),
+            Event::Received { spec, bytes, files } => {
+                format!("{spec}: received {bytes} bytes, {files} file(s) complete")
+            }
             Event::Retrying { spec, why, wait_ms } => {
                 if *wait_ms > 0 {
-                    format!("{spec}: {why}; retrying in {:.1} s", *wait_ms as f64 / 1000.0)
+                    format!(
+                        "{spec}: {why}; retrying in {:.1} s",
+                        *wait_ms as f64 / 1000.0
+                    )
                 } else {
                     format!("{spec}: {why}; asking again with the error explained")
                 }
             }
-            Event::Wrote { spec, files } => format!("{spec}: wrote {}", if files.is_empty() { "nothing new".to_string() } else { files.join(", ") }),
+            Event::Wrote { spec, files } => format!(
+                "{spec}: wrote {}",
+                if files.is_empty() {
+                    "nothing new".to_string()
+                } else {
+                    files.join(", ")
+                }
+            ),
             Event::Kept { spec, note, .. } => format!("{spec}: {note}"),
-            Event::Built { spec, key, ok, output } => {
+            Event::Built {
+                spec,
+                key,
+                ok,
+                output,
+            } => {
                 let mut s = format!("{spec}: `{key}` {}", if *ok { "passed" } else { "FAILED" });
                 if !ok && !output.is_empty() {
                     s.push('\n');
@@ -84,13 +110,20 @@ impl Host for Terminal {
                 }
                 s
             }
-            Event::Finished { spec, status, message } => format!("{spec}: {} — {message}", status_word(*status)),
+            Event::Finished {
+                spec,
+                status,
+                message,
+            } => format!("{spec}: {} — {message}", status_word(*status)),
         };
         eprintln!("specls compile: {line}");
     }
 
     fn ask(&self, spec: &str, files: &[EditedFile]) -> BoxFuture<'static, Choice> {
-        let list: Vec<String> = files.iter().map(|f| format!("  {} ({})", f.path, f.why)).collect();
+        let list: Vec<String> = files
+            .iter()
+            .map(|f| format!("  {} ({})", f.path, f.why))
+            .collect();
         let spec = spec.to_string();
         let interactive = self.ask;
         Box::pin(async move {
@@ -102,7 +135,10 @@ impl Host for Terminal {
                 return Choice::Skip;
             }
             tokio::task::spawn_blocking(move || {
-                eprintln!("specls compile: {spec}: these files changed since specls wrote them:\n{}", list.join("\n"));
+                eprintln!(
+                    "specls compile: {spec}: these files changed since specls wrote them:\n{}",
+                    list.join("\n")
+                );
                 loop {
                     eprint!("[o]verwrite, [s]kip, [k]eep both? ");
                     let _ = std::io::stderr().flush();
@@ -168,10 +204,17 @@ pub fn run(args: CompileArgs) -> ExitCode {
         let rel = crate::files::rel_path(&root, &as_path);
         if ws.get(&rel).is_some() {
             specs.push(rel);
-        } else if let Some((p, _)) = ws.files.iter().find(|(_, f)| f.doc.name == *s && specls_core::manifest::is_spec(&f.doc)) {
+        } else if let Some((p, _)) = ws
+            .files
+            .iter()
+            .find(|(_, f)| f.doc.name == *s && specls_core::manifest::is_spec(&f.doc))
+        {
             specs.push(p.clone());
         } else {
-            return fail(format!("`{s}` is neither a spec file nor the name of a spec in {}", root.display()));
+            return fail(format!(
+                "`{s}` is neither a spec file nor the name of a spec in {}",
+                root.display()
+            ));
         }
     }
     let mut req = Request::new(root.clone(), Arc::new(ws), config);
@@ -209,7 +252,10 @@ pub fn run(args: CompileArgs) -> ExitCode {
         run::compile(req, host, cancel).await
     });
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).unwrap_or_default()
+        );
     } else {
         for r in &summary.results {
             println!("{:<11} {}: {}", status_word(r.status), r.spec, r.message);

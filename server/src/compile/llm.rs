@@ -260,33 +260,39 @@ pub async fn ask(
         }
         let mut done = false;
         let piece = match backend.provider {
-            Provider::Anthropic => {
-                match v.get("type").and_then(Value::as_str).unwrap_or("") {
-                    "message_start" => {
-                        answer.tokens_in = v.pointer("/message/usage/input_tokens").and_then(Value::as_u64);
-                        None
-                    }
-                    "content_block_delta" => v
-                        .pointer("/delta/text")
-                        .and_then(Value::as_str)
-                        .map(String::from),
-                    "message_delta" => {
-                        if let Some(n) = v.pointer("/usage/output_tokens").and_then(Value::as_u64) {
-                            answer.tokens_out = Some(n);
-                        }
-                        None
-                    }
-                    "message_stop" => {
-                        done = true;
-                        None
-                    }
-                    _ => None,
+            Provider::Anthropic => match v.get("type").and_then(Value::as_str).unwrap_or("") {
+                "message_start" => {
+                    answer.tokens_in = v
+                        .pointer("/message/usage/input_tokens")
+                        .and_then(Value::as_u64);
+                    None
                 }
-            }
+                "content_block_delta" => v
+                    .pointer("/delta/text")
+                    .and_then(Value::as_str)
+                    .map(String::from),
+                "message_delta" => {
+                    if let Some(n) = v.pointer("/usage/output_tokens").and_then(Value::as_u64) {
+                        answer.tokens_out = Some(n);
+                    }
+                    None
+                }
+                "message_stop" => {
+                    done = true;
+                    None
+                }
+                _ => None,
+            },
             _ => {
                 if let Some(u) = v.get("usage").filter(|u| u.is_object()) {
-                    answer.tokens_in = u.get("prompt_tokens").and_then(Value::as_u64).or(answer.tokens_in);
-                    answer.tokens_out = u.get("completion_tokens").and_then(Value::as_u64).or(answer.tokens_out);
+                    answer.tokens_in = u
+                        .get("prompt_tokens")
+                        .and_then(Value::as_u64)
+                        .or(answer.tokens_in);
+                    answer.tokens_out = u
+                        .get("completion_tokens")
+                        .and_then(Value::as_u64)
+                        .or(answer.tokens_out);
                 }
                 v.pointer("/choices/0/delta/content")
                     .and_then(Value::as_str)
@@ -336,18 +342,17 @@ async fn whole_json(
         }
     }
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| {
-        Failure::Malformed(format!("the server's answer is neither an event stream nor JSON ({e})"))
+        Failure::Malformed(format!(
+            "the server's answer is neither an event stream nor JSON ({e})"
+        ))
     })?;
     let text = match backend.provider {
-        Provider::Anthropic => v
-            .get("content")
-            .and_then(Value::as_array)
-            .map(|blocks| {
-                blocks
-                    .iter()
-                    .filter_map(|b| b.get("text").and_then(Value::as_str))
-                    .collect::<String>()
-            }),
+        Provider::Anthropic => v.get("content").and_then(Value::as_array).map(|blocks| {
+            blocks
+                .iter()
+                .filter_map(|b| b.get("text").and_then(Value::as_str))
+                .collect::<String>()
+        }),
         _ => v
             .pointer("/choices/0/message/content")
             .and_then(Value::as_str)
@@ -360,8 +365,15 @@ async fn whole_json(
     on_text(&text);
     let usage = v.get("usage");
     Ok(Answer {
-        tokens_in: usage.and_then(|u| u.get("prompt_tokens").or_else(|| u.get("input_tokens"))).and_then(Value::as_u64),
-        tokens_out: usage.and_then(|u| u.get("completion_tokens").or_else(|| u.get("output_tokens"))).and_then(Value::as_u64),
+        tokens_in: usage
+            .and_then(|u| u.get("prompt_tokens").or_else(|| u.get("input_tokens")))
+            .and_then(Value::as_u64),
+        tokens_out: usage
+            .and_then(|u| {
+                u.get("completion_tokens")
+                    .or_else(|| u.get("output_tokens"))
+            })
+            .and_then(Value::as_u64),
         text,
         events: 0,
     })

@@ -213,7 +213,9 @@ pub fn load_manifest(root: &Path) -> Result<Manifest, String> {
 
 fn save_manifest(root: &Path, m: &Manifest) -> Result<(), String> {
     fsutil::state_dir(root)
-        .and_then(|_| fsutil::write_atomic(&root.join(manifest::MANIFEST_PATH), m.to_json().as_bytes()))
+        .and_then(|_| {
+            fsutil::write_atomic(&root.join(manifest::MANIFEST_PATH), m.to_json().as_bytes())
+        })
         .map_err(|e| format!("cannot write {}: {e}", manifest::MANIFEST_PATH))
 }
 
@@ -262,19 +264,30 @@ pub async fn compile(req: Request, host: Arc<dyn Host>, cancel: Cancel) -> Summa
     };
     let order = manifest::compile_order(&req.ws, &asked);
     for u in &order.unknown {
-        summary.results.push(result(u, Status::Failed, format!("{u} is not a spec of the workspace")));
+        summary.results.push(result(
+            u,
+            Status::Failed,
+            format!("{u} is not a spec of the workspace"),
+        ));
     }
     for cycle in &order.cycles {
         for s in cycle {
             summary.results.push(result(
                 s,
                 Status::Failed,
-                format!("{s} is in a dependency cycle ({}); not compiled", cycle.join(" -> ")),
+                format!(
+                    "{s} is in a dependency cycle ({}); not compiled",
+                    cycle.join(" -> ")
+                ),
             ));
         }
     }
     for s in &order.blocked {
-        summary.results.push(result(s, Status::Failed, format!("{s} depends on a dependency cycle; not compiled")));
+        summary.results.push(result(
+            s,
+            Status::Failed,
+            format!("{s} depends on a dependency cycle; not compiled"),
+        ));
     }
     let mut todo = Vec::new();
     let mut up_to_date = Vec::new();
@@ -288,13 +301,21 @@ pub async fn compile(req: Request, host: Arc<dyn Host>, cancel: Cancel) -> Summa
                     format!("no arrangement applies to {spec}: add an arrangement.yaml (target_language, output_paths) in its folder or above"),
                 ));
             } else {
-                summary.results.push(result(spec, Status::Skipped, format!("{spec} has no arrangement; used as an interface only")));
+                summary.results.push(result(
+                    spec,
+                    Status::Skipped,
+                    format!("{spec} has no arrangement; used as an interface only"),
+                ));
             }
             continue;
         }
         let reason = manifest::needs_compile(&req.ws, &manifest, spec);
         if req.force || reason.needs_compile() {
-            let why = if reason.needs_compile() { reason.describe() } else { "forced".to_string() };
+            let why = if reason.needs_compile() {
+                reason.describe()
+            } else {
+                "forced".to_string()
+            };
             todo.push((spec.clone(), why));
         } else {
             up_to_date.push(spec.clone());
@@ -305,7 +326,9 @@ pub async fn compile(req: Request, host: Arc<dyn Host>, cancel: Cancel) -> Summa
         up_to_date: up_to_date.clone(),
     });
     for s in up_to_date {
-        summary.results.push(result(&s, Status::UpToDate, "up to date"));
+        summary
+            .results
+            .push(result(&s, Status::UpToDate, "up to date"));
     }
     let mut failed_specs: Vec<String> = summary
         .results
@@ -315,7 +338,11 @@ pub async fn compile(req: Request, host: Arc<dyn Host>, cancel: Cancel) -> Summa
         .collect();
     for (spec, why) in todo {
         if cancel.is_cancelled() {
-            summary.results.push(result(&spec, Status::Cancelled, "cancelled before it started"));
+            summary.results.push(result(
+                &spec,
+                Status::Cancelled,
+                "cancelled before it started",
+            ));
             continue;
         }
         // A spec whose dependency failed is not compiled against a stale interface.
@@ -323,7 +350,11 @@ pub async fn compile(req: Request, host: Arc<dyn Host>, cancel: Cancel) -> Summa
             .into_iter()
             .find(|d| failed_specs.contains(d));
         let r = match failed_dep {
-            Some(d) => result(&spec, Status::Failed, format!("not compiled: its dependency {d} failed")),
+            Some(d) => result(
+                &spec,
+                Status::Failed,
+                format!("not compiled: its dependency {d} failed"),
+            ),
             None => compile_one(&req, &mut manifest, &spec, &why, &*host, &cancel).await,
         };
         if matches!(r.status, Status::Failed | Status::Cancelled) {
@@ -355,13 +386,19 @@ fn order_deps(ws: &Workspace, spec: &str) -> Vec<String> {
 fn confined(root: &Path, rel: &str) -> Result<PathBuf, String> {
     let path = root.join(rel);
     if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(format!("refused: {rel} is a symbolic link; specls does not write through links"));
+        return Err(format!(
+            "refused: {rel} is a symbolic link; specls does not write through links"
+        ));
     }
-    let real_root = root.canonicalize().map_err(|e| format!("cannot resolve the workspace root: {e}"))?;
+    let real_root = root
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve the workspace root: {e}"))?;
     let mut probe = path.parent().map(Path::to_path_buf);
     while let Some(p) = probe {
         if p.exists() {
-            let real = p.canonicalize().map_err(|e| format!("cannot resolve {}: {e}", p.display()))?;
+            let real = p
+                .canonicalize()
+                .map_err(|e| format!("cannot resolve {}: {e}", p.display()))?;
             if !real.starts_with(&real_root) {
                 return Err(format!(
                     "refused: {rel} resolves outside the workspace (through a symbolic link); nothing written"
@@ -389,22 +426,42 @@ async fn compile_one(
     let started = Instant::now();
     let ws = &req.ws;
     let Some(file) = ws.get(spec) else {
-        return result(spec, Status::Failed, format!("{spec} is not in the workspace"));
+        return result(
+            spec,
+            Status::Failed,
+            format!("{spec} is not in the workspace"),
+        );
     };
     let Some((arr_path, arr_file)) = targets::arrangement_for(ws, spec) else {
-        return result(spec, Status::Failed, format!("no arrangement applies to {spec}"));
+        return result(
+            spec,
+            Status::Failed,
+            format!("no arrangement applies to {spec}"),
+        );
     };
     let Some(arr) = arr_file.doc.arrangement.as_ref() else {
-        return result(spec, Status::Failed, format!("{arr_path} is not an arrangement"));
+        return result(
+            spec,
+            Status::Failed,
+            format!("{arr_path} is not an arrangement"),
+        );
     };
     let targets = match targets::targets(arr_path, arr, &file.doc) {
         Ok(t) => t,
         Err(e) => {
-            return result(spec, Status::Failed, format!("refused: an output path of {arr_path} is unsafe: {e}; nothing written"))
+            return result(
+                spec,
+                Status::Failed,
+                format!("refused: an output path of {arr_path} is unsafe: {e}; nothing written"),
+            )
         }
     };
     if targets.files.is_empty() {
-        return result(spec, Status::Failed, format!("{arr_path} has no output_paths for {spec}: nothing to compile into"));
+        return result(
+            spec,
+            Status::Failed,
+            format!("{arr_path} has no output_paths for {spec}: nothing to compile into"),
+        );
     }
     let backend = match backend::resolve(&req.config.llm, arr.model.as_deref()) {
         Ok(b) => b,
@@ -420,7 +477,10 @@ async fn compile_one(
         .into_iter()
         .filter_map(|d| d.path)
         .filter_map(|p| ws.get(&p))
-        .map(|f| prompt::Dependency { doc: &f.doc, text: &f.text })
+        .map(|f| prompt::Dependency {
+            doc: &f.doc,
+            text: &f.text,
+        })
         .collect();
     let prompt = prompt::build(&prompt::Input {
         spec: &file.doc,
@@ -430,7 +490,19 @@ async fn compile_one(
         dependencies: deps,
     });
     let proposal = match backend.provider {
-        Provider::Command => from_agent(req, &backend, &targets, spec, &file.doc.name, &prompt, host, cancel).await,
+        Provider::Command => {
+            from_agent(
+                req,
+                &backend,
+                &targets,
+                spec,
+                &file.doc.name,
+                &prompt,
+                host,
+                cancel,
+            )
+            .await
+        }
         _ => from_model(req, &backend, &targets, spec, &prompt, host, cancel).await,
     };
     let (files, answer) = match proposal {
@@ -462,16 +534,28 @@ async fn compile_one(
             Ok(cur) => match recorded.get(&path) {
                 Some(h) if *h == sha256_hex(&cur) => writes.push((path, bytes)),
                 Some(_) => edited.push((
-                    EditedFile { path, why: "edited by hand since the last compile".into() },
+                    EditedFile {
+                        path,
+                        why: "edited by hand since the last compile".into(),
+                    },
                     bytes,
                 )),
                 None => edited.push((
-                    EditedFile { path, why: "exists and was not written by specls".into() },
+                    EditedFile {
+                        path,
+                        why: "exists and was not written by specls".into(),
+                    },
                     bytes,
                 )),
             },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => writes.push((path, bytes)),
-            Err(e) => return result(spec, Status::Failed, format!("cannot read {path}: {e}; nothing written")),
+            Err(e) => {
+                return result(
+                    spec,
+                    Status::Failed,
+                    format!("cannot read {path}: {e}; nothing written"),
+                )
+            }
         }
     }
     let mut kept = Vec::new();
@@ -494,9 +578,15 @@ async fn compile_one(
                 Choice::Overwrite => writes.push((f.path, bytes)),
                 Choice::Skip | Choice::KeepBoth => {
                     let note = if choice == Choice::Skip {
-                        format!("{} {}: kept as it is, the new version was not written", f.path, f.why)
+                        format!(
+                            "{} {}: kept as it is, the new version was not written",
+                            f.path, f.why
+                        )
                     } else {
-                        format!("{} {}: kept; the new version is in {}{NEW_SUFFIX}", f.path, f.why, f.path)
+                        format!(
+                            "{} {}: kept; the new version is in {}{NEW_SUFFIX}",
+                            f.path, f.why, f.path
+                        )
                     };
                     if choice == Choice::KeepBoth {
                         writes.push((format!("{}{NEW_SUFFIX}", f.path), bytes));
@@ -504,7 +594,11 @@ async fn compile_one(
                     if let Some(h) = recorded.get(&f.path) {
                         keep_hashes.push((f.path.clone(), h.clone()));
                     }
-                    host.event(&Event::Kept { spec: spec.to_string(), file: f.path.clone(), note });
+                    host.event(&Event::Kept {
+                        spec: spec.to_string(),
+                        file: f.path.clone(),
+                        note,
+                    });
                     kept.push(f.path);
                 }
             }
@@ -517,7 +611,10 @@ async fn compile_one(
         return result(spec, Status::Failed, e);
     }
     let written: Vec<String> = writes.iter().map(|(p, _)| p.clone()).collect();
-    host.event(&Event::Wrote { spec: spec.to_string(), files: written.clone() });
+    host.event(&Event::Wrote {
+        spec: spec.to_string(),
+        files: written.clone(),
+    });
     // Build commands.
     let mut build = Vec::new();
     let outputs: Vec<String> = writes
@@ -528,7 +625,9 @@ async fn compile_one(
         .collect();
     let arr_dir = dir_of(arr_path);
     for key in ["compile", "lint"] {
-        let Some(cmd) = arr.build_command(key) else { continue };
+        let Some(cmd) = arr.build_command(key) else {
+            continue;
+        };
         if cmd.value.trim().is_empty() {
             continue;
         }
@@ -539,7 +638,9 @@ async fn compile_one(
             if arr_dir.is_empty() {
                 p.to_string()
             } else {
-                p.strip_prefix(&format!("{arr_dir}/")).unwrap_or(p).to_string()
+                p.strip_prefix(&format!("{arr_dir}/"))
+                    .unwrap_or(p)
+                    .to_string()
             }
         };
         let implementation = targets
@@ -548,17 +649,35 @@ async fn compile_one(
             .find(|(_, k)| k == "implementation")
             .map(|(p, _)| rel_to_arr(p))
             .unwrap_or_default();
-        let files: Vec<String> = outputs.iter().map(|p| shell_quote(&rel_to_arr(p))).collect();
+        let files: Vec<String> = outputs
+            .iter()
+            .map(|p| shell_quote(&rel_to_arr(p)))
+            .collect();
         let values = targets::placeholders(arr_path, arr, &file.doc);
-        let mut vals: Vec<(&str, String)> = values.iter().map(|(k, v)| (*k, shell_quote(v))).collect();
+        let mut vals: Vec<(&str, String)> =
+            values.iter().map(|(k, v)| (*k, shell_quote(v))).collect();
         vals.push(("file", shell_quote(&implementation)));
         vals.push(("files", files.join(" ")));
         let vals: Vec<(&str, &str)> = vals.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let line = fill(cmd.value.trim(), &vals);
-        host.event(&Event::Running { spec: spec.to_string(), command: line.clone() });
-        let (ok, output) = run_build(&req.root.join(arr_dir), &line, req.build_timeout, cancel).await;
-        host.event(&Event::Built { spec: spec.to_string(), key: key.to_string(), ok, output: output.clone() });
-        build.push(BuildResult { key: key.to_string(), command: line, ok, output });
+        host.event(&Event::Running {
+            spec: spec.to_string(),
+            command: line.clone(),
+        });
+        let (ok, output) =
+            run_build(&req.root.join(arr_dir), &line, req.build_timeout, cancel).await;
+        host.event(&Event::Built {
+            spec: spec.to_string(),
+            key: key.to_string(),
+            ok,
+            output: output.clone(),
+        });
+        build.push(BuildResult {
+            key: key.to_string(),
+            command: line,
+            ok,
+            output,
+        });
     }
     // Record.
     let mut outs: Vec<(String, String)> = writes
@@ -582,7 +701,11 @@ async fn compile_one(
     let mut message = format!(
         "compiled: {} file(s) written{}",
         written.len(),
-        if kept.is_empty() { String::new() } else { format!(", {} hand-edited file(s) kept", kept.len()) }
+        if kept.is_empty() {
+            String::new()
+        } else {
+            format!(", {} hand-edited file(s) kept", kept.len())
+        }
     );
     if let Some(entry) = manifest::record(ws, spec, &outs, &meta) {
         manifest.insert(spec.to_string(), entry);
@@ -616,7 +739,9 @@ fn write_all(root: &Path, writes: &[(String, Vec<u8>)]) -> Result<(), String> {
                     None => std::fs::remove_file(p),
                 };
             }
-            return Err(format!("cannot write {rel}: {e}; the files already written were put back, nothing changed"));
+            return Err(format!(
+                "cannot write {rel}: {e}; the files already written were put back, nothing changed"
+            ));
         }
         done.push((path, before));
     }
@@ -642,7 +767,10 @@ async fn run_build(dir: &Path, line: &str, timeout: Duration, cancel: &Cancel) -
         r = tokio::time::timeout(timeout, child.wait_with_output()) => r,
     };
     match out {
-        Err(_) => (false, format!("did not finish within {} s; stopped", timeout.as_secs())),
+        Err(_) => (
+            false,
+            format!("did not finish within {} s; stopped", timeout.as_secs()),
+        ),
         Ok(Err(e)) => (false, e.to_string()),
         Ok(Ok(o)) => {
             let mut text = String::from_utf8_lossy(&o.stdout).into_owned();
@@ -674,10 +802,14 @@ fn check_answer(text: &str, targets: &Targets) -> Result<Vec<(String, Vec<u8>)>,
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
     for b in blocks {
         let path = targets.check(&b.path).map_err(|e| {
-            Unusable::Refused(format!("refused: the model returned a file outside the output paths: {e}; nothing written"))
+            Unusable::Refused(format!(
+                "refused: the model returned a file outside the output paths: {e}; nothing written"
+            ))
         })?;
         if out.iter().any(|(p, _)| *p == path) {
-            return Err(Unusable::Malformed(format!("the answer contains two blocks for `{path}`; give each file exactly once")));
+            return Err(Unusable::Malformed(format!(
+                "the answer contains two blocks for `{path}`; give each file exactly once"
+            )));
         }
         out.push((path, b.content.into_bytes()));
     }
@@ -722,10 +854,23 @@ async fn from_model(
             if files != last_files || last_report.elapsed() >= Duration::from_millis(200) {
                 last_report = Instant::now();
                 last_files = files;
-                host.event(&Event::Received { spec: spec_s.clone(), bytes: text.len(), files });
+                host.event(&Event::Received {
+                    spec: spec_s.clone(),
+                    bytes: text.len(),
+                    files,
+                });
             }
         };
-        let got = llm::ask(&client, backend, key.as_ref(), &current, req.idle_timeout, cancel, &mut on_text).await;
+        let got = llm::ask(
+            &client,
+            backend,
+            key.as_ref(),
+            &current,
+            req.idle_timeout,
+            cancel,
+            &mut on_text,
+        )
+        .await;
         let (failure, text) = match got {
             Ok(ans) => {
                 host.event(&Event::Received {
@@ -757,7 +902,11 @@ async fn from_model(
                 }
             }
             Decision::RetryWithFeedback(why) => {
-                host.event(&Event::Retrying { spec: spec.to_string(), why: why.clone(), wait_ms: 0 });
+                host.event(&Event::Retrying {
+                    spec: spec.to_string(),
+                    why: why.clone(),
+                    wait_ms: 0,
+                });
                 current = prompt.with_feedback(&text, &why);
             }
             Decision::Fail(msg) => {
@@ -790,7 +939,8 @@ async fn from_agent(
 ) -> Result<Proposal, Refusal> {
     let failed = |m: String| (Status::Failed, m);
     let template = backend.command.clone().unwrap_or_default();
-    let prompt_file = agent::prompt_path(&req.root, name).map_err(|e| failed(format!("cannot create the prompt file: {e}")))?;
+    let prompt_file = agent::prompt_path(&req.root, name)
+        .map_err(|e| failed(format!("cannot create the prompt file: {e}")))?;
     fsutil::write_atomic(&prompt_file, prompt.to_text().as_bytes())
         .map_err(|e| failed(format!("cannot write the prompt file: {e}")))?;
     let pf = prompt_file.to_string_lossy().into_owned();
@@ -798,12 +948,21 @@ async fn from_agent(
     let root_s = req.root.to_string_lossy().into_owned();
     let argv = agent::command_line(
         &template,
-        &[("prompt_file", &pf), ("name", name), ("spec", &spec_abs), ("root", &root_s)],
+        &[
+            ("prompt_file", &pf),
+            ("name", name),
+            ("spec", &spec_abs),
+            ("root", &root_s),
+        ],
     )
     .map_err(failed)?;
     host.event(&Event::Running {
         spec: spec.to_string(),
-        command: argv.iter().map(|w| shell_quote(w)).collect::<Vec<_>>().join(" "),
+        command: argv
+            .iter()
+            .map(|w| shell_quote(w))
+            .collect::<Vec<_>>()
+            .join(" "),
     });
     let changes = match agent::run(&req.root, &argv, targets, req.agent_timeout, cancel).await {
         Ok(c) => c,
@@ -821,14 +980,24 @@ async fn from_agent(
         return Err(failed(format!(
             "the agent changed no file in the output paths ({}){}",
             targets.describe(),
-            if changes.output.is_empty() { String::new() } else { format!("; it printed:\n{}", changes.output) }
+            if changes.output.is_empty() {
+                String::new()
+            } else {
+                format!("; it printed:\n{}", changes.output)
+            }
         )));
     }
     let total: usize = changes.files.iter().map(|(_, b)| b.len()).sum();
-    host.event(&Event::Received { spec: spec.to_string(), bytes: total, files: changes.files.len() });
+    host.event(&Event::Received {
+        spec: spec.to_string(),
+        bytes: total,
+        files: changes.files.len(),
+    });
     let mut files = Vec::new();
     for (p, b) in changes.files {
-        let p = targets.check(&p).map_err(|e| failed(format!("refused: {e}; nothing written")))?;
+        let p = targets
+            .check(&p)
+            .map_err(|e| failed(format!("refused: {e}; nothing written")))?;
         files.push((p, b));
     }
     Ok(Proposal::Files(files, None))

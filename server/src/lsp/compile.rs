@@ -75,8 +75,9 @@ struct Args {
 
 /// True when specls can compile this document (a spec an arrangement applies to).
 pub fn compilable(snap: &Snapshot, key: &str) -> bool {
-    snap.file(key)
-        .is_some_and(|f| manifest::is_spec(&f.doc) && targets::arrangement_for(&snap.ws, key).is_some())
+    snap.file(key).is_some_and(|f| {
+        manifest::is_spec(&f.doc) && targets::arrangement_for(&snap.ws, key).is_some()
+    })
 }
 
 /// The "Compile" lens above a spec an arrangement applies to.
@@ -112,7 +113,12 @@ pub async fn start(backend: &Backend, arguments: Vec<Value>) -> Result<Option<Va
             .map_err(|e| invalid_params(format!("specls.compile takes {{uri?, force?}}: {e}")))?,
     };
     let snap = backend.snapshot().await?;
-    let Some(root) = snap.roots.base.clone().filter(|b| !b.as_os_str().is_empty()) else {
+    let Some(root) = snap
+        .roots
+        .base
+        .clone()
+        .filter(|b| !b.as_os_str().is_empty())
+    else {
         return Err(invalid_params("specls.compile needs a workspace folder"));
     };
     let specs = match &args.uri {
@@ -133,9 +139,15 @@ pub async fn start(backend: &Backend, arguments: Vec<Value>) -> Result<Option<Va
         .work_done_progress
         .then(|| NumberOrString::String(format!("specls-compile-{}", rand_suffix())));
     {
-        let mut current = backend.compiles.current.lock().unwrap_or_else(|p| p.into_inner());
+        let mut current = backend
+            .compiles
+            .current
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
         if current.is_some() {
-            return Err(invalid_params("a compile is already running; cancel it with specls.cancelCompile first"));
+            return Err(invalid_params(
+                "a compile is already running; cancel it with specls.cancelCompile first",
+            ));
         }
         *current = Some(Running {
             cancel: cancel.clone(),
@@ -148,10 +160,7 @@ pub async fn start(backend: &Backend, arguments: Vec<Value>) -> Result<Option<Va
     req.on_edited = OnEdited::Ask;
     let client = backend.client.clone();
     let compiles = backend.compiles.clone();
-    tokio::spawn(async move {
-        run_in_background(client, req, cancel, token).await;
-        *compiles.current.lock().unwrap_or_else(|p| p.into_inner()) = None;
-    });
+    tokio::spawn(run_in_background(client, compiles, req, cancel, token));
     Ok(Some(json!({"started": true, "specs": specs})))
 }
 
@@ -161,6 +170,14 @@ fn rand_suffix() -> String {
         .map(|d| d.as_nanos())
         .unwrap_or(0);
     format!("{}-{nanos}", std::process::id())
+}
+
+struct Clear(Arc<Compiles>);
+
+impl Drop for Clear {
+    fn drop(&mut self) {
+        *self.0.current.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
 struct EditorHost {
@@ -179,11 +196,15 @@ fn describe(e: &Event) -> Option<String> {
         }
         Event::Started { spec, backend, .. } => format!("{spec}: asking {backend}"),
         Event::Running { spec, command } => format!("{spec}: running {command}"),
-        Event::Received { spec, bytes, files } => format!("{spec}: {bytes} bytes, {files} file(s) received"),
+        Event::Received { spec, bytes, files } => {
+            format!("{spec}: {bytes} bytes, {files} file(s) received")
+        }
         Event::Retrying { spec, why, .. } => format!("{spec}: {why}; retrying"),
         Event::Wrote { spec, files } => format!("{spec}: wrote {} file(s)", files.len()),
         Event::Kept { note, .. } => note.clone(),
-        Event::Built { spec, key, ok, .. } => format!("{spec}: `{key}` {}", if *ok { "passed" } else { "failed" }),
+        Event::Built { spec, key, ok, .. } => {
+            format!("{spec}: `{key}` {}", if *ok { "passed" } else { "failed" })
+        }
         Event::Finished { .. } => return None,
     })
 }
@@ -197,7 +218,10 @@ impl Host for EditorHost {
 
     fn ask(&self, spec: &str, files: &[EditedFile]) -> BoxFuture<'static, Choice> {
         let client = self.client.clone();
-        let list: Vec<String> = files.iter().map(|f| format!("{} ({})", f.path, f.why)).collect();
+        let list: Vec<String> = files
+            .iter()
+            .map(|f| format!("{} ({})", f.path, f.why))
+            .collect();
         let message = format!(
             "Compiling {spec} would replace files changed since specls wrote them: {}. Overwrite them, skip them, or keep both (the new version goes next to each as .specls-new)?",
             list.join(", ")
@@ -210,7 +234,10 @@ impl Host for EditorHost {
                     properties: Default::default(),
                 })
                 .collect();
-            match client.show_message_request(MessageType::WARNING, message, Some(actions)).await {
+            match client
+                .show_message_request(MessageType::WARNING, message, Some(actions))
+                .await
+            {
                 Ok(Some(item)) if item.title == OVERWRITE => Choice::Overwrite,
                 Ok(Some(item)) if item.title == KEEP_BOTH => Choice::KeepBoth,
                 _ => Choice::Skip,
@@ -219,7 +246,13 @@ impl Host for EditorHost {
     }
 }
 
-async fn run_in_background(client: Client, req: Request, cancel: Cancel, token: Option<NumberOrString>) {
+async fn run_in_background(
+    client: Client,
+    compiles: Arc<Compiles>,
+    req: Request,
+    cancel: Cancel,
+    token: Option<NumberOrString>,
+) {
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let host = Arc::new(EditorHost {
         client: client.clone(),
@@ -229,7 +262,9 @@ async fn run_in_background(client: Client, req: Request, cancel: Cancel, token: 
         Some(t) => matches!(
             tokio::time::timeout(
                 std::time::Duration::from_secs(5),
-                client.send_request::<request::WorkDoneProgressCreate>(WorkDoneProgressCreateParams { token: t.clone() }),
+                client.send_request::<request::WorkDoneProgressCreate>(
+                    WorkDoneProgressCreateParams { token: t.clone() }
+                ),
             )
             .await,
             Ok(Ok(()))
@@ -253,13 +288,21 @@ async fn run_in_background(client: Client, req: Request, cancel: Cancel, token: 
             while let Some(msg) = rx.recv().await {
                 match &progress {
                     Some(p) => p.report_with_message(msg, None).await,
-                    None => client.log_message(MessageType::LOG, format!("specls compile: {msg}")).await,
+                    None => {
+                        client
+                            .log_message(MessageType::LOG, format!("specls compile: {msg}"))
+                            .await
+                    }
                 }
             }
             progress
         })
     };
-    let summary = run::compile(req, host, cancel).await;
+    let summary = {
+        // Cleared when the compile ends, even by a panic.
+        let _running = Clear(compiles);
+        run::compile(req, host, cancel).await
+    };
     // The host (and its sender) is dropped with the compile: the reporter drains and stops.
     let progress = reporter.await.ok().flatten();
     let compiled = summary.count(Status::Compiled);
@@ -272,18 +315,36 @@ async fn run_in_background(client: Client, req: Request, cancel: Cancel, token: 
     let builds_failed: Vec<String> = summary
         .results
         .iter()
-        .flat_map(|r| r.build.iter().filter(|b| !b.ok).map(move |b| format!("{}: `{}` failed: {}", r.spec, b.key, b.output)))
+        .flat_map(|r| {
+            r.build
+                .iter()
+                .filter(|b| !b.ok)
+                .map(move |b| format!("{}: `{}` failed: {}", r.spec, b.key, b.output))
+        })
         .collect();
     let text = format!(
         "specls: {compiled} compiled, {} up to date, {} failed{}{}",
         summary.count(Status::UpToDate),
         failed.len(),
-        if failed.is_empty() { String::new() } else { format!(" — {}", failed.join("; ")) },
-        if builds_failed.is_empty() { String::new() } else { format!(" — {}", builds_failed.join("; ")) },
+        if failed.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", failed.join("; "))
+        },
+        if builds_failed.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", builds_failed.join("; "))
+        },
     );
     if let Some(p) = progress {
-        p.finish_with_message(if summary.ok() { "done" } else { "failed" }).await;
+        p.finish_with_message(if summary.ok() { "done" } else { "failed" })
+            .await;
     }
-    let kind = if summary.ok() { MessageType::INFO } else { MessageType::ERROR };
+    let kind = if summary.ok() {
+        MessageType::INFO
+    } else {
+        MessageType::ERROR
+    };
     client.show_message(kind, text).await;
 }

@@ -45,7 +45,12 @@ pub struct Backend {
 /// Resolve the backend from the settings and the arrangement's `model`. Errors say which key
 /// to set.
 pub fn resolve(llm: &LlmConfig, arrangement_model: Option<&str>) -> Result<Backend, String> {
-    let nonempty = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(String::from);
+    let nonempty = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+    };
     let model = nonempty(&llm.model).or_else(|| {
         arrangement_model
             .map(str::trim)
@@ -168,18 +173,30 @@ mod tests {
 
     #[test]
     fn providers_and_defaults() {
-        let b = resolve(&llm(Some("openai"), Some("m"), Some("http://h:1/v1/")), None).unwrap();
+        let b = resolve(
+            &llm(Some("openai"), Some("m"), Some("http://h:1/v1/")),
+            None,
+        )
+        .unwrap();
         assert_eq!(b.endpoint(), "http://h:1/v1/chat/completions");
         assert_eq!(b.api_key_env.as_deref(), Some("OPENAI_API_KEY"));
         assert!(!b.key_required);
         let b = resolve(&llm(None, None, None), Some("claude-sonnet-4")).unwrap();
         assert_eq!(b.provider, Provider::Anthropic);
         assert_eq!(b.endpoint(), "https://api.anthropic.com/v1/messages");
-        let b = resolve(&llm(Some("anthropic"), Some("x"), Some("http://h/v1")), None).unwrap();
+        let b = resolve(
+            &llm(Some("anthropic"), Some("x"), Some("http://h/v1")),
+            None,
+        )
+        .unwrap();
         assert_eq!(b.endpoint(), "http://h/v1/messages");
         let b = resolve(&llm(None, Some("gpt"), Some("http://h:2")), None).unwrap();
         assert_eq!(b.endpoint(), "http://h:2/v1/chat/completions");
-        let b = resolve(&llm(None, Some("m"), Some("http://h/api/v2/chat/completions")), None).unwrap();
+        let b = resolve(
+            &llm(None, Some("m"), Some("http://h/api/v2/chat/completions")),
+            None,
+        )
+        .unwrap();
         assert_eq!(b.endpoint(), "http://h/api/v2/chat/completions");
         let c = LlmConfig {
             command: Some("sp compile {name}".into()),
@@ -190,10 +207,18 @@ mod tests {
 
     #[test]
     fn clear_errors() {
-        assert!(resolve(&llm(None, None, None), None).unwrap_err().contains("no compile backend"));
-        assert!(resolve(&llm(Some("openai"), None, None), None).unwrap_err().contains("no model"));
-        assert!(resolve(&llm(Some("gemini"), None, None), None).unwrap_err().contains("unknown"));
-        assert!(resolve(&llm(Some("command"), None, None), None).unwrap_err().contains("needs `command`"));
+        assert!(resolve(&llm(None, None, None), None)
+            .unwrap_err()
+            .contains("no compile backend"));
+        assert!(resolve(&llm(Some("openai"), None, None), None)
+            .unwrap_err()
+            .contains("no model"));
+        assert!(resolve(&llm(Some("gemini"), None, None), None)
+            .unwrap_err()
+            .contains("unknown"));
+        assert!(resolve(&llm(Some("command"), None, None), None)
+            .unwrap_err()
+            .contains("needs `command`"));
         let secret = LlmConfig {
             provider: Some("openai".into()),
             model: Some("m".into()),
