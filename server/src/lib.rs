@@ -9,3 +9,4 @@ pub mod fsutil;
 pub mod logging;
 pub mod lsp;
 pub mod mcp;
+pub mod testrun;

@@ -22,6 +22,8 @@ enum Command {
     Lsp,
     /// Serve the Model Context Protocol on stdio (for AI agents).
     Mcp(specls::mcp::McpArgs),
+    /// Run the tests linked to scenarios and print each scenario's result.
+    Test(specls::testrun::cli::TestArgs),
 }
 
 fn main() -> ExitCode {
@@ -33,5 +35,6 @@ fn main() -> ExitCode {
         Command::EdgeCases(args) => specls::edge_cases::run(args),
         Command::Lsp => specls::lsp::run(),
         Command::Mcp(args) => specls::mcp::run(args),
+        Command::Test(args) => specls::testrun::cli::run(args),
     }
 }

@@ -86,6 +86,14 @@ pub struct Config {
     pub test_globs: Vec<String>,
     /// Test command template (`pytest {files} -k {filter}`), overriding presets.
     pub test_command: Option<String>,
+    /// `[tests] runner`: the preset to use (`pytest`, `cargo`, `nextest`, `vitest`, `jest`,
+    /// `go`) instead of detecting it; also tells how to read a configured command's report.
+    #[serde(default)]
+    pub test_runner: Option<String>,
+    /// `[tests] timeout`: seconds a test run may take before it is ended (None: the default,
+    /// [`crate::testlinks::plan::DEFAULT_TIMEOUT_SECS`]).
+    #[serde(default)]
+    pub test_timeout_secs: Option<u64>,
     pub run_on_save: bool,
     /// Globs of test report files to show results from (`[tests] results`, e.g. CI artifacts
     /// `**/junit*.xml`), besides `.specls/results/`.
@@ -366,6 +374,26 @@ impl Config {
                         self.run_on_save = b;
                     }
                 }
+                "runner" => {
+                    if let Some(s) = value.as_str(sink, &path) {
+                        if crate::testlinks::plan::Runner::parse(s).is_some() {
+                            self.test_runner = non_empty(s);
+                        } else {
+                            sink.error(
+                                &path,
+                                value.span,
+                                format!(
+                                    "`{path}` must be one of pytest, cargo, nextest, vitest, jest, go; found `{s}`"
+                                ),
+                            );
+                        }
+                    }
+                }
+                "timeout" => {
+                    if let Some(secs) = value.as_seconds(sink, &path) {
+                        self.test_timeout_secs = Some(secs);
+                    }
+                }
                 "results" => {
                     if let Some(globs) = value.as_globs(sink, &path) {
                         self.result_globs = globs;
@@ -374,7 +402,14 @@ impl Config {
                 _ => sink.unknown(
                     &path,
                     *key_span,
-                    &["include", "command", "run_on_save", "results"],
+                    &[
+                        "include",
+                        "command",
+                        "run_on_save",
+                        "runner",
+                        "timeout",
+                        "results",
+                    ],
                 ),
             }
         }
@@ -543,7 +578,7 @@ fn suggest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
 enum Value {
     Str(String),
     Bool(bool),
-    Int,
+    Int(i64),
     Float,
     Other(&'static str),
     List(Vec<Node>),
@@ -622,7 +657,7 @@ fn from_toml_value(v: &toml_edit::Value, depth: usize) -> Node {
     let span = range_span(v.span());
     let value = match v {
         toml_edit::Value::String(s) => Value::Str(s.value().clone()),
-        toml_edit::Value::Integer(_) => Value::Int,
+        toml_edit::Value::Integer(i) => Value::Int(*i.value()),
         toml_edit::Value::Float(_) => Value::Float,
         toml_edit::Value::Boolean(b) => Value::Bool(*b.value()),
         toml_edit::Value::Datetime(_) => Value::Other("a date"),
@@ -645,7 +680,7 @@ fn from_json(v: &serde_json::Value, depth: usize) -> Node {
         serde_json::Value::Null => Value::Other("null"),
         serde_json::Value::Bool(b) => Value::Bool(*b),
         serde_json::Value::Number(n) if n.is_f64() => Value::Float,
-        serde_json::Value::Number(_) => Value::Int,
+        serde_json::Value::Number(n) => Value::Int(n.as_i64().unwrap_or(i64::MAX)),
         serde_json::Value::String(s) => Value::Str(s.clone()),
         _ if depth >= MAX_DEPTH => Value::Other("a too deeply nested value"),
         serde_json::Value::Array(a) => {
@@ -667,7 +702,7 @@ impl Value {
         match self {
             Value::Str(_) => "a string",
             Value::Bool(_) => "a boolean",
-            Value::Int => "an integer",
+            Value::Int(_) => "an integer",
             Value::Float => "a number",
             Value::Other(what) => what,
             Value::List(_) => "a list",
@@ -712,6 +747,38 @@ impl Node {
             Value::Bool(b) => Some(*b),
             _ => {
                 self.wrong(sink, key, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    /// A duration in whole seconds: an integer, or a string `90`, `90s`, `10m`, `1h`.
+    fn as_seconds(&self, sink: &mut Sink, key: &str) -> Option<u64> {
+        let secs = match &self.value {
+            Value::Int(n) => u64::try_from(*n).ok(),
+            Value::Str(s) => {
+                let t = s.trim();
+                let (num, mult) = match t.char_indices().last() {
+                    Some((i, 's')) => (&t[..i], 1),
+                    Some((i, 'm')) => (&t[..i], 60),
+                    Some((i, 'h')) => (&t[..i], 3600),
+                    _ => (t, 1),
+                };
+                num.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .and_then(|n| n.checked_mul(mult))
+            }
+            _ => None,
+        };
+        match secs {
+            Some(n) if n > 0 => Some(n),
+            _ => {
+                self.wrong(
+                    sink,
+                    key,
+                    "a positive number of seconds (or a string such as \"90s\", \"10m\", \"1h\")",
+                );
                 None
             }
         }

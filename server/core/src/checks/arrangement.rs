@@ -21,7 +21,9 @@ use super::dependencies::{did_you_mean, normalize_path};
 use super::summary::find_in;
 use super::Env;
 
-pub const PLACEHOLDERS: &[&str] = &["name", "path", "file", "files", "filter", "language"];
+pub const PLACEHOLDERS: &[&str] = &[
+    "name", "path", "file", "files", "filter", "language", "report",
+];
 
 pub const STAGES: &[&str] = &[
     "pre-start",

@@ -18,7 +18,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::{files, Language, TestIndex, TestKind, TestRef};
 use crate::checks::dependencies::did_you_mean;
@@ -29,7 +29,7 @@ use crate::span::Span;
 use crate::workspace::Workspace;
 
 /// A scenario of the workspace: its document's path and its index in `Document::scenarios`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ScenarioRef {
     pub path: String,
     pub index: usize,

@@ -14,6 +14,9 @@
 //!   (scenario -> tests, test -> scenarios, marker -> targets, `unknown-scenario-marker`
 //!   diagnostics) and [`link::rename_marker_edits`].
 //! - [`results`]: parsers for JUnit XML, `go test -json`, libtest output and TAP.
+//! - [`plan`]: what a test run runs — the runner (presets for pytest, cargo test/nextest,
+//!   vitest/jest, go test), the command with its placeholders expanded into an argv, and the
+//!   tests a selection of scenarios means.
 //! - [`status`]: results mapped to tests and aggregated per scenario, and the
 //!   `scenario-untested` / `scenario-failed` diagnostics (with a test skeleton fix).
 //!
@@ -38,6 +41,7 @@ pub mod files;
 pub mod index;
 mod lex;
 pub mod link;
+pub mod plan;
 pub mod results;
 pub mod skeleton;
 pub mod status;

@@ -1,0 +1,123 @@
+//! One run per workspace at a time: later requests wait their turn, first come first served.
+//! A request cancelled while it waits leaves the queue without running.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Duration;
+
+use super::process::CancelToken;
+
+#[derive(Default)]
+struct Line {
+    next: u64,
+    serving: u64,
+    /// Tickets given up while waiting (skipped when their turn comes).
+    abandoned: BTreeSet<u64>,
+}
+
+type Slot = Arc<(Mutex<Line>, Condvar)>;
+
+fn slots() -> &'static Mutex<HashMap<PathBuf, Slot>> {
+    static SLOTS: OnceLock<Mutex<HashMap<PathBuf, Slot>>> = OnceLock::new();
+    SLOTS.get_or_init(Default::default)
+}
+
+fn slot(root: &Path) -> Slot {
+    let key = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut map = slots().lock().unwrap_or_else(|p| p.into_inner());
+    map.entry(key).or_default().clone()
+}
+
+/// The right to run in a workspace; the next request's turn comes when it is dropped.
+pub struct Turn {
+    slot: Slot,
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        let (lock, cv) = &*self.slot;
+        let mut line = lock.lock().unwrap_or_else(|p| p.into_inner());
+        advance(&mut line);
+        cv.notify_all();
+    }
+}
+
+fn advance(line: &mut Line) {
+    line.serving += 1;
+    while line.abandoned.remove(&line.serving) {
+        line.serving += 1;
+    }
+}
+
+/// Wait for this workspace's turn. `on_wait(ahead)` is called when the request has to wait
+/// (and again when the number of runs ahead of it changes). None when `cancel` fired first.
+pub fn wait_turn(root: &Path, cancel: &CancelToken, on_wait: &mut dyn FnMut(u64)) -> Option<Turn> {
+    let slot = slot(root);
+    let (lock, cv) = &*slot;
+    let mut line = lock.lock().unwrap_or_else(|p| p.into_inner());
+    let ticket = line.next;
+    line.next += 1;
+    let mut told = None;
+    while line.serving != ticket {
+        if cancel.is_cancelled() {
+            line.abandoned.insert(ticket);
+            return None;
+        }
+        let ahead = ticket - line.serving;
+        if told != Some(ahead) {
+            told = Some(ahead);
+            on_wait(ahead);
+        }
+        line = cv
+            .wait_timeout(line, Duration::from_millis(50))
+            .unwrap_or_else(|p| p.into_inner())
+            .0;
+    }
+    drop(line);
+    Some(Turn { slot: slot.clone() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn runs_one_at_a_time_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        let first = wait_turn(&root, &CancelToken::new(), &mut |_| {}).unwrap();
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let active = Arc::new(AtomicUsize::new(0));
+        let mut handles = Vec::new();
+        for i in 0..3 {
+            let (root, order, active) = (root.clone(), order.clone(), active.clone());
+            handles.push(std::thread::spawn(move || {
+                let _t = wait_turn(&root, &CancelToken::new(), &mut |_| {}).unwrap();
+                assert_eq!(active.fetch_add(1, Ordering::SeqCst), 0);
+                order.lock().unwrap().push(i);
+                std::thread::sleep(Duration::from_millis(20));
+                active.fetch_sub(1, Ordering::SeqCst);
+            }));
+            // Take tickets in order.
+            std::thread::sleep(Duration::from_millis(80));
+        }
+        // A cancelled waiter gives up its place without blocking the others.
+        let cancel = CancelToken::new();
+        cancel.cancel();
+        assert!(wait_turn(&root, &cancel, &mut |_| {}).is_none());
+        assert!(order.lock().unwrap().is_empty());
+        drop(first);
+        for h in handles {
+            h.join().unwrap();
+        }
+        assert_eq!(*order.lock().unwrap(), vec![0, 1, 2]);
+        // Another workspace never waits for this one.
+        let other = tempfile::tempdir().unwrap();
+        let _a = wait_turn(&root, &CancelToken::new(), &mut |_| {}).unwrap();
+        let mut waited = false;
+        let _b = wait_turn(other.path(), &CancelToken::new(), &mut |_| waited = true).unwrap();
+        assert!(!waited);
+    }
+}
