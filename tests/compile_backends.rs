@@ -185,6 +185,7 @@ fn assert_no_key(ws: &Ws, host: &Recorder, summary: &Summary) {
     }
 }
 
+// @spec compile-dependencies-first
 #[tokio::test]
 async fn openai_stream_writes_files_dependencies_first_and_records_the_manifest() {
     let server = scripted::start(vec![
@@ -318,6 +319,7 @@ async fn anthropic_messages_stream() {
     assert_no_key(&ws, &host, &s);
 }
 
+// @spec compile-malformed-retry-once
 #[tokio::test]
 async fn malformed_answer_gets_one_retry_with_the_error_explained() {
     let server = scripted::start(vec![
@@ -381,6 +383,7 @@ async fn malformed_twice_fails_clearly_and_writes_nothing() {
     assert!(!ws.root.join(".specls/manifest.json").exists());
 }
 
+// @spec compile-key-never-leaks
 #[tokio::test]
 async fn unauthorized_is_told_apart_without_the_key() {
     // The server echoes the key back: it must be masked.
@@ -406,6 +409,7 @@ async fn unauthorized_is_told_apart_without_the_key() {
     assert_no_key(&ws, &host, &s);
 }
 
+// @spec compile-rate-limit-backoff
 #[tokio::test]
 async fn rate_limit_backs_off_then_succeeds() {
     let server = scripted::start(vec![
@@ -486,6 +490,7 @@ async fn unreachable_server_is_a_network_error() {
     );
 }
 
+// @spec compile-cancel-writes-nothing
 #[tokio::test]
 async fn slow_stream_cancelled_writes_nothing() {
     let server = scripted::start(vec![Resp::Sse {
@@ -522,6 +527,7 @@ async fn slow_stream_cancelled_writes_nothing() {
     assert!(!ws.root.join(".specls/manifest.json").exists());
 }
 
+// @spec compile-path-outside-refused
 #[tokio::test]
 async fn a_path_outside_the_output_folders_refuses_the_whole_compile() {
     let evil = format!("{GOOD_NAMES}\n```sh path=../outside.sh\nrm -rf /\n```\n");
@@ -574,6 +580,7 @@ async fn missing_key_variable_is_a_clear_error() {
     );
 }
 
+// @spec compile-hand-edit-kept
 #[tokio::test]
 async fn hand_edited_files_survive_unless_overwrite_is_chosen() {
     let v2 = GOOD_NAMES.replace("capitalize()", "title()");
@@ -694,6 +701,7 @@ async fn command_backend_records_what_the_agent_wrote() {
     assert!(ws.root.join(".specls/prompts/names.md").is_file());
 }
 
+// @spec compile-agent-undone
 #[cfg(unix)]
 #[tokio::test]
 async fn failing_or_cancelled_agent_leaves_the_workspace_as_it_was() {

@@ -1,5 +1,6 @@
 //! A small scripted HTTP server for compile tests: each connection gets the next scripted
 //! response (the last one repeats); every request is recorded.
+#![allow(dead_code)] // each test file uses a part of it
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
