@@ -296,6 +296,7 @@ fn pytest_bin() -> Result<Option<PathBuf>, String> {
     .clone()
 }
 
+// @spec run-tests-per-scenario
 #[test]
 fn python_with_pytest() {
     let bin = match pytest_bin() {

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod compile;
+pub mod drift;
 pub mod edge_cases;
 pub mod files;
 pub mod fsutil;

@@ -210,6 +210,14 @@ codes! {
     "scenario-untested", Warning, "tests", "A scenario that no test is linked to (by marker or by name); the fix writes a test skeleton.";
     "spec-untested", Information, "tests", "A spec none of whose scenarios is linked to a test yet: one note on the spec instead of a warning per scenario.";
     "scenario-failed", Error, "tests", "A scenario whose linked tests failed in the last run.";
+    // --- drift: spec and generated code since the last compile (`specls check --drift`, editor) ---
+    "spec-changed-since-compile", Warning, "drift", "The spec's text changed since its last compile; compile it to bring the code up to date.";
+    "scenario-changed-since-compile", Information, "drift", "A scenario changed, was added or was removed since the spec's last compile.";
+    "requirement-changed-since-compile", Information, "drift", "A requirement changed, was added or was removed since the spec's last compile.";
+    "generated-file-edited", Warning, "drift", "A file the last compile wrote has changed since (edited by hand); a compile would overwrite it.";
+    "generated-file-missing", Warning, "drift", "A file the last compile wrote no longer exists.";
+    "dependency-changed-since-compile", Warning, "drift", "A dependency's text, or the list of dependencies, changed since this spec was compiled.";
+    "never-compiled", Information, "drift", "A spec that an arrangement governs has never been compiled.";
     // --- configuration (specls.toml, editor settings) ---
     "config-invalid", Error, "config", "A setting in `specls.toml` that cannot be used (bad TOML, wrong type, bad glob, unknown level); the default is used.";
     "config-unknown-key", Warning, "config", "A setting or check code in `specls.toml` that specls does not know; it is ignored.";

@@ -127,8 +127,6 @@ const SKIP_DIRS: &[&str] = &[
     "venv",
     "__pycache__",
     ".pytest_cache",
-    "dist",
-    "build",
 ];
 
 /// Index the workspace's test files: files the test-file rules name (arrangement
@@ -384,6 +382,12 @@ pub fn run(
         path: project.root.join(crate::fsutil::STATE_DIR),
         message: e.to_string(),
     })?;
+    // Other specls processes (the command line beside the editor) take their turn too.
+    let Some(_lock) = queue::lock_across_processes(&results_dir, cancel, &mut |ahead| {
+        progress(&Progress::Queued { ahead })
+    }) else {
+        return Err(RunError::CancelledInQueue);
+    };
     // A report left by an earlier run must not pass for this run's.
     let report_file = match &plan.report {
         ReportSource::File { path, .. } => Some(files::absolute(&project.root, Path::new(path))),

@@ -78,6 +78,57 @@ pub fn wait_turn(root: &Path, cancel: &CancelToken, on_wait: &mut dyn FnMut(u64)
     Some(Turn { slot: slot.clone() })
 }
 
+/// An advisory lock on `.specls/results/.run.lock`, held while a run goes, so that two specls
+/// processes (the command line and the editor) never run one workspace's tests at once. Waits
+/// (calling `on_wait(1)` once) until it is free; None when `cancel` fired first. Where locks
+/// are not available (not Unix, or the file cannot be created) it does not wait.
+pub fn lock_across_processes(
+    results_dir: &Path,
+    cancel: &CancelToken,
+    on_wait: &mut dyn FnMut(u64),
+) -> Option<RunLock> {
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(results_dir.join(".run.lock"));
+    let Ok(file) = file else {
+        return Some(RunLock { _file: None });
+    };
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let mut told = false;
+        loop {
+            // SAFETY: flock on a descriptor this function owns; no memory is involved.
+            let r = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if r == 0 {
+                break;
+            }
+            let err = std::io::Error::last_os_error();
+            if err.raw_os_error() != Some(libc::EWOULDBLOCK) {
+                break;
+            }
+            if cancel.is_cancelled() {
+                return None;
+            }
+            if !told {
+                told = true;
+                on_wait(1);
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (cancel, on_wait);
+    Some(RunLock { _file: Some(file) })
+}
+
+/// Held while a run goes; closing the file releases the lock.
+pub struct RunLock {
+    _file: Option<std::fs::File>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,5 +170,25 @@ mod tests {
         let mut waited = false;
         let _b = wait_turn(other.path(), &CancelToken::new(), &mut |_| waited = true).unwrap();
         assert!(!waited);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_lock_file_keeps_out_other_holders() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = lock_across_processes(dir.path(), &CancelToken::new(), &mut |_| {}).unwrap();
+        // A second holder (another open file description, as another process has) waits;
+        // cancelling gives up.
+        let cancel = CancelToken::new();
+        let c = cancel.clone();
+        let mut waited = 0;
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(250));
+            c.cancel();
+        });
+        assert!(lock_across_processes(dir.path(), &cancel, &mut |_| waited += 1).is_none());
+        assert_eq!(waited, 1);
+        drop(first);
+        assert!(lock_across_processes(dir.path(), &CancelToken::new(), &mut |_| {}).is_some());
     }
 }

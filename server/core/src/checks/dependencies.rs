@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use super::summary::{DependencySummary, FileSummary, FunctionIo};
 use crate::diag::{Diagnostic, TextEdit};
-use crate::model::{slug, WorkflowStep};
+use crate::model::{slug, Dependency, Document, WorkflowStep};
 pub use crate::suggest::edit_distance;
 
 /// The closest name within a third of the name's length (at least 1, at most 3 edits).
@@ -59,20 +59,33 @@ struct Index<'a> {
 
 impl<'a> Index<'a> {
     fn new(files: &[&'a FileSummary]) -> Index<'a> {
+        Index::build(files.iter().map(|f| {
+            (
+                f.aliases.as_slice(),
+                f.name.as_str(),
+                f.domain_aliases.as_slice(),
+            )
+        }))
+    }
+
+    /// From (aliases, name, domain aliases) per file, in file order.
+    fn build<'s>(
+        files: impl Iterator<Item = (&'s [String], &'a str, &'s [String])> + Clone,
+    ) -> Index<'a> {
         let mut by_alias = HashMap::new();
         let mut names = Vec::new();
-        for (i, f) in files.iter().enumerate() {
-            for a in &f.aliases {
+        for (i, (aliases, name, _)) in files.clone().enumerate() {
+            for a in aliases {
                 by_alias.entry(a.clone()).or_insert(i);
                 by_alias.entry(slug(a)).or_insert(i);
             }
-            if !f.name.is_empty() {
-                names.push(f.name.as_str());
+            if !name.is_empty() {
+                names.push(name);
             }
         }
         // domains declared by system specs resolve only where no spec has that name
-        for (i, f) in files.iter().enumerate() {
-            for a in &f.domain_aliases {
+        for (i, (_, _, domain_aliases)) in files.enumerate() {
+            for a in domain_aliases {
                 by_alias.entry(a.clone()).or_insert(i);
                 by_alias.entry(slug(a)).or_insert(i);
             }
@@ -107,6 +120,48 @@ impl<'a> Index<'a> {
             .or_else(|| self.by_alias.get(&slug(&n)))
             .or_else(|| self.by_alias.get(&slug(&crate::parse::default_name(&n))))
             .copied()
+    }
+}
+
+/// Resolves dependencies to spec documents with the same rules as the dependency checks, for
+/// callers that hold documents rather than summaries (compile order, the manifest, drift).
+pub struct SpecIndex<'a> {
+    docs: Vec<&'a Document>,
+    index: Index<'a>,
+}
+
+impl<'a> SpecIndex<'a> {
+    /// Index the given documents (normally every spec of a workspace, arrangements excluded).
+    pub fn new(docs: Vec<&'a Document>) -> SpecIndex<'a> {
+        let aliases: Vec<(Vec<String>, Vec<String>)> = docs
+            .iter()
+            .map(|d| {
+                (
+                    super::summary::spec_aliases(d),
+                    super::summary::domain_aliases(d),
+                )
+            })
+            .collect();
+        let index = Index::build(
+            docs.iter()
+                .zip(&aliases)
+                .map(|(d, (a, da))| (a.as_slice(), d.name.as_str(), da.as_slice())),
+        );
+        SpecIndex { docs, index }
+    }
+
+    /// The document a dependency written in the spec at `from_path` names, if any.
+    pub fn resolve(&self, from_path: &str, dep: &Dependency) -> Option<&'a Document> {
+        self.index
+            .resolve(from_path, &dep.name, dep.from.as_deref())
+            .and_then(|i| self.docs.get(i).copied())
+    }
+
+    /// The document with this spec name, file name, stem or path, if any.
+    pub fn find(&self, name: &str) -> Option<&'a Document> {
+        self.index
+            .resolve("", name, None)
+            .and_then(|i| self.docs.get(i).copied())
     }
 }
 
@@ -300,7 +355,7 @@ fn unknown(f: &FileSummary, d: &DependencySummary, index: &Index) -> Diagnostic 
 }
 
 /// Strongly connected components (iterative Tarjan), each sorted, in a stable order.
-fn sccs(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
+pub(crate) fn sccs(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
     let n = edges.len();
     let mut index = vec![usize::MAX; n];
     let mut low = vec![0; n];

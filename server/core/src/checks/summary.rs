@@ -228,13 +228,9 @@ pub fn num(v: f64) -> String {
     }
 }
 
-pub fn summarize(doc: &Document, text: &str) -> FileSummary {
-    let mut s = FileSummary {
-        path: doc.path.clone(),
-        name: doc.name.clone(),
-        feature: crate::model::slug(&doc.name),
-        ..Default::default()
-    };
+/// Lower-case names other specs may use to depend on `doc`: the spec name, the file name, the
+/// file stem and the path.
+pub fn spec_aliases(doc: &Document) -> Vec<String> {
     let mut aliases = vec![doc.name.to_lowercase()];
     let file = doc.path.rsplit('/').next().unwrap_or(&doc.path);
     aliases.push(file.to_lowercase());
@@ -243,13 +239,27 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
     aliases.sort();
     aliases.dedup();
     aliases.retain(|a| !a.is_empty());
-    s.aliases = aliases;
-    s.domain_aliases = doc
-        .domains
+    aliases
+}
+
+/// Lower-case names of the domains a YAML system spec declares.
+pub fn domain_aliases(doc: &Document) -> Vec<String> {
+    doc.domains
         .iter()
         .map(|d| d.name.trim().to_lowercase())
         .filter(|n| !n.is_empty())
-        .collect();
+        .collect()
+}
+
+pub fn summarize(doc: &Document, text: &str) -> FileSummary {
+    let mut s = FileSummary {
+        path: doc.path.clone(),
+        name: doc.name.clone(),
+        feature: crate::model::slug(&doc.name),
+        ..Default::default()
+    };
+    s.aliases = spec_aliases(doc);
+    s.domain_aliases = domain_aliases(doc);
 
     for sc in &doc.scenarios {
         let clauses: Vec<(Clause, String, Span)> = sc
