@@ -18,17 +18,8 @@ pub const STATE_DIR_NAME: &str = ".specls";
 /// compile fails with a clear message and nothing is written.
 pub const MAX_ANSWER_BYTES: usize = 2 * 1024 * 1024;
 
-/// Lower-case hex SHA-256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::{Digest, Sha256};
-    let digest = Sha256::digest(bytes);
-    let mut out = String::with_capacity(64);
-    for b in digest {
-        out.push(char::from_digit(u32::from(b >> 4), 16).unwrap_or('0'));
-        out.push(char::from_digit(u32::from(b & 15), 16).unwrap_or('0'));
-    }
-    out
-}
+/// Lower-case hex SHA-256 (the manifest's hash).
+pub use crate::manifest::sha256_hex;
 
 /// Split a command template into words the way a POSIX shell would for plain words and
 /// quotes (`'...'`, `"..."`, backslash escapes), without expanding anything. Returns None for
@@ -135,14 +126,6 @@ pub fn shell_quote(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sha256_of_known_text() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
-    }
 
     #[test]
     fn split_like_a_shell() {

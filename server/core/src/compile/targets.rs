@@ -8,7 +8,7 @@
 //! when a target sits at its top, never in `.git/` or `.specls/`, never above the workspace.
 //! Symlinks are the front end's business (it resolves them before writing).
 
-use crate::model::{Arrangement, DocKind, Document};
+use crate::model::{Arrangement, Document};
 use crate::workspace::{SourceFile, Workspace};
 
 /// What a compile of one spec may write.
@@ -64,33 +64,16 @@ pub fn join_normalized(base: &str, rel: &str) -> Option<String> {
     Some(parts.join("/"))
 }
 
-/// The arrangement that builds the spec at `spec_path`: the nearest one in the spec's folder or
-/// above (`arrangement.yaml` preferred over `*.arrangement.yaml` in the same folder, then by
-/// path). None when the workspace has none on the way up.
+/// The arrangement that builds the spec at `spec_path` ([`crate::manifest::arrangement_for`]:
+/// the nearest one above the spec whose `specs_path` contains it), with its workspace path.
 pub fn arrangement_for<'w>(
     ws: &'w Workspace,
     spec_path: &str,
 ) -> Option<(&'w str, &'w SourceFile)> {
-    let mut best: Option<(&str, &SourceFile, (usize, bool))> = None;
-    for (path, file) in &ws.files {
-        if file.doc.kind != Some(DocKind::Arrangement) || file.doc.arrangement.is_none() {
-            continue;
-        }
-        let dir = dir_of(path);
-        let inside = dir.is_empty()
-            || spec_path
-                .strip_prefix(dir)
-                .is_some_and(|rest| rest.starts_with('/'));
-        if !inside {
-            continue;
-        }
-        let plain = path.rsplit('/').next() == Some("arrangement.yaml");
-        let rank = (dir.len(), plain);
-        if best.as_ref().is_none_or(|(_, _, r)| rank > *r) {
-            best = Some((path.as_str(), file, rank));
-        }
-    }
-    best.map(|(p, f, _)| (p, f))
+    let doc = crate::manifest::arrangement_for(ws, spec_path)?;
+    ws.files
+        .get_key_value(&doc.path)
+        .map(|(p, f)| (p.as_str(), f))
 }
 
 /// Placeholder values of `spec` for templates of the arrangement at `arr_path`: `name`, `path`
@@ -382,6 +365,7 @@ mod tests {
 
     #[test]
     fn nearest_arrangement_wins() {
+        use crate::model::DocKind;
         let mut ws = Workspace::new();
         ws.upsert(
             "arrangement.yaml",
