@@ -247,3 +247,45 @@ async fn cancel_compile_stops_a_stalled_stream_and_writes_nothing() {
     assert_eq!(r, json!({"cancelled": false}));
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_progress_cancel_button_cancels_the_compile() {
+    let server = scripted::start(vec![Resp::Sse {
+        events: openai_stream(NAMES, 4),
+        delay: Duration::from_millis(400),
+        hang: true,
+    }])
+    .await;
+    let dir = workspace(&server.base);
+    let root = dir.path().canonicalize().unwrap();
+    let c = client("Overwrite");
+    let uri = start(&c, &root).await;
+    c.call(
+        "workspace/executeCommand",
+        json!({"command": "specls.compile", "arguments": [{"uri": uri}]}),
+    )
+    .await;
+    c.wait_for("bytes arriving", |ns| {
+        ns.iter()
+            .any(|n| {
+                n["method"] == "$/progress"
+                    && n["params"]["value"]["message"]
+                        .as_str()
+                        .is_some_and(|m| m.contains("bytes"))
+            })
+            .then_some(())
+    })
+    .await;
+    let token = c
+        .server_requests()
+        .into_iter()
+        .find(|r| r["method"] == "window/workDoneProgress/create")
+        .map(|r| r["params"]["token"].clone())
+        .unwrap();
+    c.notify("window/workDoneProgress/cancel", json!({"token": token}))
+        .await;
+    let msg = c.wait_for("the compile's summary", show_message).await;
+    assert!(msg.contains("cancelled; nothing written"), "{msg}");
+    assert!(!root.join("src").exists());
+    c.shutdown().await;
+}

@@ -529,6 +529,13 @@ async fn compile_one(
         if let Err(e) = confined(&req.root, &path) {
             return result(spec, Status::Failed, e);
         }
+        if ws.get(&path).is_some() {
+            return result(
+                spec,
+                Status::Failed,
+                format!("refused: {path} is a spec or arrangement of the workspace; a compile never writes those; nothing written"),
+            );
+        }
         match std::fs::read(req.root.join(&path)) {
             Ok(cur) if cur == bytes => unchanged.push((path, sha256_hex(&bytes))),
             Ok(cur) => match recorded.get(&path) {

@@ -28,6 +28,8 @@ use super::handlers::commands::COMPILE;
 const OVERWRITE: &str = "Overwrite";
 const SKIP: &str = "Skip";
 const KEEP_BOTH: &str = "Keep both";
+/// How long the question about hand-edited files waits for an answer before skipping them.
+const ASK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
 
 /// The compile in progress (one at a time per server).
 #[derive(Default)]
@@ -234,12 +236,11 @@ impl Host for EditorHost {
                     properties: Default::default(),
                 })
                 .collect();
-            match client
-                .show_message_request(MessageType::WARNING, message, Some(actions))
-                .await
-            {
-                Ok(Some(item)) if item.title == OVERWRITE => Choice::Overwrite,
-                Ok(Some(item)) if item.title == KEEP_BOTH => Choice::KeepBoth,
+            // A client that never answers (or closes the question) keeps the files: skip.
+            let asked = client.show_message_request(MessageType::WARNING, message, Some(actions));
+            match tokio::time::timeout(ASK_TIMEOUT, asked).await {
+                Ok(Ok(Some(item))) if item.title == OVERWRITE => Choice::Overwrite,
+                Ok(Ok(Some(item))) if item.title == KEEP_BOTH => Choice::KeepBoth,
                 _ => Choice::Skip,
             }
         })
