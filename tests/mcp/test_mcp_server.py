@@ -6,6 +6,7 @@ Run by tests/run-all with SPECLS_BIN pointing at the built binary.
 import asyncio
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,9 +18,9 @@ WS = ROOT / "tests" / "fixtures" / "mcp" / "ws"
 BIN = os.environ.get("SPECLS_BIN", str(ROOT / "target" / "debug" / "specls"))
 
 
-def run(body, *extra):
+def run(body, *extra, root=WS):
     async def main():
-        params = StdioServerParameters(command=BIN, args=["mcp", "--root", str(WS), *extra])
+        params = StdioServerParameters(command=BIN, args=["mcp", "--root", str(root), *extra])
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write) as session:
                 init = await session.initialize()
@@ -56,6 +57,17 @@ def raw_exchange(messages):
     return [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
 
 
+def test_every_handshake_version_of_the_sdk_is_spoken():
+    from mcp.server.runner import HANDSHAKE_PROTOCOL_VERSIONS, LATEST_HANDSHAKE_VERSION
+
+    for asked in HANDSHAKE_PROTOCOL_VERSIONS:
+        replies = raw_exchange([{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": asked, "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}])
+        assert replies[0]["result"]["protocolVersion"] == asked
+    # A newer revision than we speak gets our newest, which is the SDK's newest handshake.
+    replies = raw_exchange([{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": "2099-01-01", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}])
+    assert replies[0]["result"]["protocolVersion"] == LATEST_HANDSHAKE_VERSION
+
+
 def test_older_and_unknown_protocol_versions():
     for asked, expected in [("2024-11-05", "2024-11-05"), ("2025-03-26", "2025-03-26"), ("2025-06-18", "2025-06-18"), ("1999-01-01", "2025-11-25")]:
         replies = raw_exchange([{"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"protocolVersion": asked, "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}}])
@@ -83,7 +95,7 @@ def test_every_tool_has_input_and_output_schemas():
     async def body(session, init):
         tools = (await session.list_tools()).tools
         names = {t.name for t in tools}
-        assert {"list_specs", "get_spec", "get_scenarios", "check", "validate_scenario"} <= names
+        assert {"list_specs", "get_spec", "get_scenarios", "check", "validate_scenario", "coverage", "propose_edge_cases"} <= names
         for t in tools:
             assert t.input_schema["type"] == "object"
             assert t.output_schema["type"] == "object"
@@ -193,5 +205,64 @@ def test_resources_are_the_spec_files_with_their_models():
         assert read.contents[0].text.startswith("---\nname: notes")
         model = json.loads(read.contents[1].text)
         assert model["scenarios"][0]["name"] == "Add a note"
+
+    run(body)
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" tests="2" failures="1">
+<testcase classname="tests.test_tasks" name="test_create_task" time="0.002"/>
+<testcase classname="tests.test_tasks" name="test_complete_task" time="0.001"><failure message="AssertionError: status is still pending">assert 'pending' == 'completed'</failure></testcase>
+</testsuite></testsuites>
+"""
+
+
+def workspace_with_results(tmp_path):
+    root = tmp_path / "ws"
+    shutil.copytree(WS, root)
+    results = root / ".specls" / "results"
+    results.mkdir(parents=True)
+    (results / "pytest.xml").write_text(JUNIT)
+    return root
+
+
+def test_coverage_and_status_filters(tmp_path):
+    root = workspace_with_results(tmp_path)
+
+    async def body(session, init):
+        cov = structured(await session.call_tool("coverage", {}))
+        assert [s["id"] for s in cov["failing"]] == ["complete-task"]
+        assert cov["failing"][0]["failure"] == "AssertionError: status is still pending"
+        assert [s["id"] for s in cov["untested"]] == ["broken/one", "notes/add-a-note", "list-pending"]
+        assert [(r["spec"], r["id"]) for r in cov["requirementsWithoutScenarios"]] == [("notes", "FR-01"), ("notes", "FR-02")]
+        assert cov["summary"]["passing"] == 1 and cov["summary"]["resultsRead"] == 1
+        passing = structured(await session.call_tool("get_scenarios", {"status": "passing"}))
+        assert [s["id"] for s in passing["scenarios"]] == ["create-task"]
+        failing = structured(await session.call_tool("get_scenarios", {"status": "failing", "tag": "smoke"}))
+        assert failing["scenarios"] == []
+        untested = structured(await session.call_tool("get_scenarios", {"status": "untested", "spec": "Task Management"}))
+        assert [s["testStatus"] for s in untested["scenarios"]] == ["untested"]
+        assert "must be one of" in error_text(await session.call_tool("get_scenarios", {"status": "red"}))
+
+    run(body, root=root)
+
+
+def test_propose_edge_cases_returns_checked_insertions():
+    async def body(session, init):
+        data = structured(await session.call_tool("propose_edge_cases", {"spec": "Task Management", "scenario": "create-task"}))
+        kinds = [p["kind"] for p in data["proposals"]]
+        assert "empty-text" in kinds and "idempotency" in kinds
+        for p in data["proposals"]:
+            assert p["derivedFrom"] == "create-task"
+            assert "tags: [proposed]" in p["edit"]["newText"]
+            assert p["edit"]["path"] == "specs/tasks.spec.yaml"
+        # Every proposal validates against the workspace as the agent would before writing it.
+        first = data["proposals"][0]
+        item = "\n".join(line[4:] if i else line[4:] for i, line in enumerate(first["edit"]["newText"].strip("\n").splitlines()))
+        checked = structured(await session.call_tool("validate_scenario", {"spec": "Task Management", "text": item}))
+        assert checked["valid"] is True, checked
+        assert "no scenario `nope`" in error_text(await session.call_tool("propose_edge_cases", {"spec": "Task Management", "scenario": "nope"}))
+        assert "outside the workspace" in error_text(await session.call_tool("propose_edge_cases", {"spec": "../../etc/passwd"}))
+        structured(await session.call_tool("list_specs", {}))
 
     run(body)

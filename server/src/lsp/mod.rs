@@ -3,6 +3,7 @@
 
 pub mod compile;
 pub mod diagnostics;
+pub mod drift;
 pub mod handlers;
 pub mod index;
 pub mod paths;

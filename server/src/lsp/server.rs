@@ -52,6 +52,7 @@ pub struct Backend {
 pub const COMMANDS: &[&str] = &[
     handlers::commands::REINDEX,
     handlers::commands::VERSION,
+    handlers::commands::SHOW_DRIFT,
     handlers::commands::COMPILE,
     handlers::commands::CANCEL_COMPILE,
 ];

@@ -7,7 +7,8 @@
 //! the newest of these, as the specification says; `server/discover` (the stateless era) is
 //! answered with "method not found" so SDKs fall back to the handshake.
 
-mod schema;
+pub mod schema;
+mod status;
 mod tools;
 
 use std::io::{BufRead, Write};

@@ -8,11 +8,15 @@ use serde_json::{json, Value};
 use specls_core::checks::check_workspace;
 use specls_core::config::Config;
 use specls_core::diag::Diagnostic;
+use specls_core::edge_cases::{self, Target};
 use specls_core::model::{Document, Scenario, Step};
 use specls_core::span::{LineIndex, Span};
+use specls_core::testlinks::link::ScenarioRef;
+use specls_core::testlinks::status::ScenarioStatus;
 use specls_core::workspace::{SourceFile, Workspace};
 
 use super::schema;
+use super::status::{self, TestState};
 
 pub struct Server {
     pub root: PathBuf,
@@ -54,7 +58,9 @@ fn scenario_schema() -> Value {
         "then": {"type": "array", "items": {"type": "string"}},
         "tags": {"type": "array", "items": {"type": "string"}},
         "status": {"type": ["string", "null"]},
-        "parent": {"type": ["string", "null"]}
+        "parent": {"type": ["string", "null"]},
+        "testStatus": {"type": "string", "enum": ["untested", "not-run", "failing", "passing"]},
+        "failure": {"type": "string"}
     }, "required": ["id", "name", "spec", "path", "line", "given", "when", "then"]})
 }
 
@@ -68,27 +74,93 @@ fn spec_summary_schema() -> Value {
     }, "required": ["name", "path", "kind", "scenarios", "requirements", "constraints", "dependencies"]})
 }
 
+/// One read-only tool description.
+fn tool(name: &str, title: &str, description: &str, input: Value, output: Value) -> Value {
+    json!({
+        "name": name, "title": title, "description": description,
+        "inputSchema": input, "outputSchema": output,
+        "annotations": {"readOnlyHint": true}
+    })
+}
+
+fn string_list() -> Value {
+    json!({"type": "array", "items": {"type": "string"}})
+}
+
+fn spec_arg(what: &str) -> Value {
+    json!({"type": "string", "minLength": 1, "description": format!("{what}: its name (as list_specs gives it) or its workspace-relative path.")})
+}
+
+fn proposal_schema() -> Value {
+    obj_schema(
+        json!({
+            "name": {"type": "string"}, "id": {"type": ["string", "null"]},
+            "kind": {"type": "string", "enum": EDGE_KINDS},
+            "rationale": {"type": "string"}, "derivedFrom": {"type": "string"},
+            "given": string_list(), "when": string_list(), "then": string_list(),
+            "edit": obj_schema(json!({
+                "path": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"},
+                "newText": {"type": "string"}
+            }), &["path", "line", "column", "newText"])
+        }),
+        &[
+            "name",
+            "kind",
+            "rationale",
+            "derivedFrom",
+            "given",
+            "when",
+            "then",
+            "edit",
+        ],
+    )
+}
+
+/// The kinds of edge case, as `EdgeKind` serialises them.
+const EDGE_KINDS: &[&str] = &[
+    "boundary",
+    "not-signed-in",
+    "no-permission",
+    "wrong-tenant",
+    "not-found",
+    "empty-text",
+    "race",
+    "idempotency",
+    "sql-injection",
+    "script-injection",
+    "long-text",
+    "unicode-text",
+    "whitespace-text",
+    "shell-injection",
+    "failure-path",
+    "load",
+];
+
+/// Scenario statuses an agent can filter on.
+pub const STATUSES: &[&str] = &["untested", "failing", "passing", "drifted"];
+
 /// The tools, with their schemas.
 pub fn list() -> Vec<Value> {
+    let scenarios = obj_schema(
+        json!({"scenarios": {"type": "array", "items": scenario_schema()}}),
+        &["scenarios"],
+    );
     vec![
-        json!({
-            "name": "list_specs",
-            "title": "List specs",
-            "description": "Every spec of the workspace (Markdown and YAML specs, arrangements, task blueprints) with its kind, type and counts of scenarios, requirements and constraints.",
-            "inputSchema": obj_schema(json!({
+        tool(
+            "list_specs",
+            "List specs",
+            "Every spec of the workspace (Markdown and YAML specs, arrangements, task blueprints) with its kind, type and counts of scenarios, requirements and constraints.",
+            obj_schema(json!({
                 "kind": {"type": "string", "enum": ["markdown-spec", "yaml-spec", "arrangement", "blueprint"], "description": "Only specs of this kind."}
             }), &[]),
-            "outputSchema": obj_schema(json!({"specs": {"type": "array", "items": spec_summary_schema()}}), &["specs"]),
-            "annotations": {"readOnlyHint": true}
-        }),
-        json!({
-            "name": "get_spec",
-            "title": "Get a spec's model",
-            "description": "The parsed model of one spec: scenarios with their Given/When/Then steps, requirements, constraints (with the parsed metric, percentile, bound and unit), dependencies, functions and example rows, each with its file and line.",
-            "inputSchema": obj_schema(json!({
-                "spec": {"type": "string", "minLength": 1, "description": "The spec's name (as list_specs gives it) or its workspace-relative path."}
-            }), &["spec"]),
-            "outputSchema": {"type": "object", "properties": {
+            obj_schema(json!({"specs": {"type": "array", "items": spec_summary_schema()}}), &["specs"]),
+        ),
+        tool(
+            "get_spec",
+            "Get a spec's model",
+            "The parsed model of one spec: scenarios with their Given/When/Then steps, requirements, constraints (with the parsed metric, percentile, bound and unit), dependencies, functions and example rows, each with its file and line.",
+            obj_schema(json!({"spec": spec_arg("The spec")}), &["spec"]),
+            json!({"type": "object", "properties": {
                 "name": {"type": "string"}, "path": {"type": "string"}, "kind": {"type": "string"},
                 "scenarios": {"type": "array", "items": scenario_schema()},
                 "requirements": {"type": "array", "items": {"type": "object"}},
@@ -97,53 +169,80 @@ pub fn list() -> Vec<Value> {
                 "functions": {"type": "array", "items": {"type": "object"}},
                 "examples": {"type": "array", "items": {"type": "object"}},
                 "diagnostics": {"type": "array", "items": diagnostic_schema()}
-            }, "required": ["name", "path", "kind", "scenarios", "requirements", "constraints", "dependencies"]},
-            "annotations": {"readOnlyHint": true}
-        }),
-        json!({
-            "name": "get_scenarios",
-            "title": "Find scenarios",
-            "description": "Scenarios of the workspace, optionally only those of one spec and/or with one tag.",
-            "inputSchema": obj_schema(json!({
-                "spec": {"type": "string", "description": "Spec name or path."},
-                "tag": {"type": "string", "description": "Only scenarios with this tag (with or without a leading @)."}
+            }, "required": ["name", "path", "kind", "scenarios", "requirements", "constraints", "dependencies"]}),
+        ),
+        tool(
+            "get_scenarios",
+            "Find scenarios",
+            "Scenarios of the workspace, optionally only those of one spec, with one tag and/or in one status: `untested` (no test is linked), `failing` (a linked test failed in the last run), `passing` (the linked tests passed in the last run), `drifted` (changed since the last compile).",
+            obj_schema(json!({
+                "spec": spec_arg("Only scenarios of this spec"),
+                "tag": {"type": "string", "description": "Only scenarios with this tag (with or without a leading @)."},
+                "status": {"type": "string", "enum": STATUSES, "description": "Only scenarios in this status."}
             }), &[]),
-            "outputSchema": obj_schema(json!({"scenarios": {"type": "array", "items": scenario_schema()}}), &["scenarios"]),
-            "annotations": {"readOnlyHint": true}
-        }),
-        json!({
-            "name": "check",
-            "title": "Check specs",
-            "description": "Diagnostics (the same codes as `specls check`) for the whole workspace, one spec, or the specs under a path.",
-            "inputSchema": obj_schema(json!({
+            scenarios,
+        ),
+        tool(
+            "check",
+            "Check specs",
+            "Diagnostics (the same codes as `specls check`) for the whole workspace, one spec, or the specs under a path.",
+            obj_schema(json!({
                 "path": {"type": "string", "description": "A workspace-relative file or folder."},
                 "spec": {"type": "string", "description": "A spec name."}
             }), &[]),
-            "outputSchema": obj_schema(json!({
+            obj_schema(json!({
                 "diagnostics": {"type": "array", "items": diagnostic_schema()},
-                "summary": {"type": "object", "properties": {
+                "summary": obj_schema(json!({
                     "files": {"type": "integer"}, "errors": {"type": "integer"}, "warnings": {"type": "integer"},
                     "information": {"type": "integer"}, "hints": {"type": "integer"}
-                }, "required": ["files", "errors", "warnings", "information", "hints"]}
+                }), &["files", "errors", "warnings", "information", "hints"])
             }), &["diagnostics", "summary"]),
-            "annotations": {"readOnlyHint": true}
-        }),
-        json!({
-            "name": "validate_scenario",
-            "title": "Validate a proposed scenario",
-            "description": "Check a scenario you are about to write against the workspace, before writing it: it is parsed as a YAML scenario item (`name`, `given`, `when`, `then`) or a Markdown `Scenario:` block, placed in the given spec, and checked for duplicates and conflicts with every existing scenario.",
-            "inputSchema": obj_schema(json!({
+        ),
+        tool(
+            "validate_scenario",
+            "Validate a proposed scenario",
+            "Check a scenario you are about to write against the workspace, before writing it: it is parsed as a YAML scenario item (`name`, `given`, `when`, `then`) or a Markdown `Scenario:` block, placed in the given spec, and checked for duplicates and conflicts with every existing scenario.",
+            obj_schema(json!({
                 "text": {"type": "string", "minLength": 1, "description": "The scenario, as YAML (a mapping with name/given/when/then, or a `scenarios:` list) or Markdown (`## Scenario: ...` with Given/When/Then lines)."},
                 "spec": {"type": "string", "description": "The spec it would be added to (name or path); default: a new spec of its own."},
                 "format": {"type": "string", "enum": ["yaml", "markdown"], "description": "Default: guessed from the text."}
             }), &["text"]),
-            "outputSchema": obj_schema(json!({
+            obj_schema(json!({
                 "valid": {"type": "boolean"},
                 "scenarios": {"type": "array", "items": scenario_schema()},
                 "findings": {"type": "array", "items": diagnostic_schema()}
             }), &["valid", "scenarios", "findings"]),
-            "annotations": {"readOnlyHint": true}
-        }),
+        ),
+        tool(
+            "coverage",
+            "Coverage of the specs",
+            "What the specs leave uncovered: scenarios no test is linked to, scenarios whose tests failed in the last run (results under `.specls/results/`), and requirements that no scenario or example exercises.",
+            obj_schema(json!({"spec": spec_arg("Only this spec")}), &[]),
+            obj_schema(json!({
+                "untested": {"type": "array", "items": scenario_schema()},
+                "failing": {"type": "array", "items": scenario_schema()},
+                "requirementsWithoutScenarios": {"type": "array", "items": obj_schema(json!({
+                    "spec": {"type": "string"}, "path": {"type": "string"}, "id": {"type": "string"},
+                    "text": {"type": "string"}, "line": {"type": "integer"}
+                }), &["spec", "path", "id", "text", "line"])},
+                "summary": obj_schema(json!({
+                    "scenarios": {"type": "integer"}, "untested": {"type": "integer"}, "failing": {"type": "integer"},
+                    "passing": {"type": "integer"}, "requirements": {"type": "integer"},
+                    "requirementsWithoutScenarios": {"type": "integer"}, "resultsRead": {"type": "integer"}
+                }), &["scenarios", "untested", "failing", "passing", "requirements", "requirementsWithoutScenarios", "resultsRead"])
+            }), &["untested", "failing", "requirementsWithoutScenarios", "summary"]),
+        ),
+        tool(
+            "propose_edge_cases",
+            "Propose edge-case scenarios",
+            "The deterministic edge-case generator: scenarios (or example rows) the spec probably forgot — boundaries of stated limits, empty/long/Unicode/injection text, not signed in, no permission, not found, done twice, two at once, the failure path, a constraint's stated load and just above it — each in the file's own format, placed after what it derives from, marked as proposed, and already checked to duplicate or conflict with nothing. Nothing is written: apply `edit` yourself (insert `newText` at `line`/`column`).",
+            obj_schema(json!({
+                "spec": spec_arg("The spec"),
+                "scenario": {"type": "string", "minLength": 1, "description": "Only for this scenario (its id, as get_spec gives it)."},
+                "requirement": {"type": "string", "minLength": 1, "description": "Only for the scenarios under this requirement."}
+            }), &["spec"]),
+            obj_schema(json!({"spec": {"type": "string"}, "proposals": {"type": "array", "items": proposal_schema()}}), &["spec", "proposals"]),
+        ),
     ]
 }
 
@@ -207,29 +306,38 @@ impl Server {
         }
     }
 
+    /// The workspace as it is on disk now, with the root's `specls.toml` (if any).
     fn workspace(&self) -> (Workspace, Config) {
-        let (ws, errors) = crate::files::load(&self.root, std::slice::from_ref(&self.root));
+        let config = std::fs::read(self.root.join(specls_core::config::CONFIG_FILE))
+            .map(|b| Config::from_toml(&String::from_utf8_lossy(&b)).0)
+            .unwrap_or_default();
+        let (ws, errors) =
+            crate::files::load_with(&self.root, std::slice::from_ref(&self.root), &config);
         for (path, e) in errors {
             tracing::warn!("cannot read {path}: {e}");
         }
-        (ws, Config::default())
+        (ws, config)
     }
 
     /// Resolve a workspace-relative (or absolute) path; refuse anything outside the root.
     fn confine(&self, path: &str) -> Result<(PathBuf, String), ToolError> {
-        let candidate = if Path::new(path).is_absolute() {
-            PathBuf::from(path)
-        } else {
-            self.root.join(path)
+        let outside = || {
+            ToolError(format!(
+                "path `{path}` is outside the workspace `{}`; specls reads only inside its workspace",
+                self.root.display()
+            ))
         };
+        // Lexically first (`..` that leaves the root is refused whether or not it exists),
+        // then once more after links are resolved.
+        let candidate = crate::files::absolute(&self.root, Path::new(path));
+        if !candidate.starts_with(&self.root) {
+            return Err(outside());
+        }
         let resolved = candidate
             .canonicalize()
             .map_err(|e| ToolError(format!("path `{path}` cannot be opened: {e}")))?;
         if !resolved.starts_with(&self.root) {
-            return Err(ToolError(format!(
-                "path `{path}` is outside the workspace `{}`; specls reads only inside its workspace",
-                self.root.display()
-            )));
+            return Err(outside());
         }
         let rel = crate::files::rel_path(&self.root, &resolved);
         Ok((resolved, rel))
@@ -282,6 +390,8 @@ impl Server {
             "get_scenarios" => self.get_scenarios(&args),
             "check" => self.check(&args),
             "validate_scenario" => self.validate_scenario(&args),
+            "coverage" => self.coverage(&args),
+            "propose_edge_cases" => self.propose_edge_cases(&args),
             _ => Err(ToolError(format!("tool `{name}` is not available"))),
         };
         match outcome {
@@ -335,33 +445,173 @@ impl Server {
         }))
     }
 
+    /// The scenario with its test status (and the failure's first line when it failed).
+    fn scenario_with_status(
+        doc: &Document,
+        idx: &LineIndex,
+        i: usize,
+        tests: &TestState,
+    ) -> (Value, Option<&'static str>) {
+        let mut v = scenario_json(doc, idx, &doc.scenarios[i]);
+        let key = ScenarioRef {
+            path: doc.path.clone(),
+            index: i,
+        };
+        let st = tests.statuses.get(&key);
+        if let (Some(st), Value::Object(m)) = (st, &mut v) {
+            m.insert("testStatus".into(), json!(status::word(st)));
+            if let ScenarioStatus::Failed { message, .. } = st {
+                m.insert("failure".into(), json!(message));
+            }
+        }
+        (v, st.map(status::word))
+    }
+
     fn get_scenarios(&self, args: &Value) -> ToolResult {
-        let (ws, _) = self.workspace();
+        let (ws, config) = self.workspace();
         let tag = args
             .get("tag")
             .and_then(Value::as_str)
             .map(|t| t.trim_start_matches('@').to_string());
+        let wanted = args.get("status").and_then(Value::as_str);
+        if wanted == Some("drifted") {
+            return Err(ToolError(
+                "the `drifted` status is not available: this build of specls does not read the compile manifest yet; filter by `untested`, `failing` or `passing`".into(),
+            ));
+        }
         let only: Option<String> = match args.get("spec").and_then(Value::as_str) {
             Some(s) => Some(self.find_spec(&ws, s)?.0.clone()),
             None => None,
         };
+        let tests = status::compute(&self.root, &ws, &config);
         let mut out = Vec::new();
         for (path, file) in &ws.files {
             if only.as_ref().is_some_and(|o| o != path) {
                 continue;
             }
             let idx = LineIndex::new(&file.text);
-            for s in &file.doc.scenarios {
+            for (i, s) in file.doc.scenarios.iter().enumerate() {
                 if tag
                     .as_ref()
                     .is_some_and(|t| !s.tags.iter().any(|x| x.trim_start_matches('@') == t))
                 {
                     continue;
                 }
-                out.push(scenario_json(&file.doc, &idx, s));
+                let (v, st) = Self::scenario_with_status(&file.doc, &idx, i, &tests);
+                if wanted.is_some_and(|w| st != Some(w)) {
+                    continue;
+                }
+                out.push(v);
             }
         }
         Ok(json!({ "scenarios": out }))
+    }
+
+    fn coverage(&self, args: &Value) -> ToolResult {
+        let (ws, config) = self.workspace();
+        let only: Option<String> = match args.get("spec").and_then(Value::as_str) {
+            Some(s) => Some(self.find_spec(&ws, s)?.0.clone()),
+            None => None,
+        };
+        let tests = status::compute(&self.root, &ws, &config);
+        let findings = check_workspace(&ws, &config);
+        let (mut untested, mut failing, mut missing) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut scenarios, mut passing, mut requirements) = (0, 0, 0);
+        for (path, file) in &ws.files {
+            if only.as_ref().is_some_and(|o| o != path) {
+                continue;
+            }
+            let doc = &file.doc;
+            let idx = LineIndex::new(&file.text);
+            for i in 0..doc.scenarios.len() {
+                scenarios += 1;
+                let (v, st) = Self::scenario_with_status(doc, &idx, i, &tests);
+                match st {
+                    Some("untested") => untested.push(v),
+                    Some("failing") => failing.push(v),
+                    Some("passing") => passing += 1,
+                    _ => {}
+                }
+            }
+            requirements += doc.requirements.len();
+            let unexercised = findings
+                .get(path)
+                .into_iter()
+                .flatten()
+                .filter(|d| d.code == "requirement-without-scenario");
+            for d in unexercised {
+                let Some(r) = doc
+                    .requirements
+                    .iter()
+                    .find(|r| r.span.start <= d.span.start && d.span.start <= r.span.end)
+                else {
+                    continue;
+                };
+                missing.push(json!({
+                    "spec": doc.name, "path": path, "id": r.id, "text": r.text,
+                    "line": line_of(&idx, r.span.start)
+                }));
+            }
+        }
+        let summary = json!({
+            "scenarios": scenarios, "untested": untested.len(), "failing": failing.len(),
+            "passing": passing, "requirements": requirements,
+            "requirementsWithoutScenarios": missing.len(), "resultsRead": tests.results_read
+        });
+        Ok(json!({
+            "untested": untested, "failing": failing,
+            "requirementsWithoutScenarios": missing, "summary": summary
+        }))
+    }
+
+    fn propose_edge_cases(&self, args: &Value) -> ToolResult {
+        let (ws, _) = self.workspace();
+        let (path, file) = self.find_spec(&ws, args["spec"].as_str().unwrap_or_default())?;
+        let doc = &file.doc;
+        let target = match (
+            args.get("scenario").and_then(Value::as_str),
+            args.get("requirement").and_then(Value::as_str),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ToolError(
+                    "give either `scenario` or `requirement`, not both".into(),
+                ))
+            }
+            (Some(id), None) => {
+                if !doc.scenarios.iter().any(|s| s.id == id) {
+                    let ids: Vec<&str> = doc.scenarios.iter().map(|s| s.id.as_str()).collect();
+                    return Err(ToolError(format!(
+                        "no scenario `{id}` in {path}; its scenarios: {}",
+                        ids.join(", ")
+                    )));
+                }
+                Target::Scenario(id.to_string())
+            }
+            (None, Some(r)) => {
+                if !doc.requirements.iter().any(|x| x.id == r) {
+                    let ids: Vec<&str> = doc.requirements.iter().map(|x| x.id.as_str()).collect();
+                    return Err(ToolError(format!(
+                        "no requirement `{r}` in {path}; its requirements: {}",
+                        ids.join(", ")
+                    )));
+                }
+                Target::Requirement(r.to_string())
+            }
+            (None, None) => Target::Spec,
+        };
+        let idx = LineIndex::new(&file.text);
+        let proposals: Vec<Value> = edge_cases::propose(&ws, path, target)
+            .into_iter()
+            .map(|p| {
+                let (line, column, _, _) = position(&idx, &file.text, p.edit.span);
+                json!({
+                    "name": p.name, "id": p.id, "kind": p.kind, "rationale": p.rationale,
+                    "derivedFrom": p.derived_from, "given": p.given, "when": p.when, "then": p.then,
+                    "edit": {"path": path, "line": line, "column": column, "newText": p.edit.new_text}
+                })
+            })
+            .collect();
+        Ok(json!({ "spec": path, "proposals": proposals }))
     }
 
     fn summarize(files: usize, diags: &[Value]) -> Value {
@@ -371,7 +621,10 @@ impl Server {
 
     fn check(&self, args: &Value) -> ToolResult {
         let (ws, config) = self.workspace();
-        let all = check_workspace(&ws, &config);
+        let mut all = check_workspace(&ws, &config);
+        for (path, diags) in status::compute(&self.root, &ws, &config).diagnostics(&ws, &config) {
+            all.entry(path).or_default().extend(diags);
+        }
         let selected: Vec<&String> = match (
             args.get("path").and_then(Value::as_str),
             args.get("spec").and_then(Value::as_str),

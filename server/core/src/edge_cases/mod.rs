@@ -53,6 +53,8 @@ pub enum EdgeKind {
     ShellInjection,
     /// The action fails: the error the user sees and the state that must not change.
     FailurePath,
+    /// A constraint's stated load, and just above it.
+    Load,
 }
 
 /// One proposed scenario.

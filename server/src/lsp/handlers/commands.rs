@@ -37,6 +37,7 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             Ok(None)
         }
         VERSION => Ok(Some(version())),
+        SHOW_DRIFT => show_drift(backend, params.arguments).await,
         COMPILE => crate::lsp::compile::start(backend, params.arguments).await,
         CANCEL_COMPILE => crate::lsp::compile::cancel(backend),
         other => Err(invalid_params(format!(
@@ -44,4 +45,33 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             crate::lsp::server::COMMANDS.join(", ")
         ))),
     }
+}
+
+/// [`SHOW_DRIFT`]: `{"specs": [SpecDrift...], "problems": ["path: message"...]}` for the whole
+/// workspace, or `{"spec": SpecDrift | null, "problems": [...]}` for `{uri}`.
+async fn show_drift(backend: &Backend, args: Vec<Value>) -> Result<Option<Value>> {
+    let uri = match args.first() {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.get("uri") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(u)) => Some(
+                u.parse::<tower_lsp_server::lsp_types::Uri>()
+                    .map_err(|e| invalid_params(format!("`uri` is not a URI: {e}")))?,
+            ),
+            Some(_) => return Err(invalid_params("`uri` must be a string")),
+        },
+    };
+    let snap = backend.snapshot().await?;
+    crate::lsp::server::blocking(SHOW_DRIFT, move || {
+        let (drift, problems) = crate::lsp::drift::workspace_drift(&snap).unwrap_or_default();
+        let problems: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        Some(match uri {
+            Some(u) => {
+                let key = snap.key(&u);
+                json!({"spec": drift.get(&key), "problems": problems})
+            }
+            None => json!({"specs": drift.specs, "problems": problems}),
+        })
+    })
+    .await
 }
