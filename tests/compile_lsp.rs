@@ -89,7 +89,10 @@ async fn start(c: &TestClient, root: &Path) -> String {
             .await;
         let compile = lenses.as_array().and_then(|ls| {
             ls.iter()
-                .find(|l| l["command"]["command"] == "specls.compile")
+                .find(|l| {
+                    l["command"]["command"] == "specls.compile"
+                        && l["command"]["title"] == "⚙ Compile"
+                })
                 .cloned()
         });
         if let Some(l) = compile {
