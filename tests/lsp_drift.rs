@@ -70,6 +70,37 @@ async fn lenses_and_show_drift() {
     }
     insta::assert_snapshot!("lsp_drift_lenses", all);
 
+    // Information on each changed scenario and requirement, a warning on the spec.
+    let todo_diags = c
+        .wait_diagnostics(&file_uri(&root.join("score/todo.spec.md")), |p| {
+            p["diagnostics"].as_array().is_some_and(|a| {
+                a.iter()
+                    .any(|d| d["code"] == "scenario-changed-since-compile")
+            })
+        })
+        .await;
+    let mut drift_diags: Vec<String> = todo_diags["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| {
+            let c = d["code"].as_str().unwrap_or("");
+            c.contains("since-compile") || c.starts_with("generated") || c == "never-compiled"
+        })
+        .map(|d| {
+            format!(
+                "{}:{} {} {} {}",
+                d["range"]["start"]["line"],
+                d["range"]["start"]["character"],
+                d["severity"],
+                d["code"],
+                d["message"]
+            )
+        })
+        .collect();
+    drift_diags.sort();
+    insta::assert_snapshot!("lsp_drift_diagnostics", drift_diags.join("\n"));
+
     let todo = file_uri(&root.join("score/todo.spec.md"));
     let one = c
         .call(

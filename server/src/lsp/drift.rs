@@ -1,7 +1,7 @@
 //! Drift in the editor: the manifests and generated files of the workspace read from disk (the
 //! edge) and compared with the snapshot's specs by the core ([`specls_core::drift`]). Read when
-//! asked (lens, `specls.showDrift`), so edits to specs show at once and edits to generated files
-//! show at the next request.
+//! asked (diagnostics of each generation, lens, `specls.showDrift`), so edits to specs show at
+//! once and edits to generated files at the next change or request (no watcher yet).
 
 use specls_core::drift::{self, Drift};
 
