@@ -37,6 +37,8 @@ pub struct Backend {
     pub(crate) client: Client,
     pub(crate) state: StateHandle,
     pub(crate) cache: Arc<Cache>,
+    /// The compile in progress (`specls.compile`).
+    pub(crate) compiles: Arc<super::compile::Compiles>,
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
@@ -52,6 +54,8 @@ pub const COMMANDS: &[&str] = &[
     handlers::commands::VERSION,
     handlers::commands::WORKSPACE_HEALTH,
     handlers::commands::SHOW_DRIFT,
+    handlers::commands::COMPILE,
+    handlers::commands::CANCEL_COMPILE,
 ];
 
 pub fn internal(message: impl Into<String>) -> Error {
@@ -153,6 +157,7 @@ impl Backend {
             client,
             state: state::start(),
             cache: Arc::new(Cache::default()),
+            compiles: Arc::default(),
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             flags: OnceLock::new(),
@@ -844,6 +849,13 @@ impl Backend {
         p: handlers::scenarios::ScenariosParams,
     ) -> Result<handlers::scenarios::ScenariosResult> {
         handlers::scenarios::handle(self, p).await
+    }
+
+    /// `window/workDoneProgress/cancel`: the user cancelled a progress (a compile's).
+    pub async fn work_done_progress_cancel(&self, p: WorkDoneProgressCancelParams) {
+        if self.compiles.cancel_token(&p.token) {
+            info!("compile cancelled from the progress notification");
+        }
     }
 
     /// `specls/debug/panic`: a handler whose pure part panics (to exercise the panic guard).

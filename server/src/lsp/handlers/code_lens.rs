@@ -20,7 +20,11 @@ use crate::lsp::testing::{status_text, Tally};
 pub type Provider = fn(&Snapshot, &Doc, &Uri) -> Vec<CodeLens>;
 
 /// Every provider, in the order their lenses are listed.
-pub const PROVIDERS: &[(&str, Provider)] = &[("tests", test_lenses), ("drift", drift_lenses)];
+pub const PROVIDERS: &[(&str, Provider)] = &[
+    ("tests", test_lenses),
+    ("drift", drift_lenses),
+    ("compile", crate::lsp::compile::compile_lenses),
+];
 
 pub async fn handle(backend: &Backend, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
     let snap = backend.snapshot().await?;

@@ -27,6 +27,8 @@ pub fn version() -> Value {
 }
 /// Cancel the test run in progress.
 pub const CANCEL_RUN: &str = "specls.cancelRun";
+/// Cancel the compile in progress.
+pub const CANCEL_COMPILE: &str = "specls.cancelCompile";
 
 pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<Value>> {
     match params.command.as_str() {
@@ -37,6 +39,8 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
         VERSION => Ok(Some(version())),
         WORKSPACE_HEALTH => super::scenarios::workspace_health(backend).await,
         SHOW_DRIFT => show_drift(backend, params.arguments).await,
+        COMPILE => crate::lsp::compile::start(backend, params.arguments).await,
+        CANCEL_COMPILE => crate::lsp::compile::cancel(backend),
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",
             crate::lsp::server::COMMANDS.join(", ")
