@@ -47,7 +47,11 @@ pub struct Backend {
 }
 
 /// Commands the server executes (`workspace/executeCommand`).
-pub const COMMANDS: &[&str] = &[handlers::commands::REINDEX, handlers::commands::VERSION];
+pub const COMMANDS: &[&str] = &[
+    handlers::commands::REINDEX,
+    handlers::commands::VERSION,
+    handlers::commands::PROPOSE_EDGE_CASES,
+];
 
 pub fn internal(message: impl Into<String>) -> Error {
     Error {

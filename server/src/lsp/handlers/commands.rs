@@ -35,6 +35,7 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             Ok(None)
         }
         VERSION => Ok(Some(version())),
+        PROPOSE_EDGE_CASES => super::edge_cases::execute(backend, params.arguments).await,
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",
             crate::lsp::server::COMMANDS.join(", ")
