@@ -5,60 +5,10 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
+use common::drift::{copy_tree, fixtures, load, record_all};
 use specls_core::drift::{self, Drift};
-use specls_core::manifest::{self, CompileMeta, Manifest};
-use specls_core::workspace::Workspace;
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/drift")
-}
-
-fn load(dir: &Path) -> Workspace {
-    let (ws, errors) = specls::files::load(dir, &[dir.to_path_buf()]);
-    assert!(errors.is_empty(), "{errors:?}");
-    ws
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    let mut files = Vec::new();
-    common::fs::files_under(from, &mut files);
-    for f in files {
-        let rel = f.strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(&f, &dest).unwrap();
-    }
-}
-
-/// A specls manifest for the compiled workspace: every governed spec whose planned outputs
-/// exist, with those outputs.
-fn record_all(dir: &Path, ws: &Workspace) -> Manifest {
-    let mut m = Manifest::new();
-    for (path, file) in &ws.files {
-        let Some(arr) = manifest::arrangement_for(ws, path) else {
-            continue;
-        };
-        let outputs: Vec<(String, String)> = manifest::planned_outputs(arr, &file.doc)
-            .into_iter()
-            .filter_map(|(_, p)| specls::drift::hash_file(dir, &p).map(|h| (p, h)))
-            .collect();
-        if outputs.is_empty() {
-            continue;
-        }
-        let meta = CompileMeta {
-            backend: Some("openai".into()),
-            model: Some("qwen2.5-coder".into()),
-            compiled_at: Some(manifest::rfc3339_utc(1_795_000_000)),
-            duration_ms: Some(4200),
-            tokens_in: Some(900),
-            tokens_out: Some(450),
-        };
-        m.insert(path, manifest::record(ws, path, &outputs, &meta).unwrap());
-    }
-    m
-}
+use specls_core::manifest;
 
 /// Apply a case to a copy of `base/` and return the drift, rendered.
 fn run_case(case: &str) -> (String, Drift) {

@@ -74,6 +74,12 @@ pub struct CheckArgs {
     /// above the first PATH that has one). Its folder is the workspace root.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Also report drift between specs and generated code since the last compile (from
+    /// `.specls/manifest.json` and SpecSoloist's `build/.specsoloist-manifest.json`): changed
+    /// specs, scenarios and requirements, hand-edited or missing generated files, changed
+    /// dependencies, never-compiled specs.
+    #[arg(long)]
+    pub drift: bool,
 }
 
 /// A file's text and line index, for positions and source lines.
@@ -250,7 +256,14 @@ fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
     } else {
         Vec::new()
     };
-    let mut report = check_root(&cwd, &root, config_path.as_deref(), &paths, &nested)?;
+    let mut report = check_root(
+        &cwd,
+        &root,
+        config_path.as_deref(),
+        &paths,
+        &nested,
+        args.drift,
+    )?;
     for sub in &nested {
         let sub_paths: Vec<PathBuf> = paths
             .iter()
@@ -269,7 +282,14 @@ fn run_inner(args: CheckArgs) -> anyhow::Result<ExitCode> {
             .filter(|n| *n != sub && n.starts_with(sub))
             .cloned()
             .collect();
-        let r = check_root(&cwd, sub, Some(&sub.join(CONFIG_FILE)), &sub_paths, &inner)?;
+        let r = check_root(
+            &cwd,
+            sub,
+            Some(&sub.join(CONFIG_FILE)),
+            &sub_paths,
+            &inner,
+            args.drift,
+        )?;
         report.findings.extend(r.findings);
         report.errors.extend(r.errors);
         let (a, b) = (&mut report.summary, r.summary);
@@ -325,6 +345,7 @@ fn check_root(
     config_path: Option<&Path>,
     paths: &[PathBuf],
     nested: &[PathBuf],
+    with_drift: bool,
 ) -> anyhow::Result<Report> {
     let paths = paths.to_vec();
     let mut config = Config::default();
@@ -355,7 +376,9 @@ fn check_root(
     // (dependencies, duplicates across specs) see every spec; only the files under PATH are
     // reported. Without one, only the files under PATH are read.
     let mut load_paths = paths.clone();
-    if config_path.is_some() && paths.iter().all(|p| p.starts_with(root)) {
+    // Drift needs every spec and arrangement of the workspace too (dependencies, which
+    // arrangement governs a spec), even without a `specls.toml`.
+    if (config_path.is_some() || with_drift) && paths.iter().all(|p| p.starts_with(root)) {
         load_paths.insert(0, root.to_path_buf());
     }
     let (ws, errors) = files::load_with(root, &load_paths, &config);
@@ -381,7 +404,16 @@ fn check_root(
     }
     let mut errors = errors;
     errors.extend(test_errors);
+    let manifest_problems = if with_drift {
+        add_drift(root, &ws, &config, &mut per_file)
+    } else {
+        Vec::new()
+    };
     per_file.retain(|key, _| selected(key));
+    // A manifest that cannot be read is reported wherever it is: it hides every spec's drift.
+    for (path, d) in manifest_problems {
+        per_file.entry(path).or_default().push(d);
+    }
     let errors: Vec<(String, String)> = errors.into_iter().filter(|(p, _)| selected(p)).collect();
     let mut report = build_report(
         cwd,
@@ -397,6 +429,38 @@ fn check_root(
         report.summary.scenarios = checked.iter().map(|(_, f)| f.doc.scenarios.len()).sum();
     }
     Ok(report)
+}
+
+/// Add the drift diagnostics of every spec (configured levels and `specls-ignore` markers
+/// applied); returns a `manifest-invalid` error for each manifest that cannot be read, with the
+/// manifest's path.
+fn add_drift(
+    root: &Path,
+    ws: &Workspace,
+    config: &Config,
+    per_file: &mut BTreeMap<String, Vec<Diagnostic>>,
+) -> Vec<(String, Diagnostic)> {
+    let loaded = crate::drift::load_manifest(root, ws);
+    let problems = loaded
+        .problems
+        .iter()
+        .filter_map(|p| {
+            let d = Diagnostic::new(
+                "manifest-invalid",
+                crate::drift::problem_span(root, p),
+                format!("{}; drift from this manifest is not shown", p.error),
+            );
+            config.apply(d).map(|d| (p.path.clone(), d))
+        })
+        .collect();
+    let hashes = crate::drift::hash_outputs(root, &loaded.manifest);
+    let drift = specls_core::drift::drift(ws, &loaded.manifest, &hashes);
+    for (path, diags) in specls_core::drift::diagnostics(ws, &drift) {
+        let Some(file) = ws.get(&path) else { continue };
+        let diags = specls_core::checks::finish(&file.doc, diags, config);
+        per_file.entry(path).or_default().extend(diags);
+    }
+    problems
 }
 
 /// Folders under `paths` (other than `root`) that hold a `specls.toml`: nested workspaces.

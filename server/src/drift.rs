@@ -103,6 +103,34 @@ fn read_text(path: &Path, rel: &str, loaded: &mut Loaded) -> Option<String> {
     }
 }
 
+/// Where to show a manifest problem: the JSON reader's line and column in the file, else its
+/// start.
+pub fn problem_span(root: &Path, problem: &ManifestProblem) -> specls_core::span::Span {
+    use specls_core::span::Span;
+    let ManifestError::Corrupt {
+        line: Some(line),
+        column: Some(column),
+        ..
+    } = &problem.error
+    else {
+        return Span::empty(0);
+    };
+    let Ok(bytes) = std::fs::read(root.join(&problem.path)) else {
+        return Span::empty(0);
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let mut at = (start + column.saturating_sub(1)).min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    Span::empty(at)
+}
+
 /// Write `.specls/manifest.json` atomically (creating `.specls/` with its `.gitignore`).
 pub fn save_manifest(root: &Path, manifest: &Manifest) -> std::io::Result<PathBuf> {
     let dir = fsutil::state_dir(root)?;

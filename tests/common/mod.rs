@@ -2,5 +2,6 @@
 #![allow(dead_code)]
 
 pub mod diags;
+pub mod drift;
 pub mod fs;
 pub mod render;

@@ -218,6 +218,7 @@ codes! {
     "generated-file-missing", Warning, "drift", "A file the last compile wrote no longer exists.";
     "dependency-changed-since-compile", Warning, "drift", "A dependency's text, or the list of dependencies, changed since this spec was compiled.";
     "never-compiled", Information, "drift", "A spec that an arrangement governs has never been compiled.";
+    "manifest-invalid", Error, "drift", "A compile manifest that cannot be read (corrupt, or written by a newer specls); drift from it is not shown.";
     // --- configuration (specls.toml, editor settings) ---
     "config-invalid", Error, "config", "A setting in `specls.toml` that cannot be used (bad TOML, wrong type, bad glob, unknown level); the default is used.";
     "config-unknown-key", Warning, "config", "A setting or check code in `specls.toml` that specls does not know; it is ignored.";

@@ -1,0 +1,363 @@
+-- End-to-end tests of the specls plugin in a real Neovim, against the real server, on a copy of
+-- specs/examples/task-management (prepared by ./run). Each test asserts what a user gets.
+local M = {}
+
+local WS = assert(os.getenv('SPECLS_E2E_WORKSPACE'), 'SPECLS_E2E_WORKSPACE is not set')
+local TIMEOUT = 20000
+local results = {}
+
+local function out(s)
+  io.stdout:write(s .. '\n')
+  io.stdout:flush()
+end
+
+local function fail(msg, ...)
+  error(string.format(msg, ...), 0)
+end
+
+local function wait(what, pred, ms)
+  local value
+  local ok = vim.wait(ms or TIMEOUT, function()
+    value = pred()
+    return value ~= nil and value ~= false
+  end, 50)
+  if not ok then
+    fail('timed out waiting for %s', what)
+  end
+  return value
+end
+
+local function test(name, fn)
+  local t0 = vim.uv.hrtime()
+  local ok, err = xpcall(fn, function(e)
+    return type(e) == 'string' and e or vim.inspect(e)
+  end)
+  local ms = math.floor((vim.uv.hrtime() - t0) / 1e6)
+  results[#results + 1] = { name = name, ok = ok, err = err }
+  out(('%s %s (%d ms)%s'):format(ok and 'PASS' or 'FAIL', name, ms, ok and '' or ('\n    ' .. err)))
+end
+
+local function path(rel)
+  return WS .. '/' .. rel
+end
+
+--- Line (0-based) and column (0-based, bytes) of the first `needle` in a buffer.
+local function find(buf, needle, nth)
+  nth = nth or 1
+  for i, line in ipairs(vim.api.nvim_buf_get_lines(buf, 0, -1, false)) do
+    local col = line:find(needle, 1, true)
+    if col then
+      nth = nth - 1
+      if nth == 0 then
+        return i - 1, col - 1
+      end
+    end
+  end
+  fail('%q not found in %s', needle, vim.api.nvim_buf_get_name(buf))
+end
+
+local function client_of(buf)
+  return vim.lsp.get_clients({ name = 'specls', bufnr = buf })[1]
+end
+
+local function open(rel)
+  vim.cmd.edit(vim.fn.fnameescape(path(rel)))
+  local buf = vim.api.nvim_get_current_buf()
+  wait('specls to attach to ' .. rel, function()
+    local c = client_of(buf)
+    return c and c.initialized
+  end)
+  return buf
+end
+
+local function request(buf, method, params)
+  local c = assert(client_of(buf), 'no specls client')
+  local resp, err = c:request_sync(method, params, TIMEOUT, buf)
+  if not resp then
+    fail('%s: %s', method, tostring(err))
+  end
+  if resp.err then
+    fail('%s: %s', method, vim.inspect(resp.err))
+  end
+  return resp.result
+end
+
+local function pos_params(buf, line, col)
+  return {
+    textDocument = { uri = vim.uri_from_bufnr(buf) },
+    position = { line = line, character = col },
+  }
+end
+
+local function buffer_text(buf)
+  return table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), '\n')
+end
+
+local function messages_since(n)
+  local msgs = {}
+  for i = n + 1, #_G.E2E_MESSAGES do
+    msgs[#msgs + 1] = _G.E2E_MESSAGES[i].msg
+  end
+  return msgs
+end
+
+local SPEC = 'tasks.spec.yaml'
+
+function M.run()
+  out('e2e: Neovim ' .. tostring(vim.version()) .. ', workspace ' .. WS)
+  local spec
+
+  test('spec buffers keep their filetype and get specls', function()
+    spec = open(SPEC)
+    if vim.bo[spec].filetype ~= 'yaml' then
+      fail('filetype %q, expected yaml', vim.bo[spec].filetype)
+    end
+    local c = client_of(spec)
+    if c.root_dir ~= WS then
+      fail('root %s, expected %s', tostring(c.root_dir), WS)
+    end
+  end)
+
+  test('a conflict is a diagnostic at the scenario name', function()
+    local line, col = find(spec, 'Completing a task leaves it pending')
+    local d = wait('a conflicting-scenarios diagnostic', function()
+      for _, d in ipairs(vim.diagnostic.get(spec)) do
+        if d.code == 'conflicting-scenarios' and d.lnum == line then
+          return d
+        end
+      end
+    end)
+    if d.col ~= col or d.severity ~= vim.diagnostic.severity.ERROR then
+      fail('diagnostic at %d:%d severity %d, expected %d:%d ERROR', d.lnum, d.col, d.severity, line, col)
+    end
+    if not d.message:find('Complete a task', 1, true) then
+      fail('message does not name the other scenario: %s', d.message)
+    end
+  end)
+
+  test('hover on a scenario tells what it is', function()
+    local line, col = find(spec, 'Create a simple task')
+    local h = request(spec, 'textDocument/hover', pos_params(spec, line, col + 2))
+    local text = h and h.contents and (h.contents.value or vim.inspect(h.contents)) or ''
+    if not text:find('Create a simple task', 1, true) or not text:find('task-create', 1, true) then
+      fail('hover text: %s', text)
+    end
+  end)
+
+  test('document symbols list the scenarios', function()
+    local syms = request(spec, 'textDocument/documentSymbol', { textDocument = { uri = vim.uri_from_bufnr(spec) } })
+    local names = {}
+    local function walk(list)
+      for _, s in ipairs(list or {}) do
+        names[s.name] = true
+        walk(s.children)
+      end
+    end
+    walk(syms)
+    for _, n in ipairs({ 'Create a simple task', 'Complete a task', 'Completing a task leaves it pending' }) do
+      if not names[n] then
+        fail('no symbol %q in %s', n, vim.inspect(vim.tbl_keys(names)))
+      end
+    end
+  end)
+
+  test('code lenses are shown above scenarios', function()
+    local lenses = wait('code lenses', function()
+      local l = vim.lsp.codelens.get(spec)
+      return #l > 0 and l
+    end)
+    local line = find(spec, 'Create a simple task')
+    local runs = 0
+    for _, l in ipairs(lenses) do
+      if l.command and l.command.command == 'specls.runTests' and l.range.start.line == line then
+        runs = runs + 1
+      end
+    end
+    if runs == 0 then
+      fail('no run lens on line %d: %s', line, vim.inspect(lenses[1]))
+    end
+  end)
+
+  test('default key maps are set on spec buffers', function()
+    local m = vim.fn.maparg(',sr', 'n', false, true)
+    if m.buffer ~= 1 or not (m.rhs or ''):find('SpecTestScenario', 1, true) then
+      fail('<localleader>sr: %s', vim.inspect(m))
+    end
+  end)
+
+  test('goto definition goes from a scenario to its test', function()
+    vim.api.nvim_set_current_buf(spec)
+    local line, col = find(spec, 'Create a simple task')
+    vim.api.nvim_win_set_cursor(0, { line + 1, col + 2 })
+    vim.lsp.buf.definition()
+    wait('the test file', function()
+      return vim.api.nvim_buf_get_name(0):match('tests/test_tasks%.py$')
+    end)
+    local buf = vim.api.nvim_get_current_buf()
+    local def = find(buf, 'def test_create_a_simple_task')
+    local cursor = vim.api.nvim_win_get_cursor(0)[1] - 1
+    -- The marker line or the test function right below it.
+    if cursor ~= def and cursor ~= def - 1 then
+      fail('cursor on line %d (%s), expected %d', cursor + 1, vim.api.nvim_get_current_line(), def + 1)
+    end
+    if not client_of(buf) then
+      fail('specls did not attach to the test file')
+    end
+  end)
+
+  test('the untested quick fix writes a test skeleton', function()
+    vim.api.nvim_set_current_buf(spec)
+    local line, col = find(spec, 'Completing a task leaves it pending')
+    wait('a scenario-untested diagnostic', function()
+      for _, d in ipairs(vim.diagnostic.get(spec)) do
+        if d.code == 'scenario-untested' and d.lnum == line then
+          return d
+        end
+      end
+    end)
+    vim.api.nvim_win_set_cursor(0, { line + 1, col })
+    local chosen
+    vim.lsp.buf.code_action({
+      context = { only = { 'quickfix' } },
+      filter = function(a)
+        if a.kind == 'quickfix' and a.title:lower():find('test') then
+          chosen = a.title
+          return true
+        end
+        return false
+      end,
+      apply = true,
+    })
+    local marker = 'task-complete-stays-pending'
+    wait('a quick fix offered', function()
+      return chosen
+    end)
+    wait('a buffer with the new test (after applying ' .. tostring(chosen) .. ')', function()
+      for _, b in ipairs(vim.api.nvim_list_bufs()) do
+        if b ~= spec and vim.api.nvim_buf_is_loaded(b) and buffer_text(b):find('@spec ' .. marker, 1, true) then
+          out('    applied: ' .. chosen .. ' -> ' .. vim.fn.fnamemodify(vim.api.nvim_buf_get_name(b), ':t'))
+          return b
+        end
+      end
+    end)
+  end)
+
+  test('rename a scenario id across the spec and its tests', function()
+    vim.api.nvim_set_current_buf(spec)
+    local line, col = find(spec, 'id: task-create')
+    vim.api.nvim_win_set_cursor(0, { line + 1, col + 5 })
+    if buffer_text(spec):find('task-create-simple', 1, true) then
+      fail('the new name is already there')
+    end
+    vim.lsp.buf.rename('task-create-simple')
+    local tests = vim.fn.bufnr(path('tests/test_tasks.py'))
+    wait('the rename in both files', function()
+      return buffer_text(spec):find('id: task-create-simple\n', 1, true)
+        and tests > 0
+        and buffer_text(tests):find('# @spec task-create-simple\n', 1, true)
+    end)
+    -- Ids that only start with the old one are left alone.
+    for _, b in ipairs({ spec, tests }) do
+      if not buffer_text(b):find('task-create-empty-title', 1, true) then
+        fail('task-create-empty-title was renamed in %s', vim.api.nvim_buf_get_name(b))
+      end
+    end
+  end)
+
+  test('user commands call the server', function()
+    vim.api.nvim_set_current_buf(spec)
+    local c = client_of(spec)
+    local provided = c.server_capabilities.executeCommandProvider.commands
+    local checked = {}
+    local function expect_refusal(cmd, command)
+      local n = #_G.E2E_MESSAGES
+      vim.cmd(cmd)
+      local msgs = table.concat(messages_since(n), ' | ')
+      if not msgs:find('does not provide ' .. command, 1, true) then
+        fail('%s: expected a clear refusal, got: %s', cmd, msgs)
+      end
+    end
+    for _, pair in ipairs({
+      { 'SpecTest', 'specls.runTests' },
+      { 'SpecTestScenario', 'specls.runTests' },
+      { 'SpecCompile', 'specls.compile' },
+      { 'SpecEdgeCases', 'specls.proposeEdgeCases' },
+      { 'SpecDrift', 'specls.showDrift' },
+      { 'SpecHealth', 'specls.workspaceHealth' },
+    }) do
+      if not vim.tbl_contains(provided, pair[2]) then
+        expect_refusal(pair[1], pair[2])
+        checked[#checked + 1] = pair[1] .. ' (refused: not provided yet)'
+      end
+    end
+    -- The version command is always there.
+    local got
+    require('specls').execute('specls.version', nil, {
+      on_result = function(r)
+        got = r
+      end,
+    })
+    wait('specls.version', function()
+      return got
+    end)
+    if got.name ~= 'specls' or type(got.version) ~= 'string' then
+      fail('specls.version: %s', vim.inspect(got))
+    end
+    out('    commands provided: ' .. table.concat(provided, ', '))
+    out('    checked: ' .. table.concat(checked, '; '))
+  end)
+
+  test(':checkhealth specls reports the binary and the client', function()
+    vim.cmd('checkhealth specls')
+    local text = buffer_text(0)
+    vim.cmd('bwipeout!')
+    if not text:find('specls 0.', 1, true) then
+      fail('no version in:\n%s', text)
+    end
+    if text:find('ERROR', 1, true) or not text:find('OK', 1, true) then
+      fail('checkhealth:\n%s', text)
+    end
+    if not text:find('client %d+: specls') then
+      fail('no running client in:\n%s', text)
+    end
+  end)
+
+  test('ordinary Markdown and YAML are not specs', function()
+    local detect = require('specls.detect')
+    local cases = {
+      { 'tasks.spec.yaml', {}, 'yaml-spec' },
+      { 'x/todo.spec.md', {}, 'markdown-spec' },
+      { 'arrangement.yaml', {}, 'arrangement' },
+      { 'svc.arrangement.yml', {}, 'arrangement' },
+      { 'specs/checkout.yaml', { 'feature: Checkout', 'scenarios:' }, 'yaml-spec' },
+      { 'docs/notes.md', { '# Notes', '## Scenario: Login' }, 'markdown-spec' },
+      { 'docs/b.md', { '1. **Given** a, **When** b, **Then** c' }, 'markdown-spec' },
+      { 'tasks/T-1.md', { '---', 'requirement_id: FR-1', '---' }, 'blueprint' },
+      { 'README.md', { '# specls', 'Some text' }, nil },
+      { 'docker-compose.yml', { 'services:', '  web:' }, nil },
+      { '.github/workflows/ci.yml', { 'name: CI', 'on: push' }, nil },
+      { 'k8s/deploy.yaml', { 'kind: Deployment', 'feature: x' }, nil },
+      { 'specs/values.yaml', { 'replicas: 3', '  feature: nested' }, nil },
+    }
+    for _, c in ipairs(cases) do
+      local got = detect.kind(c[1], c[2])
+      if got ~= c[3] then
+        fail('%s: %s, expected %s', c[1], tostring(got), tostring(c[3]))
+      end
+    end
+  end)
+
+  out('')
+  local passed, failed = 0, 0
+  for _, r in ipairs(results) do
+    if r.ok then
+      passed = passed + 1
+    else
+      failed = failed + 1
+    end
+  end
+  out(('neovim e2e: %d passed, %d failed'):format(passed, failed))
+  return failed == 0 and 0 or 1
+end
+
+return M
