@@ -189,6 +189,9 @@ function M.run()
     vim.api.nvim_set_current_buf(spec)
     local line, col = find(spec, 'Create a simple task')
     vim.api.nvim_win_set_cursor(0, { line + 1, col + 2 })
+    local t0 = vim.uv.hrtime()
+    request(spec, 'textDocument/definition', pos_params(spec, line, col + 2))
+    out(('    definition request: %d ms'):format((vim.uv.hrtime() - t0) / 1e6))
     vim.lsp.buf.definition()
     wait('the test file', function()
       return vim.api.nvim_buf_get_name(0):match('tests/test_tasks%.py$')
@@ -240,6 +243,34 @@ function M.run()
         end
       end
     end)
+  end)
+
+  test(':SpecTestScenario runs the scenario at the cursor and its lens shows the result', function()
+    vim.api.nvim_set_current_buf(spec)
+    local c = client_of(spec)
+    if not vim.tbl_contains(c.server_capabilities.executeCommandProvider.commands, 'specls.runTests') then
+      out('    skipped: this server does not provide specls.runTests yet')
+      return
+    end
+    local line, col = find(spec, 'Create a simple task')
+    vim.api.nvim_win_set_cursor(0, { line + 1, col })
+    vim.cmd('SpecTestScenario')
+    local last = 0
+    local title = wait('a passed lens on the scenario', function()
+      -- Lenses refresh on progress end, on the server's request and on CursorHold; the last
+      -- one is what a user who waits gets, so it is simulated every 2 s.
+      if vim.uv.now() - last > 2000 then
+        last = vim.uv.now()
+        vim.api.nvim_exec_autocmds('CursorHold', { buffer = spec })
+      end
+      for _, l in ipairs(vim.lsp.codelens.get(spec)) do
+        local t = l.command and l.command.title or ''
+        if l.range.start.line == line and t:find('passed', 1, true) then
+          return t
+        end
+      end
+    end, 30000)
+    out('    lens: ' .. title)
   end)
 
   test('rename a scenario id across the spec and its tests', function()

@@ -63,6 +63,21 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
                 }
                 Err(_) => warn!("linking scenarios and tests panicked; test diagnostics left out"),
             }
+            // Drift since the last compile (manifests and generated files read from disk).
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                crate::lsp::drift::workspace_drift(snap)
+            })) {
+                Ok(Some((drift, _))) => {
+                    for (key, diags) in specls_core::drift::diagnostics(&snap.ws, &drift) {
+                        if let Some(f) = snap.ws.get(&key) {
+                            let diags = specls_core::checks::finish(&f.doc, diags, &config);
+                            r.entry(key).or_default().extend(diags);
+                        }
+                    }
+                }
+                Ok(None) => {}
+                Err(_) => warn!("drift panicked; drift diagnostics left out"),
+            }
             // Problems in specls.toml are diagnostics of that file.
             if let Some(toml) = &snap.settings.toml {
                 let diags = snap

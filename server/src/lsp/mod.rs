@@ -2,6 +2,7 @@
 //! converts between them and the core's byte-offset model at the edge.
 
 pub mod diagnostics;
+pub mod drift;
 pub mod handlers;
 pub mod index;
 pub mod paths;

@@ -51,6 +51,7 @@ pub const COMMANDS: &[&str] = &[
     handlers::commands::REINDEX,
     handlers::commands::VERSION,
     handlers::commands::PROPOSE_EDGE_CASES,
+    handlers::commands::SHOW_DRIFT,
 ];
 
 pub fn internal(message: impl Into<String>) -> Error {

@@ -20,7 +20,7 @@ use crate::lsp::testing::{status_text, Tally};
 pub type Provider = fn(&Snapshot, &Doc, &Uri) -> Vec<CodeLens>;
 
 /// Every provider, in the order their lenses are listed.
-pub const PROVIDERS: &[(&str, Provider)] = &[("tests", test_lenses)];
+pub const PROVIDERS: &[(&str, Provider)] = &[("tests", test_lenses), ("drift", drift_lenses)];
 
 pub async fn handle(backend: &Backend, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
     let snap = backend.snapshot().await?;
@@ -95,4 +95,24 @@ pub fn test_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
         ),
     );
     out
+}
+
+/// Compile and drift: above a spec that has been compiled or that an arrangement governs,
+/// "⚙ Compile" with what changed since the last compile ("2 scenarios changed, 1 added since
+/// compile", "never compiled", "up to date").
+pub fn drift_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
+    let Some((drift, _)) = crate::lsp::drift::workspace_drift(snap) else {
+        return Vec::new();
+    };
+    let Some(sd) = drift.get(&d.key) else {
+        return Vec::new();
+    };
+    let top = range(snap, d, sd.header);
+    let top = Range::new(top.start, top.start);
+    vec![lens(
+        top,
+        format!("⚙ Compile · {}", sd.summary()),
+        commands::COMPILE,
+        Some(json!({"uri": uri.as_str()})),
+    )]
 }

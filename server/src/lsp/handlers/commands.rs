@@ -36,9 +36,39 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
         }
         VERSION => Ok(Some(version())),
         PROPOSE_EDGE_CASES => super::edge_cases::execute(backend, params.arguments).await,
+        SHOW_DRIFT => show_drift(backend, params.arguments).await,
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",
             crate::lsp::server::COMMANDS.join(", ")
         ))),
     }
+}
+
+/// [`SHOW_DRIFT`]: `{"specs": [SpecDrift...], "problems": ["path: message"...]}` for the whole
+/// workspace, or `{"spec": SpecDrift | null, "problems": [...]}` for `{uri}`.
+async fn show_drift(backend: &Backend, args: Vec<Value>) -> Result<Option<Value>> {
+    let uri = match args.first() {
+        None | Some(Value::Null) => None,
+        Some(v) => match v.get("uri") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(u)) => Some(
+                u.parse::<tower_lsp_server::lsp_types::Uri>()
+                    .map_err(|e| invalid_params(format!("`uri` is not a URI: {e}")))?,
+            ),
+            Some(_) => return Err(invalid_params("`uri` must be a string")),
+        },
+    };
+    let snap = backend.snapshot().await?;
+    crate::lsp::server::blocking(SHOW_DRIFT, move || {
+        let (drift, problems) = crate::lsp::drift::workspace_drift(&snap).unwrap_or_default();
+        let problems: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        Some(match uri {
+            Some(u) => {
+                let key = snap.key(&u);
+                json!({"spec": drift.get(&key), "problems": problems})
+            }
+            None => json!({"specs": drift.specs, "problems": problems}),
+        })
+    })
+    .await
 }
