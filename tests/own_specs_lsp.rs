@@ -160,3 +160,46 @@ async fn a_malformed_message_does_not_stop_the_server() {
     assert!(symbols.get("result").is_some(), "{symbols}");
     assert_eq!(c.shutdown().await, Ended::Clean);
 }
+
+// @spec links-marker-definition
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_test_marker_resolves_to_its_scenario() {
+    let spec = "feature: specls check\nscenarios:\n  - id: check-exit-code-clean\n    name: Clean workspace exits 0\n    given: A clean workspace\n    when: I run specls check\n    then: The exit code is 0\n";
+    let test = "// @spec check-exit-code-clean\n#[test]\nfn clean_workspace_exits_0() {}\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("specs")).unwrap();
+    std::fs::create_dir_all(dir.path().join("tests")).unwrap();
+    std::fs::write(dir.path().join("specs/check.spec.yaml"), spec).unwrap();
+    std::fs::write(dir.path().join("tests/cli.rs"), test).unwrap();
+    let c = TestClient::start();
+    c.initialize(Some(dir.path()), json!({}), Value::Null).await;
+    let test_uri = file_uri(&dir.path().join("tests/cli.rs"));
+    c.open(&test_uri, test).await;
+    let spec_uri = file_uri(&dir.path().join("specs/check.spec.yaml"));
+    let at = json!({"textDocument": {"uri": test_uri}, "position": {"line": 0, "character": 12}});
+    // The workspace is indexed in the background: ask until the marker resolves.
+    let mut answer = Value::Null;
+    for _ in 0..100 {
+        answer = c.call("textDocument/definition", at.clone()).await;
+        if !answer.is_null() && answer != json!([]) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let locations = match &answer {
+        Value::Array(a) => a.clone(),
+        other => vec![other.clone()],
+    };
+    assert_eq!(locations.len(), 1, "{answer:#}");
+    let loc = &locations[0];
+    let uri = loc.get("uri").or_else(|| loc.get("targetUri")).unwrap();
+    assert_eq!(uri.as_str(), Some(spec_uri.as_str()));
+    let range = loc
+        .get("range")
+        .or_else(|| loc.get("targetSelectionRange"))
+        .unwrap();
+    // Line 2 is `  - id: check-exit-code-clean` (the scenario starts there).
+    let line = range["start"]["line"].as_u64().unwrap();
+    assert!((2..=3).contains(&line), "{answer:#}");
+    assert_eq!(c.shutdown().await, Ended::Clean);
+}

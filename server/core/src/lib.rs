@@ -6,6 +6,7 @@
 
 pub mod checks;
 pub mod config;
+pub mod corpus;
 pub mod diag;
 pub mod drift;
 pub mod edge_cases;

@@ -38,6 +38,32 @@ impl Workspace {
         self.insert_parsed(path, parsed)
     }
 
+    /// [`Workspace::upsert_bytes_with`] for new text of a file already in the workspace (an
+    /// edit): when the file keeps its kind, only what the edit touched is read again
+    /// ([`crate::parse::incremental::reparse`], same result as a full parse).
+    pub fn update_text_with(&mut self, path: &str, text: &str, config: &Config) -> bool {
+        let Some(old) = self.files.get(path) else {
+            return self.upsert_bytes_with(path, text.as_bytes(), config);
+        };
+        let kind = config.classify(path, text);
+        if kind.is_none()
+            || kind != old.doc.kind
+            || old.text.len() > crate::limits::MAX_FILE_BYTES
+            || text.len() > crate::limits::MAX_FILE_BYTES
+        {
+            return self.upsert_bytes_with(path, text.as_bytes(), config);
+        }
+        let doc = crate::parse::incremental::reparse(&old.doc, &old.text, text);
+        self.files.insert(
+            path.to_string(),
+            SourceFile {
+                text: text.into(),
+                doc: Arc::new(doc),
+            },
+        );
+        true
+    }
+
     fn insert_parsed(&mut self, path: &str, parsed: Option<(String, Document)>) -> bool {
         match parsed {
             Some((text, doc)) => {

@@ -581,7 +581,7 @@ impl Owner {
             let mut not_specs = Vec::new();
             for key in dirty {
                 if let Some(doc) = self.open.get_mut(&key) {
-                    if !ws.upsert_bytes_with(&key, doc.text.as_bytes(), &self.settings.config) {
+                    if !ws.update_text_with(&key, &doc.text, &self.settings.config) {
                         not_specs.push(key);
                     }
                     doc.dirty = false;

@@ -38,17 +38,27 @@ fn rename_fix(
 }
 
 pub fn check_document(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
-    // Scenario names.
-    let mut by_name: HashMap<String, usize> = HashMap::new();
     let keys: Vec<String> = doc.scenarios.iter().map(|s| step_key(&s.name)).collect();
-    let taken = |k: &str| keys.iter().any(|x| x == k);
+    let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+    check_document_keyed(doc, text, &keys, out);
+}
+
+/// [`check_document`] with the scenario names' keys ([`step_key`]) already computed, one per
+/// scenario (the summary has them).
+pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut Vec<Diagnostic>) {
+    if keys.len() != doc.scenarios.len() {
+        return check_document(doc, text, out);
+    }
+    // Scenario names.
+    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    let taken = |k: &str| keys.contains(&k);
     for (i, sc) in doc.scenarios.iter().enumerate() {
         if keys[i].is_empty() {
             continue;
         }
-        match by_name.get(&keys[i]) {
+        match by_name.get(keys[i]) {
             None => {
-                by_name.insert(keys[i].clone(), i);
+                by_name.insert(keys[i], i);
             }
             Some(&first) => {
                 let f = &doc.scenarios[first];
@@ -71,7 +81,7 @@ pub fn check_document(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
         }
     }
     // Scenario ids (only when not already reported as a duplicate name).
-    let mut by_id: HashMap<&str, usize> = HashMap::new();
+    let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
     for (i, sc) in doc.scenarios.iter().enumerate() {
         if sc.id.is_empty() {
             continue;

@@ -77,18 +77,41 @@ pub struct FileCheck {
 pub fn check_document(doc: &Document, text: &str, env: &Env) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     duplicates::check_document(doc, text, &mut out);
-    conflicts::check_examples(doc, &mut out);
-    constraints::check_document(doc, text, &mut out);
-    completeness::check_document(doc, text, &mut out);
-    arrangement::check_document(doc, text, env, &mut out);
+    other_checks(doc, text, env, &mut out);
     out
+}
+
+/// The single-file checks after the duplicates.
+fn other_checks(doc: &Document, text: &str, env: &Env, out: &mut Vec<Diagnostic>) {
+    conflicts::check_examples(doc, out);
+    constraints::check_document(doc, text, out);
+    completeness::check_document(doc, text, out);
+    arrangement::check_document(doc, text, env, out);
 }
 
 /// Stage 1 for one document: its parse diagnostics, its single-file checks and its summary.
 pub fn check_file(doc: &Document, text: &str, env: &Env) -> FileCheck {
+    check_file_reusing(doc, text, env, None)
+}
+
+/// [`check_file`] reusing what did not change since `prev`: the previous document of the same
+/// file, its text and its check (see [`summary::summarize_reusing`]). Same result.
+pub fn check_file_reusing(
+    doc: &Document,
+    text: &str,
+    env: &Env,
+    prev: Option<(&Document, &str, FileCheck)>,
+) -> FileCheck {
+    let mut summary =
+        summary::summarize_reusing(doc, text, prev.map(|(d, t, fc)| (d, t, fc.summary)));
     let mut local = doc.diagnostics.clone();
-    local.extend(check_document(doc, text, env));
-    let mut summary = summary::summarize(doc, text);
+    let keys: Vec<&str> = summary
+        .scenarios
+        .iter()
+        .map(|s| s.name_key.as_str())
+        .collect();
+    duplicates::check_document_keyed(doc, text, &keys, &mut local);
+    other_checks(doc, text, env, &mut local);
     summary.unexercised = completeness::unexercised_requirements(doc);
     FileCheck { local, summary }
 }
@@ -145,7 +168,15 @@ pub fn check_workspace_with(
 /// files whose document (`Arc`) did not change reuse their cached checks and summary.
 #[derive(Debug, Default)]
 pub struct Analysis {
-    files: HashMap<String, (Arc<Document>, Arc<FileCheck>)>,
+    files: HashMap<String, Cached>,
+}
+
+/// One file's stage-1 results and what they were computed from.
+#[derive(Debug)]
+struct Cached {
+    doc: Arc<Document>,
+    text: Arc<str>,
+    check: Arc<FileCheck>,
 }
 
 impl Analysis {
@@ -173,25 +204,42 @@ impl Analysis {
         self.files.retain(|p, _| ws.files.contains_key(p));
         for (path, file) in &ws.files {
             let fresh = match self.files.get(path) {
-                Some((doc, _)) => Arc::ptr_eq(doc, &file.doc),
+                Some(c) => Arc::ptr_eq(&c.doc, &file.doc),
                 None => false,
             };
             if !fresh {
-                let fc = check_file(&file.doc, &file.text, env);
-                self.files
-                    .insert(path.clone(), (file.doc.clone(), Arc::new(fc)));
+                // The previous results of this file, to reuse what the edit did not touch.
+                let prev = self.files.remove(path).map(|c| {
+                    let check = Arc::try_unwrap(c.check).unwrap_or_else(|a| (*a).clone());
+                    (c.doc, c.text, check)
+                });
+                let fc = match prev {
+                    Some((d, t, check)) => {
+                        check_file_reusing(&file.doc, &file.text, env, Some((&d, &t, check)))
+                    }
+                    None => check_file(&file.doc, &file.text, env),
+                };
+                self.files.insert(
+                    path.clone(),
+                    Cached {
+                        doc: file.doc.clone(),
+                        text: file.text.clone(),
+                        check: Arc::new(fc),
+                    },
+                );
             }
         }
         let mut paths: Vec<&String> = ws.files.keys().collect();
         paths.sort();
         let summaries: Vec<&FileSummary> = paths
             .iter()
-            .filter_map(|p| self.files.get(*p).map(|(_, fc)| &fc.summary))
+            .filter_map(|p| self.files.get(*p).map(|c| &c.check.summary))
             .collect();
         let mut cross = join(&summaries);
         let mut out = BTreeMap::new();
         for path in paths {
-            let (doc, fc) = &self.files[path];
+            let c = &self.files[path];
+            let (doc, fc) = (&c.doc, &c.check);
             let mut diags = fc.local.clone();
             diags.extend(cross.remove(path.as_str()).unwrap_or_default());
             out.insert(path.clone(), finish(doc, diags, config));
@@ -201,7 +249,7 @@ impl Analysis {
 
     /// The cached summary of a file, if checked.
     pub fn summary(&self, path: &str) -> Option<&FileSummary> {
-        self.files.get(path).map(|(_, fc)| &fc.summary)
+        self.files.get(path).map(|c| &c.check.summary)
     }
 }
 

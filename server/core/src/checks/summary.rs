@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::model::{Comparison, Document};
+use crate::model::{Comparison, Document, Scenario};
 use crate::span::Span;
 
 use super::normalize::{self, Clause, Outcome};
@@ -228,6 +228,143 @@ pub fn num(v: f64) -> String {
     }
 }
 
+pub fn summarize(doc: &Document, text: &str) -> FileSummary {
+    summarize_reusing(doc, text, None)
+}
+
+/// One scenario, normalised.
+fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
+    let clauses: Vec<(Clause, String, Span)> = sc
+        .then
+        .iter()
+        .map(|st| (Clause::parse(&st.text), st.text.clone(), st.span))
+        .collect();
+    let mut outcome = Outcome::Neutral;
+    for (c, _, _) in &clauses {
+        match c.outcome {
+            Outcome::Error => outcome = Outcome::Error,
+            Outcome::Success if outcome == Outcome::Neutral => outcome = Outcome::Success,
+            _ => {}
+        }
+    }
+    let given = normalize::key_set(sc.given.iter().map(|s| s.text.as_str()));
+    let when = normalize::key_set(sc.when.iter().map(|s| s.text.as_str()));
+    let then = normalize::key_set(sc.then.iter().map(|s| s.text.as_str()));
+    let has_steps = !then.is_empty() && (!when.is_empty() || !given.is_empty());
+    let steps_key = has_steps.then(|| {
+        format!(
+            "G:{}\u{1}W:{}\u{1}T:{}",
+            given.join("\u{2}"),
+            when.join("\u{2}"),
+            then.join("\u{2}")
+        )
+    });
+    ScenarioSummary {
+        name: sc.name.clone(),
+        name_key: normalize::step_key(&sc.name),
+        id: sc.id.clone(),
+        explicit_id: sc.explicit_id,
+        name_span: sc.name_span,
+        name_text_span: find_in(text, sc.name_span, &sc.name),
+        span: sc.span,
+        when_key: when.join("\u{2}"),
+        given,
+        when,
+        then,
+        steps_key,
+        then_clauses: clauses,
+        outcome,
+    }
+}
+
+/// How far `b` is from `a` when it is the same scenario moved: every field equal, every span
+/// (and the name's source text) equal after the same shift.
+fn moved_by(a: &Scenario, a_text: &str, b: &Scenario, b_text: &str) -> Option<isize> {
+    let d = b.span.start as isize - a.span.start as isize;
+    let same = |x: Span, y: Span| {
+        x.start as isize + d == y.start as isize && x.end as isize + d == y.end as isize
+    };
+    let steps_same = |x: &[crate::model::Step], y: &[crate::model::Step]| {
+        x.len() == y.len()
+            && x.iter().zip(y).all(|(p, q)| {
+                p.kind == q.kind
+                    && p.keyword == q.keyword
+                    && p.text == q.text
+                    && same(p.span, q.span)
+                    && same(p.text_span, q.text_span)
+            })
+    };
+    let ok = same(a.span, b.span)
+        && same(a.name_span, b.name_span)
+        && a.name == b.name
+        && a.id == b.id
+        && a.explicit_id == b.explicit_id
+        && a.tags == b.tags
+        && a.status == b.status
+        && a.parent == b.parent
+        && a.origin == b.origin
+        && a.name_span.slice(a_text) == b.name_span.slice(b_text)
+        && steps_same(&a.given, &b.given)
+        && steps_same(&a.when, &b.when)
+        && steps_same(&a.then, &b.then);
+    ok.then_some(d)
+}
+
+fn move_span(s: &mut Span, d: isize) {
+    s.start = (s.start as isize + d) as usize;
+    s.end = (s.end as isize + d) as usize;
+}
+
+/// Summaries of `prev` for the scenarios of `doc` that did not change (the common head and tail
+/// of the scenario lists), moved to their new place; None where they must be computed.
+fn reuse(
+    doc: &Document,
+    text: &str,
+    prev: Option<(&Document, &str, FileSummary)>,
+) -> Vec<Option<ScenarioSummary>> {
+    let Some((old, old_text, summary)) = prev else {
+        return Vec::new();
+    };
+    if summary.scenarios.len() != old.scenarios.len() {
+        return Vec::new();
+    }
+    let mut olds: Vec<Option<ScenarioSummary>> = summary.scenarios.into_iter().map(Some).collect();
+    let (a, b) = (&old.scenarios, &doc.scenarios);
+    let mut out: Vec<Option<ScenarioSummary>> = Vec::with_capacity(b.len());
+    out.resize_with(b.len(), || None);
+    let mut take = |i: usize, j: usize, d: isize, out: &mut Vec<Option<ScenarioSummary>>| {
+        if let Some(mut s) = olds[i].take() {
+            move_span(&mut s.name_span, d);
+            move_span(&mut s.span, d);
+            if let Some(t) = &mut s.name_text_span {
+                move_span(t, d);
+            }
+            for (_, _, sp) in &mut s.then_clauses {
+                move_span(sp, d);
+            }
+            out[j] = Some(s);
+        }
+    };
+    let mut head = 0;
+    while head < a.len() && head < b.len() {
+        let Some(d) = moved_by(&a[head], old_text, &b[head], text) else {
+            break;
+        };
+        take(head, head, d, &mut out);
+        head += 1;
+    }
+    let mut tail = 0;
+    while tail < a.len() - head && tail < b.len() - head {
+        let (i, j) = (a.len() - 1 - tail, b.len() - 1 - tail);
+        let Some(d) = moved_by(&a[i], old_text, &b[j], text) else {
+            break;
+        };
+        take(i, j, d, &mut out);
+        tail += 1;
+    }
+    out
+}
+
 /// Lower-case names other specs may use to depend on `doc`: the spec name, the file name, the
 /// file stem and the path.
 pub fn spec_aliases(doc: &Document) -> Vec<String> {
@@ -251,7 +388,13 @@ pub fn domain_aliases(doc: &Document) -> Vec<String> {
         .collect()
 }
 
-pub fn summarize(doc: &Document, text: &str) -> FileSummary {
+/// [`summarize`] taking the summaries of scenarios that did not change from `prev`: the previous
+/// document, its text and its summary. Same result as [`summarize`].
+pub fn summarize_reusing(
+    doc: &Document,
+    text: &str,
+    prev: Option<(&Document, &str, FileSummary)>,
+) -> FileSummary {
     let mut s = FileSummary {
         path: doc.path.clone(),
         name: doc.name.clone(),
@@ -261,48 +404,14 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
     s.aliases = spec_aliases(doc);
     s.domain_aliases = domain_aliases(doc);
 
-    for sc in &doc.scenarios {
-        let clauses: Vec<(Clause, String, Span)> = sc
-            .then
-            .iter()
-            .map(|st| (Clause::parse(&st.text), st.text.clone(), st.span))
-            .collect();
-        let mut outcome = Outcome::Neutral;
-        for (c, _, _) in &clauses {
-            match c.outcome {
-                Outcome::Error => outcome = Outcome::Error,
-                Outcome::Success if outcome == Outcome::Neutral => outcome = Outcome::Success,
-                _ => {}
-            }
-        }
-        let given = normalize::key_set(sc.given.iter().map(|s| s.text.as_str()));
-        let when = normalize::key_set(sc.when.iter().map(|s| s.text.as_str()));
-        let then = normalize::key_set(sc.then.iter().map(|s| s.text.as_str()));
-        let has_steps = !then.is_empty() && (!when.is_empty() || !given.is_empty());
-        let steps_key = has_steps.then(|| {
-            format!(
-                "G:{}\u{1}W:{}\u{1}T:{}",
-                given.join("\u{2}"),
-                when.join("\u{2}"),
-                then.join("\u{2}")
-            )
-        });
-        s.scenarios.push(ScenarioSummary {
-            name: sc.name.clone(),
-            name_key: normalize::step_key(&sc.name),
-            id: sc.id.clone(),
-            explicit_id: sc.explicit_id,
-            name_span: sc.name_span,
-            name_text_span: find_in(text, sc.name_span, &sc.name),
-            span: sc.span,
-            when_key: when.join("\u{2}"),
-            given,
-            when,
-            then,
-            steps_key,
-            then_clauses: clauses,
-            outcome,
-        });
+    let mut reused = reuse(doc, text, prev);
+    s.scenarios.reserve(doc.scenarios.len());
+    for (i, sc) in doc.scenarios.iter().enumerate() {
+        let summary = match reused.get_mut(i).and_then(Option::take) {
+            Some(r) => r,
+            None => scenario_summary(sc, text),
+        };
+        s.scenarios.push(summary);
         let mut m = BTreeSet::new();
         requirement_mentions(&sc.name, &mut m);
         for st in sc.steps() {

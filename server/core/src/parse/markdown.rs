@@ -33,7 +33,7 @@
 //!   headings; constraints: bullets under Constraints / Non-Functional Requirements /
 //!   Performance-like headings, and `NFR-*` requirement bullets whose text is measurable.
 
-mod lines;
+pub(crate) mod lines;
 pub(crate) mod outline;
 
 use std::collections::HashMap;

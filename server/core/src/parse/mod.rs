@@ -5,6 +5,7 @@ pub mod arrangement;
 pub mod blueprint;
 pub mod constraint;
 pub mod front_matter;
+pub mod incremental;
 pub mod markdown;
 pub mod yaml_spec;
 

@@ -56,6 +56,39 @@ pub fn parse(path: &str, text: &str) -> Document {
     p.doc
 }
 
+/// Read one item of a top-level scenario list that was read on its own (its spans already
+/// moved to the document's coordinates), as [`parse`] would read it inside its document named
+/// `doc_name`: the scenario and the diagnostics its reading gave. None for origins that are not
+/// items of a top-level list, or an item that is not a mapping. For incremental reparsing.
+pub(crate) fn scenario_item(
+    text: &str,
+    doc_name: &str,
+    item: &Node,
+    origin: ScenarioOrigin,
+    index: usize,
+) -> Option<(Scenario, Vec<Diagnostic>)> {
+    let kind = match origin {
+        ScenarioOrigin::Yaml => ListKind::Scenarios,
+        ScenarioOrigin::YamlNew => ListKind::New,
+        ScenarioOrigin::YamlChaos => ListKind::Chaos,
+        _ => return None,
+    };
+    if !item.is_map() {
+        return None;
+    }
+    let mut p = Parser {
+        text,
+        doc: Document {
+            name: doc_name.to_string(),
+            ..Default::default()
+        },
+        reader_starts: Vec::new(),
+    };
+    p.scenario(item, None, kind, None, index);
+    let sc = p.doc.scenarios.pop()?;
+    Some((sc, p.doc.diagnostics))
+}
+
 struct Parser<'t> {
     text: &'t str,
     doc: Document,

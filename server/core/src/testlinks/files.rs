@@ -192,6 +192,26 @@ fn arrangement_for<'a>(
 /// the arrangement's `overrides.<name>.tests` or `output_paths.tests` with `{name}` (the spec
 /// name) and `{path}` (the spec's folder under `specs_path`) filled in; else a default
 /// (`tests/test_<name>.py`, `tests/<name>.rs`, `tests/<name>.test.ts`, `<name>_test.go`), moved
+/// What `{name}` stands for in an output path: the spec's name when it can be part of a file
+/// name (SpecSoloist names: `todo`, `invoice_item`), else the spec file's stem (a YAML spec's
+/// `feature: Task Management System` in `tasks.spec.yaml` gives `tasks`).
+fn file_name_of(spec_name: &str, spec_path: &str) -> String {
+    let usable = !spec_name.is_empty()
+        && spec_name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if usable {
+        return spec_name.to_string();
+    }
+    let file = spec_path.rsplit('/').next().unwrap_or(spec_path);
+    let stem = file.split('.').next().unwrap_or(file);
+    if stem.is_empty() {
+        snake(spec_name)
+    } else {
+        stem.to_string()
+    }
+}
+
 /// under the folder of the first `[tests] include` glob when the default does not match those.
 pub fn test_path_for(
     spec_name: &str,
@@ -222,7 +242,7 @@ pub fn test_path_for(
                     .value
                     .trim()
                     .trim_start_matches("./")
-                    .replace("{name}", spec_name)
+                    .replace("{name}", &file_name_of(spec_name, spec_path))
                     .replace("{path}", sub);
                 return collapse_slashes(&p);
             }
@@ -362,6 +382,18 @@ mod tests {
                 &[&a]
             ),
             "tests/test_task_manager.py"
+        );
+        // A title with spaces is no file name: `{name}` is the spec file's stem.
+        let py = arrangement("tests/test_{name}.py", "python");
+        assert_eq!(
+            test_path_for(
+                "Task Management System",
+                "tasks.spec.yaml",
+                Language::Python,
+                &config,
+                &[&py]
+            ),
+            "tests/test_tasks.py"
         );
         assert_eq!(
             test_path_for("todo", "x", Language::Go, &config, &[]),

@@ -1,0 +1,67 @@
+//! The floor for language server benchmarks: a server over stdio that does no work. It reads
+//! every message (so it pays for framing and JSON like any server), answers `initialize` with
+//! incremental sync, publishes empty diagnostics for every opened or changed document at once,
+//! answers every other request with `null`, and exits on `exit`.
+//!
+//! Built by `cargo build --release --example lsp_floor`; driven by `examples/lsp_driver.rs`.
+
+use std::io::{BufRead, BufReader, Write};
+
+use serde_json::{json, Value};
+
+fn read_message(input: &mut impl BufRead) -> Option<Value> {
+    let mut len = None;
+    loop {
+        let mut line = String::new();
+        if input.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some(v) = line.strip_prefix("Content-Length:") {
+            len = v.trim().parse::<usize>().ok();
+        }
+    }
+    let mut body = vec![0; len?];
+    input.read_exact(&mut body).ok()?;
+    Some(serde_json::from_slice(&body).unwrap_or(Value::Null))
+}
+
+fn send(out: &mut impl Write, msg: &Value) {
+    let body = msg.to_string();
+    let _ = write!(out, "Content-Length: {}\r\n\r\n{body}", body.len());
+    let _ = out.flush();
+}
+
+fn main() {
+    let stdin = std::io::stdin();
+    let mut input = BufReader::new(stdin.lock());
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    while let Some(msg) = read_message(&mut input) {
+        let method = msg["method"].as_str().unwrap_or("");
+        let id = msg.get("id").cloned();
+        match (method, id) {
+            ("initialize", Some(id)) => send(
+                &mut out,
+                &json!({"jsonrpc": "2.0", "id": id, "result": {"capabilities": {"textDocumentSync": 2}}}),
+            ),
+            ("exit", _) => return,
+            ("textDocument/didOpen" | "textDocument/didChange", None) => {
+                let doc = &msg["params"]["textDocument"];
+                send(
+                    &mut out,
+                    &json!({"jsonrpc": "2.0", "method": "textDocument/publishDiagnostics",
+                        "params": {"uri": doc["uri"], "version": doc["version"], "diagnostics": []}}),
+                );
+            }
+            (_, Some(id)) => send(
+                &mut out,
+                &json!({"jsonrpc": "2.0", "id": id, "result": null}),
+            ),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,789 @@
+//! Incremental reparsing: after an edit, read again only the top-level item the edit touched and
+//! splice it into the previous document, moving the spans after it.
+//!
+//! [`reparse`] gives exactly what [`super::parse_document`] gives for the new text (a property
+//! test checks this on random edits of generated corpora); when an edit is not confined to one
+//! item it can read on its own (it crosses items, changes the indentation of the list, opens a
+//! quote or a fence that would run past the item, touches front matter or headings around it),
+//! it falls back to the full parse.
+//!
+//! - YAML scenario specs: one item of a top-level `scenarios`/`new_scenarios`/`chaos_scenarios`
+//!   list, from its `-` line to the next item's line. The item is read on its own by the YAML
+//!   reader (its spans moved to the document's place) and by the spec parser's item reader.
+//! - Markdown specs: one scenario section, from its heading line to the next heading. It is read
+//!   as a small document made of the context the walker carries into it (front matter, the
+//!   heading lines above it, a `Background` section) followed by the section itself.
+
+use crate::diag::Diagnostic;
+use crate::model::{DocKind, Document, Scenario, ScenarioOrigin};
+use crate::span::Span;
+
+use super::{find_ignores, parse_document};
+
+/// One edit: bytes `start..old_end` of the old text became `start..new_end` of the new text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Edit {
+    pub start: usize,
+    pub old_end: usize,
+    pub new_end: usize,
+}
+
+impl Edit {
+    pub fn delta(&self) -> isize {
+        self.new_end as isize - self.old_end as isize
+    }
+}
+
+/// The smallest single edit that turns `old` into `new` (common prefix and suffix, on char
+/// boundaries). Linear in the text, and a plain byte comparison.
+pub fn diff(old: &str, new: &str) -> Edit {
+    let (a, b) = (old.as_bytes(), new.as_bytes());
+    let mut start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    while !old.is_char_boundary(start) || !new.is_char_boundary(start) {
+        start -= 1;
+    }
+    let max_suffix = a.len().min(b.len()) - start;
+    let mut suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(max_suffix)
+        .take_while(|(x, y)| x == y)
+        .count();
+    while !old.is_char_boundary(a.len() - suffix) || !new.is_char_boundary(b.len() - suffix) {
+        suffix -= 1;
+    }
+    Edit {
+        start,
+        old_end: a.len() - suffix,
+        new_end: b.len() - suffix,
+    }
+}
+
+/// The document of `new_text`, reusing `old` (the document of `old_text`) where the edit allows.
+/// Always equal to `parse_document(&old.path, new_text, kind)` with `old`'s kind.
+pub fn reparse(old: &Document, old_text: &str, new_text: &str) -> Document {
+    if let Some(doc) = try_reparse(old, old_text, new_text) {
+        return doc;
+    }
+    let kind = old.kind.unwrap_or(DocKind::MarkdownSpec);
+    parse_document(&old.path, new_text, kind)
+}
+
+/// The incremental path only: None when the edit needs a full parse.
+pub fn try_reparse(old: &Document, old_text: &str, new_text: &str) -> Option<Document> {
+    if new_text.len() > crate::limits::MAX_FILE_BYTES
+        || old_text.len() > crate::limits::MAX_FILE_BYTES
+        || old
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "too-many-diagnostics")
+    {
+        return None;
+    }
+    let edit = diff(old_text, new_text);
+    if edit.start == edit.old_end && edit.start == edit.new_end {
+        return Some(old.clone());
+    }
+    match old.kind? {
+        DocKind::YamlSpec => yaml_item(old, old_text, new_text, edit),
+        DocKind::MarkdownSpec => markdown_section(old, old_text, new_text, edit),
+        _ => None,
+    }
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Where an old span goes once the old region `start..end` has been replaced by `delta` more
+/// bytes.
+#[derive(Clone, Copy, Debug)]
+struct Region {
+    start: usize,
+    end: usize,
+    delta: isize,
+}
+
+#[derive(PartialEq, Eq)]
+enum Place {
+    /// Before or after the region, or around it: moved (in place).
+    Kept,
+    /// Inside the region: replaced by what the region reads as now.
+    Inside,
+    /// Across one end of the region: the incremental path does not apply.
+    Across,
+}
+
+impl Region {
+    fn add(x: usize, d: isize) -> usize {
+        (x as isize + d) as usize
+    }
+    fn place(&self, s: &mut Span) -> Place {
+        if s.start >= self.end {
+            s.start = Self::add(s.start, self.delta);
+            s.end = Self::add(s.end, self.delta);
+            Place::Kept
+        } else if s.end <= self.start {
+            Place::Kept
+        } else if s.start >= self.start && s.end <= self.end {
+            Place::Inside
+        } else if s.start < self.start && s.end >= self.end {
+            s.end = Self::add(s.end, self.delta);
+            Place::Kept
+        } else {
+            Place::Across
+        }
+    }
+    /// Move a span that must not be inside the region.
+    fn keep(&self, s: &mut Span) -> Option<()> {
+        (self.place(s) == Place::Kept).then_some(())
+    }
+}
+
+/// Move every span of a diagnostic in this document (its related places and fix edits in the
+/// same file too). None when one is inside or across the region.
+fn move_diag(d: &mut Diagnostic, r: &Region, path: &str) -> Option<()> {
+    r.keep(&mut d.span)?;
+    for rel in &mut d.related {
+        if rel.path.is_empty() || rel.path == path {
+            r.keep(&mut rel.span)?;
+        }
+    }
+    for f in &mut d.fixes {
+        for e in &mut f.edits {
+            if e.path.is_empty() || e.path == path {
+                r.keep(&mut e.span)?;
+            }
+        }
+    }
+    Some(())
+}
+
+fn move_scenario(sc: &mut Scenario, r: &Region) -> Option<()> {
+    r.keep(&mut sc.span)?;
+    r.keep(&mut sc.name_span)?;
+    for st in sc
+        .given
+        .iter_mut()
+        .chain(sc.when.iter_mut())
+        .chain(sc.then.iter_mut())
+    {
+        r.keep(&mut st.span)?;
+        r.keep(&mut st.text_span)?;
+    }
+    Some(())
+}
+
+/// Move every span of the document that lies outside the region (scenarios and diagnostics are
+/// the caller's). None when a span is inside or across it.
+fn move_rest(doc: &mut Document, r: &Region) -> Option<()> {
+    r.keep(&mut doc.name_span)?;
+    if let Some(fm) = &mut doc.front_matter {
+        r.keep(&mut fm.span)?;
+        for f in &mut fm.fields {
+            r.keep(&mut f.key_span)?;
+            r.keep(&mut f.value_span)?;
+        }
+    }
+    for s in &mut doc.sections {
+        r.keep(&mut s.heading_span)?;
+        r.keep(&mut s.span)?;
+    }
+    for q in &mut doc.requirements {
+        r.keep(&mut q.id_span)?;
+        r.keep(&mut q.span)?;
+    }
+    for f in &mut doc.functions {
+        r.keep(&mut f.span)?;
+        r.keep(&mut f.name_span)?;
+    }
+    for e in &mut doc.examples {
+        r.keep(&mut e.span)?;
+    }
+    for c in &mut doc.constraints {
+        r.keep(&mut c.span)?;
+        r.keep(&mut c.text_span)?;
+        if let Some(m) = &mut c.measure {
+            r.keep(&mut m.value_span)?;
+        }
+    }
+    for d in &mut doc.dependencies {
+        r.keep(&mut d.span)?;
+    }
+    for d in &mut doc.domains {
+        r.keep(&mut d.name_span)?;
+        r.keep(&mut d.span)?;
+        for x in &mut d.dependencies {
+            r.keep(&mut x.span)?;
+        }
+    }
+    for w in &mut doc.workflow_steps {
+        r.keep(&mut w.span)?;
+    }
+    for b in &mut doc.blocks {
+        r.keep(&mut b.span)?;
+        r.keep(&mut b.content_span)?;
+    }
+    for b in &mut doc.behaviors {
+        r.keep(&mut b.span)?;
+    }
+    if doc.arrangement.is_some() || doc.blueprint.is_some() {
+        return None;
+    }
+    Some(())
+}
+
+/// Old diagnostics outside the region (moved) plus the region's new ones, in the order the full
+/// parse gives (stable by position, region's own order kept), capped like the full parse.
+fn splice_diagnostics(
+    old: &[Diagnostic],
+    r: &Region,
+    path: &str,
+    fresh: Vec<Diagnostic>,
+) -> Option<Vec<Diagnostic>> {
+    let mut out = Vec::with_capacity(old.len() + fresh.len());
+    for d in old {
+        let mut span = d.span;
+        match r.place(&mut span) {
+            Place::Inside => continue,
+            Place::Across => return None,
+            Place::Kept => {
+                let mut d = d.clone();
+                move_diag(&mut d, r, path)?;
+                out.push(d);
+            }
+        }
+    }
+    out.extend(fresh);
+    out.sort_by_key(|d| (d.span.start, d.span.end));
+    crate::diag::cap(&mut out);
+    Some(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// YAML
+
+fn yaml_item(old: &Document, old_text: &str, new_text: &str, edit: Edit) -> Option<Document> {
+    let scs = &old.scenarios;
+    let starts = |k: usize| line_start(old_text, scs[k].span.start);
+    // The last scenario whose item line starts at or before the edit.
+    let k = scs
+        .partition_point(|s| line_start(old_text, s.span.start) <= edit.start)
+        .checked_sub(1)?;
+    let (sc, next) = (&scs[k], scs.get(k + 1)?);
+    let top = |s: &Scenario| {
+        s.parent.is_none()
+            && matches!(
+                s.origin,
+                ScenarioOrigin::Yaml | ScenarioOrigin::YamlNew | ScenarioOrigin::YamlChaos
+            )
+    };
+    if !top(sc) || next.origin != sc.origin || next.parent.is_some() {
+        return None;
+    }
+    let (start, end) = (starts(k), starts(k + 1));
+    if start >= end || sc.span.end > end || edit.old_end > end {
+        return None;
+    }
+    let r = Region {
+        start,
+        end,
+        delta: edit.delta(),
+    };
+    let new_end = Region::add(end, r.delta);
+    let old_item = &old_text[start..end];
+    let item_text = new_text.get(start..new_end)?;
+    let dash = item_dash_column(old_item)?;
+    if item_dash_column(item_text)? != dash || !self_contained(item_text, dash) {
+        return None;
+    }
+    let mut y = crate::yaml::parse(item_text);
+    if !y.diagnostics.is_empty() {
+        return None;
+    }
+    y.shift(start);
+    let root = y.root?;
+    let [item] = root.items() else { return None };
+    let index = scs[..k].iter().filter(|s| s.origin == sc.origin).count();
+    let (new_sc, fresh) =
+        super::yaml_spec::scenario_item(new_text, &old.name, item, sc.origin, index)?;
+    if fresh.iter().any(|d| d.code == "scenario-missing-name") {
+        return None;
+    }
+    let mut doc = Document {
+        scenarios: Vec::new(),
+        diagnostics: Vec::new(),
+        ignores: Vec::new(),
+        ..old.clone_without_lists()
+    };
+    move_rest(&mut doc, &r)?;
+    doc.scenarios.reserve(scs.len());
+    for (i, s) in scs.iter().enumerate() {
+        if i == k {
+            doc.scenarios.push(new_sc.clone());
+            continue;
+        }
+        let mut s = s.clone();
+        move_scenario(&mut s, &r)?;
+        doc.scenarios.push(s);
+    }
+    doc.diagnostics = splice_diagnostics(&old.diagnostics, &r, &old.path, fresh)?;
+    doc.ignores = find_ignores(new_text, DocKind::YamlSpec);
+    Some(doc)
+}
+
+/// The column of the `-` that starts the item's first line.
+fn item_dash_column(item: &str) -> Option<usize> {
+    let first = item.lines().next()?;
+    let col = first.len() - first.trim_start_matches(' ').len();
+    let rest = &first[col..];
+    (rest.starts_with("- ") || rest == "-").then_some(col)
+}
+
+/// Every line after the first is blank, a comment, or indented past the item's `-`; nothing
+/// the reader could resolve against the rest of the document (tabs, anchors, aliases,
+/// directives); the item ends with a line break.
+fn self_contained(item: &str, dash: usize) -> bool {
+    if !item.ends_with('\n') || item.contains(['\t', '&', '*', '%', '\r']) {
+        return false;
+    }
+    item.lines().skip(1).all(|l| {
+        let t = l.trim_start_matches(' ');
+        t.is_empty() || t.starts_with('#') || l.len() - t.len() > dash
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Markdown
+
+/// Does anything but sections, scenarios and diagnostics have a span that meets `r`?
+fn other_items_meet(doc: &Document, r: Span) -> bool {
+    let meets = |s: Span| s.start < r.end && s.end > r.start;
+    doc.requirements.iter().any(|x| meets(x.span))
+        || doc.functions.iter().any(|x| meets(x.span))
+        || doc.examples.iter().any(|x| meets(x.span))
+        || doc.constraints.iter().any(|x| meets(x.span))
+        || doc.dependencies.iter().any(|x| meets(x.span))
+        || doc.workflow_steps.iter().any(|x| meets(x.span))
+        || doc.blocks.iter().any(|x| meets(x.span))
+        || doc.behaviors.iter().any(|x| meets(x.span))
+        || doc.front_matter.as_ref().is_some_and(|f| meets(f.span))
+}
+
+fn is_background(title: &str) -> bool {
+    let t = title.to_ascii_lowercase();
+    t == "background" || t.starts_with("background:")
+}
+
+/// The last non-blank line of `text`.
+fn last_line(text: &str) -> &str {
+    text.trim_end().rsplit('\n').next().unwrap_or("")
+}
+
+fn markdown_section(
+    old: &Document,
+    old_text: &str,
+    new_text: &str,
+    edit: Edit,
+) -> Option<Document> {
+    // Example rows may take their target from a function anywhere in the file; a scenario
+    // without a name has an id made from its offset.
+    if !old.functions.is_empty() || old.scenarios.iter().any(|s| s.name.is_empty()) {
+        return None;
+    }
+    let secs = &old.sections;
+    let line_of = |s: &crate::model::Section| line_start(old_text, s.heading_span.start);
+    // The last section whose heading line starts at or before the edit, and the one after it.
+    let j = secs
+        .partition_point(|s| line_of(s) <= edit.start)
+        .checked_sub(1)?;
+    let (sec, next) = (&secs[j], secs.get(j + 1)?);
+    if next.level > sec.level || is_background(&sec.title) {
+        return None;
+    }
+    let (start, end) = (line_of(sec), line_of(next));
+    if edit.old_end > end || start >= end {
+        return None;
+    }
+    // Exactly one scenario, from this section's heading.
+    let in_region = |s: Span| s.start >= start && s.end <= end;
+    let k = old.scenarios.partition_point(|s| s.span.start < start);
+    let sc = old.scenarios.get(k)?;
+    if !in_region(sc.span)
+        || old.scenarios.get(k + 1).is_some_and(|s| s.span.start < end)
+        || !sec.heading_span.touches(sc.name_span.start)
+        || sc.origin != ScenarioOrigin::MarkdownHeading
+    {
+        return None;
+    }
+    let region = Span::new(start, end);
+    if other_items_meet(old, region) {
+        return None;
+    }
+    let r = Region {
+        start,
+        end,
+        delta: edit.delta(),
+    };
+    let new_end = Region::add(end, r.delta);
+    let section = new_text.get(start..new_end)?;
+    // Nothing that could reach past the section (a fence or HTML block left open) or attach
+    // to the heading after it (tags above a heading); no tags above this one from before.
+    let tags = |l: &str| super::markdown::lines::tag_line(l.trim()).is_some();
+    if section.contains("```")
+        || section.contains("~~~")
+        || section.contains('<')
+        || section.contains('\r')
+        || old_text[start..end].contains("```")
+        || old_text[start..end].contains("~~~")
+        || old_text[start..end].contains('<')
+        || tags(last_line(section))
+        || tags(last_line(&old_text[start..end]))
+        || tags(last_line(&old_text[..start]))
+        || !section.ends_with('\n')
+        || !new_text[new_end..].starts_with('#')
+    {
+        return None;
+    }
+    // The context the walker carries into this section: everything before the first heading
+    // (front matter, intro), each enclosing heading with its text before its first
+    // sub-heading, and a Background of this level under the same parent.
+    let mut context = String::new();
+    let first = secs.first().map(line_of)?;
+    context.push_str(&old_text[..first]);
+    let mut last_parent = 0;
+    for (i, a) in secs[..j].iter().enumerate() {
+        let contains = a.span.start <= sec.heading_span.start && a.span.end >= sec.span.end;
+        if a.level < sec.level && contains {
+            let until = secs.get(i + 1).map_or(start, line_of).min(start);
+            context.push_str(&old_text[line_of(a)..until]);
+            last_parent = line_of(a);
+        }
+    }
+    for (i, b) in secs[..j].iter().enumerate() {
+        if is_background(&b.title) && line_of(b) > last_parent {
+            if b.level != sec.level {
+                return None;
+            }
+            let until = secs.get(i + 1).map_or(start, line_of).min(start);
+            context.push_str(&old_text[line_of(b)..until]);
+        }
+    }
+    if context.len() > 64 * 1024 {
+        return None;
+    }
+    if !context.is_empty() && !context.ends_with("\n\n") {
+        context.push('\n');
+    }
+    let base = context.len();
+    context.push_str(section);
+    let part = super::markdown::parse(&old.path, &context);
+    if part.name != old.name {
+        return None;
+    }
+    // Move what the section reads as to its place in the document.
+    let at = |s: Span| s.start >= base;
+    let to_doc = |mut s: Span| {
+        s.start = s.start - base + start;
+        s.end = s.end - base + start;
+        s
+    };
+    let part_region = Span::new(base, context.len());
+    if other_items_meet(&part, part_region) {
+        return None;
+    }
+    let mut fresh_sc: Vec<Scenario> = part
+        .scenarios
+        .iter()
+        .filter(|s| at(s.span))
+        .cloned()
+        .collect();
+    if fresh_sc.len() != 1 {
+        return None;
+    }
+    let mut new_sc = fresh_sc.pop()?;
+    // A scenario without a name gets an id from its offset: read it with the whole file.
+    if new_sc.origin != ScenarioOrigin::MarkdownHeading
+        || new_sc.name.is_empty()
+        || sc.name.is_empty()
+    {
+        return None;
+    }
+    new_sc.span = to_doc(new_sc.span);
+    new_sc.name_span = to_doc(new_sc.name_span);
+    for st in new_sc
+        .given
+        .iter_mut()
+        .chain(new_sc.when.iter_mut())
+        .chain(new_sc.then.iter_mut())
+    {
+        // Background steps come from the context, before the section.
+        if st.span.start < base {
+            return None;
+        }
+        st.span = to_doc(st.span);
+        st.text_span = to_doc(st.text_span);
+    }
+    let fresh_secs: Vec<crate::model::Section> = part
+        .sections
+        .iter()
+        .filter(|s| at(s.heading_span))
+        .map(|s| {
+            let mut s = s.clone();
+            s.heading_span = to_doc(s.heading_span);
+            s.span = to_doc(s.span);
+            s
+        })
+        .collect();
+    if fresh_secs.len() != 1 || fresh_secs[0].level != sec.level {
+        return None;
+    }
+    let mut fresh_diags = Vec::new();
+    for d in part.diagnostics.iter().filter(|d| at(d.span)) {
+        let mut d = d.clone();
+        d.span = to_doc(d.span);
+        for rel in &mut d.related {
+            if rel.path.is_empty() || rel.path == old.path {
+                if rel.span.start < base {
+                    return None;
+                }
+                rel.span = to_doc(rel.span);
+            }
+        }
+        for f in &mut d.fixes {
+            for e in &mut f.edits {
+                if e.path.is_empty() || e.path == old.path {
+                    if e.span.start < base {
+                        return None;
+                    }
+                    e.span = to_doc(e.span);
+                }
+            }
+        }
+        fresh_diags.push(d);
+    }
+    let mut doc = Document {
+        scenarios: Vec::new(),
+        diagnostics: Vec::new(),
+        ignores: Vec::new(),
+        ..old.clone_without_lists()
+    };
+    // Sections: the edited one replaced, the others moved.
+    let mut sections = Vec::with_capacity(secs.len());
+    for (i, s) in doc.sections.iter().enumerate() {
+        if i == j {
+            sections.push(fresh_secs[0].clone());
+            continue;
+        }
+        let mut s = s.clone();
+        r.keep(&mut s.heading_span)?;
+        r.keep(&mut s.span)?;
+        sections.push(s);
+    }
+    doc.sections = Vec::new();
+    move_rest(&mut doc, &r)?;
+    doc.sections = sections;
+    doc.scenarios.reserve(old.scenarios.len());
+    for (i, s) in old.scenarios.iter().enumerate() {
+        if i == k {
+            doc.scenarios.push(new_sc.clone());
+            continue;
+        }
+        let mut s = s.clone();
+        move_scenario(&mut s, &r)?;
+        doc.scenarios.push(s);
+    }
+    doc.diagnostics = splice_diagnostics(&old.diagnostics, &r, &old.path, fresh_diags)?;
+    doc.ignores = find_ignores(new_text, DocKind::MarkdownSpec);
+    Some(doc)
+}
+
+impl Document {
+    /// A copy without the (large) per-item lists that an incremental reparse rebuilds.
+    fn clone_without_lists(&self) -> Document {
+        Document {
+            path: self.path.clone(),
+            kind: self.kind,
+            name: self.name.clone(),
+            name_span: self.name_span,
+            spec_type: self.spec_type.clone(),
+            status: self.status.clone(),
+            version: self.version.clone(),
+            description: self.description.clone(),
+            tags: self.tags.clone(),
+            front_matter: self.front_matter.clone(),
+            sections: self.sections.clone(),
+            requirements: self.requirements.clone(),
+            functions: self.functions.clone(),
+            scenarios: Vec::new(),
+            examples: self.examples.clone(),
+            constraints: self.constraints.clone(),
+            dependencies: self.dependencies.clone(),
+            domains: self.domains.clone(),
+            workflow_steps: self.workflow_steps.clone(),
+            blocks: self.blocks.clone(),
+            arrangement: self.arrangement.clone(),
+            blueprint: self.blueprint.clone(),
+            behaviors: self.behaviors.clone(),
+            ignores: Vec::new(),
+            diagnostics: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::corpus::{Corpus, Format, Shape};
+    use proptest::prelude::*;
+
+    fn parse(path: &str, text: &str, kind: DocKind) -> Document {
+        parse_document(path, text, kind)
+    }
+
+    #[test]
+    fn diff_finds_the_edit() {
+        assert_eq!(
+            diff("abcdef", "abXdef"),
+            Edit {
+                start: 2,
+                old_end: 3,
+                new_end: 3
+            }
+        );
+        assert_eq!(
+            diff("aaa", "aaaa"),
+            Edit {
+                start: 3,
+                old_end: 3,
+                new_end: 4
+            }
+        );
+        // Never inside a character.
+        let e = diff("é", "è");
+        assert_eq!((e.start, e.old_end, e.new_end), (0, 2, 2));
+    }
+
+    fn corpus_file(format: Format, n: usize) -> (String, String, DocKind) {
+        let c = Corpus::generate(format, Shape::new(1, n, 3));
+        let f = &c.files[0];
+        let kind = crate::kind::detect(&f.path, &f.text).unwrap();
+        (f.path.clone(), f.text.clone(), kind)
+    }
+
+    #[test]
+    fn a_name_edit_in_a_yaml_item_is_incremental() {
+        let (path, text, kind) = corpus_file(Format::Yaml, 40);
+        let old = parse(&path, &text, kind);
+        let at = text.find("number 17").unwrap();
+        let new = format!("{}number 16{}", &text[..at], &text[at + 9..]);
+        let inc = try_reparse(&old, &text, &new).expect("the fast path applies");
+        assert_eq!(inc, parse(&path, &new, kind));
+    }
+
+    /// A random edit: where (a fraction of the text), how much to delete, what to insert.
+    fn edits() -> impl Strategy<Value = Vec<(f64, usize, String)>> {
+        let piece = prop_oneof![
+            Just("x".to_string()),
+            Just(" ".to_string()),
+            Just("\n".to_string()),
+            Just("\n  - ".to_string()),
+            Just(": ".to_string()),
+            Just("- ".to_string()),
+            Just("\"".to_string()),
+            Just("#".to_string()),
+            Just("## Scenario: ".to_string()),
+            Just("**Given** ".to_string()),
+            Just("```".to_string()),
+            Just("é".to_string()),
+            Just("    then: done\n".to_string()),
+            "[a-z ]{0,6}",
+        ];
+        prop::collection::vec((0.0..1.0f64, 0usize..12, piece), 1..6)
+    }
+
+    fn check_edits(format: Format, edits: Vec<(f64, usize, String)>) {
+        let (path, mut text, kind) = corpus_file(format, 12);
+        let mut doc = parse(&path, &text, kind);
+        for (at, del, ins) in edits {
+            let mut start = ((text.len() as f64) * at) as usize;
+            while !text.is_char_boundary(start) {
+                start -= 1;
+            }
+            let mut end = (start + del).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            let new = format!("{}{}{}", &text[..start], ins, &text[end..]);
+            let inc = reparse(&doc, &text, &new);
+            let full = parse(&path, &new, kind);
+            assert_eq!(inc, full, "edit {start}..{end} -> {ins:?}");
+            // The checks' summaries reuse what did not change, with the same result.
+            let prev = crate::checks::summary::summarize(&doc, &text);
+            assert_eq!(
+                crate::checks::summary::summarize_reusing(&inc, &new, Some((&doc, &text, prev))),
+                crate::checks::summary::summarize(&full, &new)
+            );
+            text = new;
+            doc = inc;
+        }
+    }
+
+    /// Typing letters anywhere in the scenarios takes the incremental path nearly always.
+    fn fast_path_share(format: Format) -> f64 {
+        let (path, text, kind) = corpus_file(format, 60);
+        let doc = parse(&path, &text, kind);
+        let mut fast = 0;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..200 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut at = (seed % text.len() as u64) as usize;
+            while !text.is_char_boundary(at) {
+                at -= 1;
+            }
+            let new = format!("{}q{}", &text[..at], &text[at..]);
+            if let Some(inc) = try_reparse(&doc, &text, &new) {
+                assert_eq!(inc, parse(&path, &new, kind));
+                fast += 1;
+            }
+        }
+        fast as f64 / 200.0
+    }
+
+    #[test]
+    fn typing_is_mostly_incremental() {
+        let y = fast_path_share(Format::Yaml);
+        assert!(y > 0.7, "yaml {y}");
+        for f in [
+            Format::Markdown,
+            Format::SpecSoloist,
+            Format::GherkinMarkdown,
+        ] {
+            let m = fast_path_share(f);
+            assert!(m > 0.7, "{f:?} {m}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        #[test]
+        fn yaml_incremental_equals_full(e in edits()) {
+            check_edits(Format::Yaml, e);
+        }
+        #[test]
+        fn markdown_incremental_equals_full(e in edits()) {
+            check_edits(Format::Markdown, e);
+        }
+        #[test]
+        fn specsoloist_incremental_equals_full(e in edits()) {
+            check_edits(Format::SpecSoloist, e);
+        }
+        #[test]
+        fn gherkin_markdown_incremental_equals_full(e in edits()) {
+            check_edits(Format::GherkinMarkdown, e);
+        }
+    }
+}
