@@ -70,9 +70,20 @@ fn up_to_date() {
     insta::assert_snapshot!("up_to_date", out);
 }
 
+// @spec drift-scenario-changed
 #[test]
 fn scenarios_and_requirements_changed_added_removed() {
     let (out, d) = run_case("scenario-changed");
+    // Exactly the touched scenarios: the changed, the added and (on the spec) the removed one.
+    let scenario_lines: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains("scenario-changed-since-compile"))
+        .collect();
+    assert_eq!(scenario_lines.len(), 3, "{out}");
+    assert!(
+        out.contains("1 scenario changed, 1 added, 1 removed"),
+        "{out}"
+    );
     insta::assert_snapshot!("scenario_changed", out);
     // The shape `specls.showDrift` and the MCP tools return.
     insta::assert_json_snapshot!("scenario_changed_json", d.get("score/todo.spec.md"));
@@ -83,9 +94,16 @@ fn layout_only_edit_changes_the_spec_but_no_scenario() {
     insta::assert_snapshot!("layout_only", run_case("layout-only").0);
 }
 
+// @spec drift-hand-edited-output
 #[test]
 fn generated_file_edited_by_hand() {
-    insta::assert_snapshot!("generated_edited", run_case("generated-edited").0);
+    let out = run_case("generated-edited").0;
+    assert!(
+        out.lines()
+            .any(|l| l.contains("warning generated-file-edited") && l.contains("`src/todo.py`")),
+        "{out}"
+    );
+    insta::assert_snapshot!("generated_edited", out);
 }
 
 #[test]

@@ -33,6 +33,10 @@ where
         )
         .custom_method("specls/debug/sleep", server::Backend::debug_sleep)
         .custom_method("specls/debug/panic", server::Backend::debug_panic)
+        .custom_method(
+            handlers::scenarios::METHOD,
+            server::Backend::scenarios_request,
+        )
         .finish();
     transport::serve(input, output, service, socket).await
 }

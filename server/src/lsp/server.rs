@@ -51,6 +51,7 @@ pub const COMMANDS: &[&str] = &[
     handlers::commands::REINDEX,
     handlers::commands::VERSION,
     handlers::commands::PROPOSE_EDGE_CASES,
+    handlers::commands::WORKSPACE_HEALTH,
     handlers::commands::SHOW_DRIFT,
 ];
 
@@ -836,6 +837,14 @@ impl Backend {
     pub async fn debug_sleep(&self, p: SleepParams) -> Result<Value> {
         tokio::time::sleep(Duration::from_millis(p.ms.min(60_000))).await;
         Ok(Value::Null)
+    }
+
+    /// `specls/scenarios`: see [`handlers::scenarios`].
+    pub async fn scenarios_request(
+        &self,
+        p: handlers::scenarios::ScenariosParams,
+    ) -> Result<handlers::scenarios::ScenariosResult> {
+        handlers::scenarios::handle(self, p).await
     }
 
     /// `specls/debug/panic`: a handler whose pure part panics (to exercise the panic guard).

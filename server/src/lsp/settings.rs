@@ -24,6 +24,44 @@ const SERVER_KEYS: &[&str] = &[
     "configurationTimeout",
 ];
 
+/// The shape of an editor setting's value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingKind {
+    Bool,
+    /// A number (milliseconds, or seconds for `tests.timeout`).
+    Number,
+    String,
+    /// A list of globs.
+    Globs,
+    /// Diagnostic code or area -> level (`off`, `error`, `warning`, `information`, `hint`).
+    Levels,
+}
+
+/// Every key the server reads from editor settings (camelCase; a dot is a nested object:
+/// `llm.baseUrl` is `{"llm": {"baseUrl": ...}}`). Editors' setting schemas (the VS Code
+/// extension's `package.json`) are checked against this list by a test, so they cannot diverge.
+pub const EDITOR_SETTINGS: &[(&str, SettingKind)] = &[
+    ("specs.include", SettingKind::Globs),
+    ("specs.exclude", SettingKind::Globs),
+    ("tests.include", SettingKind::Globs),
+    ("tests.command", SettingKind::String),
+    ("tests.results", SettingKind::Globs),
+    ("tests.runner", SettingKind::String),
+    ("tests.timeout", SettingKind::Number),
+    ("measurements", SettingKind::Globs),
+    ("runOnSave", SettingKind::Bool),
+    ("checks", SettingKind::Levels),
+    ("llm.provider", SettingKind::String),
+    ("llm.baseUrl", SettingKind::String),
+    ("llm.model", SettingKind::String),
+    ("llm.apiKeyEnv", SettingKind::String),
+    ("llm.command", SettingKind::String),
+    ("diagnosticsDelay", SettingKind::Number),
+    ("pollInterval", SettingKind::Number),
+    ("pullDiagnostics", SettingKind::Bool),
+    ("configurationTimeout", SettingKind::Number),
+];
+
 /// `specls.toml` as read from disk.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TomlFile {
@@ -146,6 +184,100 @@ mod tests {
     use serde_json::json;
     use specls_core::config::Level;
     use specls_core::Severity;
+
+    /// `{"a": {"b": v}}` for `a.b`.
+    fn nested(key: &str, v: serde_json::Value) -> serde_json::Value {
+        key.rsplit('.').fold(v, |acc, part| json!({ part: acc }))
+    }
+
+    #[test]
+    fn every_editor_setting_is_read_without_warnings_and_changes_something() {
+        for (key, kind) in EDITOR_SETTINGS {
+            let samples: Vec<serde_json::Value> = match (key, kind) {
+                (&"llm.provider", _) => vec![json!("anthropic")],
+                (&"llm.apiKeyEnv", _) => vec![json!("MY_KEY")],
+                (&"tests.runner", _) => vec![json!("pytest")],
+                (_, SettingKind::Bool) => vec![json!(true), json!(false)],
+                (_, SettingKind::Number) => vec![json!(1234)],
+                (_, SettingKind::String) => vec![json!("x {files}")],
+                (_, SettingKind::Globs) => vec![json!(["contracts/**/*.yaml"])],
+                (_, SettingKind::Levels) => vec![json!({"conflicts": "hint"})],
+            };
+            let mut changed = false;
+            for v in samples {
+                let layers = Layers {
+                    client: Some(json!({ "specls": nested(key, v.clone()) })),
+                    ..Layers::default()
+                };
+                let (s, warnings) = layers.settings();
+                assert!(warnings.is_empty(), "{key} = {v}: {warnings:?}");
+                changed |= s != Settings::default();
+            }
+            assert!(changed, "setting {key} has no effect");
+        }
+        // And an unknown key is reported (the check above can fail).
+        let layers = Layers {
+            client: Some(json!({"llm": {"baseURL": "x"}})),
+            ..Layers::default()
+        };
+        assert_eq!(layers.settings().1.len(), 1);
+    }
+
+    /// The keys listed in an "unknown setting" warning for `probe` (None: no such list).
+    fn known_keys(probe: serde_json::Value) -> Option<Vec<String>> {
+        let (_, warnings) = Layers {
+            client: Some(probe),
+            ..Layers::default()
+        }
+        .settings();
+        let w = warnings.iter().find_map(|w| w.split_once("(known: "))?.1;
+        Some(
+            w.trim_end_matches(')')
+                .split(", ")
+                .map(|k| k.trim_matches('`').to_string())
+                .collect(),
+        )
+    }
+
+    fn camel(snake: &str) -> String {
+        let mut out = String::new();
+        let mut up = false;
+        for c in snake.chars() {
+            if c == '_' {
+                up = true;
+            } else if up {
+                out.push(c.to_ascii_uppercase());
+                up = false;
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    /// The other direction: every key the core and the server accept is in EDITOR_SETTINGS
+    /// (read from the "known" lists of the unknown-key warnings, so a new core setting fails
+    /// this test until editors can set it).
+    #[test]
+    fn editor_settings_cover_every_accepted_key() {
+        const PROBE: &str = "zzzzzzzzzzzzzzzz";
+        let root = known_keys(json!({ PROBE: 1 })).expect("root keys listed");
+        let mut accepted: Vec<String> = SERVER_KEYS.iter().map(|k| k.to_string()).collect();
+        for key in root {
+            match known_keys(json!({ key.clone(): { PROBE: 1 } })) {
+                Some(sub) => {
+                    accepted.extend(sub.iter().map(|s| format!("{}.{}", camel(&key), camel(s))))
+                }
+                None => accepted.push(camel(&key)),
+            }
+        }
+        // Aliases editors need not offer: `[tests] run_on_save` is `run_on_save`.
+        accepted.retain(|k| k != "tests.runOnSave");
+        accepted.sort();
+        let mut listed: Vec<String> = EDITOR_SETTINGS.iter().map(|(k, _)| k.to_string()).collect();
+        listed.sort();
+        assert_eq!(accepted, listed);
+    }
 
     #[test]
     fn layers_merge_in_order() {

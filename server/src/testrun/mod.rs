@@ -204,12 +204,6 @@ pub fn project_facts(root: &Path) -> ProjectFacts {
     }
     facts.package_json = std::fs::read_to_string(root.join("package.json")).ok();
     facts.nextest_toml = std::fs::read_to_string(root.join(".config/nextest.toml")).ok();
-    facts.cargo_target_dir = Some(match std::env::var_os("CARGO_TARGET_DIR") {
-        Some(d) => files::absolute(root, Path::new(&d))
-            .to_string_lossy()
-            .into_owned(),
-        None => root.join("target").to_string_lossy().into_owned(),
-    });
     facts
 }
 

@@ -133,10 +133,8 @@ pub struct ProjectFacts {
     pub present: BTreeSet<String>,
     /// The text of `package.json`, if any (vitest or jest among its dependencies or scripts).
     pub package_json: Option<String>,
-    /// The text of `.config/nextest.toml`, if any (its JUnit report path).
+    /// The text of `.config/nextest.toml`, if any (its JUnit report path and store folder).
     pub nextest_toml: Option<String>,
-    /// Cargo's target folder (`CARGO_TARGET_DIR`, else `target`), where nextest writes.
-    pub cargo_target_dir: Option<String>,
 }
 
 impl ProjectFacts {
@@ -172,14 +170,16 @@ impl ProjectFacts {
                     .keys()
                     .find_map(|k| with_junit(k).map(|p| (k.clone(), p)))
             })?;
-        let target = self
-            .cargo_target_dir
-            .clone()
-            .unwrap_or_else(|| "target".to_string());
-        Some((
-            profile.clone(),
-            format!("{}/nextest/{profile}/{path}", target.trim_end_matches('/')),
-        ))
+        // Nextest keeps its store (reports included) under the workspace root, `[store] dir`
+        // or `target/nextest`, whatever CARGO_TARGET_DIR says.
+        let store = value
+            .get("store")
+            .and_then(|s| s.get("dir"))
+            .and_then(|d| d.as_str())
+            .unwrap_or("target/nextest")
+            .trim_end_matches('/')
+            .to_string();
+        Some((profile.clone(), format!("{store}/{profile}/{path}")))
     }
 }
 
@@ -631,7 +631,10 @@ fn preset(input: &PlanInput<'_>, chosen: Chosen, runner: Runner) -> Plan {
                     "`.config/nextest.toml` has no `[profile.<name>.junit] path`; the JUnit report may not be written"
                         .to_string(),
                 );
-                ("default".to_string(), "target/nextest/default/junit.xml".to_string())
+                (
+                    "default".to_string(),
+                    "target/nextest/default/junit.xml".to_string(),
+                )
             });
             let mut argv = strings(&["cargo", "nextest", "run", "--no-fail-fast", "--profile"]);
             argv.push(profile);
@@ -1468,11 +1471,16 @@ mod tests {
         f.present.insert("Cargo.toml".into());
         assert_eq!(detect_runner(&f, None), Some(Runner::Cargo));
         f.nextest_toml = Some("[profile.ci.junit]\npath = \"junit.xml\"\n".into());
-        f.cargo_target_dir = Some("/t".into());
         assert_eq!(detect_runner(&f, None), Some(Runner::Nextest));
         assert_eq!(
             f.nextest_junit(),
-            Some(("ci".into(), "/t/nextest/ci/junit.xml".into()))
+            Some(("ci".into(), "target/nextest/ci/junit.xml".into()))
+        );
+        f.nextest_toml =
+            Some("[store]\ndir = \"out/nt/\"\n[profile.default.junit]\npath = \"j.xml\"\n".into());
+        assert_eq!(
+            f.nextest_junit(),
+            Some(("default".into(), "out/nt/default/j.xml".into()))
         );
     }
 

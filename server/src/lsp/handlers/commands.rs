@@ -36,6 +36,7 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
         }
         VERSION => Ok(Some(version())),
         PROPOSE_EDGE_CASES => super::edge_cases::execute(backend, params.arguments).await,
+        WORKSPACE_HEALTH => super::scenarios::workspace_health(backend).await,
         SHOW_DRIFT => show_drift(backend, params.arguments).await,
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",

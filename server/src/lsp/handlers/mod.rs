@@ -13,5 +13,6 @@ pub mod navigation;
 pub mod pull;
 pub mod ranges;
 pub mod rename;
+pub mod scenarios;
 pub mod semantic_tokens;
 pub mod symbols;
