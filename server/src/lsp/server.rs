@@ -52,6 +52,7 @@ pub struct Backend {
 pub const COMMANDS: &[&str] = &[
     handlers::commands::REINDEX,
     handlers::commands::VERSION,
+    handlers::commands::PROPOSE_EDGE_CASES,
     handlers::commands::WORKSPACE_HEALTH,
     handlers::commands::SHOW_DRIFT,
     handlers::commands::COMPILE,

@@ -37,6 +37,7 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             Ok(None)
         }
         VERSION => Ok(Some(version())),
+        PROPOSE_EDGE_CASES => super::edge_cases::execute(backend, params.arguments).await,
         WORKSPACE_HEALTH => super::scenarios::workspace_health(backend).await,
         SHOW_DRIFT => show_drift(backend, params.arguments).await,
         COMPILE => crate::lsp::compile::start(backend, params.arguments).await,
