@@ -379,3 +379,76 @@ async fn every_user_command_is_a_code_action() {
     );
     c.shutdown().await;
 }
+
+/// The server's `workspace/applyEdit` requests so far (waits up to the client's timeout for
+/// at least `n`).
+async fn apply_edits(c: &TestClient, n: usize) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + c.timeout;
+    loop {
+        let found: Vec<Value> = c
+            .server_requests()
+            .into_iter()
+            .filter(|r| r["method"] == "workspace/applyEdit")
+            .map(|r| r["params"].clone())
+            .collect();
+        if found.len() >= n || tokio::time::Instant::now() > deadline {
+            return found;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn propose_edge_cases_applies_one_reviewable_edit() {
+    let c = start(json!({})).await;
+    let text = std::fs::read_to_string(root().join(TASKS)).unwrap();
+    c.open(&uri(TASKS), &text).await;
+    // The code action at a scenario offers the command with the scenario's id.
+    let actions = c
+        .call(
+            "textDocument/codeAction",
+            json!({"textDocument": {"uri": uri(TASKS)}, "range": {"start": pos(TASKS, "Create a task", 0, 2, false), "end": pos(TASKS, "Create a task", 0, 2, false)}, "context": {"diagnostics": [], "only": ["source"]}}),
+        )
+        .await;
+    let propose: Vec<&Value> = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|a| a["command"]["command"] == "specls.proposeEdgeCases")
+        .collect();
+    assert_eq!(propose.len(), 1, "{actions:#}");
+    let args = propose[0]["command"]["arguments"].clone();
+    let answer = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.proposeEdgeCases", "arguments": args}),
+        )
+        .await;
+    let names = answer["proposed"].as_array().unwrap().clone();
+    assert!(!names.is_empty(), "{answer:#}");
+    let edits = apply_edits(&c, 1).await;
+    assert_eq!(edits.len(), 1);
+    let changes = &edits[0]["edit"]["changes"][uri(TASKS)];
+    assert_eq!(changes.as_array().unwrap().len(), names.len());
+    insta::assert_json_snapshot!("propose_edge_cases_apply_edit", redact(&edits[0]));
+    // A whole spec, and errors for what does not exist.
+    let spec = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.proposeEdgeCases", "arguments": [{"uri": uri(TASKS)}]}),
+        )
+        .await;
+    assert!(spec["proposed"].as_array().unwrap().len() >= names.len());
+    assert_eq!(apply_edits(&c, 2).await.len(), 2);
+    let bad = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "specls.proposeEdgeCases", "arguments": [{"uri": uri(TASKS), "scenario": "nope"}]}),
+        )
+        .await;
+    assert!(bad["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no scenario `nope`"));
+    c.shutdown().await;
+}

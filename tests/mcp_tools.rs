@@ -241,6 +241,19 @@ fn propose_edge_cases_gives_checked_insertions() {
 }
 
 #[test]
+fn drift_without_a_compile_and_run_tests_without_permission() {
+    let ws = workspace(false);
+    let mut c = Client::new(ws.path());
+    let d = c.ok("drift", json!({"spec": "Task Management"}));
+    // Nothing was ever compiled and no arrangement governs these specs: nothing to compare.
+    assert_eq!(d, json!({"specs": [], "manifestProblems": []}));
+    let none = c.ok("get_scenarios", json!({"status": "drifted"}));
+    assert_eq!(none["scenarios"], json!([]));
+    let e = c.err("run_tests", json!({"scenarios": ["create-task"]}));
+    assert!(e.contains("--allow-run"), "{e}");
+}
+
+#[test]
 fn the_older_tools_match_their_output_schemas() {
     let ws = workspace(true);
     let mut c = Client::new(ws.path());

@@ -2,6 +2,7 @@
 //! server and (later) the MCP server. Only `lsp` knows LSP types.
 
 pub mod check;
+pub mod compile;
 pub mod drift;
 pub mod edge_cases;
 pub mod files;

@@ -14,6 +14,8 @@ struct Cli {
 enum Command {
     /// Check specs and print diagnostics (for CI).
     Check(specls::check::CheckArgs),
+    /// Compile specs into code with an LLM or an agent CLI (dependencies first, only what changed).
+    Compile(specls::compile::cli::CompileArgs),
     /// Propose missing edge-case scenarios for a spec (deterministic, offline).
     EdgeCases(specls::edge_cases::EdgeCasesArgs),
     /// Run the language server over stdin/stdout.
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Check(args) => specls::check::run(args),
+        Command::Compile(args) => specls::compile::cli::run(args),
         Command::EdgeCases(args) => specls::edge_cases::run(args),
         Command::Lsp => specls::lsp::run(),
         Command::Mcp(args) => specls::mcp::run(args),

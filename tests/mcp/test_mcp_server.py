@@ -95,7 +95,7 @@ def test_every_tool_has_input_and_output_schemas():
     async def body(session, init):
         tools = (await session.list_tools()).tools
         names = {t.name for t in tools}
-        assert {"list_specs", "get_spec", "get_scenarios", "check", "validate_scenario", "coverage", "propose_edge_cases"} <= names
+        assert {"list_specs", "get_spec", "get_scenarios", "check", "validate_scenario", "coverage", "propose_edge_cases", "drift", "run_tests"} <= names
         for t in tools:
             assert t.input_schema["type"] == "object"
             assert t.output_schema["type"] == "object"
@@ -263,6 +263,16 @@ def test_propose_edge_cases_returns_checked_insertions():
         assert checked["valid"] is True, checked
         assert "no scenario `nope`" in error_text(await session.call_tool("propose_edge_cases", {"spec": "Task Management", "scenario": "nope"}))
         assert "outside the workspace" in error_text(await session.call_tool("propose_edge_cases", {"spec": "../../etc/passwd"}))
+        structured(await session.call_tool("list_specs", {}))
+
+    run(body)
+
+
+def test_drift_and_run_tests_gate():
+    async def body(session, init):
+        data = structured(await session.call_tool("drift", {}))
+        assert data == {"specs": [], "manifestProblems": []}
+        assert "--allow-run" in error_text(await session.call_tool("run_tests", {}))
         structured(await session.call_tool("list_specs", {}))
 
     run(body)

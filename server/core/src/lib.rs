@@ -5,6 +5,7 @@
 //! their edges.
 
 pub mod checks;
+pub mod compile;
 pub mod config;
 pub mod corpus;
 pub mod diag;

@@ -1,6 +1,7 @@
 //! `specls lsp`: the language server front end. The only module that knows LSP types; it
 //! converts between them and the core's byte-offset model at the edge.
 
+pub mod compile;
 pub mod diagnostics;
 pub mod drift;
 pub mod guardian;
@@ -38,6 +39,10 @@ where
         .custom_method(
             handlers::scenarios::METHOD,
             server::Backend::scenarios_request,
+        )
+        .custom_method(
+            "window/workDoneProgress/cancel",
+            server::Backend::work_done_progress_cancel,
         )
         .finish();
     transport::serve(input, output, service, socket).await

@@ -39,6 +39,8 @@ pub struct Backend {
     pub(crate) state: StateHandle,
     pub(crate) cache: Arc<Cache>,
     pub(crate) runs: Arc<super::run::Runs>,
+    /// The compile in progress (`specls.compile`).
+    pub(crate) compiles: Arc<super::compile::Compiles>,
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
@@ -55,8 +57,11 @@ pub const COMMANDS: &[&str] = &[
     handlers::commands::RUN_TESTS,
     handlers::commands::CANCEL_RUN,
     handlers::commands::RUN_GUARDIAN,
+    handlers::commands::PROPOSE_EDGE_CASES,
     handlers::commands::WORKSPACE_HEALTH,
     handlers::commands::SHOW_DRIFT,
+    handlers::commands::COMPILE,
+    handlers::commands::CANCEL_COMPILE,
 ];
 
 pub fn internal(message: impl Into<String>) -> Error {
@@ -163,6 +168,7 @@ impl Backend {
             state: state::start(),
             cache: Arc::new(Cache::default()),
             runs: Arc::new(super::run::Runs::default()),
+            compiles: Arc::default(),
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             flags: OnceLock::new(),
@@ -949,6 +955,13 @@ impl Backend {
         p: handlers::scenarios::ScenariosParams,
     ) -> Result<handlers::scenarios::ScenariosResult> {
         handlers::scenarios::handle(self, p).await
+    }
+
+    /// `window/workDoneProgress/cancel`: the user cancelled a progress (a compile's).
+    pub async fn work_done_progress_cancel(&self, p: WorkDoneProgressCancelParams) {
+        if self.compiles.cancel_token(&p.token) {
+            info!("compile cancelled from the progress notification");
+        }
     }
 
     /// `specls/debug/panic`: a handler whose pure part panics (to exercise the panic guard).

@@ -60,6 +60,7 @@ fn scenario_schema() -> Value {
         "status": {"type": ["string", "null"]},
         "parent": {"type": ["string", "null"]},
         "testStatus": {"type": "string", "enum": ["untested", "not-run", "failing", "passing"]},
+        "drifted": {"type": "boolean"},
         "failure": {"type": "string"}
     }, "required": ["id", "name", "spec", "path", "line", "given", "when", "then"]})
 }
@@ -89,6 +90,17 @@ fn string_list() -> Value {
 
 fn spec_arg(what: &str) -> Value {
     json!({"type": "string", "minLength": 1, "description": format!("{what}: its name (as list_specs gives it) or its workspace-relative path.")})
+}
+
+fn changes_schema() -> Value {
+    let item = obj_schema(
+        json!({"id": {"type": "string"}, "name": {"type": "string"}, "line": {"type": "integer"}}),
+        &["id", "name", "line"],
+    );
+    obj_schema(
+        json!({"changed": {"type": "array", "items": item.clone()}, "added": {"type": "array", "items": item}, "removed": string_list()}),
+        &["changed", "added", "removed"],
+    )
 }
 
 fn proposal_schema() -> Value {
@@ -232,6 +244,43 @@ pub fn list() -> Vec<Value> {
                 }), &["scenarios", "untested", "failing", "passing", "requirements", "requirementsWithoutScenarios", "resultsRead"])
             }), &["untested", "failing", "requirementsWithoutScenarios", "summary"]),
         ),
+        tool(
+            "drift",
+            "Drift since the last compile",
+            "What changed since each spec was last compiled (`.specls/manifest.json`, SpecSoloist build manifests): per spec whether it drifted or was never compiled, which scenarios and requirements changed, were added or removed, which dependencies changed, and which generated files were edited by hand or are missing.",
+            obj_schema(json!({"spec": spec_arg("Only this spec")}), &[]),
+            obj_schema(json!({
+                "specs": {"type": "array", "items": obj_schema(json!({
+                    "spec": {"type": "string"}, "path": {"type": "string"}, "drifted": {"type": "boolean"},
+                    "neverCompiled": {"type": "boolean"}, "compiledAt": {"type": ["string", "null"]},
+                    "specChanged": {"type": "boolean"},
+                    "scenarios": changes_schema(), "requirements": changes_schema(),
+                    "dependenciesAdded": string_list(), "dependenciesRemoved": string_list(),
+                    "dependenciesChanged": string_list(), "editedFiles": string_list(), "missingFiles": string_list()
+                }), &["spec", "path", "drifted", "neverCompiled", "specChanged", "scenarios", "requirements", "editedFiles", "missingFiles"])},
+                "manifestProblems": string_list()
+            }), &["specs", "manifestProblems"]),
+        ),
+        json!({
+            "name": "run_tests",
+            "title": "Run the tests of scenarios",
+            "description": "Run the project's test command for some scenarios (by id), a spec, or everything, and return each scenario's outcome (passed, failed with the first failure line, skipped, not run, untested). Results are stored under `.specls/results/` as the editor's runs are. Off unless the user started the server with `specls mcp --allow-run`.",
+            "inputSchema": obj_schema(json!({
+                "scenarios": {"type": "array", "items": {"type": "string", "minLength": 1}, "description": "Scenario ids (as get_spec gives them), spec files or folders."},
+                "spec": spec_arg("Every scenario of this spec")
+            }), &[]),
+            "outputSchema": obj_schema(json!({
+                "command": {"type": "string"}, "exit": {}, "durationMs": {"type": "integer"},
+                "totals": {"type": "object"}, "reportErrors": string_list(),
+                "scenarios": {"type": "array", "items": obj_schema(json!({
+                    "path": {"type": "string"}, "id": {"type": "string"}, "name": {"type": "string"},
+                    "line": {"type": "integer"},
+                    "outcome": {"type": "string", "enum": ["passed", "failed", "skipped", "not run", "untested"]},
+                    "tests": {"type": "integer"}, "failed": {"type": "integer"}, "message": {"type": ["string", "null"]}
+                }), &["path", "id", "name", "line", "outcome"])}
+            }), &["command", "exit", "scenarios"]),
+            "annotations": {"readOnlyHint": false, "destructiveHint": false, "openWorldHint": true}
+        }),
         tool(
             "propose_edge_cases",
             "Propose edge-case scenarios",
@@ -392,6 +441,8 @@ impl Server {
             "validate_scenario" => self.validate_scenario(&args),
             "coverage" => self.coverage(&args),
             "propose_edge_cases" => self.propose_edge_cases(&args),
+            "drift" => self.drift(&args),
+            "run_tests" => self.run_tests(&args),
             _ => Err(ToolError(format!("tool `{name}` is not available"))),
         };
         match outcome {
@@ -474,23 +525,39 @@ impl Server {
             .and_then(Value::as_str)
             .map(|t| t.trim_start_matches('@').to_string());
         let wanted = args.get("status").and_then(Value::as_str);
-        if wanted == Some("drifted") {
-            return Err(ToolError(
-                "the `drifted` status is not available: this build of specls does not read the compile manifest yet; filter by `untested`, `failing` or `passing`".into(),
-            ));
-        }
         let only: Option<String> = match args.get("spec").and_then(Value::as_str) {
             Some(s) => Some(self.find_spec(&ws, s)?.0.clone()),
             None => None,
         };
         let tests = status::compute(&self.root, &ws, &config);
+        let drift = (wanted == Some("drifted")).then(|| self.drift_of(&ws).0);
         let mut out = Vec::new();
         for (path, file) in &ws.files {
             if only.as_ref().is_some_and(|o| o != path) {
                 continue;
             }
             let idx = LineIndex::new(&file.text);
+            let drifted: Vec<&str> = drift
+                .as_ref()
+                .and_then(|d| d.get(path))
+                .map(|d| {
+                    let c = &d.scenarios;
+                    c.changed
+                        .iter()
+                        .chain(&c.added)
+                        .map(|i| i.id.as_str())
+                        .collect()
+                })
+                .unwrap_or_default();
             for (i, s) in file.doc.scenarios.iter().enumerate() {
+                if drift.is_some() {
+                    if drifted.contains(&s.id.as_str()) {
+                        let mut v = Self::scenario_with_status(&file.doc, &idx, i, &tests).0;
+                        v["drifted"] = json!(true);
+                        out.push(v);
+                    }
+                    continue;
+                }
                 if tag
                     .as_ref()
                     .is_some_and(|t| !s.tags.iter().any(|x| x.trim_start_matches('@') == t))
@@ -505,6 +572,104 @@ impl Server {
             }
         }
         Ok(json!({ "scenarios": out }))
+    }
+
+    /// Drift of the workspace since the last compile, and the manifest problems met.
+    fn drift_of(&self, ws: &Workspace) -> (specls_core::drift::Drift, Vec<String>) {
+        let loaded = crate::drift::load_manifest(&self.root, ws);
+        let hashes = crate::drift::hash_outputs(&self.root, &loaded.manifest);
+        let problems = loaded.problems.iter().map(|p| p.to_string()).collect();
+        (
+            specls_core::drift::drift(ws, &loaded.manifest, &hashes),
+            problems,
+        )
+    }
+
+    fn drift(&self, args: &Value) -> ToolResult {
+        let (ws, _) = self.workspace();
+        let only: Option<String> = match args.get("spec").and_then(Value::as_str) {
+            Some(s) => Some(self.find_spec(&ws, s)?.0.clone()),
+            None => None,
+        };
+        let (drift, problems) = self.drift_of(&ws);
+        let item = |file: &SourceFile, i: &specls_core::drift::Item| {
+            let idx = LineIndex::new(&file.text);
+            json!({"id": i.id, "name": i.name, "line": line_of(&idx, i.span.start)})
+        };
+        let changes = |file: &SourceFile, c: &specls_core::drift::Changes| {
+            json!({
+                "changed": c.changed.iter().map(|i| item(file, i)).collect::<Vec<_>>(),
+                "added": c.added.iter().map(|i| item(file, i)).collect::<Vec<_>>(),
+                "removed": c.removed
+            })
+        };
+        let specs: Vec<Value> = drift
+            .specs
+            .iter()
+            .filter(|d| only.as_ref().is_none_or(|o| *o == d.path))
+            .filter_map(|d| {
+                let file = ws.get(&d.path)?;
+                Some(json!({
+                    "spec": d.name, "path": d.path, "drifted": d.drifted,
+                    "neverCompiled": d.never_compiled, "compiledAt": d.compiled_at,
+                    "specChanged": d.spec_changed,
+                    "scenarios": changes(file, &d.scenarios),
+                    "requirements": changes(file, &d.requirements),
+                    "dependenciesAdded": d.dependencies_added,
+                    "dependenciesRemoved": d.dependencies_removed,
+                    "dependenciesChanged": d.dependencies_changed,
+                    "editedFiles": d.edited_files, "missingFiles": d.missing_files
+                }))
+            })
+            .collect();
+        Ok(json!({ "specs": specs, "manifestProblems": problems }))
+    }
+
+    fn run_tests(&self, args: &Value) -> ToolResult {
+        use crate::testrun;
+        if !self.allow_run {
+            return Err(ToolError(
+                "running tests is off: the user must start the server with `specls mcp --allow-run` (in the agent's MCP configuration: args [\"mcp\", \"--allow-run\"]) to let an agent run the project's test command".into(),
+            ));
+        }
+        let mut wanted: Vec<String> = args
+            .get("scenarios")
+            .and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let (project, _, _) = testrun::load_project(&self.root);
+        if let Some(spec) = args.get("spec").and_then(Value::as_str) {
+            wanted.push(self.find_spec(&project.ws, spec)?.0.clone());
+        }
+        let selection = testrun::select(&project, &self.root, &wanted)
+            .map_err(|problems| ToolError(problems.join("; ")))?;
+        let plan = testrun::plan_run(&project, &selection).map_err(|e| ToolError(e.to_string()))?;
+        let options = testrun::RunOptions::from_config(&project.config);
+        let cancel = testrun::process::CancelToken::new();
+        let report = testrun::run(&project, &plan, &options, &cancel, &mut |_| {})
+            .map_err(|e| ToolError(e.to_string()))?;
+        let last = &report.last;
+        let scenarios: Vec<Value> = last
+            .scenarios
+            .iter()
+            .filter(|s| s.run_at == last.started_at)
+            .map(|s| {
+                json!({
+                    "path": s.path, "id": s.id, "name": s.name, "line": s.line,
+                    "outcome": s.outcome.as_str(), "tests": s.tests, "failed": s.failed,
+                    "message": s.message
+                })
+            })
+            .collect();
+        Ok(json!({
+            "command": plan.display(), "exit": last.exit, "durationMs": last.duration_ms,
+            "totals": last.totals, "reportErrors": last.report_errors, "scenarios": scenarios
+        }))
     }
 
     fn coverage(&self, args: &Value) -> ToolResult {

@@ -71,6 +71,12 @@ pub fn reparse(old: &Document, old_text: &str, new_text: &str) -> Document {
 }
 
 /// The incremental path only: None when the edit needs a full parse.
+/// Markdown's section reparse is off: the property test found an edit sequence (inserting
+/// `    then: done` on the blank line after a scenario, after two earlier edits) where it differs
+/// from a full parse (case kept in `proptest-regressions/parse/incremental.txt`). Until that is
+/// understood, Markdown edits take the full parse, which is always right.
+const MARKDOWN_INCREMENTAL: bool = false;
+
 pub fn try_reparse(old: &Document, old_text: &str, new_text: &str) -> Option<Document> {
     if new_text.len() > crate::limits::MAX_FILE_BYTES
         || old_text.len() > crate::limits::MAX_FILE_BYTES
@@ -87,7 +93,9 @@ pub fn try_reparse(old: &Document, old_text: &str, new_text: &str) -> Option<Doc
     }
     match old.kind? {
         DocKind::YamlSpec => yaml_item(old, old_text, new_text, edit),
-        DocKind::MarkdownSpec => markdown_section(old, old_text, new_text, edit),
+        DocKind::MarkdownSpec if MARKDOWN_INCREMENTAL => {
+            markdown_section(old, old_text, new_text, edit)
+        }
         _ => None,
     }
 }
@@ -757,6 +765,9 @@ mod tests {
     fn typing_is_mostly_incremental() {
         let y = fast_path_share(Format::Yaml);
         assert!(y > 0.7, "yaml {y}");
+        if !MARKDOWN_INCREMENTAL {
+            return;
+        }
         for f in [
             Format::Markdown,
             Format::SpecSoloist,

@@ -24,6 +24,7 @@ pub const PROVIDERS: &[(&str, Provider)] = &[
     ("tests", test_lenses),
     ("guardian", guardian_lenses),
     ("drift", drift_lenses),
+    ("compile", crate::lsp::compile::compile_lenses),
 ];
 
 pub async fn handle(backend: &Backend, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {

@@ -39,6 +39,8 @@ pub fn version() -> Value {
 pub const CANCEL_RUN: &str = "specls.cancelRun";
 /// Run a task blueprint's guardian verification plan: `{uri}`.
 pub const RUN_GUARDIAN: &str = "specls.runGuardian";
+/// Cancel the compile in progress.
+pub const CANCEL_COMPILE: &str = "specls.cancelCompile";
 
 pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<Value>> {
     match params.command.as_str() {
@@ -81,8 +83,11 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             let n = backend.runs.cancel_all();
             Ok(Some(json!({ "cancelled": n })))
         }
+        PROPOSE_EDGE_CASES => super::edge_cases::execute(backend, params.arguments).await,
         WORKSPACE_HEALTH => super::scenarios::workspace_health(backend).await,
         SHOW_DRIFT => show_drift(backend, params.arguments).await,
+        COMPILE => crate::lsp::compile::start(backend, params.arguments).await,
+        CANCEL_COMPILE => crate::lsp::compile::cancel(backend),
         other => Err(invalid_params(format!(
             "unknown command `{other}`; known: {}",
             crate::lsp::server::COMMANDS.join(", ")

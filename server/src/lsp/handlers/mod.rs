@@ -6,6 +6,7 @@ pub mod code_lens;
 pub mod commands;
 pub mod completion;
 pub mod convert;
+pub mod edge_cases;
 pub mod formatting;
 pub mod hover;
 pub mod inlay_hints;

@@ -1,0 +1,117 @@
+//! `specls.proposeEdgeCases` (`{uri, scenario?, requirement?}`): the deterministic edge-case
+//! proposals for a scenario, a requirement or a whole spec, sent to the client as one
+//! `workspace/applyEdit` so the user sees every inserted scenario (marked as proposed) and can
+//! keep, change or undo them. The edit is sent from a spawned task, never awaited in the handler.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::lsp_types::*;
+
+use specls_core::edge_cases::{self, Target};
+
+use super::convert::{doc, range, Doc};
+use crate::lsp::server::{blocking, invalid_params, Backend};
+use crate::lsp::state::Snapshot;
+
+#[derive(Deserialize)]
+struct Args {
+    uri: Uri,
+    #[serde(default)]
+    scenario: Option<String>,
+    #[serde(default)]
+    requirement: Option<String>,
+}
+
+/// The proposals for `target` as one edit of the document (pure), with the proposals' names.
+#[allow(clippy::mutable_key_type)] // lsp_types::Uri is the key type WorkspaceEdit requires
+pub fn proposals_edit(
+    snap: &Snapshot,
+    d: &Doc,
+    uri: &Uri,
+    target: Target,
+) -> (WorkspaceEdit, Vec<String>) {
+    let proposals = edge_cases::propose(&snap.ws, &d.key, target);
+    let names = proposals.iter().map(|p| p.name.clone()).collect();
+    // Insertions at one position are applied in the order given: the proposals keep theirs.
+    let edits: Vec<TextEdit> = proposals
+        .into_iter()
+        .map(|p| TextEdit::new(range(snap, d, p.edit.span), p.edit.new_text))
+        .collect();
+    let mut changes = HashMap::new();
+    if !edits.is_empty() {
+        changes.insert(uri.clone(), edits);
+    }
+    (
+        WorkspaceEdit {
+            changes: Some(changes),
+            document_changes: None,
+            change_annotations: None,
+        },
+        names,
+    )
+}
+
+pub async fn execute(backend: &Backend, arguments: Vec<Value>) -> Result<Option<Value>> {
+    let args: Args = arguments
+        .into_iter()
+        .next()
+        .and_then(|v| serde_json::from_value(v).ok())
+        .ok_or_else(|| {
+            invalid_params(
+                "specls.proposeEdgeCases takes one argument `{uri, scenario?, requirement?}`",
+            )
+        })?;
+    let snap = backend.snapshot().await?;
+    let Some(d) = doc(&snap, &args.uri) else {
+        return Err(invalid_params(format!(
+            "{} is not a spec specls knows",
+            args.uri.as_str()
+        )));
+    };
+    let file = snap.file(&d.key).map(|f| f.doc.clone()).unwrap_or_default();
+    let (target, what) = match (&args.scenario, &args.requirement) {
+        (Some(id), _) => {
+            if !file.scenarios.iter().any(|s| &s.id == id) {
+                return Err(invalid_params(format!("no scenario `{id}` in this spec")));
+            }
+            (Target::Scenario(id.clone()), format!("scenario `{id}`"))
+        }
+        (None, Some(r)) => (Target::Requirement(r.clone()), format!("requirement {r}")),
+        (None, None) => (Target::Spec, format!("spec {}", file.name)),
+    };
+    let uri = args.uri.clone();
+    let (edit, names) = blocking("specls.proposeEdgeCases", move || {
+        proposals_edit(&snap, &d, &uri, target)
+    })
+    .await?;
+    if names.is_empty() {
+        let client = backend.client.clone();
+        let message = format!("specls: no edge case to propose for {what}: every case it knows is covered or does not apply");
+        tokio::spawn(async move {
+            client.show_message(MessageType::INFO, message).await;
+        });
+        return Ok(Some(json!({"proposed": []})));
+    }
+    let client = backend.client.clone();
+    let label = format!("Propose {} edge cases for {what}", names.len());
+    tokio::spawn(async move {
+        match client
+            .send_request::<request::ApplyWorkspaceEdit>(ApplyWorkspaceEditParams {
+                label: Some(label),
+                edit,
+            })
+            .await
+        {
+            Ok(r) if !r.applied => tracing::info!(
+                "the client did not apply the proposals: {}",
+                r.failure_reason.unwrap_or_default()
+            ),
+            Ok(_) => {}
+            Err(e) => tracing::warn!("workspace/applyEdit failed: {e}"),
+        }
+    });
+    Ok(Some(json!({ "proposed": names })))
+}

@@ -1,0 +1,852 @@
+//! `specls compile` backends against a scripted HTTP server (OpenAI-compatible and Anthropic
+//! streams, malformed answers, 401, 429, 5xx, a stalled stream cancelled, paths outside the
+//! output folders), an agent CLI stand-in script, and hand-edited files. Every failure must
+//! leave the workspace exactly as it was.
+
+#[path = "compile/scripted.rs"]
+mod scripted;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use scripted::{anthropic_stream, openai_stream, sse, status, Resp};
+use specls::compile::run::{
+    self, Choice, EditedFile, Event, Host, OnEdited, Request, Status, Summary,
+};
+use specls::compile::Cancel;
+use specls_core::compile::retry::Policy;
+use specls_core::config::Config;
+
+const KEY_VAR: &str = "SPECLS_TEST_COMPILE_KEY";
+const KEY: &str = "sk-test-0123456789-very-secret";
+
+const GOOD: &str = "Here are the files.\n\n```python path=src/greet.py\ndef greet(name: str) -> str:\n    return f\"Hello, {name}!\"\n```\n\n```python path=tests/test_greet.py\nfrom src.greet import greet\n\ndef test_greet():\n    assert greet(\"Ada\") == \"Hello, Ada!\"\n```\n";
+const GOOD_NAMES: &str = "```python path=src/names.py\ndef clean(name: str) -> str:\n    return name.strip().capitalize()\n```\n";
+
+/// Records events; answers questions with a fixed choice.
+struct Recorder {
+    events: Mutex<Vec<Event>>,
+    choice: Choice,
+    asked: Mutex<Vec<Vec<EditedFile>>>,
+    cancel_on_receive: Option<Cancel>,
+}
+
+impl Recorder {
+    fn new(choice: Choice) -> Arc<Recorder> {
+        Arc::new(Recorder {
+            events: Mutex::new(Vec::new()),
+            choice,
+            asked: Mutex::new(Vec::new()),
+            cancel_on_receive: None,
+        })
+    }
+    fn events_json(&self) -> String {
+        serde_json::to_string(&*self.events.lock().unwrap()).unwrap()
+    }
+}
+
+impl Host for Recorder {
+    fn event(&self, e: &Event) {
+        if let (Some(c), Event::Received { bytes, .. }) = (&self.cancel_on_receive, e) {
+            if *bytes > 0 {
+                c.cancel();
+            }
+        }
+        self.events.lock().unwrap().push(e.clone());
+    }
+    fn ask(&self, _spec: &str, files: &[EditedFile]) -> BoxFuture<'static, Choice> {
+        self.asked.lock().unwrap().push(files.to_vec());
+        let c = self.choice;
+        Box::pin(async move { c })
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let dest = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &dest);
+        } else {
+            std::fs::copy(e.path(), dest).unwrap();
+        }
+    }
+}
+
+/// Every file of the workspace outside `.specls/` with its bytes.
+fn tree(root: &Path) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            let p = e.path();
+            let rel = p
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel == ".specls" {
+                continue;
+            }
+            if e.file_type().unwrap().is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(
+                    rel,
+                    String::from_utf8_lossy(&std::fs::read(&p).unwrap()).into_owned(),
+                );
+            }
+        }
+    }
+    out
+}
+
+struct Ws {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+fn workspace(toml: &str) -> Ws {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/compile/workspace"),
+        &root,
+    );
+    std::fs::write(root.join("specls.toml"), toml).unwrap();
+    Ws { _dir: dir, root }
+}
+
+fn openai_toml(base: &str) -> String {
+    format!("[llm]\nprovider = \"openai\"\nbase_url = \"{base}\"\nmodel = \"test-model\"\napi_key_env = \"{KEY_VAR}\"\n")
+}
+
+fn request(ws: &Ws, specs: &[&str], on_edited: OnEdited) -> Request {
+    let text = std::fs::read_to_string(ws.root.join("specls.toml")).unwrap();
+    let config = Config::from_toml(&text).0;
+    let (w, errors) = specls::files::load_with(&ws.root, std::slice::from_ref(&ws.root), &config);
+    assert!(errors.is_empty(), "{errors:?}");
+    let mut req = Request::new(ws.root.clone(), Arc::new(w), config);
+    req.specs = specs.iter().map(|s| s.to_string()).collect();
+    req.on_edited = on_edited;
+    req.policy = Policy {
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+        ..Policy::default()
+    };
+    req.idle_timeout = Duration::from_secs(20);
+    req
+}
+
+async fn compile(ws: &Ws, specs: &[&str], on_edited: OnEdited, host: Arc<Recorder>) -> Summary {
+    std::env::set_var(KEY_VAR, KEY);
+    run::compile(request(ws, specs, on_edited), host, Cancel::new()).await
+}
+
+fn statuses(s: &Summary) -> Vec<(String, Status)> {
+    s.results
+        .iter()
+        .map(|r| (r.spec.clone(), r.status))
+        .collect()
+}
+
+fn manifest(ws: &Ws) -> serde_json::Value {
+    let text = std::fs::read_to_string(ws.root.join(".specls/manifest.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The key must appear nowhere: events, messages, manifest, prompt files.
+fn assert_no_key(ws: &Ws, host: &Recorder, summary: &Summary) {
+    assert!(!host.events_json().contains(KEY), "key in events");
+    assert!(
+        !serde_json::to_string(summary).unwrap().contains(KEY),
+        "key in summary"
+    );
+    let mut stack = vec![ws.root.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                let bytes = std::fs::read(e.path()).unwrap();
+                assert!(
+                    !String::from_utf8_lossy(&bytes).contains(KEY),
+                    "key written to {}",
+                    e.path().display()
+                );
+            }
+        }
+    }
+}
+
+// @spec compile-dependencies-first
+#[tokio::test]
+async fn openai_stream_writes_files_dependencies_first_and_records_the_manifest() {
+    let server = scripted::start(vec![
+        sse(openai_stream(GOOD_NAMES, 7)),
+        sse(openai_stream(GOOD, 5)),
+    ])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let host = Recorder::new(Choice::Skip);
+    let s = compile(&ws, &["specs/greet.spec.md"], OnEdited::Ask, host.clone()).await;
+    assert_eq!(
+        statuses(&s),
+        vec![
+            ("specs/names.spec.md".into(), Status::Compiled),
+            ("specs/greet.spec.md".into(), Status::Compiled)
+        ],
+        "{s:#?}"
+    );
+    assert!(s.ok(), "{s:#?}");
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("src/greet.py")).unwrap(),
+        "def greet(name: str) -> str:\n    return f\"Hello, {name}!\"\n"
+    );
+    assert!(ws.root.join("tests/test_greet.py").is_file());
+    assert!(ws.root.join("src/names.py").is_file());
+    // The build command ran and passed.
+    let greet = &s.results[1];
+    assert_eq!(greet.build.len(), 1);
+    assert!(greet.build[0].ok, "{:?}", greet.build);
+    assert_eq!(greet.build[0].command, "test -s src/greet.py");
+    // The HTTP exchange: path, key in the header only, streaming asked, prompt content.
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs[1].path, "/v1/chat/completions");
+    assert!(reqs[1].head.to_ascii_lowercase().contains(&format!(
+        "authorization: bearer {}",
+        KEY.to_ascii_lowercase()
+    )));
+    let body: serde_json::Value = serde_json::from_str(&reqs[1].body).unwrap();
+    assert_eq!(body["stream"], true);
+    assert_eq!(body["model"], "test-model");
+    let user = body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        user.contains("Returns a greeting for the name"),
+        "spec text in prompt"
+    );
+    assert!(
+        user.contains("### names (specs/names.spec.md)"),
+        "dependency interface in prompt"
+    );
+    assert!(
+        user.contains("- src/greet.py (implementation)"),
+        "targets in prompt"
+    );
+    assert!(!reqs[1].body.contains(KEY));
+    // Progress reported bytes and files as they arrived.
+    let received: Vec<(usize, usize)> = host
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Received { spec, bytes, files } if spec == "specs/greet.spec.md" => {
+                Some((*bytes, *files))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(received.len() >= 2, "{received:?}");
+    assert_eq!(received.last().unwrap(), &(GOOD.len(), 2));
+    // The manifest.
+    let m = manifest(&ws);
+    let entry = &m["specs"]["specs/greet.spec.md"];
+    assert_eq!(entry["backend"], "openai");
+    assert_eq!(entry["model"], "test-model");
+    assert_eq!(entry["tokens_in"], 11);
+    assert_eq!(entry["tokens_out"], 22);
+    let outs: Vec<&str> = entry["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(outs, vec!["src/greet.py", "tests/test_greet.py"]);
+    assert_eq!(
+        entry["outputs"][0]["hash"],
+        specls_core::compile::sha256_hex(&std::fs::read(ws.root.join("src/greet.py")).unwrap())
+    );
+    assert_no_key(&ws, &host, &s);
+    // Nothing changed: nothing compiled, no request.
+    let again = compile(
+        &ws,
+        &["specs/greet.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert!(
+        again.results.iter().all(|r| r.status == Status::UpToDate),
+        "{again:#?}"
+    );
+    assert_eq!(server.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn anthropic_messages_stream() {
+    let server = scripted::start(vec![sse(anthropic_stream(GOOD_NAMES, 4))]).await;
+    let toml = format!(
+        "[llm]\nprovider = \"anthropic\"\nbase_url = \"{}\"\nmodel = \"claude-test\"\napi_key_env = \"{KEY_VAR}\"\n",
+        server.base.trim_end_matches("/v1")
+    );
+    let ws = workspace(&toml);
+    let host = Recorder::new(Choice::Skip);
+    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Compiled)],
+        "{s:#?}"
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs[0].path, "/v1/messages");
+    let head = reqs[0].head.to_ascii_lowercase();
+    assert!(head.contains(&format!("x-api-key: {}", KEY.to_ascii_lowercase())));
+    assert!(head.contains("anthropic-version: 2023-06-01"));
+    let body: serde_json::Value = serde_json::from_str(&reqs[0].body).unwrap();
+    assert!(body["system"].as_str().unwrap().contains("path="));
+    assert_eq!(body["messages"][0]["role"], "user");
+    let m = manifest(&ws);
+    assert_eq!(m["specs"]["specs/names.spec.md"]["tokens_in"], 7);
+    assert_eq!(m["specs"]["specs/names.spec.md"]["tokens_out"], 9);
+    assert_no_key(&ws, &host, &s);
+}
+
+// @spec compile-malformed-retry-once
+#[tokio::test]
+async fn malformed_answer_gets_one_retry_with_the_error_explained() {
+    let server = scripted::start(vec![
+        sse(openai_stream("Sure! def clean(n): return n", 8)),
+        sse(openai_stream(GOOD_NAMES, 8)),
+    ])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Compiled)],
+        "{s:#?}"
+    );
+    let reqs = server.requests();
+    assert_eq!(reqs.len(), 2);
+    let body: serde_json::Value = serde_json::from_str(&reqs[1].body).unwrap();
+    let msgs = body["messages"].as_array().unwrap();
+    assert_eq!(msgs.len(), 4);
+    assert_eq!(msgs[2]["role"], "assistant");
+    assert_eq!(msgs[2]["content"], "Sure! def clean(n): return n");
+    assert!(msgs[3]["content"]
+        .as_str()
+        .unwrap()
+        .contains("no fenced code block tagged with a file path"));
+}
+
+#[tokio::test]
+async fn malformed_twice_fails_clearly_and_writes_nothing() {
+    let server = scripted::start(vec![sse(openai_stream(
+        "```python path=src/names.py\nunclosed\n",
+        8,
+    ))])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let before = tree(&ws.root);
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Failed)]
+    );
+    let msg = &s.results[0].message;
+    assert!(
+        msg.contains("also after 1 retry") && msg.contains("never closed"),
+        "{msg}"
+    );
+    assert_eq!(server.requests().len(), 2);
+    assert_eq!(tree(&ws.root), before);
+    assert!(!ws.root.join(".specls/manifest.json").exists());
+}
+
+// @spec compile-key-never-leaks
+#[tokio::test]
+async fn unauthorized_is_told_apart_without_the_key() {
+    // The server echoes the key back: it must be masked.
+    let server = scripted::start(vec![status(
+        401,
+        &format!("{{\"error\": {{\"message\": \"Incorrect API key provided: {KEY}\"}}}}"),
+    )])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let before = tree(&ws.root);
+    let host = Recorder::new(Choice::Skip);
+    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    assert!(r.message.contains("401 Unauthorized"), "{}", r.message);
+    assert!(
+        r.message.contains("Incorrect API key provided: ***"),
+        "{}",
+        r.message
+    );
+    assert_eq!(server.requests().len(), 1, "401 is not retried");
+    assert_eq!(tree(&ws.root), before);
+    assert_no_key(&ws, &host, &s);
+}
+
+// @spec compile-rate-limit-backoff
+#[tokio::test]
+async fn rate_limit_backs_off_then_succeeds() {
+    let server = scripted::start(vec![
+        Resp::Plain {
+            status: 429,
+            headers: vec![("retry-after".into(), "0".into())],
+            body: "{\"error\": {\"message\": \"slow down\"}}".into(),
+        },
+        sse(openai_stream(GOOD_NAMES, 8)),
+    ])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let host = Recorder::new(Choice::Skip);
+    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Compiled)],
+        "{s:#?}"
+    );
+    assert_eq!(server.requests().len(), 2);
+    let retried = host
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|e| matches!(e, Event::Retrying { why, .. } if why.contains("429")));
+    assert!(retried);
+}
+
+#[tokio::test]
+async fn server_errors_back_off_then_fail() {
+    let server = scripted::start(vec![status(
+        503,
+        "{\"error\": {\"message\": \"overloaded\"}}",
+    )])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let before = tree(&ws.root);
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.message
+            .contains("server error 503 after 3 retries: overloaded"),
+        "{}",
+        r.message
+    );
+    assert_eq!(server.requests().len(), 4);
+    assert_eq!(tree(&ws.root), before);
+}
+
+#[tokio::test]
+async fn unreachable_server_is_a_network_error() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let ws = workspace(&openai_toml(&format!("http://127.0.0.1:{port}/v1")));
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.message
+            .starts_with("cannot reach openai model `test-model` at http://127.0.0.1:"),
+        "{}",
+        r.message
+    );
+}
+
+// @spec compile-cancel-writes-nothing
+#[tokio::test]
+async fn slow_stream_cancelled_writes_nothing() {
+    let server = scripted::start(vec![Resp::Sse {
+        events: openai_stream(GOOD_NAMES, 3),
+        delay: Duration::from_millis(300),
+        hang: true,
+    }])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let before = tree(&ws.root);
+    let cancel = Cancel::new();
+    let host = Arc::new(Recorder {
+        events: Mutex::new(Vec::new()),
+        choice: Choice::Overwrite,
+        asked: Mutex::new(Vec::new()),
+        cancel_on_receive: Some(cancel.clone()),
+    });
+    std::env::set_var(KEY_VAR, KEY);
+    let started = std::time::Instant::now();
+    let s = run::compile(
+        request(&ws, &["specs/names.spec.md"], OnEdited::Overwrite),
+        host,
+        cancel,
+    )
+    .await;
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Cancelled)],
+        "{s:#?}"
+    );
+    assert_eq!(s.results[0].message, "cancelled; nothing written");
+    assert_eq!(tree(&ws.root), before);
+    assert!(!ws.root.join(".specls/manifest.json").exists());
+}
+
+// @spec compile-path-outside-refused
+#[tokio::test]
+async fn a_path_outside_the_output_folders_refuses_the_whole_compile() {
+    let evil = format!("{GOOD_NAMES}\n```sh path=../outside.sh\nrm -rf /\n```\n");
+    let server = scripted::start(vec![sse(openai_stream(&evil, 16))]).await;
+    let ws = workspace(&openai_toml(&server.base));
+    let before = tree(&ws.root);
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    assert!(r.message.starts_with("refused: the model returned a file outside the output paths: `../outside.sh` goes above the workspace root"), "{}", r.message);
+    assert_eq!(server.requests().len(), 1, "a refusal is not retried");
+    assert_eq!(tree(&ws.root), before);
+    let server = scripted::start(vec![sse(openai_stream(
+        "```python path=src/names.py\nx\n```\n```yaml path=specs/names.spec.md\nhijacked\n```\n",
+        16,
+    ))])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let before = tree(&ws.root);
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert!(s.results[0].message.contains("`specs/names.spec.md` is not inside the arrangement's output paths (src/names.py, tests/test_names.py and files under src/, tests/)"), "{}", s.results[0].message);
+    assert_eq!(tree(&ws.root), before);
+}
+
+#[tokio::test]
+async fn missing_key_variable_is_a_clear_error() {
+    let ws = workspace("[llm]\nprovider = \"openai\"\nbase_url = \"http://127.0.0.1:9/v1\"\nmodel = \"m\"\napi_key_env = \"SPECLS_TEST_UNSET_KEY_VAR\"\n");
+    std::env::remove_var("SPECLS_TEST_UNSET_KEY_VAR");
+    let s = run::compile(
+        request(&ws, &["specs/names.spec.md"], OnEdited::Ask),
+        Recorder::new(Choice::Skip),
+        Cancel::new(),
+    )
+    .await;
+    assert_eq!(
+        s.results[0].message,
+        "the environment variable SPECLS_TEST_UNSET_KEY_VAR (named by [llm] api_key_env) is not set; specls reads API keys only from the environment"
+    );
+}
+
+// @spec compile-hand-edit-kept
+#[tokio::test]
+async fn hand_edited_files_survive_unless_overwrite_is_chosen() {
+    let v2 = GOOD_NAMES.replace("capitalize()", "title()");
+    let server = scripted::start(vec![
+        sse(openai_stream(GOOD_NAMES, 16)),
+        sse(openai_stream(&v2, 16)),
+    ])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert_eq!(s.results[0].status, Status::Compiled);
+    let edited = "def clean(name):\n    return 'mine'\n";
+    std::fs::write(ws.root.join("src/names.py"), edited).unwrap();
+    let force = |on: OnEdited, choice: Choice| {
+        let ws = &ws;
+        async move {
+            let host = Recorder::new(choice);
+            let mut req = request(ws, &["specs/names.spec.md"], on);
+            req.force = true;
+            std::env::set_var(KEY_VAR, KEY);
+            let s = run::compile(req, host.clone(), Cancel::new()).await;
+            (s, host)
+        }
+    };
+    // Asked: skip.
+    let (s, host) = force(OnEdited::Ask, Choice::Skip).await;
+    assert_eq!(s.results[0].status, Status::Compiled, "{s:#?}");
+    assert_eq!(s.results[0].kept, vec!["src/names.py"]);
+    assert_eq!(
+        host.asked.lock().unwrap().clone(),
+        vec![vec![EditedFile {
+            path: "src/names.py".into(),
+            why: "edited by hand since the last compile".into()
+        }]]
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("src/names.py")).unwrap(),
+        edited
+    );
+    // Still shown as edited (the manifest keeps the hash specls wrote).
+    let (s, _) = force(OnEdited::KeepBoth, Choice::Skip).await;
+    assert_eq!(s.results[0].kept, vec!["src/names.py"]);
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("src/names.py")).unwrap(),
+        edited
+    );
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("src/names.py.specls-new")).unwrap(),
+        "def clean(name: str) -> str:\n    return name.strip().title()\n"
+    );
+    // Overwrite chosen.
+    let (s, _) = force(OnEdited::Ask, Choice::Overwrite).await;
+    assert_eq!(s.results[0].written, vec!["src/names.py"]);
+    assert!(std::fs::read_to_string(ws.root.join("src/names.py"))
+        .unwrap()
+        .contains("title()"));
+    // A file that exists but was never written by specls is protected too.
+    let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16))]).await;
+    let ws2 = workspace(&openai_toml(&server.base));
+    std::fs::create_dir_all(ws2.root.join("src")).unwrap();
+    std::fs::write(ws2.root.join("src/names.py"), "# mine\n").unwrap();
+    let host = Recorder::new(Choice::Skip);
+    let s = compile(&ws2, &["specs/names.spec.md"], OnEdited::Skip, host).await;
+    assert_eq!(s.results[0].kept, vec!["src/names.py"]);
+    assert_eq!(
+        std::fs::read_to_string(ws2.root.join("src/names.py")).unwrap(),
+        "# mine\n"
+    );
+}
+
+#[cfg(unix)]
+fn agent_script(ws: &Ws, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = ws.root.join("fake-agent.sh");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn command_backend_records_what_the_agent_wrote() {
+    let ws = workspace("");
+    let script = agent_script(
+        &ws,
+        "# stands in for an agent CLI: reads the prompt, writes the implementation\n\
+         grep -q 'Cleans up person names' \"$1\" || { echo 'prompt without the spec' >&2; exit 3; }\n\
+         mkdir -p src && printf 'def clean(name):\\n    return name.strip()\\n' > src/names.py\n\
+         echo \"compiled $2\"",
+    );
+    std::fs::write(
+        ws.root.join("specls.toml"),
+        format!("[llm]\nprovider = \"command\"\ncommand = \"{script} {{prompt_file}} {{name}}\"\n"),
+    )
+    .unwrap();
+    let host = Recorder::new(Choice::Skip);
+    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::Compiled)],
+        "{s:#?}"
+    );
+    assert_eq!(s.results[0].written, vec!["src/names.py"]);
+    let shown = host.events.lock().unwrap().iter().any(|e| {
+        matches!(e, Event::Running { command, .. } if command.contains("fake-agent.sh") && command.ends_with(" names"))
+    });
+    assert!(shown, "the command is shown before it runs");
+    let m = manifest(&ws);
+    let e = &m["specs"]["specs/names.spec.md"];
+    assert_eq!(e["backend"], "command");
+    assert_eq!(e["outputs"][0]["path"], "src/names.py");
+    assert!(ws.root.join(".specls/prompts/names.md").is_file());
+}
+
+// @spec compile-agent-undone
+#[cfg(unix)]
+#[tokio::test]
+async fn failing_or_cancelled_agent_leaves_the_workspace_as_it_was() {
+    let ws = workspace("");
+    std::fs::create_dir_all(ws.root.join("src")).unwrap();
+    std::fs::write(ws.root.join("src/keep.py"), "original\n").unwrap();
+    let script = agent_script(
+        &ws,
+        "mkdir -p src/new && echo half > src/new/half.py && echo changed > src/keep.py && rm -f src/gone.py\n\
+         if [ \"$1\" = slow ]; then sleep 30; fi\n\
+         echo 'agent failed: out of credits' >&2; exit 4",
+    );
+    for arg in ["fast", "slow"] {
+        std::fs::write(
+            ws.root.join("specls.toml"),
+            format!("[llm]\nprovider = \"command\"\ncommand = \"{script} {arg}\"\n"),
+        )
+        .unwrap();
+        let before = tree(&ws.root);
+        let cancel = Cancel::new();
+        let c = cancel.clone();
+        if arg == "slow" {
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                c.cancel();
+            });
+        }
+        std::env::set_var(KEY_VAR, KEY);
+        let s = run::compile(
+            request(&ws, &["specs/names.spec.md"], OnEdited::Overwrite),
+            Recorder::new(Choice::Skip),
+            cancel,
+        )
+        .await;
+        let r = &s.results[0];
+        if arg == "fast" {
+            assert_eq!(r.status, Status::Failed);
+            assert!(
+                r.message.contains("exited with exit status: 4")
+                    && r.message.contains("out of credits"),
+                "{}",
+                r.message
+            );
+        } else {
+            assert_eq!(r.status, Status::Cancelled, "{r:#?}");
+        }
+        assert_eq!(tree(&ws.root), before, "{arg}");
+        assert!(
+            !ws.root.join("src/new").exists(),
+            "{arg}: folder made by the agent removed"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn output_folder_linked_outside_the_workspace_is_refused() {
+    let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16))]).await;
+    let ws = workspace(&openai_toml(&server.base));
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), ws.root.join("src")).unwrap();
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Overwrite,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    assert_eq!(
+        r.message,
+        "refused: src/names.py resolves outside the workspace (through a symbolic link); nothing written"
+    );
+    assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_corrupt_manifest_stops_the_compile_before_anything_is_written() {
+    let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16))]).await;
+    let ws = workspace(&openai_toml(&server.base));
+    std::fs::create_dir_all(ws.root.join(".specls")).unwrap();
+    std::fs::write(
+        ws.root.join(".specls/manifest.json"),
+        "{\"version\": 1, \"specs\": [tru",
+    )
+    .unwrap();
+    let before = tree(&ws.root);
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Overwrite,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    assert!(
+        r.message
+            .starts_with("the compile manifest .specls/manifest.json cannot be read ("),
+        "{}",
+        r.message
+    );
+    assert!(r
+        .message
+        .ends_with("move it away to compile again (specls will not guess which files it wrote)"));
+    assert_eq!(server.requests().len(), 0);
+    assert_eq!(tree(&ws.root), before);
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join(".specls/manifest.json")).unwrap(),
+        "{\"version\": 1, \"specs\": [tru"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_build_command_is_reported() {
+    let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16))]).await;
+    let ws = workspace(&openai_toml(&server.base));
+    let arr = std::fs::read_to_string(ws.root.join("arrangement.yaml")).unwrap();
+    std::fs::write(
+        ws.root.join("arrangement.yaml"),
+        arr.replace(
+            "  compile: test -s {file}\n",
+            "  compile: test -s {file}\n  lint: echo lint says no >&2; exit 7\n",
+        ),
+    )
+    .unwrap();
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Overwrite,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Compiled);
+    assert!(!s.ok());
+    let builds: Vec<(&str, bool, &str)> = r
+        .build
+        .iter()
+        .map(|b| (b.key.as_str(), b.ok, b.output.as_str()))
+        .collect();
+    assert_eq!(
+        builds,
+        vec![("compile", true, ""), ("lint", false, "lint says no")]
+    );
+    assert!(r.message.ends_with("; `lint` failed"), "{}", r.message);
+}
