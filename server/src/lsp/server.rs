@@ -278,6 +278,9 @@ impl Backend {
             "window/workDoneProgress/cancel" => {
                 match serde_json::from_value::<WorkDoneProgressCancelParams>(params) {
                     Ok(p) => {
+                        if self.compiles.cancel_token(&p.token) {
+                            info!("compile cancelled from the progress notification");
+                        }
                         let token = match p.token {
                             NumberOrString::String(s) => s,
                             NumberOrString::Number(n) => n.to_string(),
@@ -847,7 +850,9 @@ impl Indexer {
                     None
                 }
             };
-            // The last runs' results, with the settings the index just read.
+            // The last runs' results, with the settings the index just read (once the owner
+            // has applied them: the loader reads the settings in force).
+            let _ = state.snapshot().await;
             state.load(Load::Results {
                 roots: roots.clone(),
             });
