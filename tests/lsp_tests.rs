@@ -296,3 +296,258 @@ async fn code_actions_skeleton_and_run() {
     insta::assert_json_snapshot!("testlens_source_actions", ws.redact(&source));
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn measured_constraints_inlay_hints_and_diagnostics() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    let dir = ws.root().join(".specls/measurements");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/measurements/k6-summary-export.json"),
+        dir.join("k6.json"),
+    )
+    .unwrap();
+    let c = start(&ws, json!({})).await;
+    let perf = "specs/perf.spec.yaml";
+    let diags = c
+        .wait_diagnostics(&ws.uri(perf), |p| has_code(p, "constraint-broken"))
+        .await;
+    insta::assert_json_snapshot!("testlens_constraint_broken", ws.redact(&diags));
+    let hints = c
+        .call(
+            "textDocument/inlayHint",
+            json!({
+                "textDocument": {"uri": ws.uri(perf)},
+                "range": {"start": {"line": 0, "character": 0}, "end": {"line": 100, "character": 0}},
+            }),
+        )
+        .await;
+    insta::assert_json_snapshot!("testlens_inlay_hints", ws.redact(&hints));
+    c.shutdown().await;
+}
+
+/// A stand-in test command: writes a JUnit report where `test_remove` fails.
+const FAKE_RUN: &str = r#"printf '<testsuite name="fake"><testcase classname="tests.test_cart" name="test_add" time="0.002"/><testcase classname="tests.test_cart" name="test_remove" time="0.003"><failure message="expected an empty cart">AssertionError: expected an empty cart</failure></testcase></testsuite>' > {report}"#;
+
+fn progress_of<'a>(ns: &'a [Value], token: &Value) -> Vec<&'a Value> {
+    ns.iter()
+        .filter(|n| n["method"] == "$/progress" && n["params"]["token"] == *token)
+        .map(|n| &n["params"]["value"])
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_tests_command_progress_results_and_refresh() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    std::fs::write(
+        ws.root().join("specls.toml"),
+        format!("[tests]\ncommand = '''{FAKE_RUN}'''\n"),
+    )
+    .unwrap();
+    let caps = json!({
+        "window": {"workDoneProgress": true},
+        "workspace": {"codeLens": {"refreshSupport": true}},
+    });
+    let c = start(&ws, caps).await;
+    let spec_uri = ws.uri(SPEC);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-untested"))
+        .await;
+    // Unknown ids are refused before anything runs.
+    let bad = c
+        .request(
+            "workspace/executeCommand",
+            json!({"command": "specls.runTests", "arguments": [{"uri": spec_uri, "scenarios": ["nope"]}]}),
+        )
+        .await;
+    assert!(
+        bad["error"]["message"].as_str().unwrap().contains("nope"),
+        "{bad}"
+    );
+    let started = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.runTests", "arguments": [{"uri": spec_uri, "scenarios": ["cart-remove"]}]}),
+        )
+        .await;
+    let token = started["token"].clone();
+    let command = started["command"].as_str().unwrap().to_string();
+    assert!(command.starts_with("sh -c 'printf"), "{command}");
+    // Progress: begun with the exact command as title, cancellable, then ended.
+    let values: Vec<Value> = c
+        .wait_for("the end of the run's progress", |ns| {
+            let v = progress_of(ns, &token);
+            v.iter()
+                .any(|x| x["kind"] == "end")
+                .then(|| v.into_iter().cloned().collect())
+        })
+        .await;
+    assert_eq!(values[0]["kind"], "begin");
+    assert_eq!(values[0]["title"], command.as_str());
+    assert_eq!(values[0]["cancellable"], true);
+    insta::assert_json_snapshot!("testlens_run_progress_end", values.last().unwrap());
+    assert!(c
+        .server_requests()
+        .iter()
+        .any(|r| r["method"] == "window/workDoneProgress/create" && r["params"]["token"] == token));
+    // The results reach the state: the failure is a diagnostic, the lenses show it, and the
+    // client was asked to refresh its lenses.
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+        .await;
+    let lenses = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": spec_uri}}),
+        )
+        .await;
+    insta::assert_snapshot!(
+        "testlens_lenses_after_run",
+        ws.redact(&json!(render_lenses(&lenses))).as_str().unwrap()
+    );
+    c.wait_for("a lens refresh request", |_| {
+        c.server_requests()
+            .iter()
+            .any(|r| r["method"] == "workspace/codeLens/refresh")
+            .then_some(())
+    })
+    .await;
+    assert!(ws.root().join(".specls/results/last-run.json").is_file());
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_is_cancelled_from_the_progress_ui_and_by_command() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    std::fs::write(
+        ws.root().join("specls.toml"),
+        "[tests]\ncommand = 'sleep 30'\n",
+    )
+    .unwrap();
+    let c = start(&ws, json!({"window": {"workDoneProgress": true}})).await;
+    let spec_uri = ws.uri(SPEC);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-untested"))
+        .await;
+    for how in ["progress", "command"] {
+        let started = c
+            .call(
+                "workspace/executeCommand",
+                json!({"command": "specls.runTests", "arguments": [{"all": true}]}),
+            )
+            .await;
+        let token = started["token"].clone();
+        c.wait_for("the run's progress to begin", |ns| {
+            (!progress_of(ns, &token).is_empty()).then_some(())
+        })
+        .await;
+        let t0 = std::time::Instant::now();
+        if how == "progress" {
+            c.notify("window/workDoneProgress/cancel", json!({"token": token}))
+                .await;
+        } else {
+            let r = c
+                .call(
+                    "workspace/executeCommand",
+                    json!({"command": "specls.cancelRun"}),
+                )
+                .await;
+            assert_eq!(r["cancelled"], 1);
+        }
+        let end: Value = c
+            .wait_for("the run's end", |ns| {
+                progress_of(ns, &token)
+                    .into_iter()
+                    .find(|v| v["kind"] == "end")
+                    .cloned()
+            })
+            .await;
+        assert!(t0.elapsed() < std::time::Duration::from_secs(20));
+        let msg = end["message"].as_str().unwrap();
+        assert!(msg.contains("cancelled"), "{how}: {msg}");
+    }
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guardian_plan_runs_stage_by_stage() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    let c = start(&ws, json!({"window": {"workDoneProgress": true}})).await;
+    let task = "tasks/task-demo.md";
+    let uri = ws.uri(task);
+    c.wait_diagnostics(&ws.uri(SPEC), |p| has_code(p, "scenario-untested"))
+        .await;
+    let before = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    let started = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.runGuardian", "arguments": [{"uri": uri}]}),
+        )
+        .await;
+    assert_eq!(started["steps"], 3);
+    let token = started["token"].clone();
+    let end: Value = c
+        .wait_for("the guardian run's end", |ns| {
+            progress_of(ns, &token)
+                .into_iter()
+                .find(|v| v["kind"] == "end")
+                .cloned()
+        })
+        .await;
+    assert!(
+        end["message"].as_str().unwrap().contains("1 of 3 steps"),
+        "{end}"
+    );
+    let diags = c
+        .wait_diagnostics(&uri, |p| has_code(p, "guardian-step-failed"))
+        .await;
+    let after = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    insta::assert_snapshot!(
+        "testlens_guardian_lenses",
+        format!(
+            "before:\n{}after:\n{}",
+            render_lenses(&ws.redact(&before)),
+            without_times(&render_lenses(&ws.redact(&after)))
+        )
+    );
+    insta::assert_json_snapshot!("testlens_guardian_diagnostics", ws.redact(&diags));
+    c.shutdown().await;
+}
+
+/// `(12 ms)` / `(1.2 s)` -> `(TIME)`: step durations vary from run to run.
+fn without_times(s: &str) -> String {
+    let mut out = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find(" (") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        match after.find(')') {
+            Some(j) if after[..j].ends_with(" ms") || after[..j].ends_with(" s") => {
+                out.push_str(" (TIME)");
+                rest = &after[j + 1..];
+            }
+            _ => {
+                out.push_str(" (");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}

@@ -205,11 +205,13 @@ codes! {
     "guardian-unknown-stage", Warning, "blueprint", "A guardian step with an unknown `stage`.";
     "guardian-unknown-expects", Warning, "blueprint", "A guardian step with an unknown `expects` value.";
     "blueprint-missing-test", Warning, "blueprint", "A `relevant_tests` entry that does not exist.";
+    "guardian-step-failed", Error, "blueprint", "A guardian verification step whose last run (specls.runGuardian) did not give what its `expects` says.";
     // --- tests: scenario <-> test links and results ---
     "unknown-scenario-marker", Warning, "tests", "A `@spec` marker in a test whose id names no scenario or requirement.";
     "scenario-untested", Warning, "tests", "A scenario that no test is linked to (by marker or by name); the fix writes a test skeleton.";
     "spec-untested", Information, "tests", "A spec none of whose scenarios is linked to a test yet: one note on the spec instead of a warning per scenario.";
     "scenario-failed", Error, "tests", "A scenario whose linked tests failed in the last run.";
+    "constraint-broken", Error, "tests", "A constraint whose measured value (k6, criterion, hyperfine or a JSON map of values) breaks its bound.";
     // --- drift: spec and generated code since the last compile (`specls check --drift`, editor) ---
     "spec-changed-since-compile", Warning, "drift", "The spec's text changed since its last compile; compile it to bring the code up to date.";
     "scenario-changed-since-compile", Information, "drift", "A scenario changed, was added or was removed since the spec's last compile.";

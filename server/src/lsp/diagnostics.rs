@@ -63,6 +63,9 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
                 }
                 Err(_) => warn!("linking scenarios and tests panicked; test diagnostics left out"),
             }
+            for (key, diags) in super::guardian::diagnostics(snap) {
+                r.entry(key).or_default().extend(diags);
+            }
             // Drift since the last compile (manifests and generated files read from disk).
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 crate::lsp::drift::workspace_drift(snap)

@@ -186,6 +186,7 @@ impl Poller {
             paths.push(c);
         }
         paths.extend(testing::result_paths(roots, config));
+        paths.extend(testing::measurement_paths(roots, config));
         for p in paths {
             if let Some(s) = stamp(&p) {
                 now.insert(p, s);

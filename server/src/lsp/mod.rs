@@ -4,10 +4,12 @@
 pub mod compile;
 pub mod diagnostics;
 pub mod drift;
+pub mod guardian;
 pub mod handlers;
 pub mod index;
 pub mod paths;
 pub mod position;
+pub mod run;
 pub mod server;
 pub mod settings;
 pub mod state;

@@ -31,6 +31,7 @@ pub struct ClientFlags {
     pub configuration: bool,
     pub work_done_progress: bool,
     pub definition_links: bool,
+    pub code_lens_refresh: bool,
 }
 
 pub struct Backend {
@@ -39,6 +40,7 @@ pub struct Backend {
     pub(crate) cache: Arc<Cache>,
     /// The compile in progress (`specls.compile`).
     pub(crate) compiles: Arc<super::compile::Compiles>,
+    pub(crate) runs: Arc<super::run::Runs>,
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
@@ -53,6 +55,9 @@ pub const COMMANDS: &[&str] = &[
     handlers::commands::REINDEX,
     handlers::commands::VERSION,
     handlers::commands::PROPOSE_EDGE_CASES,
+    handlers::commands::RUN_TESTS,
+    handlers::commands::CANCEL_RUN,
+    handlers::commands::RUN_GUARDIAN,
     handlers::commands::WORKSPACE_HEALTH,
     handlers::commands::SHOW_DRIFT,
     handlers::commands::COMPILE,
@@ -142,6 +147,10 @@ fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
             .as_ref()
             .and_then(|w| w.work_done_progress)
             .unwrap_or(false),
+        code_lens_refresh: ws
+            .and_then(|w| w.code_lens.as_ref())
+            .and_then(|c| c.refresh_support)
+            .unwrap_or(false),
         definition_links: caps
             .text_document
             .as_ref()
@@ -159,6 +168,7 @@ impl Backend {
             state: state::start(),
             cache: Arc::new(Cache::default()),
             compiles: Arc::default(),
+            runs: Arc::new(super::run::Runs::default()),
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             flags: OnceLock::new(),
@@ -183,6 +193,18 @@ impl Backend {
         self.flags.get().cloned().unwrap_or_default()
     }
 
+    /// What a spawned test run needs.
+    pub(crate) fn run_start(&self) -> super::run::Start {
+        let flags = self.flags();
+        super::run::Start {
+            client: self.client.clone(),
+            state: self.state.clone(),
+            runs: self.runs.clone(),
+            progress: flags.work_done_progress,
+            lens_refresh: flags.code_lens_refresh,
+        }
+    }
+
     pub(crate) fn roots(&self) -> Arc<Roots> {
         self.roots.get().cloned().unwrap_or_default()
     }
@@ -204,6 +226,7 @@ impl Backend {
             "textDocument/didClose",
             "workspace/didChangeWatchedFiles",
             "workspace/didChangeConfiguration",
+            "window/workDoneProgress/cancel",
         ];
         ORDERED.contains(&method)
     }
@@ -249,6 +272,20 @@ impl Backend {
                     Ok(p) => self.state.send(Msg::Close {
                         uri: p.text_document.uri,
                     }),
+                    Err(e) => bad(e),
+                }
+            }
+            "window/workDoneProgress/cancel" => {
+                match serde_json::from_value::<WorkDoneProgressCancelParams>(params) {
+                    Ok(p) => {
+                        let token = match p.token {
+                            NumberOrString::String(s) => s,
+                            NumberOrString::Number(n) => n.to_string(),
+                        };
+                        if self.runs.cancel_token(&token) {
+                            info!("test run {token} cancelled from the progress UI");
+                        }
+                    }
                     Err(e) => bad(e),
                 }
             }
@@ -370,6 +407,7 @@ impl Backend {
                     "**/*.{py,rs,ts,tsx,mts,cts,js,jsx,mjs,cjs,go}",
                     "**/*.{xml,json,tap,txt,log}",
                     "**/.specls/results/**",
+                    "**/.specls/measurements/**",
                 ]
                 .iter()
                 .map(|g| FileSystemWatcher {
@@ -404,7 +442,7 @@ impl Backend {
                     change: Some(TextDocumentSyncKind::INCREMENTAL),
                     will_save: None,
                     will_save_wait_until: None,
-                    save: None,
+                    save: Some(TextDocumentSyncSaveOptions::Supported(true)),
                 },
             )),
             code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
@@ -449,6 +487,7 @@ impl Backend {
                 work_done_progress_options: Default::default(),
             })),
             document_formatting_provider: Some(OneOf::Left(true)),
+            inlay_hint_provider: Some(OneOf::Left(true)),
             code_lens_provider: Some(CodeLensOptions {
                 resolve_provider: Some(false),
             }),
@@ -556,7 +595,9 @@ impl LanguageServer for Backend {
         let v = serde_json::to_value(params).ok();
         self.ordered_notification("textDocument/didClose", v);
     }
-    async fn did_save(&self, _: DidSaveTextDocumentParams) {}
+    async fn did_save(&self, params: DidSaveTextDocumentParams) {
+        self.run_on_save(params.text_document.uri).await;
+    }
     async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
         self.watched_files(params.changes);
     }
@@ -634,6 +675,10 @@ impl LanguageServer for Backend {
         handlers::code_action::handle(self, params).await
     }
 
+    async fn inlay_hint(&self, params: InlayHintParams) -> Result<Option<Vec<InlayHint>>> {
+        handlers::inlay_hints::handle(self, params).await
+    }
+
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         handlers::code_lens::handle(self, params).await
     }
@@ -655,6 +700,66 @@ impl LanguageServer for Backend {
     ) -> Result<WorkspaceDiagnosticReportResult> {
         handlers::pull::workspace(self, params).await
     }
+}
+
+impl Backend {
+    /// Run-on-save (only when the user switched `run_on_save` on): a saved spec runs its
+    /// scenarios' tests, a saved test file the scenarios its tests are linked to.
+    async fn run_on_save(&self, uri: Uri) {
+        let Ok(snap) = self.snapshot().await else {
+            return;
+        };
+        if !snap.settings.config.run_on_save {
+            return;
+        }
+        let key = snap.key(&uri);
+        let args = if snap.file(&key).is_some_and(|f| !f.doc.scenarios.is_empty()) {
+            super::run::RunArgs {
+                uri: Some(uri),
+                ..Default::default()
+            }
+        } else if snap.tests.index.get(&key).is_some() {
+            let s = snap.clone();
+            let ids = tokio::task::spawn_blocking(move || {
+                let view = s.test_view();
+                let mut ids: Vec<String> = Vec::new();
+                for test in 0..f_len(&s, &key) {
+                    let t = specls_core::testlinks::TestRef {
+                        path: key.clone(),
+                        test,
+                    };
+                    for r in view.links.scenarios_of(&t) {
+                        if let Some(sc) = s.file(&r.path).and_then(|f| f.doc.scenarios.get(r.index))
+                        {
+                            if !ids.contains(&sc.id) {
+                                ids.push(sc.id.clone());
+                            }
+                        }
+                    }
+                }
+                ids
+            })
+            .await
+            .unwrap_or_default();
+            if ids.is_empty() {
+                return;
+            }
+            super::run::RunArgs {
+                uri: None,
+                scenarios: ids,
+                all: false,
+            }
+        } else {
+            return;
+        };
+        if let Err(e) = super::run::start(self.run_start(), snap, args).await {
+            info!("run on save: nothing run: {e}");
+        }
+    }
+}
+
+fn f_len(snap: &Snapshot, key: &str) -> usize {
+    snap.tests.index.get(key).map_or(0, |f| f.tests.len())
 }
 
 /// Reads the whole workspace from disk (initial index, `specls.reindex`, new spec globs).

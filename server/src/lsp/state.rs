@@ -52,6 +52,8 @@ pub struct Snapshot {
     pub tests: Arc<TestFiles>,
     /// The results of the last runs.
     pub run: Arc<RunResults>,
+    /// Results of the last guardian plan runs, per blueprint.
+    pub guardian: Arc<super::guardian::GuardianResults>,
     /// Links and statuses of this generation, computed by the first reader that needs them.
     pub view: Arc<OnceLock<Arc<TestView>>>,
 }
@@ -143,6 +145,11 @@ pub enum Msg {
     },
     /// Result files re-read.
     Results(Arc<RunResults>),
+    /// A guardian plan ran.
+    Guardian {
+        key: String,
+        results: Vec<super::guardian::StepResult>,
+    },
     /// A folder was deleted: forget the closed files under this key.
     ForgetUnder(String),
     /// `specls.toml` re-read (None: no such file).
@@ -181,9 +188,12 @@ pub struct Current {
 }
 
 impl Current {
-    /// The configured result globs, compiled.
+    /// The configured result and measurement globs, compiled.
     pub fn result_globs(&self) -> specls_core::config::Globs {
-        specls_core::config::Globs::new(&self.settings.config.result_globs)
+        let c = &self.settings.config;
+        let mut globs = c.result_globs.clone();
+        globs.extend(c.measurement_globs.iter().cloned());
+        specls_core::config::Globs::new(&globs)
     }
 }
 
@@ -265,6 +275,7 @@ pub fn start() -> StateHandle {
         loader: loader_tx.clone(),
         tests: Arc::new(TestFiles::default()),
         run: Arc::new(RunResults::default()),
+        guardian: super::guardian::empty(),
         view: Arc::new(OnceLock::new()),
         matcher: None,
     };
@@ -320,6 +331,7 @@ struct Owner {
     loader: mpsc::Sender<Load>,
     tests: Arc<TestFiles>,
     run: Arc<RunResults>,
+    guardian: Arc<super::guardian::GuardianResults>,
     view: Arc<OnceLock<Arc<TestView>>>,
     /// Which files are test files, and the fingerprint it was built from.
     matcher: Option<(String, TestFileMatcher)>,
@@ -487,6 +499,10 @@ impl Owner {
                     self.bump();
                 }
             }
+            Msg::Guardian { key, results } => {
+                Arc::make_mut(&mut self.guardian).insert(key, results);
+                self.bump();
+            }
             Msg::Results(run) => {
                 if *self.run != *run {
                     self.run = run;
@@ -617,6 +633,7 @@ impl Owner {
             settings: self.settings.clone(),
             tests: self.tests.clone(),
             run: self.run.clone(),
+            guardian: self.guardian.clone(),
             view: self.view.clone(),
         }
     }

@@ -11,6 +11,7 @@ use std::time::SystemTime;
 
 use specls_core::config::{Config, Globs};
 use specls_core::diag::Diagnostic;
+use specls_core::measurements::{self, ConstraintRef, Measured, Measurement};
 use specls_core::model::Arrangement;
 use specls_core::testlinks::link::{self, Links, ScenarioRef};
 use specls_core::testlinks::results::{self, TestResult};
@@ -27,6 +28,8 @@ pub const MAX_RESULT_FILE: u64 = 32 << 20;
 
 /// The folder under the state folder holding run results.
 pub const RESULTS_DIR: &str = "results";
+/// The folder under the state folder holding measurement files.
+pub const MEASUREMENTS_DIR: &str = "measurements";
 
 /// Every indexed test file and its text (for positions and edits).
 #[derive(Clone, Debug, Default)]
@@ -61,10 +64,16 @@ pub struct ResultSource {
 /// The results the editor shows: the newest result for every test over all result files.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunResults {
+    /// Measured values for constraints (`.specls/measurements/`, `measurements` globs), newest
+    /// file first.
+    pub measurements: Vec<Measurement>,
     pub results: Vec<TestResult>,
     /// For each result, the index of its source in `sources`.
     pub source_of: Vec<usize>,
     pub sources: Vec<ResultSource>,
+    /// `.specls/results/last-run.json`: outcomes of scenarios that the last (filtered) runs
+    /// did not select are kept there, while their reports were replaced.
+    pub last: Option<crate::testrun::LastRun>,
 }
 
 impl RunResults {
@@ -77,8 +86,11 @@ impl RunResults {
 /// Is this workspace key a result file specls reads (under `.specls/results/`, or matching a
 /// configured result glob)?
 pub fn is_result_key(key: &str, globs: &Globs) -> bool {
-    let state = format!("{}/{RESULTS_DIR}/", crate::fsutil::STATE_DIR);
-    key.starts_with(&state) || key.contains(&format!("/{state}")) || globs.is_match(key)
+    let under = |dir: &str| {
+        let state = format!("{}/{dir}/", crate::fsutil::STATE_DIR);
+        key.starts_with(&state) || key.contains(&format!("/{state}"))
+    };
+    under(RESULTS_DIR) || under(MEASUREMENTS_DIR) || globs.is_match(key)
 }
 
 /// Parse result files (already read) into the results the editor shows: files are taken
@@ -126,7 +138,17 @@ pub fn result_paths(roots: &Roots, config: &Config) -> Vec<PathBuf> {
         let dir = folder.join(crate::fsutil::STATE_DIR).join(RESULTS_DIR);
         collect_files(&dir, &mut paths, 0);
     }
-    let globs = Globs::new(&config.result_globs);
+    paths.extend(globbed(roots, config, &config.result_globs));
+    paths.retain(|p| !is_run_metadata(p));
+    paths.sort();
+    paths.dedup();
+    paths
+}
+
+/// Files matching some globs of the settings (walked from the folders, ignore files honoured).
+fn globbed(roots: &Roots, config: &Config, globs: &[String]) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    let globs = Globs::new(globs);
     if !globs.is_empty() {
         let (walked, _) = crate::files::walk_with(&roots.folders, roots.base.as_deref(), config);
         for p in walked {
@@ -135,14 +157,62 @@ pub fn result_paths(roots: &Roots, config: &Config) -> Vec<PathBuf> {
             }
         }
     }
-    paths.retain(|p| !is_run_metadata(p));
+    paths
+}
+
+/// Every measurement file: under `.specls/measurements/` and matching `measurements` globs.
+pub fn measurement_paths(roots: &Roots, config: &Config) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = Vec::new();
+    for folder in roots.folders.iter().chain(roots.base.iter()) {
+        let dir = folder.join(crate::fsutil::STATE_DIR).join(MEASUREMENTS_DIR);
+        collect_files(&dir, &mut paths, 0);
+    }
+    paths.extend(globbed(roots, config, &config.measurement_globs));
+    paths.retain(|p| p.extension().is_some_and(|e| e == "json"));
     paths.sort();
     paths.dedup();
     paths
 }
 
+/// Read every measurement file, newest first.
+pub fn read_measurements(roots: &Roots, config: &Config) -> Vec<Measurement> {
+    let mut files: Vec<(Option<SystemTime>, Vec<Measurement>)> = Vec::new();
+    for p in measurement_paths(roots, config) {
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        if meta.len() > measurements::MAX_FILE as u64 {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&p) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let key = roots.key_for_path(&p);
+        let parsed = measurements::parse(&key, &text);
+        for e in &parsed.errors {
+            tracing::info!("{key}: {e}");
+        }
+        files.push((meta.modified().ok(), parsed.measurements));
+    }
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
+    files.into_iter().flat_map(|(_, m)| m).collect()
+}
+
 /// Read every result file of the workspace (see [`result_paths`]).
 pub fn read_results(roots: &Roots, config: &Config) -> RunResults {
+    let mut run = read_reports(roots, config);
+    run.measurements = read_measurements(roots, config);
+    if let Some(root) = roots.base.as_ref().or(roots.folders.first()) {
+        match crate::testrun::load_results(root) {
+            Ok(last) => run.last = last,
+            Err(e) => tracing::info!("{e}"),
+        }
+    }
+    run
+}
+
+fn read_reports(roots: &Roots, config: &Config) -> RunResults {
     let files = result_paths(roots, config)
         .into_iter()
         .filter_map(|p| {
@@ -159,13 +229,13 @@ pub fn read_results(roots: &Roots, config: &Config) -> RunResults {
     merge_results(files)
 }
 
-/// Files the runner keeps beside the reports (run metadata, not reports).
+/// Files the runner keeps beside the reports (run metadata, not reports), and temporaries.
 fn is_run_metadata(p: &Path) -> bool {
     let name = p
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    name.starts_with('.') || name.ends_with(".json") && !name.contains("go")
+    name.starts_with('.') || name == "last-run.json" || name.ends_with(".tmp")
 }
 
 fn collect_files(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) {
@@ -214,6 +284,8 @@ pub struct TestView {
     pub links: Links,
     pub mapping: Mapping,
     pub statuses: BTreeMap<ScenarioRef, ScenarioStatus>,
+    /// Constraints with a measured value.
+    pub measured: BTreeMap<ConstraintRef, Measured>,
     /// Diagnostics for specs (`scenario-untested`, `scenario-failed`) and test files
     /// (`unknown-scenario-marker`).
     pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
@@ -223,15 +295,24 @@ impl TestView {
     pub fn compute(ws: &Workspace, tests: &TestFiles, run: &RunResults, config: &Config) -> Self {
         let links = link::link_with(ws, &tests.index, config);
         let mapping = status::map_results(&tests.index, &run.results);
-        let statuses = status::scenario_status(ws, &tests.index, &links, &run.results, &mapping);
+        let mut statuses =
+            status::scenario_status(ws, &tests.index, &links, &run.results, &mapping);
+        if let Some(last) = &run.last {
+            stored_outcomes(ws, tests, last, &mut statuses);
+        }
         let mut diagnostics = links.diagnostics.clone();
         for (k, v) in status::scenario_diagnostics(ws, &tests.index, &statuses, config) {
+            diagnostics.entry(k).or_default().extend(v);
+        }
+        let measured = measurements::match_constraints(ws, &run.measurements);
+        for (k, v) in measurements::diagnostics(ws, &measured, config) {
             diagnostics.entry(k).or_default().extend(v);
         }
         TestView {
             links,
             mapping,
             statuses,
+            measured,
             diagnostics,
         }
     }
@@ -241,6 +322,58 @@ impl TestView {
             path: path.to_string(),
             index,
         })
+    }
+}
+
+/// Scenarios the reports say nothing about take their outcome from `last-run.json` (results of
+/// earlier runs that a later filtered run did not replace).
+fn stored_outcomes(
+    ws: &Workspace,
+    tests: &TestFiles,
+    last: &crate::testrun::LastRun,
+    statuses: &mut BTreeMap<ScenarioRef, ScenarioStatus>,
+) {
+    use crate::testrun::Outcome;
+    use specls_core::testlinks::link::Location;
+    for (r, st) in statuses.iter_mut() {
+        if !matches!(st, ScenarioStatus::NotRun { .. }) {
+            continue;
+        }
+        let Some(sc) = ws.get(&r.path).and_then(|f| f.doc.scenarios.get(r.index)) else {
+            continue;
+        };
+        let Some(stored) = last.scenario(&r.path, &sc.id) else {
+            continue;
+        };
+        *st = match stored.outcome {
+            Outcome::Passed => ScenarioStatus::Passed {
+                tests: stored.tests,
+                skipped: stored.skipped,
+                duration_ms: stored.duration_ms,
+            },
+            Outcome::Skipped => ScenarioStatus::Skipped {
+                tests: stored.skipped.max(stored.tests),
+            },
+            Outcome::Failed => {
+                let location = stored.failed_test.as_ref().and_then(|t| {
+                    let f = tests.index.get(&t.path)?;
+                    let item = f.tests.iter().find(|i| i.name == t.name)?;
+                    Some(Location {
+                        path: t.path.clone(),
+                        span: item.span,
+                        selection: item.name_span,
+                    })
+                });
+                ScenarioStatus::Failed {
+                    tests: stored.tests,
+                    failed: stored.failed.max(1),
+                    message: stored.message.clone().unwrap_or_else(|| "failed".into()),
+                    result: usize::MAX,
+                    location,
+                }
+            }
+            Outcome::NotRun | Outcome::Untested => continue,
+        };
     }
 }
 

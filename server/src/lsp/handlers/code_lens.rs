@@ -22,6 +22,7 @@ pub type Provider = fn(&Snapshot, &Doc, &Uri) -> Vec<CodeLens>;
 /// Every provider, in the order their lenses are listed.
 pub const PROVIDERS: &[(&str, Provider)] = &[
     ("tests", test_lenses),
+    ("guardian", guardian_lenses),
     ("drift", drift_lenses),
     ("compile", crate::lsp::compile::compile_lenses),
 ];
@@ -98,6 +99,49 @@ pub fn test_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
             Some(json!({"uri": uri.as_str()})),
         ),
     );
+    out
+}
+
+/// Guardian plans of task blueprints: "▶ Run guardian plan" above the plan, and each step's
+/// last result against its `expects` above the step.
+pub fn guardian_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
+    let Some(bp) = snap.file(&d.key).and_then(|f| f.doc.blueprint.as_ref()) else {
+        return Vec::new();
+    };
+    if bp.guardian.is_empty() {
+        return Vec::new();
+    }
+    let results = snap.guardian.get(&d.key);
+    let at = |span: specls_core::Span| {
+        let r = range(snap, d, span);
+        Range::new(r.start, r.start)
+    };
+    let top = bp.guardian_span.unwrap_or(bp.guardian[0].span);
+    let met = results.map(|r| r.iter().filter(|s| s.outcome.is_met()).count());
+    let title = match met {
+        Some(m) => format!(
+            "▶ Run guardian plan · {m} of {} steps met",
+            bp.guardian.len()
+        ),
+        None => format!("▶ Run guardian plan ({} steps)", bp.guardian.len()),
+    };
+    let mut out = vec![lens(
+        at(top),
+        title,
+        commands::RUN_GUARDIAN,
+        Some(json!({"uri": uri.as_str()})),
+    )];
+    for (i, step) in bp.guardian.iter().enumerate() {
+        let r = results.and_then(|r| r.get(i));
+        out.push(label(
+            at(step.span),
+            format!(
+                "[{}] {}",
+                step.stage,
+                crate::lsp::guardian::step_text(&step.expects, r)
+            ),
+        ));
+    }
     out
 }
 

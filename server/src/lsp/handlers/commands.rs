@@ -4,7 +4,17 @@ use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::ExecuteCommandParams;
 
+use crate::lsp::run::{self, RunArgs};
 use crate::lsp::server::{invalid_params, Backend};
+
+/// LSP's RequestFailed: the client shows the message.
+fn request_failed(message: String) -> tower_lsp_server::jsonrpc::Error {
+    tower_lsp_server::jsonrpc::Error {
+        code: tower_lsp_server::jsonrpc::ErrorCode::ServerError(-32803),
+        message: message.into(),
+        data: None,
+    }
+}
 
 /// Re-read every spec of the workspace from disk (open buffers are kept).
 pub const REINDEX: &str = "specls.reindex";
@@ -29,6 +39,8 @@ pub fn version() -> Value {
 pub const CANCEL_RUN: &str = "specls.cancelRun";
 /// Cancel the compile in progress.
 pub const CANCEL_COMPILE: &str = "specls.cancelCompile";
+/// Run a task blueprint's guardian verification plan: `{uri}`.
+pub const RUN_GUARDIAN: &str = "specls.runGuardian";
 
 pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<Value>> {
     match params.command.as_str() {
@@ -38,6 +50,40 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
         }
         VERSION => Ok(Some(version())),
         PROPOSE_EDGE_CASES => super::edge_cases::execute(backend, params.arguments).await,
+        RUN_TESTS => {
+            let args: RunArgs = match params.arguments.into_iter().next() {
+                None | Some(Value::Null) => RunArgs::default(),
+                Some(v) => serde_json::from_value(v).map_err(|e| {
+                    invalid_params(format!(
+                        "{RUN_TESTS} takes {{uri?, scenarios?: [id], all?: bool}}: {e}"
+                    ))
+                })?,
+            };
+            let snap = backend.snapshot().await?;
+            match run::start(backend.run_start(), snap, args).await {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => Err(request_failed(e)),
+            }
+        }
+        RUN_GUARDIAN => {
+            let args: crate::lsp::guardian::GuardianArgs = params
+                .arguments
+                .into_iter()
+                .next()
+                .map(serde_json::from_value)
+                .transpose()
+                .map_err(|e| invalid_params(format!("{RUN_GUARDIAN} takes {{uri}}: {e}")))?
+                .ok_or_else(|| invalid_params(format!("{RUN_GUARDIAN} takes {{uri}}")))?;
+            let snap = backend.snapshot().await?;
+            match crate::lsp::guardian::start(backend.run_start(), snap, args).await {
+                Ok(v) => Ok(Some(v)),
+                Err(e) => Err(request_failed(e)),
+            }
+        }
+        CANCEL_RUN => {
+            let n = backend.runs.cancel_all();
+            Ok(Some(json!({ "cancelled": n })))
+        }
         WORKSPACE_HEALTH => super::scenarios::workspace_health(backend).await,
         SHOW_DRIFT => show_drift(backend, params.arguments).await,
         COMPILE => crate::lsp::compile::start(backend, params.arguments).await,

@@ -9,6 +9,7 @@ pub mod convert;
 pub mod edge_cases;
 pub mod formatting;
 pub mod hover;
+pub mod inlay_hints;
 pub mod navigation;
 pub mod pull;
 pub mod ranges;

@@ -1,0 +1,299 @@
+//! Test runs from the editor: `specls.runTests`, `specls.cancelRun`, run-on-save.
+//!
+//! The command handler only plans the run (a pure function of the snapshot) and spawns it; it
+//! never awaits the run or a request to the client. The spawned task reports `$/progress`
+//! (created with `window/workDoneProgress/create`, the exact command in the title,
+//! cancellable), runs the plan on a blocking thread through [`crate::testrun::run`], then
+//! reads the results again into the state owner (lenses and diagnostics follow) and asks the
+//! client to refresh its lenses.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tower_lsp_server::lsp_types::*;
+use tower_lsp_server::Client;
+use tracing::{info, warn};
+
+use specls_core::testlinks::link::{scenarios_with_id, ScenarioRef};
+use specls_core::testlinks::plan::Selection;
+
+use super::state::{Msg, Snapshot, StateHandle};
+use super::testing;
+use crate::testrun::{self, CancelToken, Progress, RunOptions};
+
+/// Arguments of `specls.runTests`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunArgs {
+    pub uri: Option<Uri>,
+    #[serde(default)]
+    pub scenarios: Vec<String>,
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// Runs in progress, by progress token.
+#[derive(Default)]
+pub struct Runs {
+    next: AtomicU64,
+    active: Mutex<HashMap<String, CancelToken>>,
+}
+
+impl Runs {
+    /// Cancel every run in progress; returns how many there were.
+    pub fn cancel_all(&self) -> usize {
+        let g = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        for c in g.values() {
+            c.cancel();
+        }
+        g.len()
+    }
+
+    /// Cancel the run reporting progress under `token` (the client's cancel button).
+    pub fn cancel_token(&self, token: &str) -> bool {
+        let g = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        match g.get(token) {
+            Some(c) => {
+                c.cancel();
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn add(&self) -> (String, CancelToken) {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let token = format!("specls-run-{}-{n}", std::process::id());
+        let cancel = CancelToken::new();
+        let mut g = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        g.insert(token.clone(), cancel.clone());
+        (token, cancel)
+    }
+
+    /// Register a run of another kind (a guardian plan) under a fresh token.
+    pub fn add_public(&self) -> (String, CancelToken) {
+        self.add()
+    }
+
+    pub fn remove_public(&self, token: &str) {
+        self.remove(token)
+    }
+
+    fn remove(&self, token: &str) {
+        let mut g = self.active.lock().unwrap_or_else(|e| e.into_inner());
+        g.remove(token);
+    }
+}
+
+/// The workspace root runs happen in.
+pub fn root(snap: &Snapshot) -> Option<PathBuf> {
+    snap.roots
+        .base
+        .clone()
+        .or_else(|| snap.roots.folders.first().cloned())
+}
+
+/// What the arguments select (pure): every test, the scenarios of a spec, or scenarios by id
+/// (within the spec when a uri is given).
+pub fn selection(snap: &Snapshot, args: &RunArgs) -> Result<Selection, String> {
+    if args.all || (args.uri.is_none() && args.scenarios.is_empty()) {
+        return Ok(Selection::All);
+    }
+    let key = args.uri.as_ref().map(|u| snap.key(u));
+    if let Some(k) = &key {
+        if snap.file(k).is_none() {
+            return Err(format!("{k} is not a spec specls knows"));
+        }
+    }
+    if args.scenarios.is_empty() {
+        let k = key.unwrap_or_default();
+        let n = snap.file(&k).map_or(0, |f| f.doc.scenarios.len());
+        if n == 0 {
+            return Err(format!("{k} has no scenarios to run"));
+        }
+        return Ok(Selection::Scenarios(
+            (0..n)
+                .map(|index| ScenarioRef {
+                    path: k.clone(),
+                    index,
+                })
+                .collect(),
+        ));
+    }
+    let mut out = Vec::new();
+    let mut unknown = Vec::new();
+    for id in &args.scenarios {
+        let found: Vec<ScenarioRef> = scenarios_with_id(&snap.ws, id)
+            .into_iter()
+            .filter(|r| key.as_ref().is_none_or(|k| &r.path == k))
+            .collect();
+        if found.is_empty() {
+            unknown.push(id.as_str());
+        }
+        out.extend(found);
+    }
+    if !unknown.is_empty() {
+        return Err(format!("no scenario has the id {}", unknown.join(", ")));
+    }
+    Ok(Selection::Scenarios(out))
+}
+
+/// Everything a spawned run needs.
+pub struct Start {
+    pub client: Client,
+    pub state: StateHandle,
+    pub runs: Arc<Runs>,
+    pub progress: bool,
+    pub lens_refresh: bool,
+}
+
+/// Plan a run and spawn it; returns what was started (`{token, command}`) or why nothing runs.
+pub async fn start(start: Start, snap: Snapshot, args: RunArgs) -> Result<Value, String> {
+    let Some(root) = root(&snap) else {
+        return Err("no workspace folder: open a folder to run its tests".into());
+    };
+    let sel = selection(&snap, &args)?;
+    // Planning reads marker files and test texts: off the async threads.
+    let planned = tokio::task::spawn_blocking(move || {
+        let project = testrun::Project::from_parts(
+            &root,
+            snap.settings.config.clone(),
+            (*snap.ws).clone(),
+            snap.tests.index.clone(),
+        );
+        let plan = testrun::plan_run(&project, &sel);
+        (project, plan, snap)
+    })
+    .await
+    .map_err(|e| format!("planning the run failed: {e}"))?;
+    let (project, plan, snap) = planned;
+    let plan = plan.map_err(|e| e.to_string())?;
+    let command = plan.display();
+    let (token, cancel) = start.runs.add();
+    info!("running tests: {command}");
+    let answer = json!({"token": token, "command": command});
+    tokio::spawn(run_task(start, snap, project, plan, token, cancel));
+    Ok(answer)
+}
+
+async fn run_task(
+    s: Start,
+    snap: Snapshot,
+    project: testrun::Project,
+    plan: specls_core::testlinks::plan::Plan,
+    token: String,
+    cancel: CancelToken,
+) {
+    let command = plan.display();
+    let ptoken = NumberOrString::String(token.clone());
+    let ongoing = if s.progress {
+        let created = tokio::time::timeout(
+            Duration::from_secs(2),
+            s.client.send_request::<request::WorkDoneProgressCreate>(
+                WorkDoneProgressCreateParams {
+                    token: ptoken.clone(),
+                },
+            ),
+        )
+        .await;
+        if matches!(created, Ok(Ok(()))) {
+            Some(
+                s.client
+                    .progress(ptoken.clone(), command.clone())
+                    .with_cancel_button()
+                    .with_message("starting")
+                    .begin()
+                    .await,
+            )
+        } else {
+            None
+        }
+    } else {
+        None
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Progress>();
+    let options = RunOptions::from_config(&project.config);
+    let c = cancel.clone();
+    let job = tokio::task::spawn_blocking(move || {
+        testrun::run(&project, &plan, &options, &c, &mut |p| {
+            if !matches!(p, Progress::Line(_)) {
+                let _ = tx.send(p.clone());
+            }
+        })
+    });
+    while let Some(p) = rx.recv().await {
+        let Some(o) = &ongoing else { continue };
+        let msg = match p {
+            Progress::Queued { ahead } => {
+                format!("waiting for {ahead} other run(s) of this workspace")
+            }
+            Progress::Started { .. } => "running".into(),
+            Progress::Tests {
+                done,
+                total: Some(t),
+            } => format!("{done} of {t} tests"),
+            Progress::Tests { done, total: None } => format!("{done} tests"),
+            Progress::Line(_) => continue,
+        };
+        o.report_with_message(msg, None).await;
+    }
+    let outcome = match job.await {
+        Ok(Ok(report)) => {
+            let t = &report.last.totals;
+            let mut parts = vec![format!("{} passed", t.passed)];
+            for (n, w) in [
+                (t.failed, "failed"),
+                (t.errors, "errors"),
+                (t.skipped, "skipped"),
+            ] {
+                if n > 0 {
+                    parts.push(format!("{n} {w}"));
+                }
+            }
+            let mut text = parts.join(", ");
+            if !matches!(report.last.exit, testrun::Exit::Exited { .. }) {
+                text = format!("{text} ({})", report.last.exit.describe());
+            }
+            for e in report.last.report_errors.iter().take(2) {
+                text.push_str(&format!("; {e}"));
+            }
+            let failed = t.failed + t.errors > 0
+                || !matches!(report.last.exit, testrun::Exit::Exited { .. });
+            Ok((text, failed))
+        }
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(e) => Err(format!("the run stopped unexpectedly: {e}")),
+    };
+    s.runs.remove(&token);
+    // The results on disk now: into the state, then lenses and diagnostics follow.
+    let roots = snap.roots.clone();
+    let config = snap.settings.config.clone();
+    if let Ok(run) =
+        tokio::task::spawn_blocking(move || testing::read_results(&roots, &config)).await
+    {
+        s.state.send(Msg::Results(Arc::new(run)));
+        let _ = s.state.snapshot().await;
+    }
+    let (message, typ) = match &outcome {
+        Ok((text, false)) => (format!("specls: tests {text}"), MessageType::INFO),
+        Ok((text, true)) => (format!("specls: tests {text}"), MessageType::WARNING),
+        Err(e) => (
+            format!("specls: the test run failed: {e}"),
+            MessageType::ERROR,
+        ),
+    };
+    if let Some(o) = ongoing {
+        o.finish_with_message(message.clone()).await;
+    }
+    s.client.show_message(typ, message).await;
+    if s.lens_refresh {
+        if let Err(e) = s.client.code_lens_refresh().await {
+            warn!("workspace/codeLens/refresh failed: {e}");
+        }
+    }
+}
