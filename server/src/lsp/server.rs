@@ -278,6 +278,9 @@ impl Backend {
             "window/workDoneProgress/cancel" => {
                 match serde_json::from_value::<WorkDoneProgressCancelParams>(params) {
                     Ok(p) => {
+                        if self.compiles.cancel_token(&p.token) {
+                            info!("compile cancelled from the progress UI");
+                        }
                         let token = match p.token {
                             NumberOrString::String(s) => s,
                             NumberOrString::Number(n) => n.to_string(),
@@ -955,13 +958,6 @@ impl Backend {
         p: handlers::scenarios::ScenariosParams,
     ) -> Result<handlers::scenarios::ScenariosResult> {
         handlers::scenarios::handle(self, p).await
-    }
-
-    /// `window/workDoneProgress/cancel`: the user cancelled a progress (a compile's).
-    pub async fn work_done_progress_cancel(&self, p: WorkDoneProgressCancelParams) {
-        if self.compiles.cancel_token(&p.token) {
-            info!("compile cancelled from the progress notification");
-        }
     }
 
     /// `specls/debug/panic`: a handler whose pure part panics (to exercise the panic guard).
