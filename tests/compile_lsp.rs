@@ -279,11 +279,18 @@ async fn the_progress_cancel_button_cancels_the_compile() {
             .then_some(())
     })
     .await;
+    // The compile's own progress (indexing and other work report progress too): the token
+    // whose messages speak of bytes arriving.
     let token = c
-        .server_requests()
+        .notifications()
         .into_iter()
-        .find(|r| r["method"] == "window/workDoneProgress/create")
-        .map(|r| r["params"]["token"].clone())
+        .find(|n| {
+            n["method"] == "$/progress"
+                && n["params"]["value"]["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("bytes"))
+        })
+        .map(|n| n["params"]["token"].clone())
         .unwrap();
     c.notify("window/workDoneProgress/cancel", json!({"token": token}))
         .await;

@@ -40,10 +40,6 @@ where
             handlers::scenarios::METHOD,
             server::Backend::scenarios_request,
         )
-        .custom_method(
-            "window/workDoneProgress/cancel",
-            server::Backend::work_done_progress_cancel,
-        )
         .finish();
     transport::serve(input, output, service, socket).await
 }

@@ -38,9 +38,9 @@ pub struct Backend {
     pub(crate) client: Client,
     pub(crate) state: StateHandle,
     pub(crate) cache: Arc<Cache>,
-    pub(crate) runs: Arc<super::run::Runs>,
     /// The compile in progress (`specls.compile`).
     pub(crate) compiles: Arc<super::compile::Compiles>,
+    pub(crate) runs: Arc<super::run::Runs>,
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
@@ -54,10 +54,10 @@ pub struct Backend {
 pub const COMMANDS: &[&str] = &[
     handlers::commands::REINDEX,
     handlers::commands::VERSION,
+    handlers::commands::PROPOSE_EDGE_CASES,
     handlers::commands::RUN_TESTS,
     handlers::commands::CANCEL_RUN,
     handlers::commands::RUN_GUARDIAN,
-    handlers::commands::PROPOSE_EDGE_CASES,
     handlers::commands::WORKSPACE_HEALTH,
     handlers::commands::SHOW_DRIFT,
     handlers::commands::COMPILE,
@@ -167,8 +167,8 @@ impl Backend {
             client,
             state: state::start(),
             cache: Arc::new(Cache::default()),
-            runs: Arc::new(super::run::Runs::default()),
             compiles: Arc::default(),
+            runs: Arc::new(super::run::Runs::default()),
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             flags: OnceLock::new(),
@@ -279,7 +279,7 @@ impl Backend {
                 match serde_json::from_value::<WorkDoneProgressCancelParams>(params) {
                     Ok(p) => {
                         if self.compiles.cancel_token(&p.token) {
-                            info!("compile cancelled from the progress notification");
+                            info!("compile cancelled from the progress UI");
                         }
                         let token = match p.token {
                             NumberOrString::String(s) => s,
@@ -960,13 +960,6 @@ impl Backend {
         p: handlers::scenarios::ScenariosParams,
     ) -> Result<handlers::scenarios::ScenariosResult> {
         handlers::scenarios::handle(self, p).await
-    }
-
-    /// `window/workDoneProgress/cancel`: the user cancelled a progress (a compile's).
-    pub async fn work_done_progress_cancel(&self, p: WorkDoneProgressCancelParams) {
-        if self.compiles.cancel_token(&p.token) {
-            info!("compile cancelled from the progress notification");
-        }
     }
 
     /// `specls/debug/panic`: a handler whose pure part panics (to exercise the panic guard).

@@ -37,10 +37,10 @@ pub fn version() -> Value {
 }
 /// Cancel the test run in progress.
 pub const CANCEL_RUN: &str = "specls.cancelRun";
-/// Run a task blueprint's guardian verification plan: `{uri}`.
-pub const RUN_GUARDIAN: &str = "specls.runGuardian";
 /// Cancel the compile in progress.
 pub const CANCEL_COMPILE: &str = "specls.cancelCompile";
+/// Run a task blueprint's guardian verification plan: `{uri}`.
+pub const RUN_GUARDIAN: &str = "specls.runGuardian";
 
 pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<Option<Value>> {
     match params.command.as_str() {
@@ -49,6 +49,7 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             Ok(None)
         }
         VERSION => Ok(Some(version())),
+        PROPOSE_EDGE_CASES => super::edge_cases::execute(backend, params.arguments).await,
         RUN_TESTS => {
             let args: RunArgs = match params.arguments.into_iter().next() {
                 None | Some(Value::Null) => RunArgs::default(),
@@ -83,7 +84,6 @@ pub async fn handle(backend: &Backend, params: ExecuteCommandParams) -> Result<O
             let n = backend.runs.cancel_all();
             Ok(Some(json!({ "cancelled": n })))
         }
-        PROPOSE_EDGE_CASES => super::edge_cases::execute(backend, params.arguments).await,
         WORKSPACE_HEALTH => super::scenarios::workspace_health(backend).await,
         SHOW_DRIFT => show_drift(backend, params.arguments).await,
         COMPILE => crate::lsp::compile::start(backend, params.arguments).await,
