@@ -478,26 +478,12 @@ pub fn truncate(s: &str, max: usize) -> String {
 
 /// `2026-11-21 10:00 UTC`.
 pub fn utc_text(t: SystemTime) -> String {
-    let secs = match t.duration_since(SystemTime::UNIX_EPOCH) {
-        Ok(d) => d.as_secs() as i64,
-        Err(_) => return "before 1970".into(),
+    let Ok(d) = t.duration_since(SystemTime::UNIX_EPOCH) else {
+        return "before 1970".into();
     };
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Civil date from days since the epoch (Howard Hinnant's algorithm).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
+    // `YYYY-MM-DDTHH:MM:SSZ` shown as `YYYY-MM-DD HH:MM UTC`.
+    let full = specls_core::manifest::rfc3339_utc(d.as_secs());
+    format!("{} {} UTC", &full[..10], &full[11..16])
 }
 
 /// Escape text for inline Markdown.
