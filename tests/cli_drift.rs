@@ -8,7 +8,8 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use common::drift::{copy_tree, fixtures, load, record_all};
+use common::drift::{fixtures, load, record_all};
+use common::fs::copy_tree;
 
 const BIN: &str = env!("CARGO_BIN_EXE_specls");
 

@@ -6,7 +6,8 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::drift::{copy_tree, fixtures, load, record_all};
+use common::drift::{fixtures, load, record_all};
+use common::fs::copy_tree;
 use specls_core::drift::{self, Drift};
 use specls_core::manifest;
 

@@ -7,7 +7,8 @@ mod common;
 #[path = "common/lsp_client.rs"]
 mod lsp_client;
 
-use common::drift::{copy_tree, fixtures, load, record_all};
+use common::drift::{fixtures, load, record_all};
+use common::fs::copy_tree;
 use lsp_client::{file_uri, TestClient};
 use serde_json::{json, Value};
 

@@ -8,6 +8,8 @@
 //! Length: `SPECLS_SOAK_SECS` (default 12 s in the normal suite; run it longer by hand, e.g.
 //! `SPECLS_SOAK_SECS=600 cargo test --release --test lsp_soak -- --nocapture`).
 
+mod common;
+
 #[path = "common/lsp_client.rs"]
 mod lsp_client;
 
@@ -75,19 +77,6 @@ fn rss_kib() -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 fn spec_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -163,7 +152,7 @@ async fn random_edits_requests_cancellations_and_disk_changes() {
     let mut rng = Rng(seed | 1);
 
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(
+    common::fs::copy_tree(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/examples"),
         dir.path(),
     );

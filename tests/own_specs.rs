@@ -3,6 +3,8 @@
 //! `specls check specs/` links every scenario of our own specs to one of these (or to another
 //! test carrying the marker) and reports any that has none.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -685,24 +687,11 @@ fn a_latency_constraint_is_parsed_into_its_parts() {
 
 // --- specs/specls/workflow.spec.yaml ---------------------------------------------------------
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
-}
-
 // @spec links-untested-warning
 #[test]
 fn a_scenario_without_a_test_is_reported_as_untested() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&repo().join("specs/examples/task-management"), dir.path());
+    common::fs::copy_tree(&repo().join("specs/examples/task-management"), dir.path());
     // Remove the test of `task-reopen` (marker and function).
     let test_file = dir.path().join("tests/test_tasks.py");
     let text = std::fs::read_to_string(&test_file).unwrap();

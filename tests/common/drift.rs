@@ -15,17 +15,6 @@ pub fn load(dir: &Path) -> Workspace {
     ws
 }
 
-pub fn copy_tree(from: &Path, to: &Path) {
-    let mut files = Vec::new();
-    super::fs::files_under(from, &mut files);
-    for f in files {
-        let rel = f.strip_prefix(from).unwrap();
-        let dest = to.join(rel);
-        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
-        std::fs::copy(&f, &dest).unwrap();
-    }
-}
-
 /// A specls manifest for the compiled workspace: every governed spec whose planned outputs
 /// exist, with those outputs.
 pub fn record_all(dir: &Path, ws: &Workspace) -> Manifest {

@@ -17,3 +17,15 @@ pub fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
         }
     }
 }
+
+/// Copy every file under `from` to the same place under `to`, creating folders as needed.
+pub fn copy_tree(from: &Path, to: &Path) {
+    let mut files = Vec::new();
+    files_under(from, &mut files);
+    for f in files {
+        let rel = f.strip_prefix(from).unwrap();
+        let dest = to.join(rel);
+        std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &dest).unwrap();
+    }
+}
