@@ -714,3 +714,89 @@ async fn cross_file_findings_follow_edits_in_another_file() {
     assert!(c.latest_diagnostics(&a).is_none());
     c.shutdown().await;
 }
+
+/// What the server knows of the workspace: every workspace symbol as a `name  uri` line,
+/// sorted, with the fixture root redacted.
+async fn known_scenarios(c: &TestClient, root: &Path) -> Vec<String> {
+    let r = c.call("workspace/symbol", json!({"query": ""})).await;
+    let r = redact(&r, root);
+    let mut out: Vec<String> = r
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let (name, uri) = (&s["name"], &s["location"]["uri"]);
+            format!("{}  {}", name.as_str().unwrap(), uri.as_str().unwrap())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// `workspace/didChangeWorkspaceFolders`: an added folder is indexed (its specs are known and
+/// get diagnostics), a removed one is dropped (its diagnostics cleared); an open buffer stays
+/// open through both changes and leaves the workspace when closed outside every folder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workspace_folders_added_and_removed() {
+    let root = fixture("folders").canonicalize().unwrap();
+    let (alpha, beta) = (root.join("alpha"), root.join("beta"));
+    let c = TestClient::start();
+    let init = c.initialize(Some(&alpha), utf8_client(), Value::Null).await;
+    assert_eq!(
+        init["capabilities"]["workspace"]["workspaceFolders"],
+        json!({"supported": true, "changeNotifications": true})
+    );
+    let opened = file_uri(&alpha.join("specs/alpha.spec.md"));
+    let old = file_uri(&alpha.join("specs/old.spec.md"));
+    let beta_uri = file_uri(&beta.join("specs/beta.spec.md"));
+    let edited = std::fs::read_to_string(alpha.join("specs/alpha.spec.md"))
+        .unwrap()
+        .replace("Alpha opens", "Alpha opens wide");
+    c.open(&opened, &edited).await;
+    let mut log = vec!["# alpha".to_string()];
+    log.extend(known_scenarios(&c, &root).await);
+    c.wait_diagnostics(&old, |p| !p["diagnostics"].as_array().unwrap().is_empty())
+        .await;
+
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": file_uri(&beta), "name": "beta"}], "removed": []}}),
+    )
+    .await;
+    log.push("# alpha + beta".into());
+    log.extend(known_scenarios(&c, &root).await);
+    c.wait_diagnostics(&beta_uri, |p| !p["diagnostics"].as_array().unwrap().is_empty())
+        .await;
+    assert_eq!(c.text(&opened).await["result"]["text"], edited.as_str());
+
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [], "removed": [{"uri": file_uri(&alpha), "name": "alpha"}]}}),
+    )
+    .await;
+    log.push("# beta (alpha's open buffer stays)".into());
+    log.extend(known_scenarios(&c, &root).await);
+    c.wait_diagnostics(&old, |p| p["diagnostics"].as_array().unwrap().is_empty())
+        .await;
+    assert_eq!(c.text(&opened).await["result"]["text"], edited.as_str());
+
+    c.notify(
+        "textDocument/didClose",
+        json!({"textDocument": {"uri": opened}}),
+    )
+    .await;
+    log.push("# beta, alpha's buffer closed".into());
+    log.extend(known_scenarios(&c, &root).await);
+    // Removing a folder that is not there, or adding one twice, changes nothing.
+    c.notify(
+        "workspace/didChangeWorkspaceFolders",
+        json!({"event": {"added": [{"uri": file_uri(&beta), "name": "beta"}],
+                         "removed": [{"uri": file_uri(&alpha), "name": "alpha"}]}}),
+    )
+    .await;
+    log.push("# unchanged".into());
+    log.extend(known_scenarios(&c, &root).await);
+    insta::assert_snapshot!(log.join("\n"));
+    assert_alive(&c).await;
+    c.shutdown().await;
+}

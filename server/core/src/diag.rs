@@ -89,6 +89,25 @@ pub struct Diagnostic {
 }
 
 impl Diagnostic {
+    /// Visit every span of this diagnostic that points into its own file: its range, the
+    /// related places and fix edits whose path is empty or `path`. Readers that parse a piece of
+    /// a file on its own use it to move what they found to the piece's place in the file.
+    pub fn local_spans_mut(&mut self, path: &str, f: &mut dyn FnMut(&mut Span)) {
+        f(&mut self.span);
+        for r in &mut self.related {
+            if r.path.is_empty() || r.path == path {
+                f(&mut r.span);
+            }
+        }
+        for fix in &mut self.fixes {
+            for e in &mut fix.edits {
+                if e.path.is_empty() || e.path == path {
+                    f(&mut e.span);
+                }
+            }
+        }
+    }
+
     /// A diagnostic with the code's default severity.
     pub fn new(code: &'static str, span: Span, message: impl Into<String>) -> Diagnostic {
         Diagnostic {

@@ -194,8 +194,10 @@ pub fn result_id(diags: &[lsp::Diagnostic]) -> String {
     format!("{h:016x}")
 }
 
-/// What was last published for one file.
+/// What was last published for one file (and where: a key names another file once the
+/// workspace folders change).
 struct Published {
+    uri: lsp::Uri,
     text: Arc<str>,
     core: Vec<Diagnostic>,
     lsp: Vec<lsp::Diagnostic>,
@@ -332,16 +334,23 @@ async fn publish(
     cache: &Cache,
 ) {
     let mut seen = HashSet::new();
-    let mut out = Vec::new();
+    let mut out: Vec<(lsp::Uri, String, Vec<lsp::Diagnostic>, Option<i32>)> = Vec::new();
     for (key, diags) in results.iter() {
         seen.insert(key.as_str());
         let Some(text) = snap.text(key) else { continue };
-        let prev = published.get(key);
+        let Some(uri) = snap.uri(key) else { continue };
+        let mut prev = published.get(key);
+        if let Some(p) = prev.filter(|p| p.uri != uri) {
+            // The key names another file now: clear the one it named.
+            out.push((p.uri.clone(), key.clone(), Vec::new(), None));
+            prev = None;
+        }
         if let Some(p) = prev {
             if Arc::ptr_eq(&p.text, &text) && &p.core == diags {
                 continue;
             }
         } else if diags.is_empty() {
+            published.remove(key);
             continue;
         }
         let lsp_diags = file_to_lsp(snap, key, diags);
@@ -349,13 +358,14 @@ async fn publish(
         published.insert(
             key.clone(),
             Published {
+                uri: uri.clone(),
                 text,
                 core: diags.clone(),
                 lsp: lsp_diags.clone(),
             },
         );
         if !same {
-            out.push((key.clone(), lsp_diags));
+            out.push((uri, key.clone(), lsp_diags, snap.version(key)));
         }
     }
     let gone: Vec<String> = published
@@ -364,14 +374,13 @@ async fn publish(
         .cloned()
         .collect();
     for key in gone {
-        published.remove(&key);
-        out.push((key, Vec::new()));
+        if let Some(p) = published.remove(&key) {
+            let version = snap.version(&key);
+            out.push((p.uri, key, Vec::new(), version));
+        }
     }
-    for (key, diags) in out {
-        let Some(uri) = snap.uri(&key) else { continue };
+    for (uri, key, diags, version) in out {
         cache.remember(&key, &diags);
-        client
-            .publish_diagnostics(uri, diags, snap.version(&key))
-            .await;
+        client.publish_diagnostics(uri, diags, version).await;
     }
 }

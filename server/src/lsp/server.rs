@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -21,6 +21,26 @@ use super::position::Encoding;
 use super::settings::Layers;
 use super::state::{self, Load, Msg, Snapshot, StateHandle};
 use super::testing;
+
+/// The workspace folders in force, shared by the backend, the indexer and the disk poller
+/// (they change with `workspace/didChangeWorkspaceFolders`). Never held across `.await`.
+#[derive(Clone, Default)]
+pub(crate) struct SharedRoots(Arc<RwLock<Arc<Roots>>>);
+
+impl SharedRoots {
+    pub(crate) fn get(&self) -> Arc<Roots> {
+        match self.0.read() {
+            Ok(r) => r.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+    fn set(&self, roots: Arc<Roots>) {
+        match self.0.write() {
+            Ok(mut r) => *r = roots,
+            Err(poisoned) => *poisoned.into_inner() = roots,
+        }
+    }
+}
 
 /// What the client said it can do (from `initialize`).
 #[derive(Clone, Debug, Default)]
@@ -44,7 +64,7 @@ pub struct Backend {
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
-    roots: OnceLock<Arc<Roots>>,
+    roots: SharedRoots,
     indexer: OnceLock<Indexer>,
     /// Set once the client has sent `initialized` (requests to the client are allowed from then).
     ready: watch::Sender<bool>,
@@ -172,7 +192,7 @@ impl Backend {
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             flags: OnceLock::new(),
-            roots: OnceLock::new(),
+            roots: SharedRoots::default(),
             indexer: OnceLock::new(),
             ready,
         }
@@ -206,7 +226,7 @@ impl Backend {
     }
 
     pub(crate) fn roots(&self) -> Arc<Roots> {
-        self.roots.get().cloned().unwrap_or_default()
+        self.roots.get()
     }
 
     /// A snapshot reflecting every edit received before the calling request.
@@ -226,6 +246,7 @@ impl Backend {
             "textDocument/didClose",
             "workspace/didChangeWatchedFiles",
             "workspace/didChangeConfiguration",
+            "workspace/didChangeWorkspaceFolders",
             "window/workDoneProgress/cancel",
         ];
         ORDERED.contains(&method)
@@ -298,6 +319,12 @@ impl Backend {
                     Err(e) => bad(e),
                 }
             }
+            "workspace/didChangeWorkspaceFolders" => {
+                match serde_json::from_value::<DidChangeWorkspaceFoldersParams>(params) {
+                    Ok(p) => self.folders_changed(p.event),
+                    Err(e) => bad(e),
+                }
+            }
             _ => match serde_json::from_value::<DidChangeConfigurationParams>(params) {
                 Ok(p) => self.configuration_changed(p.settings),
                 Err(e) => bad(e),
@@ -337,6 +364,50 @@ impl Backend {
         }
         if results {
             self.state.load(Load::Results { roots });
+        }
+    }
+
+    /// Folders added or removed: the state owner takes the new roots (open documents are keyed
+    /// again; what it had read from disk waits for the new index), then the workspace is read
+    /// again from the folders now in force. Results read with the old folders are dropped.
+    fn folders_changed(&self, event: WorkspaceFoldersChangeEvent) {
+        let old = self.roots();
+        let removed: Vec<PathBuf> = event
+            .removed
+            .iter()
+            .filter_map(|f| uri_to_path(&f.uri))
+            .collect();
+        let mut folders: Vec<PathBuf> = old
+            .folders
+            .iter()
+            .filter(|f| !removed.contains(f))
+            .cloned()
+            .collect();
+        for f in event.added.iter().filter_map(|f| uri_to_path(&f.uri)) {
+            if !folders.contains(&f) {
+                folders.push(f);
+            }
+        }
+        if folders == old.folders {
+            debug!("workspace folders unchanged");
+            return;
+        }
+        info!(
+            "workspace folders changed: {} added, {} removed, {} now",
+            event.added.len(),
+            event.removed.len(),
+            folders.len()
+        );
+        let roots = Arc::new(Roots::new(folders));
+        self.roots.set(roots.clone());
+        self.state.send(Msg::Roots((*roots).clone()));
+        let was_empty = old.folders.is_empty();
+        let poll = was_empty && !roots.folders.is_empty() && !self.flags().dynamic_watch;
+        if let Some(ix) = self.indexer.get() {
+            ix.spawn(poll, None);
+        }
+        if was_empty {
+            self.start_watching();
         }
     }
 
@@ -495,7 +566,10 @@ impl Backend {
                 resolve_provider: Some(false),
             }),
             workspace: Some(WorkspaceServerCapabilities {
-                workspace_folders: None,
+                workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                    supported: Some(true),
+                    change_notifications: Some(OneOf::Left(true)),
+                }),
                 file_operations: None,
             }),
             ..Default::default()
@@ -516,7 +590,7 @@ impl LanguageServer for Backend {
         let (settings, _) = layers.settings();
         let pull = flags.pull_diagnostics && settings.pull_diagnostics;
         let _ = self.flags.set(flags.clone());
-        let _ = self.roots.set(roots.clone());
+        self.roots.set(roots.clone());
         self.state.send(Msg::Init {
             roots: (*roots).clone(),
             encoding,
@@ -528,7 +602,7 @@ impl LanguageServer for Backend {
             if pull { "pull" } else { "push" }
         );
         let indexer = Indexer {
-            roots: roots.clone(),
+            roots: self.roots.clone(),
             state: self.state.clone(),
             client: self.client.clone(),
             progress: flags.work_done_progress,
@@ -768,7 +842,7 @@ fn f_len(snap: &Snapshot, key: &str) -> usize {
 /// Reads the whole workspace from disk (initial index, `specls.reindex`, new spec globs).
 #[derive(Clone)]
 pub(crate) struct Indexer {
-    roots: Arc<Roots>,
+    roots: SharedRoots,
     state: StateHandle,
     client: Client,
     progress: bool,
@@ -781,7 +855,8 @@ impl Indexer {
     /// files are read, so nothing written meanwhile is missed.
     /// `layers`: the settings sources to read the workspace with (None: the ones in force).
     pub(crate) fn spawn(&self, poll: bool, layers: Option<Layers>) {
-        let roots = self.roots.clone();
+        let shared = self.roots.clone();
+        let roots = shared.get();
         let state = self.state.clone();
         let client = self.client.clone();
         let progress = self.progress;
@@ -834,6 +909,7 @@ impl Indexer {
             let poller = match result {
                 Ok((idx, poller)) => {
                     state.send(Msg::Indexed {
+                        folders: roots.folders.clone(),
                         files: idx.files,
                         toml: idx.toml,
                         tests: idx.tests,
@@ -843,6 +919,7 @@ impl Indexer {
                 Err(e) => {
                     warn!("indexing failed: {e}");
                     state.send(Msg::Indexed {
+                        folders: roots.folders.clone(),
                         files: Vec::new(),
                         toml: None,
                         tests: Vec::new(),
@@ -860,14 +937,14 @@ impl Indexer {
                 p.finish_with_message("done").await;
             }
             if let Some(poller) = poller {
-                poll_disk(state, roots, poller).await;
+                poll_disk(state, shared, poller).await;
             }
         });
     }
 }
 
 /// Poll the disk for changed specs (clients that cannot watch files).
-async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Poller) {
+async fn poll_disk(state: StateHandle, shared: SharedRoots, mut poller: index::Poller) {
     loop {
         let Some(snap) = state.snapshot().await else {
             return;
@@ -878,6 +955,8 @@ async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Pol
         };
         drop(snap);
         tokio::time::sleep(interval).await;
+        // The folders in force now: files of a removed folder are not seen again.
+        let roots = shared.get();
         let r = roots.clone();
         let config = state.current().settings.config.clone();
         let Ok((p, changed)) = tokio::task::spawn_blocking(move || {
@@ -889,6 +968,10 @@ async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Pol
             return;
         };
         poller = p;
+        let changed: Vec<PathBuf> = changed
+            .into_iter()
+            .filter(|p| roots.folders.iter().any(|f| p.starts_with(f)))
+            .collect();
         let globs = state.current().result_globs();
         let (results, changed): (Vec<PathBuf>, Vec<PathBuf>) = changed
             .into_iter()

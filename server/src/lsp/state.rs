@@ -132,14 +132,17 @@ pub enum Msg {
     Close {
         uri: Uri,
     },
-    /// The whole workspace as read from disk (initial index or re-index).
+    /// The whole workspace as read from disk (initial index or re-index) from `folders`
+    /// (dropped when the folders changed since).
     Indexed {
+        folders: Vec<PathBuf>,
         files: Loaded,
         toml: Option<TomlFile>,
         tests: LoadedTests,
     },
-    /// Some files re-read from disk.
+    /// Some files re-read from disk, keyed for `folders` (dropped when the folders changed since).
     Disk {
+        folders: Vec<PathBuf>,
         files: Loaded,
         tests: LoadedTests,
     },
@@ -150,6 +153,8 @@ pub enum Msg {
         key: String,
         results: Vec<super::guardian::StepResult>,
     },
+    /// The workspace folders changed (`workspace/didChangeWorkspaceFolders`).
+    Roots(Roots),
     /// A folder was deleted: forget the closed files under this key.
     ForgetUnder(String),
     /// `specls.toml` re-read (None: no such file).
@@ -432,7 +437,15 @@ impl Owner {
                 changes,
             } => self.change(uri, version, changes),
             Msg::Close { uri } => self.close(uri),
-            Msg::Indexed { files, toml, tests } => {
+            Msg::Indexed { folders, .. } | Msg::Disk { folders, .. }
+                if folders != self.roots.folders =>
+            {
+                debug!("files read for other workspace folders: dropped");
+            }
+            Msg::Roots(roots) => self.set_roots(roots),
+            Msg::Indexed {
+                files, toml, tests, ..
+            } => {
                 let ws = Arc::make_mut(&mut self.ws);
                 let mut fresh = Workspace::new();
                 for (key, file) in files {
@@ -475,7 +488,7 @@ impl Owner {
                     }
                 }
             }
-            Msg::Disk { files, tests } => {
+            Msg::Disk { files, tests, .. } => {
                 let mut any = false;
                 for (key, file) in files {
                     if self.open.contains_key(&key) {
@@ -656,6 +669,29 @@ impl Owner {
         }
     }
 
+    /// New workspace folders: keys are relative to their base, so open documents are keyed
+    /// again (and parsed again at the next snapshot); what was read from disk is dropped, and
+    /// snapshots wait for the index of the new folders (the caller starts it).
+    fn set_roots(&mut self, roots: Roots) {
+        self.roots = Arc::new(roots);
+        let docs: Vec<OpenDoc> = self.open.drain().map(|(_, d)| d).collect();
+        for mut d in docs {
+            d.dirty = true;
+            let key = self.roots.key_for_uri(&d.uri);
+            self.open.insert(key, d);
+        }
+        self.open_meta = Arc::new(BTreeMap::new());
+        let keys: Vec<String> = self.open.keys().cloned().collect();
+        for key in &keys {
+            self.set_meta(key);
+        }
+        self.ws = Arc::new(Workspace::new());
+        self.tests = Arc::new(TestFiles::default());
+        self.guardian = super::guardian::empty();
+        self.indexed = false;
+        self.bump();
+    }
+
     fn open(&mut self, uri: Uri, version: i32, text: String) {
         if !self.initialised {
             warn!("didOpen before initialize for {}: ignored", uri.as_str());
@@ -730,7 +766,11 @@ impl Owner {
         self.set_meta(&key);
         // The file reverts to what is on disk (or disappears); until the loader answers, the
         // last buffer contents stay in the workspace.
-        match self.roots.path_for_key(&key) {
+        // A file outside the workspace folders leaves the workspace with its buffer.
+        let outside = |p: &std::path::Path| {
+            !self.roots.folders.is_empty() && !self.roots.folders.iter().any(|f| p.starts_with(f))
+        };
+        match self.roots.path_for_key(&key).filter(|p| !outside(p)) {
             Some(path) => {
                 let _ = self.loader.send(Load::Files {
                     roots: self.roots.clone(),
@@ -739,6 +779,9 @@ impl Owner {
             }
             None => {
                 Arc::make_mut(&mut self.ws).remove(&key);
+                if self.tests.texts.contains_key(&key) {
+                    Arc::make_mut(&mut self.tests).remove(&key);
+                }
             }
         }
         self.bump();
@@ -852,7 +895,11 @@ fn loader(rx: mpsc::Receiver<Load>, owner: mpsc::Sender<Msg>, current: watch::Re
                         (key, file)
                     })
                     .collect();
-                Msg::Disk { files, tests }
+                Msg::Disk {
+                    folders: roots.folders.clone(),
+                    files,
+                    tests,
+                }
             }
             Load::Results { roots } => {
                 let config = current.borrow().settings.config.clone();

@@ -1678,7 +1678,7 @@ impl<'a> Walker<'a> {
     fn block_yaml(&mut self, f: &Fence) -> Option<YamlDoc> {
         let (content, map) = f.content(self.text);
         let mut y = yaml::parse(&content);
-        remap_yaml(&mut y, &|s: &mut Span| *s = map.span(*s));
+        y.spans_mut(&mut |s| *s = map.span(*s));
         self.doc.diagnostics.extend(y.diagnostics.iter().cloned());
         Some(y)
     }
@@ -2120,43 +2120,6 @@ fn node_text(text: &str, n: &Node) -> String {
         Value::Scalar { text: t, .. } => t.clone(),
         Value::Null => String::new(),
         _ => norm(n.span.slice(text)),
-    }
-}
-
-fn remap_yaml(y: &mut YamlDoc, fix: &dyn Fn(&mut Span)) {
-    let mut stack: Vec<&mut Node> = Vec::new();
-    if let Some(root) = &mut y.root {
-        stack.push(root);
-    }
-    while let Some(n) = stack.pop() {
-        fix(&mut n.span);
-        match &mut n.value {
-            Value::Seq(items) => stack.extend(items.iter_mut()),
-            Value::Map(entries) => {
-                for e in entries.iter_mut() {
-                    fix(&mut e.key_span);
-                    fix(&mut e.span);
-                    stack.push(&mut e.value);
-                }
-            }
-            _ => {}
-        }
-    }
-    for d in &mut y.diagnostics {
-        fix(&mut d.span);
-        for r in &mut d.related {
-            if r.path.is_empty() {
-                fix(&mut r.span);
-            }
-        }
-        for f in &mut d.fixes {
-            for e in &mut f.edits {
-                fix(&mut e.span);
-            }
-        }
-    }
-    for c in &mut y.comments {
-        fix(c);
     }
 }
 

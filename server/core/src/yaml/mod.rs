@@ -113,43 +113,39 @@ impl Node {
             _ => Vec::new(),
         }
     }
-    /// Shift every span by `by` bytes (for YAML embedded in Markdown).
-    pub fn shift(&mut self, by: usize) {
-        self.span = self.span.shift(by);
-        match &mut self.value {
-            Value::Seq(items) => items.iter_mut().for_each(|n| n.shift(by)),
-            Value::Map(entries) => entries.iter_mut().for_each(|e| {
-                e.key_span = e.key_span.shift(by);
-                e.span = e.span.shift(by);
-                e.value.shift(by);
-            }),
-            _ => {}
-        }
-    }
 }
 
 impl YamlDoc {
-    /// Shift every span by `by` bytes (for YAML embedded in Markdown).
-    pub fn shift(&mut self, by: usize) {
-        if let Some(root) = &mut self.root {
-            root.shift(by);
+    /// Visit every span of the document: nodes, keys, entries, diagnostics (places in this
+    /// text) and comments. Iterative, so any nesting depth is fine.
+    pub fn spans_mut(&mut self, f: &mut dyn FnMut(&mut Span)) {
+        let mut stack: Vec<&mut Node> = Vec::new();
+        stack.extend(self.root.as_mut());
+        while let Some(n) = stack.pop() {
+            f(&mut n.span);
+            match &mut n.value {
+                Value::Seq(items) => stack.extend(items.iter_mut()),
+                Value::Map(entries) => {
+                    for e in entries.iter_mut() {
+                        f(&mut e.key_span);
+                        f(&mut e.span);
+                        stack.push(&mut e.value);
+                    }
+                }
+                _ => {}
+            }
         }
         for d in &mut self.diagnostics {
-            d.span = d.span.shift(by);
-            for r in &mut d.related {
-                if r.path.is_empty() {
-                    r.span = r.span.shift(by);
-                }
-            }
-            for fix in &mut d.fixes {
-                for e in &mut fix.edits {
-                    e.span = e.span.shift(by);
-                }
-            }
+            d.local_spans_mut("", f);
         }
         for c in &mut self.comments {
-            *c = c.shift(by);
+            f(c);
         }
+    }
+
+    /// Shift every span by `by` bytes (for YAML read out of a larger text).
+    pub fn shift(&mut self, by: usize) {
+        self.spans_mut(&mut |s| *s = s.shift(by));
     }
 }
 
