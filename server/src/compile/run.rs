@@ -496,7 +496,7 @@ async fn compile_one(
                 &backend,
                 &targets,
                 spec,
-                &file.doc.name,
+                &targets::file_name(&file.doc.name, spec),
                 &prompt,
                 host,
                 cancel,
