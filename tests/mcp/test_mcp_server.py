@@ -321,3 +321,52 @@ def test_run_tests_runs_the_real_suite_with_allow_run(tmp_path):
         structured(await session.call_tool("list_specs", {}))
 
     run(body, "--allow-run", root=ws, env=env)
+
+
+AGENT = '''import pathlib, sys
+name = sys.argv[1]
+pathlib.Path("src").mkdir(exist_ok=True)
+pathlib.Path("tests").mkdir(exist_ok=True)
+pathlib.Path(f"src/{name}.py").write_text(f"# generated from the {name} spec\\n")
+pathlib.Path(f"tests/test_{name}.py").write_text(f"def test_{name}():\\n    assert True\\n")
+'''
+
+
+def test_drift_after_a_real_compile(tmp_path):
+    """`specls compile` with an agent command records a manifest; drift then names what changed."""
+    ws = tmp_path / "ws"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "drift" / "base", ws)
+    agent = tmp_path / "agent.py"
+    agent.write_text(AGENT)
+    (ws / "specls.toml").write_text(f'[llm]\nprovider = "command"\ncommand = "python3 {agent} {{name}}"\n')
+    out = subprocess.run([BIN, "compile", "--force", "--overwrite-edited", "item"], cwd=ws, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (ws / ".specls" / "manifest.json").is_file()
+
+    async def clean(session, init):
+        data = structured(await session.call_tool("drift", {"spec": "item"}))
+        assert data["manifestProblems"] == []
+        [item] = data["specs"]
+        assert item["path"].endswith("score/item.spec.md")
+        assert item["drifted"] is False and item["neverCompiled"] is False and item["compiledAt"]
+        assert structured(await session.call_tool("get_scenarios", {"status": "drifted"}))["scenarios"] == []
+
+    run(clean, root=ws)
+
+    # The user changes one scenario's Then and edits the generated module by hand.
+    spec = ws / "score" / "item.spec.md"
+    spec.write_text(spec.read_text().replace("- Then it is not done", "- Then it is not done and has no due date"))
+    (ws / "src" / "item.py").write_text("# changed by hand\n")
+
+    async def drifted(session, init):
+        data = structured(await session.call_tool("drift", {"spec": "item"}))
+        [item] = data["specs"]
+        assert item["drifted"] is True and item["specChanged"] is True
+        assert [s["name"] for s in item["scenarios"]["changed"]] == ["New items are open"], item
+        assert item["scenarios"]["added"] == [] and item["scenarios"]["removed"] == []
+        assert item["editedFiles"] == ["src/item.py"], item
+        names = [s["name"] for s in structured(await session.call_tool("get_scenarios", {"status": "drifted"}))["scenarios"]]
+        assert names == ["New items are open"], names
+        assert "outside the workspace" in error_text(await session.call_tool("drift", {"spec": "../../etc/passwd"}))
+
+    run(drifted, root=ws)
