@@ -176,7 +176,9 @@ fn drift_codes(p: &Value) -> Vec<String> {
         .unwrap()
         .iter()
         .filter_map(|d| d["code"].as_str())
-        .filter(|c| c.contains("since-compile") || c.starts_with("generated") || *c == "never-compiled")
+        .filter(|c| {
+            c.contains("since-compile") || c.starts_with("generated") || *c == "never-compiled"
+        })
         .map(str::to_string)
         .collect();
     codes.sort();
@@ -192,7 +194,12 @@ fn registered_globs(c: &TestClient, id: &str) -> Option<Vec<String>> {
         .iter()
         .rev()
         .filter(|r| r["method"] == "client/registerCapability")
-        .flat_map(|r| r["params"]["registrations"].as_array().cloned().unwrap_or_default())
+        .flat_map(|r| {
+            r["params"]["registrations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
         .find(|reg| reg["id"] == id)
         .map(|reg| {
             reg["registerOptions"]["watchers"]
@@ -231,17 +238,31 @@ async fn watched_manifest_and_generated_files_update_drift() {
 
     // The static watchers name the manifests; the outputs are registered from the manifest.
     let statics = c
-        .wait_for("file watching registered", |_| registered_globs(&c, "specls-watch"))
+        .wait_for("file watching registered", |_| {
+            registered_globs(&c, "specls-watch")
+        })
         .await;
-    assert!(statics.contains(&"**/.specls/manifest.json".to_string()), "{statics:?}");
-    assert!(statics.contains(&"**/.specsoloist-manifest.json".to_string()), "{statics:?}");
+    assert!(
+        statics.contains(&"**/.specls/manifest.json".to_string()),
+        "{statics:?}"
+    );
+    assert!(
+        statics.contains(&"**/.specsoloist-manifest.json".to_string()),
+        "{statics:?}"
+    );
     let outputs = c
-        .wait_for("outputs watched", |_| registered_globs(&c, "specls-watch-outputs"))
+        .wait_for("outputs watched", |_| {
+            registered_globs(&c, "specls-watch-outputs")
+        })
         .await;
     insta::assert_yaml_snapshot!("lsp_drift_watched_outputs", outputs);
 
     // A generated file edited by hand.
-    std::fs::write(root.join("src/item.py"), "class Item:\n    pass  # by hand\n").unwrap();
+    std::fs::write(
+        root.join("src/item.py"),
+        "class Item:\n    pass  # by hand\n",
+    )
+    .unwrap();
     c.notify(
         "workspace/didChangeWatchedFiles",
         json!({"changes": [{"uri": item_py, "type": 2}]}),
@@ -281,9 +302,7 @@ async fn watched_manifest_and_generated_files_update_drift() {
         json!({"changes": [{"uri": file_uri(&root.join(".specls")).to_string() + "/manifest.json", "type": 3}]}),
     )
     .await;
-    let p = c
-        .wait_diagnostics(&item, has_code("never-compiled"))
-        .await;
+    let p = c.wait_diagnostics(&item, has_code("never-compiled")).await;
     assert_eq!(drift_codes(&p), vec!["never-compiled"]);
     let removed = compile_lens(&c, &item).await;
     insta::assert_snapshot!(

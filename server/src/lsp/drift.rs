@@ -86,15 +86,16 @@ pub fn is_manifest(path: &str) -> bool {
 
 /// The folder drift is computed in: the base folder, else the first workspace folder.
 pub fn drift_root(roots: &Roots) -> Option<std::path::PathBuf> {
-    roots.base.clone().or_else(|| roots.folders.first().cloned())
+    roots
+        .base
+        .clone()
+        .or_else(|| roots.folders.first().cloned())
 }
 
 /// The drift of the snapshot's workspace (read from disk once per generation); None when the
 /// workspace has no folder on disk.
 pub fn workspace_drift(snap: &Snapshot) -> Option<Arc<DiskDrift>> {
-    snap.drift
-        .get_or_init(|| read(snap).map(Arc::new))
-        .clone()
+    snap.drift.get_or_init(|| read(snap).map(Arc::new)).clone()
 }
 
 /// Read the manifests and hash the recorded outputs now, and remember what was read.

@@ -224,7 +224,10 @@ pub fn test_path_for(
                     .value
                     .trim()
                     .trim_start_matches("./")
-                    .replace("{name}", &crate::compile::targets::file_name(spec_name, spec_path))
+                    .replace(
+                        "{name}",
+                        &crate::compile::targets::file_name(spec_name, spec_path),
+                    )
                     .replace("{path}", sub);
                 return collapse_slashes(&p);
             }
