@@ -765,8 +765,10 @@ async fn workspace_folders_added_and_removed() {
     .await;
     log.push("# alpha + beta".into());
     log.extend(known_scenarios(&c, &root).await);
-    c.wait_diagnostics(&beta_uri, |p| !p["diagnostics"].as_array().unwrap().is_empty())
-        .await;
+    c.wait_diagnostics(&beta_uri, |p| {
+        !p["diagnostics"].as_array().unwrap().is_empty()
+    })
+    .await;
     assert_eq!(c.text(&opened).await["result"]["text"], edited.as_str());
 
     c.notify(
