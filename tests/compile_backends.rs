@@ -701,6 +701,92 @@ async fn command_backend_records_what_the_agent_wrote() {
     assert!(ws.root.join(".specls/prompts/names.md").is_file());
 }
 
+/// An agent that writes more than asked: every file it changed inside the output paths is
+/// written and recorded (nested folders included); what it created, changed or deleted outside
+/// them is reported by name in the result and the events, never recorded as an output, and
+/// left as the agent made it (git-ignored files are not looked at).
+#[cfg(unix)]
+#[tokio::test]
+async fn command_backend_reports_changes_outside_the_output_paths() {
+    let ws = workspace("");
+    std::fs::write(ws.root.join("README.md"), "# names\n").unwrap();
+    std::fs::create_dir_all(ws.root.join("docs")).unwrap();
+    std::fs::write(ws.root.join("docs/old.md"), "old\n").unwrap();
+    std::fs::write(ws.root.join(".gitignore"), "*.log\n").unwrap();
+    let script = agent_script(
+        &ws,
+        "mkdir -p src/helpers notes\n\
+         printf 'def clean(name):\\n    return name.strip()\\n' > src/names.py\n\
+         printf 'def trim(s):\\n    return s.strip()\\n' > src/helpers/trim.py\n\
+         echo '# names, compiled' > README.md\n\
+         echo 'todo' > notes/new.txt\n\
+         rm docs/old.md\n\
+         echo 'noise' > agent.log",
+    );
+    std::fs::write(
+        ws.root.join("specls.toml"),
+        format!("[llm]\nprovider = \"command\"\ncommand = \"{script}\"\n"),
+    )
+    .unwrap();
+    let host = Recorder::new(Choice::Skip);
+    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Compiled, "{r:#?}");
+    let kept: Vec<String> = host
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Kept { file, note, .. } => Some(format!("{file}: {note}")),
+            _ => None,
+        })
+        .collect();
+    let outputs: Vec<String> = manifest(&ws)["specs"]["specs/names.spec.md"]["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap().to_string())
+        .collect();
+    insta::assert_yaml_snapshot!(
+        "agent_outside_changes",
+        serde_json::json!({
+            "written": r.written,
+            "recorded": outputs,
+            "message": r.message,
+            "events": kept,
+        })
+    );
+    // Outside files are left as the agent made them.
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("README.md")).unwrap(),
+        "# names, compiled\n"
+    );
+    assert!(!ws.root.join("docs/old.md").exists());
+
+    // A failing agent: its output-path changes are undone, the outside ones reported.
+    let failing = agent_script(
+        &ws,
+        "echo half > src/names.py\necho again >> README.md\necho 'no credits' >&2; exit 2",
+    );
+    std::fs::write(
+        ws.root.join("specls.toml"),
+        format!("[llm]\nprovider = \"command\"\ncommand = \"{failing}\"\n"),
+    )
+    .unwrap();
+    let names_before = std::fs::read_to_string(ws.root.join("src/names.py")).unwrap();
+    let mut req = request(&ws, &["specs/names.spec.md"], OnEdited::Overwrite);
+    req.force = true;
+    let s = run::compile(req, Recorder::new(Choice::Skip), Cancel::new()).await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    insta::assert_snapshot!("agent_outside_changes_failed", r.message);
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("src/names.py")).unwrap(),
+        names_before
+    );
+}
+
 // @spec compile-agent-undone
 #[cfg(unix)]
 #[tokio::test]

@@ -383,7 +383,9 @@ fn order_deps(ws: &Workspace, spec: &str) -> Vec<String> {
 }
 
 enum Proposal {
-    Files(Vec<(String, Vec<u8>)>, Option<llm::Answer>),
+    /// The files to write, the model's answer (token counts), and notes for the result (what
+    /// an agent changed outside the output paths).
+    Files(Vec<(String, Vec<u8>)>, Option<llm::Answer>, Vec<String>),
 }
 
 async fn compile_one(
@@ -476,8 +478,8 @@ async fn compile_one(
         }
         _ => from_model(req, &backend, &targets, spec, &prompt, host, cancel).await,
     };
-    let (files, answer) = match proposal {
-        Ok(Proposal::Files(f, a)) => (f, a),
+    let (files, answer, notes) = match proposal {
+        Ok(Proposal::Files(f, a, n)) => (f, a, n),
         Err((status, msg)) => return result(spec, status, msg),
     };
     if cancel.is_cancelled() {
@@ -694,6 +696,9 @@ async fn compile_one(
     for b in build.iter().filter(|b| !b.ok) {
         message.push_str(&format!("; `{}` failed", b.key));
     }
+    for n in notes {
+        message.push_str(&format!("; {n}"));
+    }
     SpecResult {
         spec: spec.to_string(),
         status: Status::Compiled,
@@ -857,7 +862,7 @@ async fn from_model(
                     files: answer::complete_blocks(&ans.text),
                 });
                 match check_answer(&ans.text, targets) {
-                    Ok(files) => return Ok(Proposal::Files(files, Some(ans))),
+                    Ok(files) => return Ok(Proposal::Files(files, Some(ans), Vec::new())),
                     Err(Unusable::Refused(m)) => return Err((Status::Failed, m)),
                     Err(Unusable::Malformed(m)) => (Failure::Malformed(m), ans.text),
                 }
@@ -954,10 +959,26 @@ async fn from_agent(
             note: format!("the agent deleted {d}; specls never deletes files, it was put back"),
         });
     }
+    let mut notes = Vec::new();
+    if !changes.outside.is_empty() {
+        let note = agent::outside_note(&changes.outside, &targets.describe());
+        for o in &changes.outside {
+            host.event(&Event::Kept {
+                spec: spec.to_string(),
+                file: o.path.clone(),
+                note: format!(
+                    "the agent {} {} outside the output paths; not recorded, left as it is",
+                    o.what, o.path
+                ),
+            });
+        }
+        notes.push(note);
+    }
     if changes.files.is_empty() {
         return Err(failed(format!(
-            "the agent changed no file in the output paths ({}){}",
+            "the agent changed no file in the output paths ({}){}{}",
             targets.describe(),
+            notes.iter().map(|n| format!("; {n}")).collect::<String>(),
             if changes.output.is_empty() {
                 String::new()
             } else {
@@ -978,5 +999,5 @@ async fn from_agent(
             .map_err(|e| failed(format!("refused: {e}; nothing written")))?;
         files.push((p, b));
     }
-    Ok(Proposal::Files(files, None))
+    Ok(Proposal::Files(files, None, notes))
 }
