@@ -936,3 +936,124 @@ async fn a_failing_build_command_is_reported() {
     );
     assert!(r.message.ends_with("; `lint` failed"), "{}", r.message);
 }
+
+/// Writing fails half-way (a file where a folder is needed, the disk full, the manifest on a
+/// read-only file system, a read-only folder): the compile fails with a message that says what
+/// happened, and every generated file and the manifest are as they were before it — the
+/// files it already wrote are put back (restored from a link kept beside them, which needs no
+/// free space), the folders it made removed. Tests may run as root, where a read-only folder
+/// does not stop a write: the disk-full and read-only cases use specls's fault injection.
+#[tokio::test]
+async fn write_failures_leave_generated_files_and_manifest_as_they_were() {
+    use specls::fsutil::faults::{inject, Fault};
+    let good2 = GOOD
+        .replace("Hello", "Hi")
+        .replace("def test_greet", "def test_hi");
+    let server = scripted::start(vec![
+        sse(openai_stream(GOOD_NAMES, 16)),
+        sse(openai_stream(GOOD, 16)),
+        sse(openai_stream(GOOD, 16)),
+        sse(openai_stream(&good2, 16)),
+        sse(openai_stream(&good2, 16)),
+        sse(openai_stream(&good2, 16)),
+    ])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let root = ws.root.clone();
+    // Each call changes the greet spec a little, so that it (and not its dependency) is
+    // compiled again.
+    let greet = || {
+        let spec = ws.root.join("specs/greet.spec.md");
+        let text = std::fs::read_to_string(&spec).unwrap();
+        std::fs::write(&spec, format!("{text}\n")).unwrap();
+        let req = request(&ws, &["specs/greet.spec.md"], OnEdited::Overwrite);
+        std::env::set_var(KEY_VAR, KEY);
+        run::compile(req, Recorder::new(Choice::Skip), Cancel::new())
+    };
+    let compiled = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Overwrite,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert!(compiled.ok(), "{compiled:#?}");
+    // The workspace without the spec the test keeps editing.
+    let state = |root: &Path| {
+        let mut files = tree(root);
+        files.remove("specs/greet.spec.md");
+        (
+            files,
+            std::fs::read_to_string(root.join(".specls/manifest.json")).unwrap(),
+        )
+    };
+    let mut messages = Vec::new();
+    let mut failed = |s: &Summary, what: &str, before: &(BTreeMap<String, String>, String)| {
+        let r = s.results.last().unwrap();
+        assert_eq!(r.status, Status::Failed, "{what}: {r:#?}");
+        assert_eq!(&state(&root), before, "{what}: workspace changed");
+        messages.push(format!(
+            "{what}: {}",
+            r.message
+                .replace(&root.to_string_lossy().into_owned(), "[ROOT]")
+        ));
+    };
+
+    // A file where the tests folder should be: nothing written, src/greet.py not left behind.
+    std::fs::write(root.join("tests"), "not a folder\n").unwrap();
+    let before = state(&root);
+    failed(&greet().await, "tests is a file", &before);
+    std::fs::remove_file(root.join("tests")).unwrap();
+
+    let ok = greet().await;
+    assert!(ok.ok(), "{ok:#?}");
+    let first = std::fs::read_to_string(root.join("src/greet.py")).unwrap();
+
+    // The disk fills while the second file is written: the first is restored.
+    let before = state(&root);
+    {
+        let _full = inject(&root.join("tests"), Fault::DiskFull);
+        failed(&greet().await, "disk full", &before);
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/greet.py")).unwrap(),
+        first
+    );
+
+    // The manifest cannot be written: both files are restored.
+    {
+        let _ro = inject(&root.join(".specls/manifest.json"), Fault::ReadOnly);
+        failed(&greet().await, "manifest read-only", &before);
+    }
+
+    // No temporary or backup file is left anywhere.
+    let leftovers: Vec<String> = tree(&root)
+        .into_keys()
+        .filter(|k| k.contains(".specls-"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+    let state_files: Vec<String> = std::fs::read_dir(root.join(".specls"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp") || n.contains(".bak"))
+        .collect();
+    assert_eq!(state_files, Vec::<String>::new());
+
+    // A read-only folder, where permissions hold (not as root).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: geteuid has no preconditions and touches no memory.
+        if unsafe { libc::geteuid() } != 0 {
+            let src = root.join("src");
+            std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o555)).unwrap();
+            let s = greet().await;
+            std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let r = s.results.last().unwrap();
+            assert_eq!(r.status, Status::Failed, "{r:#?}");
+            assert!(r.message.contains("permission denied"), "{}", r.message);
+            assert_eq!(state(&root), before, "read-only folder");
+        }
+    }
+    insta::assert_snapshot!("write_failures", messages.join("\n"));
+}
