@@ -479,7 +479,11 @@ async fn run_tests_command_progress_results_and_refresh() {
             .find(|s| s["id"] == id)
             .map(|s| s["status"].clone())
     };
-    assert_eq!(status_of("cart-remove"), Some(json!("failed")), "{scenarios}");
+    assert_eq!(
+        status_of("cart-remove"),
+        Some(json!("failed")),
+        "{scenarios}"
+    );
     // The results reach the state: the failure is a diagnostic, the lenses show it, and the
     // client was asked to refresh its lenses.
     c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
@@ -609,7 +613,8 @@ async fn a_run_that_reads_no_result_ends_in_error_with_what_the_runner_printed()
         .wait_for("the error message", |ns| {
             ns.iter()
                 .find(|n| {
-                    n["method"] == "window/showMessage" && n["params"]["message"] == message.as_str()
+                    n["method"] == "window/showMessage"
+                        && n["params"]["message"] == message.as_str()
                 })
                 .map(|n| n["params"].clone())
         })

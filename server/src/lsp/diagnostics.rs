@@ -474,7 +474,11 @@ mod tests {
         // The same change from an edit of that document: the client pulls for it anyway.
         assert!(!changed_without_edit(Some((&failed, &v1)), &passed, &v2));
         // A closed document changed: ask.
-        assert!(changed_without_edit(Some((&failed, &open(&[]))), &passed, &open(&[])));
+        assert!(changed_without_edit(
+            Some((&failed, &open(&[]))),
+            &passed,
+            &open(&[])
+        ));
         // A document whose diagnostics vanished from the results entirely: ask.
         let gone = results(&[("b.spec.md", &[])]);
         assert!(changed_without_edit(Some((&failed, &v1)), &gone, &v1));

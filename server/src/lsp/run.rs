@@ -357,7 +357,8 @@ pub fn summarize(last: &testrun::LastRun) -> Finished {
     };
     let nothing_read = t.results == 0 && (!last.report_errors.is_empty() || exit_code != 0);
     if ended && nothing_read && last.report_errors.is_empty() {
-        let e = format!("the test command exited with status {exit_code} and no test result was read");
+        let e =
+            format!("the test command exited with status {exit_code} and no test result was read");
         text.push_str(&format!("; {e}"));
         errors.push(e);
     }
@@ -428,7 +429,12 @@ mod tests {
     use super::*;
 
     /// A stored run as `last-run.json` holds it, with `exit`, totals and report errors set.
-    fn last(exit: Value, totals: [usize; 4], report_errors: &[&str], output: &str) -> testrun::LastRun {
+    fn last(
+        exit: Value,
+        totals: [usize; 4],
+        report_errors: &[&str],
+        output: &str,
+    ) -> testrun::LastRun {
         let [passed, failed, errors, skipped] = totals;
         serde_json::from_value(json!({
             "version": 1,
@@ -459,21 +465,47 @@ mod tests {
             ("one failed", last(exited(1), [2, 1, 0, 0], &[], "..F\n")),
             (
                 "pytest missing: no report, its output says why",
-                last(exited(1), [0, 0, 0, 0], &[no_report], "/usr/bin/python3: No module named pytest\n"),
+                last(
+                    exited(1),
+                    [0, 0, 0, 0],
+                    &[no_report],
+                    "/usr/bin/python3: No module named pytest\n",
+                ),
             ),
             (
                 "no result and a failing status",
-                last(exited(2), [0, 0, 0, 0], &[], "error: unrecognized arguments: -q\n\n"),
+                last(
+                    exited(2),
+                    [0, 0, 0, 0],
+                    &[],
+                    "error: unrecognized arguments: -q\n\n",
+                ),
             ),
-            ("no tests and success", last(exited(0), [0, 0, 0, 0], &[], "")),
-            ("cancelled", last(json!({"kind": "cancelled"}), [1, 0, 0, 0], &[], ".")),
+            (
+                "no tests and success",
+                last(exited(0), [0, 0, 0, 0], &[], ""),
+            ),
+            (
+                "cancelled",
+                last(json!({"kind": "cancelled"}), [1, 0, 0, 0], &[], "."),
+            ),
             (
                 "timed out",
-                last(json!({"kind": "timed-out", "after_secs": 5}), [0, 0, 0, 0], &[no_report], "slow\n"),
+                last(
+                    json!({"kind": "timed-out", "after_secs": 5}),
+                    [0, 0, 0, 0],
+                    &[no_report],
+                    "slow\n",
+                ),
             ),
             (
                 "not started",
-                last(json!({"kind": "not-started", "message": "python3: not found"}), [0, 0, 0, 0], &[], ""),
+                last(
+                    json!({"kind": "not-started", "message": "python3: not found"}),
+                    [0, 0, 0, 0],
+                    &[],
+                    "",
+                ),
             ),
         ];
         let out: Vec<Value> = cases
