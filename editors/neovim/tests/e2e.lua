@@ -498,6 +498,18 @@ function M.run()
     end
   end)
 
+  test('setup() defines the user commands (plugin/ not sourced: lazy.nvim subfolder, late rtp)', function()
+    for _, c in ipairs({ 'SpecTest', 'SpecTestScenario', 'SpecCompile', 'SpecEdgeCases', 'SpecDrift', 'SpecHealth', 'SpecCancel' }) do
+      vim.api.nvim_del_user_command(c)
+    end
+    require('specls').setup({ cmd = { os.getenv('SPECLS_BIN'), 'lsp' }, settings = { pollInterval = 0 } })
+    for _, c in ipairs({ 'SpecTest', 'SpecTestScenario', 'SpecCompile', 'SpecEdgeCases', 'SpecDrift', 'SpecHealth', 'SpecCancel' }) do
+      if vim.fn.exists(':' .. c) ~= 2 then
+        fail(':%s is not defined after setup()', c)
+      end
+    end
+  end)
+
   test('a command the server does not provide is refused clearly', function()
     vim.api.nvim_set_current_buf(spec)
     local c = client_of(spec)

@@ -168,6 +168,7 @@ function M.show_result(title, result)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
   vim.bo[buf].filetype = 'json'
   vim.bo[buf].modifiable = false
+  vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true, desc = 'specls: close' })
   pcall(vim.api.nvim_buf_set_name, buf, 'specls://' .. title:gsub('%s', '-'))
   vim.cmd('botright split')
   vim.api.nvim_win_set_buf(0, buf)
@@ -485,6 +486,7 @@ function M.setup(opts)
     vim.lsp.config('specls', cfg)
   end
   require('specls.config').register_lspconfig()
+  require('specls.commands').create()
 
   vim.api.nvim_clear_autocmds({ group = group })
   vim.api.nvim_create_autocmd('LspAttach', {
