@@ -70,8 +70,8 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 crate::lsp::drift::workspace_drift(snap)
             })) {
-                Ok(Some((drift, _))) => {
-                    for (key, diags) in specls_core::drift::diagnostics(&snap.ws, &drift) {
+                Ok(Some(d)) => {
+                    for (key, diags) in specls_core::drift::diagnostics(&snap.ws, &d.drift) {
                         if let Some(f) = snap.ws.get(&key) {
                             let diags = specls_core::checks::finish(&f.doc, diags, &config);
                             r.entry(key).or_default().extend(diags);
