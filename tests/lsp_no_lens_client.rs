@@ -24,7 +24,8 @@ XML
 echo "1 passed"
 "#;
 
-/// Stands in for an agent CLI: writes the implementation of spec `$1` (src/{name}.py).
+/// Stands in for an agent CLI: writes the implementation of spec `$1` (src/{name}.py, where the
+/// example's own src/tasks.py is, so the compile asks before replacing it).
 const FAKE_AGENT: &str = r#"#!/bin/sh
 mkdir -p src
 printf 'def create_task(title: str) -> dict:\n    return {"title": title}\n' > "src/$1.py"
@@ -178,6 +179,8 @@ async fn run_compile_and_propose_through_code_actions_alone() {
     let root = ws.path().canonicalize().unwrap();
     let c = TestClient::start_with(Arc::new(|method, params| match method {
         "workspace/applyEdit" => Reply::Result(json!({"applied": true})),
+        // The compile's question about a file specls did not write: a standard request too.
+        "window/showMessageRequest" => Reply::Result(json!({"title": "Overwrite"})),
         "workspace/configuration" => {
             let n = params["items"].as_array().map_or(1, Vec::len);
             Reply::Result(Value::Array(vec![Value::Null; n]))
@@ -318,8 +321,21 @@ async fn run_compile_and_propose_through_code_actions_alone() {
         "specls: 1 compiled, 0 up to date, 0 failed",
     )
     .await;
-    let written = std::fs::read_to_string(root.join("src/Task Management System.py")).unwrap();
-    assert!(written.contains("def create_task"), "{written}");
+    let asked: Vec<Value> = c
+        .server_requests()
+        .into_iter()
+        .filter(|r| r["method"] == "window/showMessageRequest")
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:#?}");
+    assert!(
+        asked[0]["params"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("src/tasks.py"),
+        "{asked:#?}"
+    );
+    let written = std::fs::read_to_string(root.join("src/tasks.py")).unwrap();
+    assert!(written.starts_with("def create_task"), "{written}");
 
     // Standard LSP only: no request or notification of a specls extension, and no lens refresh
     // for a client that did not ask for lenses.

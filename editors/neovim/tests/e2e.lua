@@ -377,25 +377,48 @@ function M.run()
     end
   end)
 
-  local generated = path('src/Task Management System.py')
+  local generated = path('src/tasks.py')
 
-  test(':SpecCompile writes the generated files and reports', function()
+  test(':SpecCompile asks before replacing a hand-written file, writes it and reports', function()
     vim.api.nvim_set_current_buf(spec)
-    if read_file(generated) then
-      fail('%s exists before the compile', generated)
+    local before = read_file(generated)
+    if not before or before:find('stand-in agent', 1, true) then
+      fail('%s is not the example\'s own file before the compile', generated)
+    end
+    -- The question (window/showMessageRequest) goes through vim.ui.select: answer Overwrite.
+    local asked
+    local select = vim.ui.select
+    vim.ui.select = function(items, opts, on_choice)
+      asked = opts.prompt
+      for _, it in ipairs(items) do
+        if it.title == 'Overwrite' then
+          return on_choice(it)
+        end
+      end
+      on_choice(nil)
     end
     vim.cmd('silent wall')
     vim.cmd('messages clear')
     local n = #_G.E2E_MESSAGES
-    vim.cmd('SpecCompile')
-    wait_notified('the compile to start', n, 'compile: started (tasks.spec.yaml)')
-    wait_echoed('the compile result', 'LSP[specls][Info] specls: 1 compiled, 0 up to date, 0 failed')
+    local ok, err = pcall(function()
+      vim.cmd('SpecCompile')
+      wait_notified('the compile to start', n, 'compile: started (tasks.spec.yaml)')
+      wait_echoed('the compile result', 'LSP[specls][Info] specls: 1 compiled, 0 up to date, 0 failed')
+    end)
+    vim.ui.select = select
+    if not ok then
+      error(err, 0)
+    end
+    if not asked or not asked:find('src/tasks.py', 1, true) then
+      fail('not asked about src/tasks.py: %s', tostring(asked))
+    end
+    out('    asked: ' .. asked)
     local text = read_file(generated)
     if not text or not text:find('stand-in agent', 1, true) then
       fail('%s: %s', generated, tostring(text))
     end
     local manifest = read_file(path('.specls/manifest.json')) or ''
-    if not manifest:find('tasks.spec.yaml', 1, true) or not manifest:find('Task Management System.py', 1, true) then
+    if not manifest:find('tasks.spec.yaml', 1, true) or not manifest:find('src/tasks.py', 1, true) then
       fail('the manifest does not record the compile: %s', manifest)
     end
     -- The compile lens says the spec is up to date.
