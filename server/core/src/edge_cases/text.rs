@@ -215,6 +215,8 @@ pub struct Limit {
     pub upper: bool,
     /// Where it was stated, quoted for the rationale.
     pub source: String,
+    /// The schema property it bounds (`n` for `maximum: 20` under `n:`), for schema limits.
+    pub prop: Option<String>,
 }
 
 const UPPER: &[&str] = &[
@@ -264,6 +266,7 @@ pub fn limits(doc: &Document, text: &str) -> Vec<Limit> {
                 unit: n.unit.clone(),
                 upper,
                 source: format!("\"{}\"", t.trim()),
+                prop: None,
             };
             if !out
                 .iter()
@@ -313,6 +316,7 @@ pub fn limits(doc: &Document, text: &str) -> Vec<Limit> {
                         unit,
                         upper,
                         source: format!("`{k}: {v}` of `{prop}` in the schema"),
+                        prop: Some(prop.to_string()),
                     });
                 }
             }
