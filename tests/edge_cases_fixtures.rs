@@ -121,10 +121,16 @@ fn every_fixture() {
 
         let kinds: BTreeSet<String> = proposals.iter().map(kind).collect();
         for k in marker(&text, "expect:") {
-            assert!(kinds.contains(&k), "{name}: expected a `{k}` proposal, got {kinds:?}");
+            assert!(
+                kinds.contains(&k),
+                "{name}: expected a `{k}` proposal, got {kinds:?}"
+            );
         }
         for k in marker(&text, "absent:") {
-            assert!(!kinds.contains(&k), "{name}: `{k}` is covered, yet proposed");
+            assert!(
+                !kinds.contains(&k),
+                "{name}: `{k}` is covered, yet proposed"
+            );
         }
 
         // Unique names, also against the file's own scenarios and rows.
@@ -141,7 +147,11 @@ fn every_fixture() {
             )
             .collect();
         for p in &proposals {
-            assert!(names.insert(p.name.to_lowercase()), "{name}: name {} repeats", p.name);
+            assert!(
+                names.insert(p.name.to_lowercase()),
+                "{name}: name {} repeats",
+                p.name
+            );
         }
 
         // All together: they parse back in the file's format, marked proposed, and add no
@@ -161,7 +171,8 @@ fn every_fixture() {
             let s = doc.scenarios.iter().find(|s| s.name == p.name);
             let s = s.unwrap_or_else(|| panic!("{name}: {} not parsed back", p.name));
             let marked = s.tags.iter().any(|t| t == "proposed")
-                || s.steps().any(|st| st.text.ends_with(edge_cases::PROPOSED_MARK));
+                || s.steps()
+                    .any(|st| st.text.ends_with(edge_cases::PROPOSED_MARK));
             assert!(marked, "{name}: {} is not marked proposed", p.name);
         }
         for p in proposals.iter().filter(|p| p.input.is_some()) {
@@ -172,7 +183,10 @@ fn every_fixture() {
             let row = row.unwrap_or_else(|| panic!("{name}: row {} not parsed back", p.name));
             assert!(
                 row.cells.iter().any(|(_, v)| v.contains("proposed"))
-                    || row.name.as_deref().is_some_and(|n| n.contains("(proposed)")),
+                    || row
+                        .name
+                        .as_deref()
+                        .is_some_and(|n| n.contains("(proposed)")),
                 "{name}: row {} is not marked proposed",
                 p.name
             );
@@ -187,15 +201,14 @@ fn every_fixture() {
 #[test]
 fn schema_maximum_gives_rows_at_and_over_it() {
     let name = "clamp_score.spec.md";
-    let text = fixtures()
-        .into_iter()
-        .find(|(n, _)| n == name)
-        .unwrap()
-        .1;
+    let text = fixtures().into_iter().find(|(n, _)| n == name).unwrap().1;
     assert!(text.contains("maximum: 20") && text.contains("clamp_score(n=5)"));
     let ws = workspace(name, &text);
     let proposals = edge_cases::propose(&ws, name, Target::Spec);
-    let inputs: Vec<&str> = proposals.iter().filter_map(|p| p.input.as_deref()).collect();
+    let inputs: Vec<&str> = proposals
+        .iter()
+        .filter_map(|p| p.input.as_deref())
+        .collect();
     assert!(inputs.contains(&"`clamp_score(n=20)`"), "{inputs:?}");
     assert!(inputs.contains(&"`clamp_score(n=21)`"), "{inputs:?}");
     for p in &proposals {

@@ -61,7 +61,8 @@ fn form(doc: &Document, text: &str, row: &ExampleRow) -> Option<Form> {
         return Some(Form::Table);
     }
     let in_yaml = doc.blocks.iter().any(|b| {
-        b.info.starts_with("yaml:") && b.content_span.start <= row.span.start
+        b.info.starts_with("yaml:")
+            && b.content_span.start <= row.span.start
             && row.span.end <= b.content_span.end
     });
     (in_yaml && line.starts_with("- ")).then_some(Form::Yaml)
@@ -87,7 +88,11 @@ pub(super) fn groups(doc: &Document, text: &str) -> Vec<Group> {
                         prev.span.end <= row.span.start
                             && text[prev.span.end..row.span.start].trim().is_empty()
                             && text[prev.span.end..row.span.start].matches('\n').count() == 1
-                            && prev.cells.iter().map(|c| &c.0).eq(row.cells.iter().map(|c| &c.0))
+                            && prev
+                                .cells
+                                .iter()
+                                .map(|c| &c.0)
+                                .eq(row.cells.iter().map(|c| &c.0))
                     }
                     Form::Yaml => block_of(prev) == block_of(row) && block_of(row).is_some(),
                 }
@@ -135,8 +140,9 @@ fn free_text(s: &str) -> Option<(usize, usize)> {
     quoted_ranges(s).into_iter().find(|&(a, b)| {
         let v = &s[a..b];
         let depth = s[..a].matches('[').count() as i64 - s[..a].matches(']').count() as i64;
-        let datelike =
-            !v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || ".:-/ T".contains(c));
+        let datelike = !v.is_empty()
+            && v.chars()
+                .all(|c| c.is_ascii_digit() || ".:-/ T".contains(c));
         depth <= 0 && !datelike
     })
 }
@@ -153,11 +159,17 @@ fn numbers(s: &str) -> Vec<(usize, usize)> {
             continue;
         }
         let mut start = i;
-        while i < b.len() && (b[i].is_ascii_digit() || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit))) {
+        while i < b.len()
+            && (b[i].is_ascii_digit()
+                || (b[i] == b'.' && b.get(i + 1).is_some_and(u8::is_ascii_digit)))
+        {
             i += 1;
         }
-        let glued = |c: Option<&u8>| c.is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-');
-        if start > 0 && b[start - 1] == b'-' && !(start > 1 && b[start - 2].is_ascii_alphanumeric()) {
+        let glued = |c: Option<&u8>| {
+            c.is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+        };
+        if start > 0 && b[start - 1] == b'-' && !(start > 1 && b[start - 2].is_ascii_alphanumeric())
+        {
             start -= 1;
         }
         let before = if start > 0 { b.get(start - 1) } else { None };
@@ -186,7 +198,8 @@ fn prop_number(s: &str, prop: Option<&str>, single: bool) -> Option<(usize, usiz
                 continue;
             };
             let before = before.trim_end();
-            if before.ends_with(p) && !is_word(before[..before.len() - p.len()].chars().next_back()) {
+            if before.ends_with(p) && !is_word(before[..before.len() - p.len()].chars().next_back())
+            {
                 return Some((a, b));
             }
         }
@@ -271,7 +284,8 @@ fn covered(doc: &Document, l: &Limit, value: f64, single: bool) -> bool {
                     .iter()
                     .any(|(a, b)| t[*a..*b].chars().count() as f64 == value);
                 let star = numbers(t).iter().any(|(a, b)| {
-                    t[..*a].trim_end().ends_with('*') && t[*a..*b].parse::<f64>().ok() == Some(value)
+                    t[..*a].trim_end().ends_with('*')
+                        && t[*a..*b].parse::<f64>().ok() == Some(value)
                 });
                 lens || star
             } else {
@@ -284,7 +298,10 @@ fn covered(doc: &Document, l: &Limit, value: f64, single: bool) -> bool {
 }
 
 fn is_chars(l: &Limit) -> bool {
-    matches!(l.unit.as_deref(), Some("characters" | "chars" | "character"))
+    matches!(
+        l.unit.as_deref(),
+        Some("characters" | "chars" | "character")
+    )
 }
 
 /// A text of `n` characters: `"x" * n` where the spec's rows already write long texts that
@@ -292,7 +309,9 @@ fn is_chars(l: &Limit) -> bool {
 fn text_of(doc: &Document, n: usize) -> String {
     let star = doc.examples.iter().any(|r| {
         let t = unticked(&r.input).0;
-        numbers(t).iter().any(|(a, _)| t[..*a].trim_end().ends_with("\" *"))
+        numbers(t)
+            .iter()
+            .any(|(a, _)| t[..*a].trim_end().ends_with("\" *"))
     });
     if star && n > 40 {
         // The quotes are the substitution's own: close and reopen around the expression.
@@ -320,9 +339,11 @@ fn applies(doc: &Document, l: &Limit, rows: &[&ExampleRow]) -> bool {
     let one_fn = doc.functions.len() <= 1;
     let names_prop = |p: &str| {
         rows.iter().any(|r| {
-            input_texts(r)
-                .iter()
-                .any(|t| prop_number(t, Some(p), false).is_some() || t.contains(&format!("{p}:")) || t.contains(&format!("{p}=")))
+            input_texts(r).iter().any(|t| {
+                prop_number(t, Some(p), false).is_some()
+                    || t.contains(&format!("{p}:"))
+                    || t.contains(&format!("{p}="))
+            })
         })
     };
     match &l.prop {
@@ -337,9 +358,9 @@ fn applies(doc: &Document, l: &Limit, rows: &[&ExampleRow]) -> bool {
                 .collect();
             named.is_empty()
                 || rows.iter().any(|r| {
-                    named.iter().any(|n| {
-                        r.input.contains(n) || r.target.as_deref() == Some(*n)
-                    })
+                    named
+                        .iter()
+                        .any(|n| r.input.contains(n) || r.target.as_deref() == Some(*n))
                 })
         }
     }
@@ -353,13 +374,17 @@ pub(super) fn drafts(doc: &Document, group: &Group, limits: &[Limit]) -> Vec<Row
     let rejected = |why: &str| error.clone().unwrap_or_else(|| format!("rejected: {why}"));
     let mut out = Vec::new();
     let first_with = |subst: &Subst| {
-        group
-            .rows
-            .iter()
-            .copied()
-            .find(|&i| subst.apply(unticked(&doc.examples[i].input).0, single).is_some() || yaml_or_cell_applies(&doc.examples[i], subst, single))
+        group.rows.iter().copied().find(|&i| {
+            subst
+                .apply(unticked(&doc.examples[i].input).0, single)
+                .is_some()
+                || yaml_or_cell_applies(&doc.examples[i], subst, single)
+        })
     };
-    for l in limits.iter().filter(|l| l.unit.is_some() && applies(doc, l, &rows)) {
+    for l in limits
+        .iter()
+        .filter(|l| l.unit.is_some() && applies(doc, l, &rows))
+    {
         let chars = is_chars(l);
         if !chars && l.prop.is_none() {
             continue;
@@ -414,8 +439,19 @@ pub(super) fn drafts(doc: &Document, group: &Group, limits: &[Limit]) -> Vec<Row
                 )
             } else {
                 (
-                    format!("The spec states {} ({}); one step past it must be refused.", if chars { format!("a {bound} of {} characters", fmt(l.value)) } else { format!("a {bound} of {} for `{what}`", fmt(l.value)) }, l.source),
-                    rejected(&format!("{what} is outside the {bound} of {}", fmt(l.value))),
+                    format!(
+                        "The spec states {} ({}); one step past it must be refused.",
+                        if chars {
+                            format!("a {bound} of {} characters", fmt(l.value))
+                        } else {
+                            format!("a {bound} of {} for `{what}`", fmt(l.value))
+                        },
+                        l.source
+                    ),
+                    rejected(&format!(
+                        "{what} is outside the {bound} of {}",
+                        fmt(l.value)
+                    )),
                     format!("proposed: past the {bound} ({})", short_source(l)),
                 )
             };
@@ -443,7 +479,9 @@ pub(super) fn drafts(doc: &Document, group: &Group, limits: &[Limit]) -> Vec<Row
         })
         .collect();
     let has_char_limit = out.iter().any(|d| matches!(d.subst, Subst::Quoted { .. }))
-        || limits.iter().any(|l| is_chars(l) && !l.upper && l.value >= 1.0 && applies(doc, l, &rows));
+        || limits
+            .iter()
+            .any(|l| is_chars(l) && !l.upper && l.value >= 1.0 && applies(doc, l, &rows));
     let edges: [(EdgeKind, &str, &str, bool, &str); 3] = [
         (
             EdgeKind::EmptyText,
@@ -555,13 +593,21 @@ pub(super) fn table_row(
     // input-like cell the substitution applies to.
     let mut input_col = None;
     let mut new_input = String::new();
-    if let Subst::Number { prop: Some(p), value } = &d.subst {
+    if let Subst::Number {
+        prop: Some(p),
+        value,
+    } = &d.subst
+    {
         if let Some(k) = src.cells.iter().position(|(h, v)| {
             header_key(h) == p.to_lowercase() && unticked(v).0.trim().parse::<f64>().is_ok()
         }) {
             input_col = Some(k);
             let (_, ticked) = unticked(&src.cells[k].1);
-            new_input = if ticked { format!("`{value}`") } else { value.clone() };
+            new_input = if ticked {
+                format!("`{value}`")
+            } else {
+                value.clone()
+            };
         }
     }
     if input_col.is_none() {
@@ -578,17 +624,22 @@ pub(super) fn table_row(
         }
     }
     let input_col = input_col?;
-    let expected_col = cols
-        .iter()
-        .position(|c| *c == Col::Expected)
-        .or_else(|| (0..cols.len()).rev().find(|&k| cols[k] == Col::Other && k != input_col))?;
+    let expected_col = cols.iter().position(|c| *c == Col::Expected).or_else(|| {
+        (0..cols.len())
+            .rev()
+            .find(|&k| cols[k] == Col::Other && k != input_col)
+    })?;
     let mark = notes_col.is_none();
     let mut cells: Vec<String> = Vec::with_capacity(cols.len());
     for (k, (_, v)) in src.cells.iter().enumerate() {
         let cell = if k == input_col {
             escape_cell(&new_input)
         } else if Some(k) == name_col {
-            escape_cell(&format!("{}{}", d.name, if mark { " (proposed)" } else { "" }))
+            escape_cell(&format!(
+                "{}{}",
+                d.name,
+                if mark { " (proposed)" } else { "" }
+            ))
         } else if k == expected_col {
             let e = if mark && name_col.is_none() {
                 format!("{} (proposed)", d.expected)
@@ -723,7 +774,10 @@ mod tests {
         let q = Subst::Quoted {
             value: "\"\"".into(),
         };
-        assert_eq!(q.apply("f(\"a\\\"b\", \"c\")", true).as_deref(), Some("f(\"\", \"c\")"));
+        assert_eq!(
+            q.apply("f(\"a\\\"b\", \"c\")", true).as_deref(),
+            Some("f(\"\", \"c\")")
+        );
         assert_eq!(escape_cell("a | b \\| c"), "a \\| b \\| c");
     }
 }

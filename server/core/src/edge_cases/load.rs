@@ -27,7 +27,9 @@ pub(super) fn find_load(s: &str) -> Option<(f64, String)> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
-        if !b[i].is_ascii_digit() || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.')) {
+        if !b[i].is_ascii_digit()
+            || (i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'.'))
+        {
             i += 1;
             continue;
         }
@@ -54,9 +56,9 @@ pub(super) fn find_load(s: &str) -> Option<(f64, String)> {
         } else if let Some((_, per)) = lower.split_once('/') {
             TIME.contains(&per).then(|| first.to_string())
         } else if words.get(1).is_some_and(|w| *w == "per")
-            && words
-                .get(2)
-                .is_some_and(|w| TIME.contains(&w.trim_end_matches([',', ';', '.']).to_lowercase().as_str()))
+            && words.get(2).is_some_and(|w| {
+                TIME.contains(&w.trim_end_matches([',', ';', '.']).to_lowercase().as_str())
+            })
         {
             let mut u = format!("{first} per {}", words[2].trim_end_matches([',', ';', '.']));
             if words.get(3) == Some(&"per") {
@@ -68,7 +70,10 @@ pub(super) fn find_load(s: &str) -> Option<(f64, String)> {
         } else if matches!(lower.as_str(), "concurrent" | "simultaneous")
             && words.get(1).is_some_and(|w| w.starts_with("user"))
         {
-            Some(format!("{first} {}", words[1].trim_end_matches([',', ';', '.'])))
+            Some(format!(
+                "{first} {}",
+                words[1].trim_end_matches([',', ';', '.'])
+            ))
         } else {
             None
         };
@@ -200,7 +205,10 @@ mod tests {
     #[test]
     fn loads_in_text() {
         let f = |s: &str| find_load(s).map(|(v, u)| format!("{v} {u}"));
-        assert_eq!(f("p95 latency < 100ms at 500 rps").as_deref(), Some("500 rps"));
+        assert_eq!(
+            f("p95 latency < 100ms at 500 rps").as_deref(),
+            Some("500 rps")
+        );
         assert_eq!(
             f("Under load of 1000 requests/second of reads").as_deref(),
             Some("1000 requests/second")

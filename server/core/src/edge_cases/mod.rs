@@ -137,7 +137,9 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
                 match &target {
                     Target::Scenario(id) => &row_id(doc, i) == id,
                     Target::At(off) => r.span.start <= *off && *off <= r.span.end,
-                    Target::Requirement(req) => r.cells.iter().any(|(_, v)| v.contains(req.as_str())),
+                    Target::Requirement(req) => {
+                        r.cells.iter().any(|(_, v)| v.contains(req.as_str()))
+                    }
                     Target::Spec => true,
                 }
             })
@@ -234,7 +236,18 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
             });
         }
     }
-    load_proposals(ws, path, doc, &constraints, &mut names, &mut ids, &mut analysis, &config, baseline, &mut out);
+    load_proposals(
+        ws,
+        path,
+        doc,
+        &constraints,
+        &mut names,
+        &mut ids,
+        &mut analysis,
+        &config,
+        baseline,
+        &mut out,
+    );
     let single = doc.functions.len() <= 1;
     for g in &groups {
         let mut taken = 0;
@@ -388,7 +401,8 @@ fn load_proposals(
         let ok = copy.get(path).is_some_and(|f| {
             f.doc.scenarios.len() == doc.scenarios.len() + pending.len()
                 && f.doc.diagnostics.len() <= doc.diagnostics.len()
-        }) && count_findings(&analysis.check(&copy, config, &checks::Env::default())) <= baseline;
+        }) && count_findings(&analysis.check(&copy, config, &checks::Env::default()))
+            <= baseline;
         if !ok {
             return;
         }

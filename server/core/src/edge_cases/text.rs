@@ -252,7 +252,10 @@ pub fn limits(doc: &Document, text: &str) -> Vec<Limit> {
     texts.extend(doc.requirements.iter().map(|r| r.text.as_str()));
     texts.extend(doc.behaviors.iter().map(|b| b.text.as_str()));
     for t in texts {
-        let l = t.to_lowercase();
+        // A limit quoted in a step ("at most 500 euros per card") is still a limit.
+        let l = t
+            .to_lowercase()
+            .replace(['"', '`', '\u{201c}', '\u{201d}'], " ");
         for n in numbers(&l) {
             let before = l[..n.start].trim_end();
             let upper = UPPER.iter().any(|p| before.ends_with(p));
