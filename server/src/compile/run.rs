@@ -467,7 +467,7 @@ async fn compile_one(
                 &backend,
                 &targets,
                 spec,
-                &file.doc.name,
+                &targets::file_name(&file.doc.name, spec),
                 &prompt,
                 host,
                 cancel,
