@@ -5,6 +5,7 @@
 //! checks see it) are not offered.
 
 mod examples;
+pub mod llm;
 mod load;
 mod render;
 mod text;
@@ -35,7 +36,7 @@ pub enum Target {
 }
 
 /// The kind of edge case a proposal covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum EdgeKind {
     /// A number at a stated limit, just over it, zero or negative.
@@ -57,6 +58,8 @@ pub enum EdgeKind {
     FailurePath,
     /// A constraint's stated load, and just above it.
     Load,
+    /// Proposed by a model, of a kind it did not name among these.
+    Model,
 }
 
 /// One proposed scenario.
@@ -408,6 +411,143 @@ fn load_proposals(
         }
     }
     out.extend(pending);
+}
+
+/// The ids of the scenarios `target` selects (those proposals are written after).
+pub fn target_ids(ws: &Workspace, path: &str, target: &Target) -> Vec<String> {
+    let Some(file) = ws.get(path) else {
+        return Vec::new();
+    };
+    file.doc
+        .scenarios
+        .iter()
+        .filter(|s| render::supported(s.origin))
+        .filter(|s| match target {
+            Target::Scenario(id) => &s.id == id,
+            Target::At(off) => s.span.start <= *off && *off <= s.span.end,
+            Target::Requirement(r) => s.parent.as_deref() == Some(r.as_str()),
+            Target::Spec => true,
+        })
+        .map(|s| s.id.clone())
+        .collect()
+}
+
+/// The model's scenarios as proposals, written like the deterministic ones after the scenario
+/// each derives from (one of `target`'s; the first one when the model names none of them), with
+/// names kept unique. Dropped, each with the reason: those repeating an existing scenario, a
+/// proposal in `already` or an earlier item, and those the duplicate and conflict checks flag.
+pub fn propose_from_model(
+    ws: &Workspace,
+    path: &str,
+    target: &Target,
+    items: &[llm::ModelItem],
+    already: &[Proposal],
+) -> (Vec<Proposal>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut dropped = Vec::new();
+    let Some(file) = ws.get(path) else {
+        return (out, dropped);
+    };
+    let doc = file.doc.as_ref();
+    let text: &str = &file.text;
+    let ids_in = target_ids(ws, path, target);
+    let Some(first) = ids_in.first() else {
+        dropped.push("no scenario of a format proposals can be written in".to_string());
+        return (out, dropped);
+    };
+    let key = |g: &[String], w: &[String], t: &[String]| -> Vec<String> {
+        g.iter()
+            .chain(["|".to_string()].iter())
+            .chain(w.iter())
+            .chain(["|".to_string()].iter())
+            .chain(t.iter())
+            .map(|s| normalize::step_key(s))
+            .collect()
+    };
+    let mut seen: BTreeSet<Vec<String>> = already
+        .iter()
+        .map(|p| key(&p.given, &p.when, &p.then))
+        .collect();
+    for s in &doc.scenarios {
+        let own_steps = |st: &[crate::model::Step]| own(s, st);
+        seen.insert(key(&own_steps(&s.given), &own_steps(&s.when), &own_steps(&s.then)));
+    }
+    let config = Config::default();
+    let mut analysis = checks::Analysis::new();
+    let baseline = count_findings(&analysis.check(ws, &config, &checks::Env::default()));
+    let mut names: BTreeSet<String> = doc
+        .scenarios
+        .iter()
+        .map(|s| s.name.to_lowercase())
+        .chain(already.iter().map(|p| p.name.to_lowercase()))
+        .collect();
+    let mut ids: BTreeSet<String> = doc
+        .scenarios
+        .iter()
+        .map(|s| s.id.clone())
+        .chain(already.iter().filter_map(|p| p.id.clone()))
+        .collect();
+    for it in items {
+        let from = it
+            .derived_from
+            .as_ref()
+            .filter(|d| ids_in.contains(d))
+            .unwrap_or(first);
+        let Some(sc) = doc.scenarios.iter().find(|s| &s.id == from) else {
+            continue;
+        };
+        let mut d = Draft {
+            kind: it.kind,
+            qualifier: it.name.clone(),
+            rationale: it.rationale.clone(),
+            given: it.given.clone(),
+            when: it.when.clone(),
+            then: it.then.clone(),
+        };
+        if sc.origin == ScenarioOrigin::MarkdownOneLine {
+            d = one_line_draft(d);
+        }
+        if !seen.insert(key(&d.given, &d.when, &d.then)) {
+            dropped.push(format!("`{}` repeats an existing or proposed scenario", it.name));
+            continue;
+        }
+        let name = unique(&it.name, &names);
+        let id = sc
+            .explicit_id
+            .then(|| unique(&crate::model::slug(&it.name), &ids));
+        let Some(edit) = render::insertion(doc, text, sc, &name, id.as_deref(), &d) else {
+            dropped.push(format!("`{}` cannot be written in this file's format", it.name));
+            continue;
+        };
+        if !verify(ws, path, doc, &edit, &d, &mut analysis, &config, baseline) {
+            dropped.push(format!(
+                "`{}` would duplicate or conflict with an existing scenario, or does not read back as one",
+                it.name
+            ));
+            continue;
+        }
+        names.insert(name.to_lowercase());
+        if let Some(id) = &id {
+            ids.insert(id.clone());
+        }
+        out.push(Proposal {
+            name,
+            id,
+            kind: d.kind,
+            rationale: d.rationale,
+            derived_from: sc.id.clone(),
+            given: d.given,
+            when: d.when,
+            then: d.then,
+            input: None,
+            expected: None,
+            edit: TextEdit {
+                path: path.to_string(),
+                ..edit
+            },
+        });
+    }
+    (out, dropped)
 }
 
 /// The id of an example row: `spec/row-name`, or `spec/row-N` (1-based) for a row without one.
