@@ -18,11 +18,7 @@ const SPEC: &str = "feature: Invoices\ndescription: Paying invoices\nscenarios:\
 
 fn ws() -> Workspace {
     let mut ws = Workspace::new();
-    ws.upsert(
-        "invoices.spec.yaml",
-        SPEC,
-        specls_core::DocKind::YamlSpec,
-    );
+    ws.upsert("invoices.spec.yaml", SPEC, specls_core::DocKind::YamlSpec);
     ws
 }
 
@@ -68,7 +64,11 @@ async fn a_good_answer_is_checked_and_written_in_the_file_format() {
     assert_eq!(got.proposals.len(), 1, "{:#?}", got);
     let p = &got.proposals[0];
     assert_eq!(p.derived_from, "pay-invoice");
-    assert!(p.edit.new_text.contains("tags: [proposed]"), "{}", p.edit.new_text);
+    assert!(
+        p.edit.new_text.contains("tags: [proposed]"),
+        "{}",
+        p.edit.new_text
+    );
     insta::assert_snapshot!("edge_cases_llm_good_edit", p.edit.new_text);
     // The duplicate of an existing scenario and the item without a When are dropped, each
     // with its reason.
@@ -83,7 +83,10 @@ async fn a_good_answer_is_checked_and_written_in_the_file_format() {
     let body: serde_json::Value = serde_json::from_str(&req.body).unwrap();
     assert_eq!(body["response_format"]["type"], "json_object");
     let user = body["messages"][1]["content"].as_str().unwrap();
-    assert!(user.contains("- pay-invoice: Pay an open invoice"), "{user}");
+    assert!(
+        user.contains("- pay-invoice: Pay an open invoice"),
+        "{user}"
+    );
     for a in &already {
         assert!(user.contains(&a.name), "{user}");
     }
@@ -189,7 +192,10 @@ async fn cli_llm_write_adds_the_model_proposals_and_a_malformed_answer_writes_no
         if ok {
             assert_eq!(out.status.code(), Some(0), "{err}");
             assert!(err.contains("1 proposals from test-model"), "{err}");
-            assert!(after.contains("Pay an invoice with an expired card"), "{after}");
+            assert!(
+                after.contains("Pay an invoice with an expired card"),
+                "{after}"
+            );
             let doc = specls_core::parse::parse_document(
                 "invoices.spec.yaml",
                 &after,

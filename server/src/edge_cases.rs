@@ -85,7 +85,8 @@ pub fn model_name(ws: &Workspace, config: &Config, rel: &str) -> Option<String> 
     let arr_model = specls_core::compile::targets::arrangement_for(ws, rel)
         .and_then(|(_, f)| f.doc.arrangement.as_ref().and_then(|a| a.model.clone()));
     let b = backend::resolve(&config.llm, arr_model.as_deref()).ok()?;
-    (b.provider != Provider::Command).then(|| b.model.unwrap_or_else(|| b.provider.as_str().to_string()))
+    (b.provider != Provider::Command)
+        .then(|| b.model.unwrap_or_else(|| b.provider.as_str().to_string()))
 }
 
 /// Ask the configured model for more proposals for `target` of `rel` (after the deterministic

@@ -85,7 +85,13 @@ fn kind_of(s: &str) -> EdgeKind {
 }
 
 /// The prompt: the spec, the scenarios to extend (by id) and what is already proposed.
-pub fn prompt(path: &str, text: &str, doc: &Document, targets: &[String], already: &[Proposal]) -> Prompt {
+pub fn prompt(
+    path: &str,
+    text: &str,
+    doc: &Document,
+    targets: &[String],
+    already: &[Proposal],
+) -> Prompt {
     let system = format!(
         "You review behaviour specs and propose the edge-case scenarios their authors forgot: \
 boundaries of numbers and ranges, empty/blank/very long/Unicode/injection text, the action done \
@@ -108,7 +114,8 @@ for this spec.",
         }
         spec.truncate(end);
     }
-    let mut user = format!("The spec `{path}`:\n\n````\n{spec}\n````\n\nScenarios to extend (ids):\n");
+    let mut user =
+        format!("The spec `{path}`:\n\n````\n{spec}\n````\n\nScenarios to extend (ids):\n");
     for id in targets {
         let name = doc
             .scenarios
@@ -249,9 +256,15 @@ mod tests {
     #[test]
     fn answers() {
         assert!(parse_answer("").unwrap_err().contains("empty"));
-        assert!(parse_answer("Sure! Here you go.").unwrap_err().contains("not the JSON"));
-        assert!(parse_answer("{\"items\": []}").unwrap_err().contains("no `scenarios`"));
-        assert!(parse_answer("{\"scenarios\": []}").unwrap_err().contains("no scenario"));
+        assert!(parse_answer("Sure! Here you go.")
+            .unwrap_err()
+            .contains("not the JSON"));
+        assert!(parse_answer("{\"items\": []}")
+            .unwrap_err()
+            .contains("no `scenarios`"));
+        assert!(parse_answer("{\"scenarios\": []}")
+            .unwrap_err()
+            .contains("no scenario"));
         let bad = r#"{"scenarios": [{"name": "x", "when": [], "then": ["y"]}]}"#;
         assert!(parse_answer(bad).unwrap_err().contains("`when` is empty"));
         let ok = "```json\n{\"scenarios\": [{\"name\": \"Pay twice\", \"derived_from\": \"pay\", \"kind\": \"idempotency\", \"rationale\": \"r\", \"given\": [], \"when\": \"I pay  twice\", \"then\": [\"one charge\"]}, {\"name\": \"\", \"when\": [\"a\"], \"then\": [\"b\"]}]}\n```";

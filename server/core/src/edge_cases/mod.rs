@@ -36,7 +36,9 @@ pub enum Target {
 }
 
 /// The kind of edge case a proposal covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum EdgeKind {
     /// A number at a stated limit, just over it, zero or negative.
@@ -470,7 +472,11 @@ pub fn propose_from_model(
         .collect();
     for s in &doc.scenarios {
         let own_steps = |st: &[crate::model::Step]| own(s, st);
-        seen.insert(key(&own_steps(&s.given), &own_steps(&s.when), &own_steps(&s.then)));
+        seen.insert(key(
+            &own_steps(&s.given),
+            &own_steps(&s.when),
+            &own_steps(&s.then),
+        ));
     }
     let config = Config::default();
     let mut analysis = checks::Analysis::new();
@@ -508,7 +514,10 @@ pub fn propose_from_model(
             d = one_line_draft(d);
         }
         if !seen.insert(key(&d.given, &d.when, &d.then)) {
-            dropped.push(format!("`{}` repeats an existing or proposed scenario", it.name));
+            dropped.push(format!(
+                "`{}` repeats an existing or proposed scenario",
+                it.name
+            ));
             continue;
         }
         let name = unique(&it.name, &names);
@@ -516,7 +525,10 @@ pub fn propose_from_model(
             .explicit_id
             .then(|| unique(&crate::model::slug(&it.name), &ids));
         let Some(edit) = render::insertion(doc, text, sc, &name, id.as_deref(), &d) else {
-            dropped.push(format!("`{}` cannot be written in this file's format", it.name));
+            dropped.push(format!(
+                "`{}` cannot be written in this file's format",
+                it.name
+            ));
             continue;
         };
         if !verify(ws, path, doc, &edit, &d, &mut analysis, &config, baseline) {
