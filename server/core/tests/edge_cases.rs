@@ -191,7 +191,10 @@ fn check_rows(which: usize, index: usize) -> Result<(), TestCaseError> {
             .collect();
         prop_assert_eq!(new.len(), 1, "{}", p.name);
         let marked = new[0].cells.iter().any(|(_, v)| v.contains("proposed"))
-            || new[0].name.as_deref().is_some_and(|n| n.contains("(proposed)"));
+            || new[0]
+                .name
+                .as_deref()
+                .is_some_and(|n| n.contains("(proposed)"));
         prop_assert!(marked, "{} is not marked proposed", p.name);
         let after = count(&checks::check_workspace(&copy, &Config::default()));
         prop_assert!(after <= before, "{} adds a finding", p.name);
