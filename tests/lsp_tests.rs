@@ -551,3 +551,140 @@ fn without_times(s: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// The ids of the test runs the server started (their progress tokens), in order.
+fn run_tokens(c: &TestClient) -> Vec<Value> {
+    c.server_requests()
+        .iter()
+        .filter(|r| r["method"] == "window/workDoneProgress/create")
+        .map(|r| r["params"]["token"].clone())
+        .filter(|t| t.as_str().is_some_and(|s| s.starts_with("specls-run-")))
+        .collect()
+}
+
+/// Wait for the end of the `n`-th run (1-based); returns its progress values.
+async fn wait_run_end(c: &TestClient, n: usize) -> Vec<Value> {
+    c.wait_for(&format!("the end of test run {n}"), |ns| {
+        let token = run_tokens(c).get(n - 1)?.clone();
+        let v = progress_of(ns, &token);
+        v.iter()
+            .any(|x| x["kind"] == "end")
+            .then(|| v.into_iter().cloned().collect())
+    })
+    .await
+}
+
+fn did_save(ws: &Ws, rel: &str) -> Value {
+    json!({"textDocument": {"uri": ws.uri(rel)}})
+}
+
+/// The lines of `ran.log`: one per run of the stand-in command, with the test files it got.
+fn ran(ws: &Ws) -> Vec<String> {
+    std::fs::read_to_string(ws.root().join("ran.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_on_save_runs_only_when_the_user_switched_it_on() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    // The stand-in runner logs each run (with the test files it was given) to `ran.log`.
+    std::fs::write(
+        ws.root().join("specls.toml"),
+        format!("[tests]\ncommand = '''echo {{files}} >> ran.log; {FAKE_RUN}'''\n"),
+    )
+    .unwrap();
+    std::fs::write(ws.root().join("notes.md"), "# Notes\n").unwrap();
+    let c = start(&ws, json!({"window": {"workDoneProgress": true}})).await;
+    let spec_uri = ws.uri(SPEC);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-untested"))
+        .await;
+    let spec_text = std::fs::read_to_string(ws.root().join(SPEC)).unwrap();
+    let test_text = std::fs::read_to_string(ws.root().join(TESTS)).unwrap();
+
+    // Off (the default): opening and saving specs and tests runs nothing.
+    c.open(&spec_uri, &spec_text).await;
+    c.open(&ws.uri(TESTS), &test_text).await;
+    for rel in [SPEC, TESTS, "notes.md"] {
+        c.notify("textDocument/didSave", did_save(&ws, rel)).await;
+    }
+    // Saves are handled in order and a run starts within the handler's turn: after a later
+    // request has been answered and a pause, a run would have begun.
+    c.call(
+        "workspace/executeCommand",
+        json!({"command": "specls.workspaceHealth"}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(run_tokens(&c).is_empty(), "{:#?}", c.server_requests());
+    assert!(ran(&ws).is_empty());
+    assert!(!ws.root().join(".specls/results/last-run.json").exists());
+
+    // Switched on in the editor's settings: saving the spec runs its scenarios' tests.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"specls": {"runOnSave": true}}}),
+    )
+    .await;
+    c.notify("textDocument/didSave", did_save(&ws, SPEC)).await;
+    let first = wait_run_end(&c, 1).await;
+    assert_eq!(first[0]["kind"], "begin");
+    assert!(
+        first[0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("echo tests/test_cart.py >> ran.log"),
+        "{first:?}"
+    );
+    assert_eq!(ran(&ws), ["tests/test_cart.py"]);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+        .await;
+    let health = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.workspaceHealth"}),
+        )
+        .await;
+    assert_eq!(health["failing"], 1, "{health}");
+
+    // Saving a test file runs the scenarios its tests are linked to.
+    c.notify("textDocument/didSave", did_save(&ws, TESTS)).await;
+    let second = wait_run_end(&c, 2).await;
+    assert!(second.last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("1 failed"));
+    assert_eq!(ran(&ws).len(), 2);
+
+    // A file that is neither a spec nor a test runs nothing.
+    c.notify("textDocument/didSave", did_save(&ws, "notes.md"))
+        .await;
+    c.call(
+        "workspace/executeCommand",
+        json!({"command": "specls.workspaceHealth"}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(run_tokens(&c).len(), 2);
+
+    // Switched off again: nothing more runs.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"specls": {"runOnSave": false}}}),
+    )
+    .await;
+    c.notify("textDocument/didSave", did_save(&ws, SPEC)).await;
+    c.call(
+        "workspace/executeCommand",
+        json!({"command": "specls.workspaceHealth"}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(run_tokens(&c).len(), 2);
+    assert_eq!(ran(&ws).len(), 2);
+    c.shutdown().await;
+}
