@@ -528,6 +528,103 @@ async fn guardian_plan_runs_stage_by_stage() {
     );
     insta::assert_json_snapshot!("testlens_guardian_diagnostics", ws.redact(&diags));
     c.shutdown().await;
+
+    // The results are kept in `.specls/guardian.json` and shown again after a restart.
+    let kept: Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.root().join(".specls/guardian.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(kept["version"], 1);
+    let steps = kept["blueprints"]["tasks/task-demo.md"].as_array().unwrap();
+    assert_eq!(
+        steps
+            .iter()
+            .map(|s| s["outcome"].clone())
+            .collect::<Vec<_>>(),
+        [json!("met"), json!("not-met"), json!("skipped")]
+    );
+    let c = start(&ws, json!({})).await;
+    let again = c
+        .wait_diagnostics(&uri, |p| has_code(p, "guardian-step-failed"))
+        .await;
+    assert_eq!(ws.redact(&again), ws.redact(&diags));
+    let restarted = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    assert_eq!(
+        without_times(&render_lenses(&ws.redact(&restarted))),
+        without_times(&render_lenses(&ws.redact(&after)))
+    );
+    c.shutdown().await;
+
+    // A step whose command changed since has no result (the others keep theirs).
+    let text = std::fs::read_to_string(ws.root().join(task)).unwrap();
+    std::fs::write(
+        ws.root().join(task),
+        text.replace("echo 'warning: unused variable'", "cargo clippy -q"),
+    )
+    .unwrap();
+    let c = start(&ws, json!({})).await;
+    c.wait_diagnostics(&ws.uri(SPEC), |p| has_code(p, "scenario-untested"))
+        .await;
+    // The kept results are read in the background after the index: ask until they are in.
+    let mut changed = Value::Null;
+    for _ in 0..100 {
+        changed = c
+            .call(
+                "textDocument/codeLens",
+                json!({"textDocument": {"uri": uri}}),
+            )
+            .await;
+        if changed[0]["command"]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("steps met"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    insta::assert_snapshot!(
+        "testlens_guardian_lenses_step_changed",
+        without_times(&render_lenses(&ws.redact(&changed)))
+    );
+    let d = c.latest_diagnostics(&uri);
+    assert!(
+        d.as_ref()
+            .is_none_or(|d| !has_code(d, "guardian-step-failed")),
+        "{d:?}"
+    );
+    c.shutdown().await;
+}
+
+#[test]
+fn damaged_guardian_results_are_reported_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(specls::lsp::guardian::load(dir.path()).unwrap().is_empty());
+    let file = dir.path().join(".specls/guardian.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    for (text, says) in [
+        (
+            "{\"version\": 1, \"blueprints\": {\"t.md\": [{\"command\"",
+            "is damaged",
+        ),
+        (
+            "{\"version\": 9, \"blueprints\": {}}",
+            "another version of specls (format 9",
+        ),
+        ("[1, 2]", "no `version`"),
+        (
+            "{\"version\": 1, \"blueprints\": {\"t.md\": [{\"outcome\": \"met\"}]}}",
+            "missing field",
+        ),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let e = specls::lsp::guardian::load(dir.path()).unwrap_err();
+        assert!(e.contains(says), "{text}: {e}");
+    }
 }
 
 /// `(12 ms)` / `(1.2 s)` -> `(TIME)`: step durations vary from run to run.

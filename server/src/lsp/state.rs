@@ -504,8 +504,19 @@ impl Owner {
                 self.bump();
             }
             Msg::Results(run) => {
+                // Kept guardian results fill in blueprints this session has not run.
+                let mut changed = false;
+                for (key, results) in &run.guardian {
+                    if !self.guardian.contains_key(key) {
+                        Arc::make_mut(&mut self.guardian).insert(key.clone(), results.clone());
+                        changed = true;
+                    }
+                }
                 if *self.run != *run {
                     self.run = run;
+                    changed = true;
+                }
+                if changed {
                     self.bump();
                 }
             }

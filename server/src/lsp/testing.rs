@@ -76,6 +76,8 @@ pub struct RunResults {
     pub last: Option<crate::testrun::LastRun>,
     /// When `last-run.json` was written (a report written after it is not that run's).
     pub last_written: Option<SystemTime>,
+    /// The guardian results kept in `.specls/guardian.json` (read on start).
+    pub guardian: super::guardian::GuardianResults,
 }
 
 impl RunResults {
@@ -217,6 +219,10 @@ pub fn read_results(roots: &Roots, config: &Config) -> RunResults {
         )
         .and_then(|m| m.modified())
         .ok();
+        match super::guardian::load(root) {
+            Ok(g) => run.guardian = g,
+            Err(e) => tracing::info!("{e}"),
+        }
     }
     run
 }
