@@ -253,15 +253,11 @@ async fn navigation_between_scenarios_and_tests() {
     c.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn code_actions_skeleton_and_run() {
-    let ws = Ws {
-        dir: workspace(false),
-    };
-    let c = start(&ws, json!({})).await;
-    let pay = "specs/payment.spec.md";
+/// The quick fixes offered for the first `scenario-untested` diagnostic of `spec`, once
+/// published.
+async fn skeleton_fixes(c: &TestClient, ws: &Ws, spec: &str) -> Vec<Value> {
     let diags = c
-        .wait_diagnostics(&ws.uri(pay), |p| has_code(p, "scenario-untested"))
+        .wait_diagnostics(&ws.uri(spec), |p| has_code(p, "scenario-untested"))
         .await;
     let untested = diags["diagnostics"]
         .as_array()
@@ -270,17 +266,28 @@ async fn code_actions_skeleton_and_run() {
         .find(|d| d["code"] == "scenario-untested")
         .unwrap()
         .clone();
-    // The test file does not exist: the fix creates it, then writes the skeleton.
     let actions = c
         .call(
             "textDocument/codeAction",
             json!({
-                "textDocument": {"uri": ws.uri(pay)},
+                "textDocument": {"uri": ws.uri(spec)},
                 "range": untested["range"],
                 "context": {"diagnostics": [untested], "only": ["quickfix"]},
             }),
         )
         .await;
+    actions.as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_actions_skeleton_and_run() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    let c = start(&ws, json!({})).await;
+    let pay = "specs/payment.spec.md";
+    // The test file does not exist: the fix creates it, then writes the skeleton.
+    let actions = Value::Array(skeleton_fixes(&c, &ws, pay).await);
     insta::assert_json_snapshot!("testlens_skeleton_create_file", ws.redact(&actions));
     // Source actions run the same command as the lenses.
     let source = c
@@ -294,6 +301,62 @@ async fn code_actions_skeleton_and_run() {
         )
         .await;
     insta::assert_json_snapshot!("testlens_source_actions", ws.redact(&source));
+    c.shutdown().await;
+}
+
+/// A hostile workspace cannot make the test-skeleton fix write outside it: not through an
+/// arrangement whose test path climbs out with `..`, not through a symbolic link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skeleton_fixes_never_write_outside_the_workspace() {
+    let pay = "specs/payment.spec.md";
+    // A link where the test file would go, pointing out of the workspace.
+    let outside = tempfile::tempdir().unwrap();
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        outside.path().join("stolen.py"),
+        ws.root().join("tests/test_payment.py"),
+    )
+    .unwrap();
+    let c = start(&ws, json!({})).await;
+    let fixes = skeleton_fixes(&c, &ws, pay).await;
+    assert!(
+        fixes
+            .iter()
+            .all(|a| !a["title"].as_str().unwrap_or("").contains("skeleton")),
+        "a skeleton fix writes through the link: {fixes:?}"
+    );
+    c.shutdown().await;
+    assert!(!outside.path().join("stolen.py").exists());
+
+    // An arrangement whose test path leaves the workspace.
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    std::fs::write(
+        ws.root().join("specs/arrangement.yaml"),
+        "target_language: python\nspecs_path: specs/\noutput_paths:\n  implementation: src/{name}.py\n  tests: ../outside/test_{name}.py\n",
+    )
+    .unwrap();
+    let c = start(&ws, json!({})).await;
+    let fixes = skeleton_fixes(&c, &ws, pay).await;
+    assert!(
+        fixes
+            .iter()
+            .all(|a| !a.to_string().contains("outside/test_")),
+        "a skeleton fix writes outside: {fixes:?}"
+    );
+    let arr = c
+        .wait_diagnostics(&ws.uri("specs/arrangement.yaml"), |p| {
+            has_code(p, "path-outside-workspace")
+        })
+        .await;
+    assert!(
+        arr.to_string().contains("../outside/test_{name}.py"),
+        "{arr}"
+    );
     c.shutdown().await;
 }
 

@@ -70,8 +70,8 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 crate::lsp::drift::workspace_drift(snap)
             })) {
-                Ok(Some((drift, _))) => {
-                    for (key, diags) in specls_core::drift::diagnostics(&snap.ws, &drift) {
+                Ok(Some(d)) => {
+                    for (key, diags) in specls_core::drift::diagnostics(&snap.ws, &d.drift) {
                         if let Some(f) = snap.ws.get(&key) {
                             let diags = specls_core::checks::finish(&f.doc, diags, &config);
                             r.entry(key).or_default().extend(diags);
@@ -105,9 +105,32 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
 #[derive(Default)]
 pub struct Lines {
     cache: HashMap<String, LineIndex>,
+    /// Whether a fix may write each file (see [`Lines::writable`]).
+    writable: HashMap<String, bool>,
 }
 
 impl Lines {
+    /// Whether a quick fix may edit or create the file `key`: it lies in a workspace folder
+    /// after resolving `..` and symbolic links, and is not itself a link. A fix with an edit
+    /// elsewhere (a hostile arrangement's test path, a link out of the workspace) is dropped.
+    fn writable(&mut self, snap: &Snapshot, key: &str) -> bool {
+        if let Some(ok) = self.writable.get(key) {
+            return *ok;
+        }
+        let ok = snap.roots.path_for_key(key).is_some_and(|path| {
+            snap.roots.folders.iter().any(|folder| {
+                path.strip_prefix(folder).is_ok_and(|rel| {
+                    crate::fsutil::confined(folder, &rel.to_string_lossy()).is_ok()
+                })
+            })
+        });
+        if !ok {
+            debug!("a quick fix that writes {key} is not offered: it leaves the workspace");
+        }
+        self.writable.insert(key.to_string(), ok);
+        ok
+    }
+
     pub fn range(&mut self, snap: &Snapshot, key: &str, span: specls_core::Span) -> lsp::Range {
         let text = snap.text(key).unwrap_or_default();
         let idx = self
@@ -142,9 +165,17 @@ pub fn to_lsp(snap: &Snapshot, lines: &mut Lines, key: &str, d: &Diagnostic) -> 
             })
         })
         .collect();
-    let fixes: Vec<serde_json::Value> = d
+    let offered: Vec<_> = d
         .fixes
         .iter()
+        .filter(|f| {
+            f.edits
+                .iter()
+                .all(|e| e.path.is_empty() || e.path == key || lines.writable(snap, &e.path))
+        })
+        .collect();
+    let fixes: Vec<serde_json::Value> = offered
+        .into_iter()
         .map(|f| {
             let edits: Vec<serde_json::Value> = f
                 .edits
