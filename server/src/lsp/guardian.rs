@@ -85,10 +85,12 @@ pub fn load(root: &Path) -> Result<GuardianResults, String> {
     let v: Value = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
     match v.get("version").and_then(Value::as_u64) {
         Some(n) if n == u64::from(VERSION) => {}
-        Some(n) => return Err(format!(
-            "{} was written by another version of specls (format {n}, this one reads {VERSION})",
-            path.display()
-        )),
+        Some(n) => {
+            let p = path.display();
+            return Err(format!(
+                "{p} was written by another version of specls (format {n}, this one reads {VERSION})"
+            ));
+        }
         None => return Err(damaged("no `version`".into())),
     }
     serde_json::from_value::<Stored>(v)
