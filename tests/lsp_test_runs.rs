@@ -1,7 +1,7 @@
 //! Real test suites run through the language server (in process, over a duplex pipe): the
 //! client sends `workspace/executeCommand` `specls.runTests` exactly as a lens or a code action
-//! does, the server runs the project's runner (pytest, vitest, go test: whichever the machine
-//! has), and the test checks what the editor then shows: the run's progress (the exact command
+//! does, the server runs the project's runner (pytest, cargo test, vitest, go test: whichever
+//! the machine has), and the test checks what the editor then shows: the run's progress (the exact command
 //! as its title, the tally at its end), the lenses of every scenario, the `scenario-failed` and
 //! `scenario-untested` diagnostics, the hover of the failed scenario, the `specls/scenarios`
 //! list, and the way from a scenario to its test.
@@ -22,11 +22,26 @@ mod lsp_client;
 mod runners;
 
 use std::path::{Path, PathBuf};
+use std::sync::Once;
 
 use lsp_client::{file_uri, TestClient};
 use serde_json::{json, Value};
 
 const SPEC: &str = "specs/todo.spec.md";
+
+/// The environment the server's runs inherit, set once before any test of this file starts a
+/// process (every test calls this first): the nested `cargo test` builds in its own target
+/// folder (the outer `cargo test` holds the lock of ours), without colours.
+fn environment() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        std::env::set_var(
+            "CARGO_TARGET_DIR",
+            runners::scratch().join("lsp-cargo-target"),
+        );
+        std::env::set_var("CARGO_TERM_COLOR", "never");
+    });
+}
 
 fn fixture(rel: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -332,6 +347,7 @@ async fn check(runner: &str, root: &Path, test_file: &str, filter: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pytest_project() {
+    environment();
     let dir = project("pytest");
     match runners::pytest_bin() {
         Ok(None) => {}
@@ -353,6 +369,7 @@ async fn pytest_project() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vitest_project() {
+    environment();
     let modules = match runners::vitest_modules() {
         Ok(m) => m,
         Err(e) => return runners::skip(&e),
@@ -365,9 +382,23 @@ async fn vitest_project() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn go_project() {
+    environment();
     if !runners::has("go", "version") {
         return runners::skip("go is not on PATH");
     }
     let dir = project("go");
     check("go", dir.path(), "todo_test.go", "-run").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cargo_project() {
+    environment();
+    let dir = project("cargo");
+    check(
+        "cargo",
+        dir.path(),
+        "tests/todo.rs",
+        "-- tests::add_an_item",
+    )
+    .await;
 }

@@ -848,3 +848,76 @@ async fn run_on_save_runs_only_when_the_user_switched_it_on() {
     assert_eq!(ran(&ws).len(), 2);
     c.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_written_outside_the_editor_show_up() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    // CI artifacts named by a result glob, besides `.specls/results/`.
+    std::fs::write(
+        ws.root().join("specls.toml"),
+        "[tests]\nresults = [\"ci/**/*.xml\"]\n",
+    )
+    .unwrap();
+    let c = start(
+        &ws,
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+    )
+    .await;
+    let spec_uri = ws.uri(SPEC);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-untested"))
+        .await;
+    assert!(!has_code(
+        &c.latest_diagnostics(&spec_uri).unwrap(),
+        "scenario-failed"
+    ));
+
+    // A run in a terminal writes its report where specls keeps results.
+    let report = ws.root().join(".specls/results/pytest.xml");
+    std::fs::create_dir_all(report.parent().unwrap()).unwrap();
+    std::fs::copy(fixture("testlens_results/junit.xml"), &report).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&report), "type": 1}]}),
+    )
+    .await;
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+        .await;
+
+    // The report goes away: so do its results.
+    std::fs::remove_file(&report).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&report), "type": 3}]}),
+    )
+    .await;
+    c.wait_diagnostics(&spec_uri, |p| {
+        has_code(p, "scenario-untested") && !has_code(p, "scenario-failed")
+    })
+    .await;
+
+    // A CI artifact matching `[tests] results`.
+    let artifact = ws.root().join("ci/reports/junit.xml");
+    std::fs::create_dir_all(artifact.parent().unwrap()).unwrap();
+    std::fs::copy(fixture("testlens_results/junit.xml"), &artifact).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&artifact), "type": 1}]}),
+    )
+    .await;
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+        .await;
+    let lenses = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": spec_uri}}),
+        )
+        .await;
+    // The same lenses as from that report under `.specls/results/`.
+    insta::assert_snapshot!(
+        "testlens_lenses",
+        ws.redact(&json!(render_lenses(&lenses))).as_str().unwrap()
+    );
+    c.shutdown().await;
+}
