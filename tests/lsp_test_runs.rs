@@ -280,12 +280,14 @@ async fn check(runner: &str, root: &Path, test_file: &str, filter: &str) {
         definition.to_string().contains(&ws.uri(test_file)),
         "{definition}"
     );
-    assert!(
+    // The client is asked to refresh its lenses (after the progress ended).
+    c.wait_for("a lens refresh request", |_| {
         c.server_requests()
             .iter()
-            .any(|r| r["method"] == "workspace/codeLens/refresh"),
-        "the client is asked to refresh its lenses"
-    );
+            .any(|r| r["method"] == "workspace/codeLens/refresh")
+            .then_some(())
+    })
+    .await;
 
     // One scenario alone: only its test runs; the others keep the first run's results.
     let (filtered, progress) = run_tests(
