@@ -386,7 +386,7 @@ function M.run()
     local chosen
     vim.lsp.buf.code_action({
       filter = function(a)
-        if not chosen and a.title:find('^Propose edge cases for scenario') then
+        if not chosen and a.title:find('^Propose %d+ edge cases? for scenario') then
           chosen = a
           return true
         end
