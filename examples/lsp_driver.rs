@@ -425,10 +425,17 @@ impl Typist {
         let (s0, new) = match self.pending.take() {
             Some((s0, own)) => (s0, own),
             None => {
-                let e = self.done / 2;
-                let g = self.first + self.scenarios / 2 + 2 * (e % (self.scenarios / 4).max(1)) + 1;
-                let (s0, e0) = self.name_at(g)?;
-                let (p0, p1) = self.name_at(g - 1)?;
+                // The next pair of scenarios, in the second half of the file, whose names both
+                // end in their number (planted duplicate names do not).
+                let span = (self.scenarios / 4).max(1);
+                let (s0, e0, p0, p1) = (0..span).find_map(|k| {
+                    let e = (self.done / 2 + k) % span;
+                    let g = self.first + self.scenarios / 2 + 2 * e + 1;
+                    let (s0, e0) = self.name_at(g)?;
+                    let (p0, p1) = self.name_at(g - 1)?;
+                    self.done += 2 * k;
+                    Some((s0, e0, p0, p1))
+                })?;
                 self.pending = Some((s0, self.text[s0..e0].to_string()));
                 (s0, self.text[p0..p1].to_string())
             }
