@@ -143,3 +143,193 @@ async fn lenses_and_show_drift() {
     );
     c.shutdown().await;
 }
+
+/// `line:col title` of the one lens carrying the drift of `uri`.
+async fn compile_lens(c: &TestClient, uri: &str) -> String {
+    let lenses = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    let titles: Vec<String> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["command"]["command"] == "specls.compile")
+        .map(|l| {
+            format!(
+                "{}:{} {}",
+                l["range"]["start"]["line"],
+                l["range"]["start"]["character"],
+                l["command"]["title"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(titles.len(), 1, "exactly one Compile lens: {titles:?}");
+    titles.into_iter().next().unwrap()
+}
+
+fn drift_codes(p: &Value) -> Vec<String> {
+    let mut codes: Vec<String> = p["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .filter(|c| {
+            c.contains("since-compile") || c.starts_with("generated") || *c == "never-compiled"
+        })
+        .map(str::to_string)
+        .collect();
+    codes.sort();
+    codes
+}
+
+fn has_code(code: &'static str) -> impl Fn(&Value) -> bool {
+    move |p: &Value| drift_codes(p).iter().any(|c| c == code)
+}
+
+fn registered_globs(c: &TestClient, id: &str) -> Option<Vec<String>> {
+    c.server_requests()
+        .iter()
+        .rev()
+        .filter(|r| r["method"] == "client/registerCapability")
+        .flat_map(|r| {
+            r["params"]["registrations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|reg| reg["id"] == id)
+        .map(|reg| {
+            reg["registerOptions"]["watchers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| w["globPattern"].as_str().unwrap().to_string())
+                .collect()
+        })
+}
+
+/// A client that watches files: the server watches the manifests and, one by one, the files
+/// the manifest records; a generated file edited on disk, the manifest rewritten (a
+/// `specls compile` in a terminal) and the manifest removed each update the diagnostics and
+/// the lens as soon as the client reports the change, and the client is asked to refresh its
+/// lenses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watched_manifest_and_generated_files_update_drift() {
+    let ws = workspace();
+    let root = ws.path();
+    let c = TestClient::start();
+    c.initialize(
+        Some(root),
+        json!({"workspace": {
+            "didChangeWatchedFiles": {"dynamicRegistration": true},
+            "codeLens": {"refreshSupport": true}
+        }}),
+        json!({}),
+    )
+    .await;
+    let item = file_uri(&root.join("score/item.spec.md"));
+    let item_py = file_uri(&root.join("src/item.py"));
+    let p = c.wait_diagnostics(&item, |_| true).await;
+    assert_eq!(drift_codes(&p), Vec::<String>::new());
+    assert_eq!(compile_lens(&c, &item).await, "1:6 ⚙ Compile · up to date");
+
+    // The static watchers name the manifests; the outputs are registered from the manifest.
+    let statics = c
+        .wait_for("file watching registered", |_| {
+            registered_globs(&c, "specls-watch")
+        })
+        .await;
+    assert!(
+        statics.contains(&"**/.specls/manifest.json".to_string()),
+        "{statics:?}"
+    );
+    assert!(
+        statics.contains(&"**/.specsoloist-manifest.json".to_string()),
+        "{statics:?}"
+    );
+    let outputs = c
+        .wait_for("outputs watched", |_| {
+            registered_globs(&c, "specls-watch-outputs")
+        })
+        .await;
+    insta::assert_yaml_snapshot!("lsp_drift_watched_outputs", outputs);
+
+    // A generated file edited by hand.
+    std::fs::write(
+        root.join("src/item.py"),
+        "class Item:\n    pass  # by hand\n",
+    )
+    .unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": item_py, "type": 2}]}),
+    )
+    .await;
+    let p = c
+        .wait_diagnostics(&item, has_code("generated-file-edited"))
+        .await;
+    assert_eq!(drift_codes(&p), vec!["generated-file-edited"]);
+    c.wait_for("codeLens refresh", |_| {
+        c.server_requests()
+            .iter()
+            .any(|r| r["method"] == "workspace/codeLens/refresh")
+            .then_some(())
+    })
+    .await;
+    let edited = compile_lens(&c, &item).await;
+
+    // A compile in a terminal: the manifest records the edited file as generated.
+    let compiled = load(root);
+    specls::drift::save_manifest(root, &record_all(root, &compiled)).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&root.join(".specls/manifest.json")), "type": 2}]}),
+    )
+    .await;
+    let p = c
+        .wait_diagnostics(&item, |p| drift_codes(p).is_empty())
+        .await;
+    assert_eq!(drift_codes(&p), Vec::<String>::new());
+    let recompiled = compile_lens(&c, &item).await;
+
+    // The manifest removed: nothing was compiled.
+    std::fs::remove_file(root.join(".specls/manifest.json")).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&root.join(".specls")).to_string() + "/manifest.json", "type": 3}]}),
+    )
+    .await;
+    let p = c.wait_diagnostics(&item, has_code("never-compiled")).await;
+    assert_eq!(drift_codes(&p), vec!["never-compiled"]);
+    let removed = compile_lens(&c, &item).await;
+    insta::assert_snapshot!(
+        "lsp_drift_watched_lenses",
+        format!("edited: {edited}\nrecompiled: {recompiled}\nmanifest removed: {removed}\n")
+    );
+    c.shutdown().await;
+}
+
+/// A client that cannot watch files: the disk poller looks at the manifest and the generated
+/// files too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polled_generated_files_update_drift() {
+    let ws = workspace();
+    let root = ws.path();
+    let c = TestClient::start();
+    c.initialize(Some(root), json!({}), json!({"pollInterval": 100}))
+        .await;
+    let item = file_uri(&root.join("score/item.spec.md"));
+    let p = c.wait_diagnostics(&item, |_| true).await;
+    assert_eq!(drift_codes(&p), Vec::<String>::new());
+    // Let the poller take the generated files into its baseline.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    std::fs::remove_file(root.join("src/item.py")).unwrap();
+    let p = c
+        .wait_diagnostics(&item, has_code("generated-file-missing"))
+        .await;
+    assert_eq!(drift_codes(&p), vec!["generated-file-missing"]);
+    c.shutdown().await;
+}

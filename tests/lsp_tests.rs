@@ -253,15 +253,11 @@ async fn navigation_between_scenarios_and_tests() {
     c.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn code_actions_skeleton_and_run() {
-    let ws = Ws {
-        dir: workspace(false),
-    };
-    let c = start(&ws, json!({})).await;
-    let pay = "specs/payment.spec.md";
+/// The quick fixes offered for the first `scenario-untested` diagnostic of `spec`, once
+/// published.
+async fn skeleton_fixes(c: &TestClient, ws: &Ws, spec: &str) -> Vec<Value> {
     let diags = c
-        .wait_diagnostics(&ws.uri(pay), |p| has_code(p, "scenario-untested"))
+        .wait_diagnostics(&ws.uri(spec), |p| has_code(p, "scenario-untested"))
         .await;
     let untested = diags["diagnostics"]
         .as_array()
@@ -270,17 +266,28 @@ async fn code_actions_skeleton_and_run() {
         .find(|d| d["code"] == "scenario-untested")
         .unwrap()
         .clone();
-    // The test file does not exist: the fix creates it, then writes the skeleton.
     let actions = c
         .call(
             "textDocument/codeAction",
             json!({
-                "textDocument": {"uri": ws.uri(pay)},
+                "textDocument": {"uri": ws.uri(spec)},
                 "range": untested["range"],
                 "context": {"diagnostics": [untested], "only": ["quickfix"]},
             }),
         )
         .await;
+    actions.as_array().cloned().unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_actions_skeleton_and_run() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    let c = start(&ws, json!({})).await;
+    let pay = "specs/payment.spec.md";
+    // The test file does not exist: the fix creates it, then writes the skeleton.
+    let actions = Value::Array(skeleton_fixes(&c, &ws, pay).await);
     insta::assert_json_snapshot!("testlens_skeleton_create_file", ws.redact(&actions));
     // Source actions run the same command as the lenses.
     let source = c
@@ -294,6 +301,62 @@ async fn code_actions_skeleton_and_run() {
         )
         .await;
     insta::assert_json_snapshot!("testlens_source_actions", ws.redact(&source));
+    c.shutdown().await;
+}
+
+/// A hostile workspace cannot make the test-skeleton fix write outside it: not through an
+/// arrangement whose test path climbs out with `..`, not through a symbolic link.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skeleton_fixes_never_write_outside_the_workspace() {
+    let pay = "specs/payment.spec.md";
+    // A link where the test file would go, pointing out of the workspace.
+    let outside = tempfile::tempdir().unwrap();
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(
+        outside.path().join("stolen.py"),
+        ws.root().join("tests/test_payment.py"),
+    )
+    .unwrap();
+    let c = start(&ws, json!({})).await;
+    let fixes = skeleton_fixes(&c, &ws, pay).await;
+    assert!(
+        fixes
+            .iter()
+            .all(|a| !a["title"].as_str().unwrap_or("").contains("skeleton")),
+        "a skeleton fix writes through the link: {fixes:?}"
+    );
+    c.shutdown().await;
+    assert!(!outside.path().join("stolen.py").exists());
+
+    // An arrangement whose test path leaves the workspace.
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    std::fs::write(
+        ws.root().join("specs/arrangement.yaml"),
+        "target_language: python\nspecs_path: specs/\noutput_paths:\n  implementation: src/{name}.py\n  tests: ../outside/test_{name}.py\n",
+    )
+    .unwrap();
+    let c = start(&ws, json!({})).await;
+    let fixes = skeleton_fixes(&c, &ws, pay).await;
+    assert!(
+        fixes
+            .iter()
+            .all(|a| !a.to_string().contains("outside/test_")),
+        "a skeleton fix writes outside: {fixes:?}"
+    );
+    let arr = c
+        .wait_diagnostics(&ws.uri("specs/arrangement.yaml"), |p| {
+            has_code(p, "path-outside-workspace")
+        })
+        .await;
+    assert!(
+        arr.to_string().contains("../outside/test_{name}.py"),
+        "{arr}"
+    );
     c.shutdown().await;
 }
 
@@ -394,6 +457,33 @@ async fn run_tests_command_progress_results_and_refresh() {
         .server_requests()
         .iter()
         .any(|r| r["method"] == "window/workDoneProgress/create" && r["params"]["token"] == token));
+    // `specls/runFinished` says the run ended, once its results are in the state: the
+    // scenarios read right after it show them.
+    let finished: Value = c
+        .wait_for("specls/runFinished", |ns| {
+            ns.iter()
+                .find(|n| n["method"] == "specls/runFinished" && n["params"]["token"] == token)
+                .map(|n| n["params"].clone())
+        })
+        .await;
+    assert_eq!(finished["command"], command.as_str());
+    assert_eq!(finished["status"], "failed", "{finished}");
+    assert_eq!(finished["message"], "specls: tests 1 passed, 1 failed");
+    let scenarios = c.call("specls/scenarios", json!({})).await;
+    let status_of = |id: &str| {
+        scenarios["specs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["scenarios"].as_array().unwrap())
+            .find(|s| s["id"] == id)
+            .map(|s| s["status"].clone())
+    };
+    assert_eq!(
+        status_of("cart-remove"),
+        Some(json!("failed")),
+        "{scenarios}"
+    );
     // The results reach the state: the failure is a diagnostic, the lenses show it, and the
     // client was asked to refresh its lenses.
     c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
@@ -470,6 +560,66 @@ async fn a_run_is_cancelled_from_the_progress_ui_and_by_command() {
         let msg = end["message"].as_str().unwrap();
         assert!(msg.contains("cancelled"), "{how}: {msg}");
     }
+    c.shutdown().await;
+}
+
+/// A test command that cannot run the tests (the interpreter has no pytest): no report, exit 1.
+const BROKEN_RUN: &str = r#"echo "/usr/bin/python3: No module named pytest"; exit 1"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_that_reads_no_result_ends_in_error_with_what_the_runner_printed() {
+    let ws = Ws {
+        dir: workspace(true),
+    };
+    std::fs::write(
+        ws.root().join("specls.toml"),
+        format!("[tests]\ncommand = '''{BROKEN_RUN}'''\n"),
+    )
+    .unwrap();
+    let c = start(&ws, json!({"window": {"workDoneProgress": true}})).await;
+    let spec_uri = ws.uri(SPEC);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+        .await;
+    let started = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.runTests", "arguments": [{"uri": spec_uri}]}),
+        )
+        .await;
+    let token = started["token"].clone();
+    let finished: Value = c
+        .wait_for("specls/runFinished", |ns| {
+            ns.iter()
+                .find(|n| n["method"] == "specls/runFinished" && n["params"]["token"] == token)
+                .map(|n| n["params"].clone())
+        })
+        .await;
+    assert_eq!(finished["status"], "error", "{finished}");
+    let message = finished["message"].as_str().unwrap().to_string();
+    assert!(
+        message.starts_with("specls: tests 0 passed; ")
+            && message.ends_with("it printed: /usr/bin/python3: No module named pytest"),
+        "{message}"
+    );
+    assert!(
+        finished["output"]
+            .as_str()
+            .unwrap()
+            .contains("No module named pytest"),
+        "{finished}"
+    );
+    // The user is told the same, as an error.
+    let shown: Value = c
+        .wait_for("the error message", |ns| {
+            ns.iter()
+                .find(|n| {
+                    n["method"] == "window/showMessage"
+                        && n["params"]["message"] == message.as_str()
+                })
+                .map(|n| n["params"].clone())
+        })
+        .await;
+    assert_eq!(shown["type"], 1);
     c.shutdown().await;
 }
 

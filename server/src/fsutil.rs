@@ -51,9 +51,75 @@ pub fn state_dir(root: &Path) -> std::io::Result<PathBuf> {
     Ok(dir)
 }
 
+/// `root.join(rel)` when writing there stays inside the workspace `root`: after resolving
+/// `..` and the symbolic links of the folders that exist, the path is under `root`, and the
+/// file itself is not a symbolic link (specls never writes through links). Else a message that
+/// says why the write is refused.
+pub fn confined(root: &Path, rel: &str) -> Result<PathBuf, String> {
+    let path = root.join(rel);
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "refused: {rel} is a symbolic link; specls does not write through links"
+        ));
+    }
+    let real_root = root
+        .canonicalize()
+        .map_err(|e| format!("cannot resolve the workspace root: {e}"))?;
+    let mut probe = path.parent().map(Path::to_path_buf);
+    while let Some(p) = probe {
+        if p.exists() {
+            let real = p
+                .canonicalize()
+                .map_err(|e| format!("cannot resolve {}: {e}", p.display()))?;
+            if !real.starts_with(&real_root) {
+                let how = if Path::new(rel).is_absolute() {
+                    "is an absolute path"
+                } else if Path::new(rel)
+                    .components()
+                    .any(|c| c == std::path::Component::ParentDir)
+                {
+                    "resolves outside the workspace (through `..`)"
+                } else {
+                    "resolves outside the workspace (through a symbolic link)"
+                };
+                return Err(format!("refused: {rel} {how}; nothing written"));
+            }
+            break;
+        }
+        probe = p.parent().map(Path::to_path_buf);
+    }
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn confined_refuses_what_leaves_the_workspace() {
+        let outer = tempfile::tempdir().unwrap();
+        let root = outer.path().join("ws");
+        std::fs::create_dir_all(root.join("tests")).unwrap();
+        std::fs::create_dir_all(outer.path().join("elsewhere")).unwrap();
+        assert!(confined(&root, "tests/test_a.py").is_ok());
+        assert!(confined(&root, "new/folder/test_a.py").is_ok());
+        assert!(confined(&root, "../elsewhere/x.py").is_err());
+        assert!(confined(&root, "tests/../../elsewhere/x.py").is_err());
+        assert!(confined(&root, "/etc/x.py").is_err());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(outer.path().join("elsewhere"), root.join("out")).unwrap();
+            let e = confined(&root, "out/deeper/x.py").unwrap_err();
+            assert!(e.contains("outside the workspace"), "{e}");
+            std::os::unix::fs::symlink(
+                outer.path().join("elsewhere/x.py"),
+                root.join("tests/l.py"),
+            )
+            .unwrap();
+            let e = confined(&root, "tests/l.py").unwrap_err();
+            assert!(e.contains("symbolic link"), "{e}");
+        }
+    }
 
     #[test]
     fn atomic_write_replaces_and_leaves_no_temporary() {

@@ -18,9 +18,9 @@ WS = ROOT / "tests" / "fixtures" / "mcp" / "ws"
 BIN = os.environ.get("SPECLS_BIN", str(ROOT / "target" / "debug" / "specls"))
 
 
-def run(body, *extra, root=WS):
+def run(body, *extra, root=WS, env=None):
     async def main():
-        params = StdioServerParameters(command=BIN, args=["mcp", "--root", str(root), *extra])
+        params = StdioServerParameters(command=BIN, args=["mcp", "--root", str(root), *extra], env=env)
         async with stdio_client(params) as (read, write):
             async with ClientSession(read, write) as session:
                 init = await session.initialize()
@@ -276,3 +276,97 @@ def test_drift_and_run_tests_gate():
         structured(await session.call_tool("list_specs", {}))
 
     run(body)
+
+
+def test_run_tests_runs_the_real_suite_with_allow_run(tmp_path):
+    """With --allow-run, run_tests runs the workspace's pytest suite and returns per-scenario results."""
+    import sys
+
+    ws = tmp_path / "ws"
+    shutil.copytree(WS, ws)
+    test_file = ws / "tests" / "test_tasks.py"
+    text = test_file.read_text()
+    failing = text.replace("def test_complete_task():\n    assert True", 'def test_complete_task():\n    assert 1 == 2, "seeded failure"')
+    assert failing != text
+    test_file.write_text(failing)
+    # The server finds `pytest` on PATH: the one of this test's virtualenv.
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+
+    async def body(session, init):
+        data = structured(await session.call_tool("run_tests", {"scenarios": ["create-task", "complete-task"]}))
+        assert "pytest" in data["command"], data["command"]
+        assert data["exit"] == {"code": 1, "kind": "exited"}, data["exit"]
+        outcomes = {s["id"]: s for s in data["scenarios"]}
+        assert set(outcomes) == {"create-task", "complete-task"}, outcomes
+        assert outcomes["create-task"]["outcome"] == "passed"
+        assert outcomes["create-task"]["tests"] == 1 and outcomes["create-task"]["failed"] == 0
+        assert outcomes["complete-task"]["outcome"] == "failed"
+        assert outcomes["complete-task"]["failed"] == 1
+        assert "seeded failure" in (outcomes["complete-task"]["message"] or "")
+        # The results are stored where the editor reads them, and every other tool sees them.
+        assert any((ws / ".specls" / "results").iterdir())
+        failing_now = structured(await session.call_tool("get_scenarios", {"status": "failing"}))
+        assert [s["id"] for s in failing_now["scenarios"]] == ["complete-task"], failing_now
+        cov = structured(await session.call_tool("coverage", {}))
+        assert [s["id"] for s in cov["failing"]] == ["complete-task"], cov
+        # Fix the test and run the whole spec: every linked scenario passes.
+        test_file.write_text(text)
+        data = structured(await session.call_tool("run_tests", {"spec": "Task Management"}))
+        assert data["exit"] == {"code": 0, "kind": "exited"}, data
+        assert {s["id"]: s["outcome"] for s in data["scenarios"] if s["id"] in ("create-task", "complete-task")} == {"create-task": "passed", "complete-task": "passed"}
+        assert structured(await session.call_tool("get_scenarios", {"status": "failing"}))["scenarios"] == []
+        # A scenario that does not exist is a tool error, and the server goes on.
+        assert "no-such-scenario" in error_text(await session.call_tool("run_tests", {"scenarios": ["no-such-scenario"]}))
+        structured(await session.call_tool("list_specs", {}))
+
+    run(body, "--allow-run", root=ws, env=env)
+
+
+AGENT = '''import pathlib, sys
+name = sys.argv[1]
+pathlib.Path("src").mkdir(exist_ok=True)
+pathlib.Path("tests").mkdir(exist_ok=True)
+pathlib.Path(f"src/{name}.py").write_text(f"# generated from the {name} spec\\n")
+pathlib.Path(f"tests/test_{name}.py").write_text(f"def test_{name}():\\n    assert True\\n")
+'''
+
+
+def test_drift_after_a_real_compile(tmp_path):
+    """`specls compile` with an agent command records a manifest; drift then names what changed."""
+    ws = tmp_path / "ws"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "drift" / "base", ws)
+    agent = tmp_path / "agent.py"
+    agent.write_text(AGENT)
+    (ws / "specls.toml").write_text(f'[llm]\nprovider = "command"\ncommand = "python3 {agent} {{name}}"\n')
+    out = subprocess.run([BIN, "compile", "--force", "--overwrite-edited", "item"], cwd=ws, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert (ws / ".specls" / "manifest.json").is_file()
+
+    async def clean(session, init):
+        data = structured(await session.call_tool("drift", {"spec": "item"}))
+        assert data["manifestProblems"] == []
+        [item] = data["specs"]
+        assert item["path"].endswith("score/item.spec.md")
+        assert item["drifted"] is False and item["neverCompiled"] is False and item["compiledAt"]
+        assert structured(await session.call_tool("get_scenarios", {"status": "drifted"}))["scenarios"] == []
+
+    run(clean, root=ws)
+
+    # The user changes one scenario's Then and edits the generated module by hand.
+    spec = ws / "score" / "item.spec.md"
+    spec.write_text(spec.read_text().replace("- Then it is not done", "- Then it is not done and has no due date"))
+    (ws / "src" / "item.py").write_text("# changed by hand\n")
+
+    async def drifted(session, init):
+        data = structured(await session.call_tool("drift", {"spec": "item"}))
+        [item] = data["specs"]
+        assert item["drifted"] is True and item["specChanged"] is True
+        assert [s["name"] for s in item["scenarios"]["changed"]] == ["New items are open"], item
+        assert item["scenarios"]["added"] == [] and item["scenarios"]["removed"] == []
+        assert item["editedFiles"] == ["src/item.py"], item
+        names = [s["name"] for s in structured(await session.call_tool("get_scenarios", {"status": "drifted"}))["scenarios"]]
+        assert names == ["New items are open"], names
+        assert "outside the workspace" in error_text(await session.call_tool("drift", {"spec": "../../etc/passwd"}))
+
+    run(drifted, root=ws)

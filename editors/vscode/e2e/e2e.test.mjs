@@ -131,6 +131,11 @@ for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
 function env() {
   return {
     ...process.env,
+    // As when a user starts VS Code from the terminal that ran `specls test`: the extension
+    // host keeps this environment. Otherwise VS Code replaces PATH with what a login shell in
+    // the fresh HOME below prints, and the tests run with another python3 than the terminal's
+    // (one without pytest on this machine).
+    VSCODE_CLI: "1",
     XDG_CONFIG_HOME: path.join(dirs.xdg, "config"),
     XDG_DATA_HOME: path.join(dirs.xdg, "data"),
     XDG_CACHE_HOME: path.join(dirs.xdg, "cache"),

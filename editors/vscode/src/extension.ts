@@ -22,6 +22,7 @@ import {
 import { findServer } from "./serverPath";
 import { declaredKeys, serverSettings } from "./settings";
 import { SpecTests } from "./testing";
+import { isRunFinished, RUN_FINISHED_METHOD, RunWaiters } from "./runs";
 import { DriftDecorations } from "./drift";
 
 /** Server commands that run processes or call an LLM: not offered in untrusted workspaces. */
@@ -41,6 +42,8 @@ export class Extension {
   readonly tests: SpecTests;
   readonly drift: DriftDecorations;
   readonly reports = new ReportDocuments();
+  /** Test runs started through the server, waiting for their end. */
+  readonly runs = new RunWaiters();
   private scenarios: ScenariosResult = { specs: [] };
   private health: Health | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -165,8 +168,16 @@ export class Extension {
     };
     const client = new LanguageClient("specls", "specls", serverOptions, clientOptions);
     this.client = client;
+    // A run ended and its results are in the server's state: the waiting Test Explorer run
+    // reports them; runs from a lens or on save show up through the refresh.
+    client.onNotification(RUN_FINISHED_METHOD, (p: unknown) => {
+      if (!isRunFinished(p)) return;
+      this.runs.finished(p);
+      this.scheduleRefresh(0);
+    });
     client.onDidChangeState((e) => {
       if (e.newState === State.Stopped) {
+        this.runs.abandon();
         this.status.text = "$(debug-disconnect) specls";
         this.status.tooltip = "specls: the server stopped. Click for details; run \"specls: Restart server\" to start it again.";
       }
@@ -189,6 +200,7 @@ export class Extension {
   async stop(): Promise<void> {
     const c = this.client;
     this.client = undefined;
+    this.runs.abandon();
     if (c && c.state !== State.Stopped) {
       try {
         await c.stop(5000);

@@ -12,6 +12,7 @@ import {
   ScenariosResult,
   Range as JsonRange,
 } from "./scenarios";
+import { RunFinished, runErrorMessage, startedToken } from "./runs";
 
 function toRange(r: JsonRange): vscode.Range {
   return new vscode.Range(r.start.line, r.start.character, r.end.line, r.end.character);
@@ -157,6 +158,8 @@ export class SpecTests implements vscode.Disposable {
     });
     this.running = true;
     let failure: string | undefined;
+    /** Runs that went wrong (no report, could not start): their scenarios learnt nothing. */
+    const broken: RunFinished[] = [];
     try {
       for (const args of plan) {
         if (token.isCancellationRequested) break;
@@ -167,15 +170,32 @@ export class SpecTests implements vscode.Disposable {
           run.appendOutput(`specls: ${failure} (see the notification and "specls: Show server log")\r\n`);
           break;
         }
-        if (r.result !== undefined && r.result !== null) {
-          run.appendOutput(JSON.stringify(r.result, null, 2).replace(/\n/g, "\r\n") + "\r\n");
+        const started = startedToken(r.result);
+        if (started === undefined) {
+          failure = "the server did not say which run it started";
+          run.appendOutput(`specls: ${failure}: ${JSON.stringify(r.result)}\r\n`);
+          break;
         }
+        run.appendOutput(`${(r.result as { command?: string }).command ?? ""}\r\n`);
+        // The server answers at once; the run ends later, with its results in the server's state.
+        const end = await this.ext.runs.wait(started);
+        if (!end) {
+          failure = "the server stopped before the run ended";
+          run.appendOutput(`specls: ${failure}\r\n`);
+          break;
+        }
+        run.appendOutput(`${end.message}\r\n`);
+        if (end.output) run.appendOutput(end.output.replace(/\r?\n/g, "\r\n") + "\r\n");
+        if (end.status === "error") broken.push(end);
+        if (end.status === "cancelled") break;
       }
       await this.ext.refresh();
+      const error = broken.length > 0 ? broken.map(runErrorMessage).join("\n\n") : undefined;
       for (const t of targets) {
         if (token.isCancellationRequested) run.skipped(t);
         // The notification already says why; the scenarios keep their last results.
         else if (failure) run.skipped(t);
+        else if (error) run.errored(t, new vscode.TestMessage(error));
         else this.report(run, t);
       }
     } finally {

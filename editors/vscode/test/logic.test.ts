@@ -17,6 +17,7 @@ import {
   ScenarioJson,
   SpecJson,
 } from "../src/scenarios";
+import { isRunFinished, RunFinished, runErrorMessage, RunWaiters, startedToken } from "../src/runs";
 import { findServer } from "../src/serverPath";
 import { CLIENT_ONLY_KEYS, declaredKeys, explicitValue, serverSettings } from "../src/settings";
 
@@ -170,4 +171,50 @@ test("YAML languages are claimed by name, never all YAML", () => {
   const yaml = pkg.contributes.languages.find((l: { id: string }) => l.id === "specls-yaml");
   for (const e of yaml.extensions) assert.match(e, /^\.(spec|arrangement)\.ya?ml$/);
   assert.deepEqual(yaml.filenames, ["arrangement.yaml", "arrangement.yml"]);
+});
+
+function ended(token: string, status: RunFinished["status"] = "passed"): RunFinished {
+  return { token, command: "python3 -m pytest -q", status, message: `specls: tests ${status}`, errors: [], output: "" };
+}
+
+test("a run's end reaches whoever waits for its token, even when it arrives first", async () => {
+  const w = new RunWaiters(2);
+  const a = w.wait("a");
+  assert.equal(w.pending, 1);
+  w.finished(ended("b", "failed")); // not waited for yet: kept
+  w.finished(ended("a"));
+  assert.equal((await a)?.status, "passed");
+  assert.equal((await w.wait("b"))?.status, "failed");
+  // Only the last few early ends are kept.
+  for (const t of ["c", "d", "e"]) w.finished(ended(t));
+  assert.equal((await w.wait("e"))?.token, "e");
+  const lost = w.wait("c");
+  // The server stopped: nobody hears of "c" again.
+  w.abandon();
+  assert.equal(await lost, undefined);
+  assert.equal(w.pending, 0);
+});
+
+test("run answers and ends are checked before use; a broken run says why", () => {
+  assert.equal(startedToken({ token: "specls-run-1", command: "x" }), "specls-run-1");
+  assert.equal(startedToken(null), undefined);
+  assert.equal(startedToken({ token: 3 }), undefined);
+  assert.ok(isRunFinished(ended("a")));
+  assert.ok(!isRunFinished({ ...ended("a"), status: "weird" }));
+  assert.ok(!isRunFinished({ token: "a" }));
+  const msg = runErrorMessage({
+    ...ended("a", "error"),
+    errors: ["the runner wrote no report at /w/.specls/results/pytest-junit.xml"],
+    output: "collecting\n/usr/bin/python3: No module named pytest\n",
+  });
+  assert.equal(
+    msg,
+    [
+      "The test run went wrong: python3 -m pytest -q",
+      "- the runner wrote no report at /w/.specls/results/pytest-junit.xml",
+      "",
+      "Its output ended with:",
+      "collecting\n/usr/bin/python3: No module named pytest",
+    ].join("\n"),
+  );
 });

@@ -382,35 +382,6 @@ fn order_deps(ws: &Workspace, spec: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// A path inside the workspace after resolving symlinks of the parts that exist.
-fn confined(root: &Path, rel: &str) -> Result<PathBuf, String> {
-    let path = root.join(rel);
-    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-        return Err(format!(
-            "refused: {rel} is a symbolic link; specls does not write through links"
-        ));
-    }
-    let real_root = root
-        .canonicalize()
-        .map_err(|e| format!("cannot resolve the workspace root: {e}"))?;
-    let mut probe = path.parent().map(Path::to_path_buf);
-    while let Some(p) = probe {
-        if p.exists() {
-            let real = p
-                .canonicalize()
-                .map_err(|e| format!("cannot resolve {}: {e}", p.display()))?;
-            if !real.starts_with(&real_root) {
-                return Err(format!(
-                    "refused: {rel} resolves outside the workspace (through a symbolic link); nothing written"
-                ));
-            }
-            break;
-        }
-        probe = p.parent().map(Path::to_path_buf);
-    }
-    Ok(path)
-}
-
 enum Proposal {
     Files(Vec<(String, Vec<u8>)>, Option<llm::Answer>),
 }
@@ -496,7 +467,7 @@ async fn compile_one(
                 &backend,
                 &targets,
                 spec,
-                &file.doc.name,
+                &targets::file_name(&file.doc.name, spec),
                 &prompt,
                 host,
                 cancel,
@@ -526,7 +497,7 @@ async fn compile_one(
     let mut unchanged: Vec<(String, String)> = Vec::new();
     let mut edited: Vec<(EditedFile, Vec<u8>)> = Vec::new();
     for (path, bytes) in files {
-        if let Err(e) = confined(&req.root, &path) {
+        if let Err(e) = fsutil::confined(&req.root, &path) {
             return result(spec, Status::Failed, e);
         }
         if ws.get(&path).is_some() {

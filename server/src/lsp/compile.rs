@@ -82,21 +82,48 @@ pub fn compilable(snap: &Snapshot, key: &str) -> bool {
     })
 }
 
-/// The "Compile" lens above a spec an arrangement applies to.
+/// The one "Compile" lens above a spec: "⚙ Compile" with the drift since the last compile
+/// ("⚙ Compile · 2 scenarios changed, 1 added since compile", "· never compiled", "· up to
+/// date") when specls can compile it (an arrangement applies). A spec with a manifest entry
+/// (a SpecSoloist build, say) but no arrangement gets its drift as a plain label instead: a
+/// Compile action there could only fail.
 pub fn compile_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
-    if !compilable(snap, &d.key) {
-        return Vec::new();
-    }
     let Some(file) = snap.file(&d.key) else {
         return Vec::new();
     };
-    let r = range(snap, d, file.doc.name_span);
+    let can_compile = compilable(snap, &d.key);
+    let drift = crate::lsp::drift::workspace_drift(snap);
+    let summary = drift
+        .as_ref()
+        .and_then(|dr| dr.drift.get(&d.key).map(|sd| (sd.header, sd.summary())));
+    let (span, title, command, arguments) = match (can_compile, summary) {
+        (true, Some((header, summary))) => (
+            header,
+            format!("⚙ Compile · {summary}"),
+            COMPILE.to_string(),
+            Some(vec![json!({"uri": uri.as_str()})]),
+        ),
+        (true, None) => (
+            file.doc.name_span,
+            "⚙ Compile".to_string(),
+            COMPILE.to_string(),
+            Some(vec![json!({"uri": uri.as_str()})]),
+        ),
+        (false, Some((header, summary))) => (
+            header,
+            format!("{summary} (no arrangement: specls cannot compile it here)"),
+            String::new(),
+            None,
+        ),
+        (false, None) => return Vec::new(),
+    };
+    let r = range(snap, d, span);
     vec![CodeLens {
         range: Range::new(r.start, r.start),
         command: Some(Command {
-            title: "⚙ Compile".into(),
-            command: COMPILE.into(),
-            arguments: Some(vec![json!({"uri": uri.as_str()})]),
+            title,
+            command,
+            arguments,
         }),
         data: None,
     }]
@@ -162,7 +189,13 @@ pub async fn start(backend: &Backend, arguments: Vec<Value>) -> Result<Option<Va
     req.on_edited = OnEdited::Ask;
     let client = backend.client.clone();
     let compiles = backend.compiles.clone();
-    tokio::spawn(run_in_background(client, compiles, req, cancel, token));
+    let after = After {
+        state: backend.state.clone(),
+        lens_refresh: backend.flags().code_lens_refresh,
+    };
+    tokio::spawn(run_in_background(
+        client, compiles, req, cancel, token, after,
+    ));
     Ok(Some(json!({"started": true, "specs": specs})))
 }
 
@@ -247,12 +280,19 @@ impl Host for EditorHost {
     }
 }
 
+/// What a finished compile updates: the drift the manifest and the written files change.
+struct After {
+    state: super::state::StateHandle,
+    lens_refresh: bool,
+}
+
 async fn run_in_background(
     client: Client,
     compiles: Arc<Compiles>,
     req: Request,
     cancel: Cancel,
     token: Option<NumberOrString>,
+    after: After,
 ) {
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let host = Arc::new(EditorHost {
@@ -304,6 +344,9 @@ async fn run_in_background(
         let _running = Clear(compiles);
         run::compile(req, host, cancel).await
     };
+    // The manifest and the generated files changed: drift lenses and diagnostics follow at
+    // once, whether or not the client watches those files.
+    super::drift::changed_on_disk(&after.state, &client, after.lens_refresh);
     // The host (and its sender) is dropped with the compile: the reporter drains and stops.
     let progress = reporter.await.ok().flatten();
     let compiled = summary.count(Status::Compiled);

@@ -70,8 +70,8 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 crate::lsp::drift::workspace_drift(snap)
             })) {
-                Ok(Some((drift, _))) => {
-                    for (key, diags) in specls_core::drift::diagnostics(&snap.ws, &drift) {
+                Ok(Some(d)) => {
+                    for (key, diags) in specls_core::drift::diagnostics(&snap.ws, &d.drift) {
                         if let Some(f) = snap.ws.get(&key) {
                             let diags = specls_core::checks::finish(&f.doc, diags, &config);
                             r.entry(key).or_default().extend(diags);
@@ -105,9 +105,32 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
 #[derive(Default)]
 pub struct Lines {
     cache: HashMap<String, LineIndex>,
+    /// Whether a fix may write each file (see [`Lines::writable`]).
+    writable: HashMap<String, bool>,
 }
 
 impl Lines {
+    /// Whether a quick fix may edit or create the file `key`: it lies in a workspace folder
+    /// after resolving `..` and symbolic links, and is not itself a link. A fix with an edit
+    /// elsewhere (a hostile arrangement's test path, a link out of the workspace) is dropped.
+    fn writable(&mut self, snap: &Snapshot, key: &str) -> bool {
+        if let Some(ok) = self.writable.get(key) {
+            return *ok;
+        }
+        let ok = snap.roots.path_for_key(key).is_some_and(|path| {
+            snap.roots.folders.iter().any(|folder| {
+                path.strip_prefix(folder).is_ok_and(|rel| {
+                    crate::fsutil::confined(folder, &rel.to_string_lossy()).is_ok()
+                })
+            })
+        });
+        if !ok {
+            debug!("a quick fix that writes {key} is not offered: it leaves the workspace");
+        }
+        self.writable.insert(key.to_string(), ok);
+        ok
+    }
+
     pub fn range(&mut self, snap: &Snapshot, key: &str, span: specls_core::Span) -> lsp::Range {
         let text = snap.text(key).unwrap_or_default();
         let idx = self
@@ -142,9 +165,17 @@ pub fn to_lsp(snap: &Snapshot, lines: &mut Lines, key: &str, d: &Diagnostic) -> 
             })
         })
         .collect();
-    let fixes: Vec<serde_json::Value> = d
+    let offered: Vec<_> = d
         .fixes
         .iter()
+        .filter(|f| {
+            f.edits
+                .iter()
+                .all(|e| e.path.is_empty() || e.path == key || lines.writable(snap, &e.path))
+        })
+        .collect();
+    let fixes: Vec<serde_json::Value> = offered
+        .into_iter()
         .map(|f| {
             let edits: Vec<serde_json::Value> = f
                 .edits
@@ -264,7 +295,8 @@ pub enum Mode {
 pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mode) {
     let mut changes = state.subscribe();
     let mut published: HashMap<String, Published> = HashMap::new();
-    let mut pulled_before: Option<Results> = None;
+    // Pull mode: the results and the open documents' versions the client last saw.
+    let mut pulled_before: Option<(Results, HashMap<String, i32>)> = None;
     let mut last_change: Option<Instant> = None;
     let mut delay = Duration::from_millis(30);
     loop {
@@ -302,13 +334,18 @@ pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mo
         match mode {
             Mode::Push => publish(&client, &snap, &results, &mut published, &cache).await,
             Mode::Pull { refresh } => {
-                let changed_closed = pulled_before.as_ref().is_none_or(|before| {
-                    results
-                        .iter()
-                        .any(|(k, v)| !snap.open.contains_key(k) && before.get(k) != Some(v))
-                });
-                pulled_before = Some(results.clone());
-                if refresh && changed_closed {
+                let versions: HashMap<String, i32> = snap
+                    .open
+                    .iter()
+                    .map(|(k, m)| (k.clone(), m.version))
+                    .collect();
+                let changed = changed_without_edit(
+                    pulled_before.as_ref().map(|(r, v)| (r, v)),
+                    &results,
+                    &versions,
+                );
+                pulled_before = Some((results.clone(), versions));
+                if refresh && changed {
                     let c = client.clone();
                     tokio::spawn(async move {
                         let _ = c.workspace_diagnostic_refresh().await;
@@ -322,6 +359,27 @@ pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mo
             started.elapsed()
         );
     }
+}
+
+/// Pull mode: must the client be asked to pull again? Yes when some file's diagnostics changed
+/// without an edit of that file that the client pulls for anyway: a closed file, or an open
+/// document whose version did not change (test results came in, another file changed, the
+/// settings changed). The first results always ask.
+pub fn changed_without_edit(
+    before: Option<(&Results, &HashMap<String, i32>)>,
+    results: &Results,
+    open: &HashMap<String, i32>,
+) -> bool {
+    let Some((before, before_open)) = before else {
+        return true;
+    };
+    let edited = |k: &String| open.get(k).is_some_and(|v| before_open.get(k) != Some(v));
+    let empty = Vec::new();
+    results
+        .keys()
+        .chain(before.keys())
+        .filter(|k| !edited(k))
+        .any(|k| results.get(k).unwrap_or(&empty) != before.get(k).unwrap_or(&empty))
 }
 
 async fn publish(
@@ -373,5 +431,56 @@ async fn publish(
         client
             .publish_diagnostics(uri, diags, snap.version(&key))
             .await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use specls_core::span::Span;
+
+    fn results(entries: &[(&str, &[&'static str])]) -> Results {
+        Arc::new(
+            entries
+                .iter()
+                .map(|(k, codes)| {
+                    let diags = codes
+                        .iter()
+                        .map(|c| Diagnostic::new(c, Span::new(0, 1), "m"))
+                        .collect();
+                    (k.to_string(), diags)
+                })
+                .collect(),
+        )
+    }
+
+    fn open(entries: &[(&str, i32)]) -> HashMap<String, i32> {
+        entries.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+    }
+
+    #[test]
+    fn pull_refresh_only_for_changes_the_client_does_not_pull_for() {
+        let failed = results(&[("a.spec.md", &["scenario-failed"]), ("b.spec.md", &[])]);
+        let passed = results(&[("a.spec.md", &[]), ("b.spec.md", &[])]);
+        let v1 = open(&[("a.spec.md", 1)]);
+        let v2 = open(&[("a.spec.md", 2)]);
+        // The first results: the client is asked.
+        assert!(changed_without_edit(None, &failed, &v1));
+        // Nothing changed.
+        assert!(!changed_without_edit(Some((&failed, &v1)), &failed, &v1));
+        // New test results change an open document that was not edited: ask (the client would
+        // keep showing the old failure).
+        assert!(changed_without_edit(Some((&failed, &v1)), &passed, &v1));
+        // The same change from an edit of that document: the client pulls for it anyway.
+        assert!(!changed_without_edit(Some((&failed, &v1)), &passed, &v2));
+        // A closed document changed: ask.
+        assert!(changed_without_edit(
+            Some((&failed, &open(&[]))),
+            &passed,
+            &open(&[])
+        ));
+        // A document whose diagnostics vanished from the results entirely: ask.
+        let gone = results(&[("b.spec.md", &[])]);
+        assert!(changed_without_edit(Some((&failed, &v1)), &gone, &v1));
     }
 }

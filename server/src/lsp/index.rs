@@ -178,10 +178,12 @@ fn stamp(p: &Path) -> Option<(Option<SystemTime>, u64)> {
 impl Poller {
     /// Scan the disk; returns the files created, modified or deleted since the last scan
     /// (everything on the first scan).
-    pub fn scan(&mut self, roots: &Arc<Roots>, config: &Config) -> Vec<PathBuf> {
+    /// `extra`: more files to watch (the manifests and generated files drift reads).
+    pub fn scan(&mut self, roots: &Arc<Roots>, config: &Config, extra: &[PathBuf]) -> Vec<PathBuf> {
         let mut now: HashMap<PathBuf, (Option<SystemTime>, u64)> = HashMap::new();
         let (mut paths, tests) = all_candidates(roots, config);
         paths.extend(tests);
+        paths.extend(extra.iter().cloned());
         if let Some(c) = config_path(roots) {
             paths.push(c);
         }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tower_lsp_server::lsp_types::*;
 use tower_lsp_server::Client;
@@ -243,29 +243,7 @@ async fn run_task(
         o.report_with_message(msg, None).await;
     }
     let outcome = match job.await {
-        Ok(Ok(report)) => {
-            let t = &report.last.totals;
-            let mut parts = vec![format!("{} passed", t.passed)];
-            for (n, w) in [
-                (t.failed, "failed"),
-                (t.errors, "errors"),
-                (t.skipped, "skipped"),
-            ] {
-                if n > 0 {
-                    parts.push(format!("{n} {w}"));
-                }
-            }
-            let mut text = parts.join(", ");
-            if !matches!(report.last.exit, testrun::Exit::Exited { .. }) {
-                text = format!("{text} ({})", report.last.exit.describe());
-            }
-            for e in report.last.report_errors.iter().take(2) {
-                text.push_str(&format!("; {e}"));
-            }
-            let failed = t.failed + t.errors > 0
-                || !matches!(report.last.exit, testrun::Exit::Exited { .. });
-            Ok((text, failed))
-        }
+        Ok(Ok(report)) => Ok(summarize(&report.last)),
         Ok(Err(e)) => Err(e.to_string()),
         Err(e) => Err(format!("the run stopped unexpectedly: {e}")),
     };
@@ -279,21 +257,272 @@ async fn run_task(
         s.state.send(Msg::Results(Arc::new(run)));
         let _ = s.state.snapshot().await;
     }
-    let (message, typ) = match &outcome {
-        Ok((text, false)) => (format!("specls: tests {text}"), MessageType::INFO),
-        Ok((text, true)) => (format!("specls: tests {text}"), MessageType::WARNING),
-        Err(e) => (
-            format!("specls: the test run failed: {e}"),
-            MessageType::ERROR,
-        ),
+    let finished = match outcome {
+        Ok(f) => f,
+        Err(e) => Finished {
+            status: RunStatus::Error,
+            text: format!("the test run failed: {e}"),
+            errors: vec![e],
+            output: String::new(),
+        },
+    };
+    let message = format!("specls: {}", finished.text);
+    let typ = match finished.status {
+        RunStatus::Passed => MessageType::INFO,
+        RunStatus::Failed | RunStatus::Cancelled => MessageType::WARNING,
+        RunStatus::Error => MessageType::ERROR,
     };
     if let Some(o) = ongoing {
         o.finish_with_message(message.clone()).await;
     }
-    s.client.show_message(typ, message).await;
+    s.client.show_message(typ, message.clone()).await;
+    // Clients that track their own run (the Test Explorer) learn here that it ended and that
+    // the state holds its results.
+    s.client
+        .send_notification::<RunFinished>(RunFinishedParams {
+            token: token.clone(),
+            command,
+            status: finished.status,
+            message,
+            errors: finished.errors,
+            output: finished.output,
+        })
+        .await;
     if s.lens_refresh {
         if let Err(e) = s.client.code_lens_refresh().await {
             warn!("workspace/codeLens/refresh failed: {e}");
         }
+    }
+}
+
+/// How a run ended, for the message and `specls/runFinished`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum RunStatus {
+    /// Every test that ran passed.
+    Passed,
+    /// Some tests failed or errored.
+    Failed,
+    /// The user cancelled it.
+    Cancelled,
+    /// The run itself went wrong: not started, timed out, no report, or specls could not store
+    /// the results. Scenarios keep no result from it.
+    Error,
+}
+
+/// A run's end, summarized.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finished {
+    pub status: RunStatus,
+    /// One line: counts, and why the run went wrong when it did.
+    pub text: String,
+    /// What went wrong reading the report (and starting or ending the run).
+    pub errors: Vec<String>,
+    /// The end of the runner's output (what it printed when there are no results to show).
+    pub output: String,
+}
+
+/// At most this many bytes of the runner's output go into `specls/runFinished`.
+const OUTPUT_TAIL: usize = 4096;
+
+/// The summary of a stored run (pure).
+pub fn summarize(last: &testrun::LastRun) -> Finished {
+    let t = &last.totals;
+    let mut parts = vec![format!("{} passed", t.passed)];
+    for (n, w) in [
+        (t.failed, "failed"),
+        (t.errors, "errors"),
+        (t.skipped, "skipped"),
+    ] {
+        if n > 0 {
+            parts.push(format!("{n} {w}"));
+        }
+    }
+    let mut text = format!("tests {}", parts.join(", "));
+    // Exited by itself; a signal nobody sent (a crash), a timeout or a cancel is no ordinary end.
+    let ended = matches!(last.exit, testrun::Exit::Exited { .. });
+    if !ended {
+        text = format!("{text} ({})", last.exit.describe());
+    }
+    for e in last.report_errors.iter().take(2) {
+        text.push_str(&format!("; {e}"));
+    }
+    let mut errors = last.report_errors.clone();
+    if !ended && last.exit != testrun::Exit::Cancelled {
+        errors.insert(0, format!("the test command {}", last.exit.describe()));
+    }
+    let exit_code = match last.exit {
+        testrun::Exit::Exited { code } => code,
+        _ => 0,
+    };
+    let nothing_read = t.results == 0 && (!last.report_errors.is_empty() || exit_code != 0);
+    if ended && nothing_read && last.report_errors.is_empty() {
+        let e =
+            format!("the test command exited with status {exit_code} and no test result was read");
+        text.push_str(&format!("; {e}"));
+        errors.push(e);
+    }
+    let status = if last.exit == testrun::Exit::Cancelled {
+        RunStatus::Cancelled
+    } else if !ended || nothing_read {
+        RunStatus::Error
+    } else if t.failed + t.errors > 0 {
+        RunStatus::Failed
+    } else {
+        RunStatus::Passed
+    };
+    let output = tail(&last.output_excerpt, OUTPUT_TAIL);
+    // No results to show: the runner's last words say why (a missing module, a bad option).
+    if status == RunStatus::Error {
+        if let Some(line) = output.lines().rev().find(|l| !l.trim().is_empty()) {
+            text.push_str(&format!("; it printed: {}", line.trim()));
+        }
+    }
+    Finished {
+        status,
+        text,
+        errors,
+        output,
+    }
+}
+
+/// The last `max` bytes of `s` (on a character boundary).
+fn tail(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut at = s.len() - max;
+    while !s.is_char_boundary(at) {
+        at += 1;
+    }
+    s[at..].to_string()
+}
+
+/// Parameters of `specls/runFinished`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunFinishedParams {
+    /// The token `specls.runTests` answered with (also the progress token).
+    pub token: String,
+    /// The command that ran.
+    pub command: String,
+    pub status: RunStatus,
+    /// What the user was shown (`window/showMessage`).
+    pub message: String,
+    pub errors: Vec<String>,
+    /// The end of the runner's output.
+    pub output: String,
+}
+
+/// `specls/runFinished` (server to client): a run started by `specls.runTests` (or on save)
+/// ended and its results are in the state, so `specls/scenarios`, lenses and diagnostics show
+/// them.
+pub enum RunFinished {}
+
+impl notification::Notification for RunFinished {
+    type Params = RunFinishedParams;
+    const METHOD: &'static str = "specls/runFinished";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A stored run as `last-run.json` holds it, with `exit`, totals and report errors set.
+    fn last(
+        exit: Value,
+        totals: [usize; 4],
+        report_errors: &[&str],
+        output: &str,
+    ) -> testrun::LastRun {
+        let [passed, failed, errors, skipped] = totals;
+        serde_json::from_value(json!({
+            "version": 1,
+            "runner": "pytest",
+            "source": {"kind": "arrangement", "path": "arrangement.yaml", "template": "python3 -m pytest {file} -q"},
+            "argv": ["python3", "-m", "pytest", "-q"],
+            "cwd": "/w",
+            "selection": {"kind": "all"},
+            "filtered": false,
+            "started_at": "2026-01-01T00:00:00Z",
+            "duration_ms": 10,
+            "exit": exit,
+            "report_errors": report_errors,
+            "totals": {"results": passed + failed + errors + skipped, "passed": passed, "failed": failed, "skipped": skipped, "errors": errors, "unmatched": 0},
+            "output_excerpt": output,
+            "output_left_out": 0,
+            "scenarios": [],
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_run_is_summarized_by_how_it_ended() {
+        let exited = |code: i32| json!({"kind": "exited", "code": code});
+        let no_report = "the runner wrote no report at /w/.specls/results/pytest-junit.xml (No such file or directory (os error 2))";
+        let cases = [
+            ("all passed", last(exited(0), [3, 0, 0, 1], &[], "...s\n")),
+            ("one failed", last(exited(1), [2, 1, 0, 0], &[], "..F\n")),
+            (
+                "pytest missing: no report, its output says why",
+                last(
+                    exited(1),
+                    [0, 0, 0, 0],
+                    &[no_report],
+                    "/usr/bin/python3: No module named pytest\n",
+                ),
+            ),
+            (
+                "no result and a failing status",
+                last(
+                    exited(2),
+                    [0, 0, 0, 0],
+                    &[],
+                    "error: unrecognized arguments: -q\n\n",
+                ),
+            ),
+            (
+                "no tests and success",
+                last(exited(0), [0, 0, 0, 0], &[], ""),
+            ),
+            (
+                "cancelled",
+                last(json!({"kind": "cancelled"}), [1, 0, 0, 0], &[], "."),
+            ),
+            (
+                "timed out",
+                last(
+                    json!({"kind": "timed-out", "after_secs": 5}),
+                    [0, 0, 0, 0],
+                    &[no_report],
+                    "slow\n",
+                ),
+            ),
+            (
+                "not started",
+                last(
+                    json!({"kind": "not-started", "message": "python3: not found"}),
+                    [0, 0, 0, 0],
+                    &[],
+                    "",
+                ),
+            ),
+        ];
+        let out: Vec<Value> = cases
+            .iter()
+            .map(|(name, l)| {
+                let f = summarize(l);
+                json!({"case": name, "status": f.status, "text": f.text, "errors": f.errors})
+            })
+            .collect();
+        insta::assert_yaml_snapshot!(out);
+    }
+
+    #[test]
+    fn the_output_tail_keeps_whole_characters() {
+        let s = format!("{}é{}", "a".repeat(10), "b".repeat(OUTPUT_TAIL - 1));
+        let t = tail(&s, OUTPUT_TAIL);
+        assert_eq!(t, "b".repeat(OUTPUT_TAIL - 1));
+        assert_eq!(tail("short", OUTPUT_TAIL), "short");
     }
 }

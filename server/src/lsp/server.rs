@@ -310,11 +310,14 @@ impl Backend {
         let roots = self.roots();
         let mut paths = Vec::new();
         let mut results = false;
+        let mut drift = false;
         for change in changes {
             let Some(path) = uri_to_path(&change.uri) else {
                 continue;
             };
             let key = roots.key_for_path(&path);
+            // A manifest or a generated file (which may also be a test file, below).
+            drift |= super::drift::affects_drift(&self.state, &key, &path);
             if path.file_name().is_some_and(|n| n == index::CONFIG_FILE) {
                 self.state.load(Load::Toml {
                     roots: roots.clone(),
@@ -337,6 +340,13 @@ impl Backend {
         }
         if results {
             self.state.load(Load::Results { roots });
+        }
+        if drift {
+            super::drift::changed_on_disk(
+                &self.state,
+                &self.client,
+                self.flags().code_lens_refresh,
+            );
         }
     }
 
@@ -398,6 +408,10 @@ impl Backend {
         }
         if self.flags().dynamic_watch {
             // Without it, the poller started with the initial index watches the disk.
+            tokio::spawn(super::drift::watch_outputs(
+                self.client.clone(),
+                self.state.clone(),
+            ));
             let client = self.client.clone();
             tokio::spawn(async move {
                 let watchers = [
@@ -411,6 +425,10 @@ impl Backend {
                     "**/*.{xml,json,tap,txt,log}",
                     "**/.specls/results/**",
                     "**/.specls/measurements/**",
+                    // Compile manifests (drift); generated files are watched one by one
+                    // (`lsp/drift.rs`, registered as the manifest names them).
+                    "**/.specls/manifest.json",
+                    "**/.specsoloist-manifest.json",
                 ]
                 .iter()
                 .map(|g| FileSystemWatcher {
@@ -532,6 +550,7 @@ impl LanguageServer for Backend {
             state: self.state.clone(),
             client: self.client.clone(),
             progress: flags.work_done_progress,
+            lens_refresh: flags.code_lens_refresh,
             ready: self.ready.subscribe(),
         };
         indexer.spawn(
@@ -772,6 +791,7 @@ pub(crate) struct Indexer {
     state: StateHandle,
     client: Client,
     progress: bool,
+    lens_refresh: bool,
     ready: watch::Receiver<bool>,
 }
 
@@ -785,6 +805,7 @@ impl Indexer {
         let state = self.state.clone();
         let client = self.client.clone();
         let progress = self.progress;
+        let lens_refresh = self.lens_refresh;
         let mut ready = self.ready.clone();
         let layers = layers.unwrap_or_else(|| state.current().layers);
         tokio::spawn(async move {
@@ -795,7 +816,7 @@ impl Indexer {
                     let mut p = index::Poller::default();
                     let mut l = layers.clone();
                     l.toml = index::config_path(&r).and_then(|p| state::read_toml(&r, &p));
-                    let _ = p.scan(&r, &l.settings().0.config);
+                    let _ = p.scan(&r, &l.settings().0.config, &[]);
                     p
                 });
                 let idx = index::index(&r, layers, |n| {
@@ -860,14 +881,20 @@ impl Indexer {
                 p.finish_with_message("done").await;
             }
             if let Some(poller) = poller {
-                poll_disk(state, roots, poller).await;
+                poll_disk(state, roots, poller, client, lens_refresh).await;
             }
         });
     }
 }
 
 /// Poll the disk for changed specs (clients that cannot watch files).
-async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Poller) {
+async fn poll_disk(
+    state: StateHandle,
+    roots: Arc<Roots>,
+    mut poller: index::Poller,
+    client: Client,
+    lens_refresh: bool,
+) {
     loop {
         let Some(snap) = state.snapshot().await else {
             return;
@@ -880,8 +907,10 @@ async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Pol
         tokio::time::sleep(interval).await;
         let r = roots.clone();
         let config = state.current().settings.config.clone();
+        // The manifests and generated files drift read last.
+        let extra = super::drift::polled_paths(&state, &roots);
         let Ok((p, changed)) = tokio::task::spawn_blocking(move || {
-            let changed = poller.scan(&r, &config);
+            let changed = poller.scan(&r, &config, &extra);
             (poller, changed)
         })
         .await
@@ -889,6 +918,13 @@ async fn poll_disk(state: StateHandle, roots: Arc<Roots>, mut poller: index::Pol
             return;
         };
         poller = p;
+        if changed
+            .iter()
+            .any(|p| super::drift::affects_drift(&state, &roots.key_for_path(p), p))
+        {
+            debug!("a compile manifest or generated file changed on disk");
+            super::drift::changed_on_disk(&state, &client, lens_refresh);
+        }
         let globs = state.current().result_globs();
         let (results, changed): (Vec<PathBuf>, Vec<PathBuf>) = changed
             .into_iter()

@@ -56,6 +56,11 @@ pub struct Snapshot {
     pub guardian: Arc<super::guardian::GuardianResults>,
     /// Links and statuses of this generation, computed by the first reader that needs them.
     pub view: Arc<OnceLock<Arc<TestView>>>,
+    /// Drift of this generation (manifests and generated files read from disk), computed by the
+    /// first reader that needs it (see `lsp/drift.rs`).
+    pub drift: Arc<OnceLock<Option<Arc<super::drift::DiskDrift>>>>,
+    /// The files drift last read, to tell which changes on disk concern it.
+    pub drift_files: Arc<super::drift::DriftFiles>,
 }
 
 impl Snapshot {
@@ -152,6 +157,8 @@ pub enum Msg {
     },
     /// A folder was deleted: forget the closed files under this key.
     ForgetUnder(String),
+    /// A compile manifest or a generated file changed on disk: drift must be read again.
+    DriftChanged,
     /// `specls.toml` re-read (None: no such file).
     Toml(Option<TomlFile>),
     /// Settings from the client (`workspace/configuration` or `didChangeConfiguration`).
@@ -206,9 +213,14 @@ pub struct StateHandle {
     changes: watch::Receiver<u64>,
     current: watch::Receiver<Current>,
     reindex: watch::Receiver<u64>,
+    drift_files: Arc<super::drift::DriftFiles>,
 }
 
 impl StateHandle {
+    /// The files drift last read.
+    pub fn drift_files(&self) -> Arc<super::drift::DriftFiles> {
+        self.drift_files.clone()
+    }
     /// The settings in force now.
     pub fn current(&self) -> Current {
         self.current.borrow().clone()
@@ -256,6 +268,7 @@ pub fn start() -> StateHandle {
     let (changes_tx, changes_rx) = watch::channel(0);
     let (current_tx, current_rx) = watch::channel(Current::default());
     let (reindex_tx, reindex_rx) = watch::channel(0);
+    let drift_files = Arc::new(super::drift::DriftFiles::default());
     let owner = Owner {
         current: current_tx,
         reindex: reindex_tx,
@@ -277,6 +290,8 @@ pub fn start() -> StateHandle {
         run: Arc::new(RunResults::default()),
         guardian: super::guardian::empty(),
         view: Arc::new(OnceLock::new()),
+        drift: Arc::new(OnceLock::new()),
+        drift_files: drift_files.clone(),
         matcher: None,
     };
     let spawned = std::thread::Builder::new()
@@ -300,6 +315,7 @@ pub fn start() -> StateHandle {
         changes: changes_rx,
         current: current_rx,
         reindex: reindex_rx,
+        drift_files,
     }
 }
 
@@ -333,6 +349,8 @@ struct Owner {
     run: Arc<RunResults>,
     guardian: Arc<super::guardian::GuardianResults>,
     view: Arc<OnceLock<Arc<TestView>>>,
+    drift: Arc<OnceLock<Option<Arc<super::drift::DiskDrift>>>>,
+    drift_files: Arc<super::drift::DriftFiles>,
     /// Which files are test files, and the fingerprint it was built from.
     matcher: Option<(String, TestFileMatcher)>,
 }
@@ -359,6 +377,7 @@ impl Owner {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.changed = true;
         self.view = Arc::new(OnceLock::new());
+        self.drift = Arc::new(OnceLock::new());
     }
 
     /// The test-file matcher for the current workspace and settings; true when it changed
@@ -537,6 +556,7 @@ impl Owner {
                     self.bump();
                 }
             }
+            Msg::DriftChanged => self.bump(),
             Msg::Toml(text) => {
                 self.layers.toml = text;
                 self.refresh_settings();
@@ -635,6 +655,8 @@ impl Owner {
             run: self.run.clone(),
             guardian: self.guardian.clone(),
             view: self.view.clone(),
+            drift: self.drift.clone(),
+            drift_files: self.drift_files.clone(),
         }
     }
 

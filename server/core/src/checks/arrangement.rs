@@ -15,7 +15,6 @@
 
 use crate::diag::Diagnostic;
 use crate::model::{Document, Field};
-use crate::span::Span;
 
 use super::dependencies::{did_you_mean, normalize_path};
 use super::summary::find_in;
@@ -214,17 +213,7 @@ fn outside(text: &str, f: &Field, out: &mut Vec<Diagnostic>) {
     if v.is_empty() {
         return;
     }
-    let drive = v.len() > 2 && v.as_bytes()[1] == b':' && v.as_bytes()[0].is_ascii_alphabetic();
-    let why = if v.starts_with('/') || v.starts_with('\\') || drive {
-        Some("is an absolute path")
-    } else if v.starts_with('~') {
-        Some("is in the home folder")
-    } else if normalize_path("", v).is_none() {
-        Some("goes above the workspace root with `..`")
-    } else {
-        None
-    };
-    if let Some(why) = why {
+    if let Some(why) = leaves_workspace(v) {
         let span = find_in(text, f.value_span, v).unwrap_or(f.value_span);
         out.push(Diagnostic::new(
             "path-outside-workspace",
@@ -235,13 +224,30 @@ fn outside(text: &str, f: &Field, out: &mut Vec<Diagnostic>) {
             ),
         ));
     }
-    let _ = Span::default();
+}
+
+/// Why a path relative to the workspace root leaves the workspace, if it does (lexically: an
+/// absolute path, the home folder, or `..` above the root). Symbolic links are the front ends'
+/// business (they resolve them on disk before writing).
+pub fn leaves_workspace(path: &str) -> Option<&'static str> {
+    let v = path.trim();
+    let drive = v.len() > 2 && v.as_bytes()[1] == b':' && v.as_bytes()[0].is_ascii_alphabetic();
+    if v.starts_with('/') || v.starts_with('\\') || drive {
+        Some("is an absolute path")
+    } else if v.starts_with('~') {
+        Some("is in the home folder")
+    } else if normalize_path("", v).is_none() {
+        Some("goes above the workspace root with `..`")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::model::{Arrangement, Blueprint, GuardianStep};
+    use crate::span::Span;
 
     fn field(text: &mut String, key: &str, value: &str) -> Field {
         let start = text.len() + key.len() + 2;

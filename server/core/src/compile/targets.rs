@@ -76,8 +76,42 @@ pub fn arrangement_for<'w>(
         .map(|(p, f)| (p.as_str(), f))
 }
 
-/// Placeholder values of `spec` for templates of the arrangement at `arr_path`: `name`, `path`
-/// (the spec's folder below `specs_path`, `""` when at its top) and `language`.
+/// What `{name}` stands for in every template specls fills for a spec (output paths, the test
+/// path of a new test, the agent command line, the prompt file): the spec's name when it can be
+/// part of a file name (SpecSoloist names: `todo`, `invoice_item`), else the spec file's stem (a
+/// YAML spec's `feature: Task Management System` in `tasks.spec.yaml` gives `tasks`), else the
+/// name in snake case. The one definition; compile and test links both call it.
+pub fn file_name(spec_name: &str, spec_path: &str) -> String {
+    let usable = !spec_name.is_empty()
+        && spec_name
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if usable {
+        return spec_name.to_string();
+    }
+    let file = spec_path.rsplit(['/', '\\']).next().unwrap_or(spec_path);
+    let stem = file.split('.').next().unwrap_or(file);
+    if stem.is_empty() {
+        crate::model::slug(spec_name).replace('-', "_")
+    } else {
+        stem.to_string()
+    }
+}
+
+/// The key prefix of the spec's `output_paths.overrides` (`overrides.<name>.`): by the spec's
+/// name, else by its [`file_name`] (SpecSoloist keys overrides by name; a YAML spec is more
+/// easily named by its file).
+pub fn override_prefix(arr: &Arrangement, spec: &Document) -> String {
+    let by_name = format!("overrides.{}.", spec.name);
+    if arr.output_paths.iter().any(|f| f.key.starts_with(&by_name)) {
+        return by_name;
+    }
+    format!("overrides.{}.", file_name(&spec.name, &spec.path))
+}
+
+/// Placeholder values of `spec` for templates of the arrangement at `arr_path`: `name` (see
+/// [`file_name`]), `path` (the spec's folder below `specs_path`, `""` when at its top) and
+/// `language`.
 pub fn placeholders(
     arr_path: &str,
     arr: &Arrangement,
@@ -99,7 +133,7 @@ pub fn placeholders(
             .unwrap_or("")
     };
     vec![
-        ("name", spec.name.clone()),
+        ("name", file_name(&spec.name, &spec.path)),
         ("path", sub.to_string()),
         ("language", arr.target_language.clone().unwrap_or_default()),
     ]
@@ -111,7 +145,7 @@ pub fn targets(arr_path: &str, arr: &Arrangement, spec: &Document) -> Result<Tar
     let arr_dir = dir_of(arr_path);
     let values = placeholders(arr_path, arr, spec);
     let values: Vec<(&str, &str)> = values.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    let prefix = format!("overrides.{}.", spec.name);
+    let prefix = override_prefix(arr, spec);
     let overridden: Vec<&str> = arr
         .output_paths
         .iter()
@@ -290,6 +324,47 @@ mod tests {
         .unwrap();
         let files: Vec<&str> = core.files.iter().map(|(p, _)| p.as_str()).collect();
         assert_eq!(files, vec!["proj/tests/test_core.py", "proj/lib/core.py"]);
+    }
+
+    /// `{name}` is the same in the files a compile writes and in the test path test links
+    /// propose for a new test (one function, [`file_name`]).
+    #[test]
+    fn name_placeholder_is_the_same_for_compile_and_test_paths() {
+        let a = arr(&[
+            ("implementation", "src/{name}.py"),
+            ("tests", "tests/test_{name}.py"),
+        ]);
+        let config = crate::config::Config::default();
+        let mut table = String::new();
+        for (path, name) in [
+            ("specs/todo.spec.md", "todo"),
+            ("specs/invoice_item.spec.md", "invoice_item"),
+            ("specs/tasks.spec.yaml", "Task Management System"),
+            ("specs/sub/orders.feature.yaml", "Orders: place & cancel"),
+            ("specs/.spec.md", "Odd name!"),
+        ] {
+            let t = targets("arrangement.yaml", &a, &spec(path, name)).unwrap();
+            let compiled = t
+                .files
+                .iter()
+                .find(|(_, k)| k == "tests")
+                .map(|(p, _)| p.clone())
+                .unwrap();
+            let linked = crate::testlinks::test_path_for(
+                name,
+                path,
+                crate::testlinks::Language::Python,
+                &config,
+                &[&a],
+            );
+            assert_eq!(compiled, linked, "{path} ({name})");
+            let values = placeholders("arrangement.yaml", &a, &spec(path, name));
+            table.push_str(&format!(
+                "{path} | {name} | {{name}} = {} | tests = {compiled}\n",
+                values[0].1
+            ));
+        }
+        insta::assert_snapshot!(table);
     }
 
     #[test]

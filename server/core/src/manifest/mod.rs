@@ -482,24 +482,14 @@ pub fn planned_outputs(arrangement: &Document, spec: &Document) -> Vec<(String, 
     let Some(arr) = arrangement.arrangement.as_ref() else {
         return Vec::new();
     };
-    let dir = dir_of(&arrangement.path);
-    let stem = crate::parse::default_name(&spec.path);
+    // The same files a compile writes (one definition of the templates and of `{name}`).
+    let Ok(targets) = crate::compile::targets::targets(&arrangement.path, arr, spec) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     for key in ["implementation", "tests"] {
-        let field = [spec.name.as_str(), stem.as_str()]
-            .iter()
-            .find_map(|n| arr.output_path(&format!("overrides.{n}.{key}")))
-            .or_else(|| arr.output_path(key));
-        let Some(f) = field else { continue };
-        let value = f.value.trim();
-        if value.is_empty() {
-            continue;
-        }
-        let path = value.replace("{name}", &spec.name);
-        if let Some(p) = crate::checks::dependencies::normalize_path(dir, &path) {
-            if !p.is_empty() {
-                out.push((key.to_string(), p));
-            }
+        if let Some((p, _)) = targets.files.iter().find(|(_, k)| k == key) {
+            out.push((key.to_string(), p.clone()));
         }
     }
     out

@@ -189,29 +189,9 @@ fn arrangement_for<'a>(
 }
 
 /// Where a new test of `language` for the spec named `spec_name` (file `spec_path`) goes:
-/// the arrangement's `overrides.<name>.tests` or `output_paths.tests` with `{name}` (the spec
-/// name) and `{path}` (the spec's folder under `specs_path`) filled in; else a default
+/// the arrangement's `overrides.<name>.tests` or `output_paths.tests` with `{name}` (the same
+/// value a compile gives it: [`crate::compile::targets::file_name`]) and `{path}` (the spec's folder under `specs_path`) filled in; else a default
 /// (`tests/test_<name>.py`, `tests/<name>.rs`, `tests/<name>.test.ts`, `<name>_test.go`), moved
-/// What `{name}` stands for in an output path: the spec's name when it can be part of a file
-/// name (SpecSoloist names: `todo`, `invoice_item`), else the spec file's stem (a YAML spec's
-/// `feature: Task Management System` in `tasks.spec.yaml` gives `tasks`).
-fn file_name_of(spec_name: &str, spec_path: &str) -> String {
-    let usable = !spec_name.is_empty()
-        && spec_name
-            .chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if usable {
-        return spec_name.to_string();
-    }
-    let file = spec_path.rsplit('/').next().unwrap_or(spec_path);
-    let stem = file.split('.').next().unwrap_or(file);
-    if stem.is_empty() {
-        snake(spec_name)
-    } else {
-        stem.to_string()
-    }
-}
-
 /// under the folder of the first `[tests] include` glob when the default does not match those.
 pub fn test_path_for(
     spec_name: &str,
@@ -221,10 +201,12 @@ pub fn test_path_for(
     arrangements: &[&Arrangement],
 ) -> String {
     if let Some(a) = arrangement_for(language, arrangements) {
-        let over = a
-            .output_paths
-            .iter()
-            .find(|f| f.key == format!("overrides.{spec_name}.tests"));
+        let over = [
+            spec_name.to_string(),
+            crate::compile::targets::file_name(spec_name, spec_path),
+        ]
+        .iter()
+        .find_map(|n| a.output_path(&format!("overrides.{n}.tests")));
         if let Some(f) = over.or_else(|| a.output_path("tests")) {
             if !f.value.trim().is_empty() {
                 let dir = spec_path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
@@ -242,7 +224,10 @@ pub fn test_path_for(
                     .value
                     .trim()
                     .trim_start_matches("./")
-                    .replace("{name}", &file_name_of(spec_name, spec_path))
+                    .replace(
+                        "{name}",
+                        &crate::compile::targets::file_name(spec_name, spec_path),
+                    )
                     .replace("{path}", sub);
                 return collapse_slashes(&p);
             }

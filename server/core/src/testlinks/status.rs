@@ -465,7 +465,11 @@ pub fn scenario_diagnostics(
                             edit.path, sc.name
                         )
                     };
-                    d = d.with_fix(title, vec![edit]);
+                    // A test path that leaves the workspace (an arrangement pointing elsewhere,
+                    // which has its own diagnostic) is never offered as a file to create.
+                    if crate::checks::arrangement::leaves_workspace(&edit.path).is_none() {
+                        d = d.with_fix(title, vec![edit]);
+                    }
                 }
                 d
             }

@@ -23,7 +23,6 @@ pub type Provider = fn(&Snapshot, &Doc, &Uri) -> Vec<CodeLens>;
 pub const PROVIDERS: &[(&str, Provider)] = &[
     ("tests", test_lenses),
     ("guardian", guardian_lenses),
-    ("drift", drift_lenses),
     ("compile", crate::lsp::compile::compile_lenses),
 ];
 
@@ -143,24 +142,4 @@ pub fn guardian_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
         ));
     }
     out
-}
-
-/// Compile and drift: above a spec that has been compiled or that an arrangement governs,
-/// "⚙ Compile" with what changed since the last compile ("2 scenarios changed, 1 added since
-/// compile", "never compiled", "up to date").
-pub fn drift_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
-    let Some((drift, _)) = crate::lsp::drift::workspace_drift(snap) else {
-        return Vec::new();
-    };
-    let Some(sd) = drift.get(&d.key) else {
-        return Vec::new();
-    };
-    let top = range(snap, d, sd.header);
-    let top = Range::new(top.start, top.start);
-    vec![lens(
-        top,
-        format!("⚙ Compile · {}", sd.summary()),
-        commands::COMPILE,
-        Some(json!({"uri": uri.as_str()})),
-    )]
 }

@@ -110,16 +110,24 @@ async fn show_drift(backend: &Backend, args: Vec<Value>) -> Result<Option<Value>
         },
     };
     let snap = backend.snapshot().await?;
-    crate::lsp::server::blocking(SHOW_DRIFT, move || {
-        let (drift, problems) = crate::lsp::drift::workspace_drift(&snap).unwrap_or_default();
-        let problems: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
-        Some(match uri {
-            Some(u) => {
-                let key = snap.key(&u);
-                json!({"spec": drift.get(&key), "problems": problems})
-            }
-            None => json!({"specs": drift.specs, "problems": problems}),
-        })
+    // Always from disk: an explicit request sees a generated file edited a moment ago even
+    // when no watcher told the server; if the disk moved on, lenses and diagnostics follow.
+    let (snap, fresh, moved) = crate::lsp::server::blocking(SHOW_DRIFT, move || {
+        let fresh = crate::lsp::drift::read(&snap).unwrap_or_default();
+        let moved = crate::lsp::drift::workspace_drift(&snap).is_some_and(|c| *c != fresh);
+        (snap, fresh, moved)
     })
-    .await
+    .await?;
+    if moved {
+        crate::lsp::drift::changed_on_disk(
+            &backend.state,
+            &backend.client,
+            backend.flags().code_lens_refresh,
+        );
+    }
+    let problems: Vec<String> = fresh.problems.iter().map(|p| p.to_string()).collect();
+    Ok(Some(match uri {
+        Some(u) => json!({"spec": fresh.drift.get(&snap.key(&u)), "problems": problems}),
+        None => json!({"specs": fresh.drift.specs, "problems": problems}),
+    }))
 }
