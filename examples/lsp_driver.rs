@@ -474,6 +474,11 @@ impl Typist {
     }
 }
 
+/// How many edits are followed by a code lens and a code action request.
+fn lens_rounds(edits: usize) -> usize {
+    (edits / 4).max(20)
+}
+
 fn typing(s: &Subject, root: &Path, corpus: &Corpus, edits: usize, f: &mut Figures) {
     let file = &corpus.files[0];
     let uri = file_uri(&root.join(&file.path));
@@ -512,7 +517,7 @@ fn typing(s: &Subject, root: &Path, corpus: &Corpus, edits: usize, f: &mut Figur
         let mut action = Vec::new();
         let mut seen = Vec::new();
         let lines = typist.text.lines().count().max(1);
-        for i in 0..edits.max(20) {
+        for i in 0..lens_rounds(edits) {
             if typist.keystroke(&server).is_none() {
                 f.key_missed += 1;
             }
@@ -872,7 +877,7 @@ fn main() {
             many.bytes() as f64 / 1e6,
             one.bytes() as f64 / 1e6,
             a.peer_edits,
-            edits.max(20),
+            lens_rounds(edits),
         ));
         let mut floor_fig: Option<Figures> = None;
         let mut specls_fig: Option<Figures> = None;
@@ -937,11 +942,11 @@ fn main() {
             continue;
         }
         eprintln!("{}: specls check ...", format.name());
-        let c = check_figures(&specls, &floor, &root_many, if a.quick { 1 } else { 5 });
+        let c = check_figures(&specls, &floor, &root_many, if a.quick { 1 } else { 3 });
         eprintln!("{}: JUnit ingestion ...", format.name());
         let cases = if a.quick { 5_000 } else { 100_000 };
         let root_junit = a.work.join(format!("{}-junit", format.name()));
-        let j = junit_figures(&many, &root_junit, cases, if a.quick { 1 } else { 5 });
+        let j = junit_figures(&many, &root_junit, cases, if a.quick { 1 } else { 3 });
         if c.check.is_none() || j.ingest.is_none() {
             failed = true;
         }
