@@ -701,6 +701,92 @@ async fn command_backend_records_what_the_agent_wrote() {
     assert!(ws.root.join(".specls/prompts/names.md").is_file());
 }
 
+/// An agent that writes more than asked: every file it changed inside the output paths is
+/// written and recorded (nested folders included); what it created, changed or deleted outside
+/// them is reported by name in the result and the events, never recorded as an output, and
+/// left as the agent made it (git-ignored files are not looked at).
+#[cfg(unix)]
+#[tokio::test]
+async fn command_backend_reports_changes_outside_the_output_paths() {
+    let ws = workspace("");
+    std::fs::write(ws.root.join("README.md"), "# names\n").unwrap();
+    std::fs::create_dir_all(ws.root.join("docs")).unwrap();
+    std::fs::write(ws.root.join("docs/old.md"), "old\n").unwrap();
+    std::fs::write(ws.root.join(".gitignore"), "*.log\n").unwrap();
+    let script = agent_script(
+        &ws,
+        "mkdir -p src/helpers notes\n\
+         printf 'def clean(name):\\n    return name.strip()\\n' > src/names.py\n\
+         printf 'def trim(s):\\n    return s.strip()\\n' > src/helpers/trim.py\n\
+         echo '# names, compiled' > README.md\n\
+         echo 'todo' > notes/new.txt\n\
+         rm docs/old.md\n\
+         echo 'noise' > agent.log",
+    );
+    std::fs::write(
+        ws.root.join("specls.toml"),
+        format!("[llm]\nprovider = \"command\"\ncommand = \"{script}\"\n"),
+    )
+    .unwrap();
+    let host = Recorder::new(Choice::Skip);
+    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Compiled, "{r:#?}");
+    let kept: Vec<String> = host
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Kept { file, note, .. } => Some(format!("{file}: {note}")),
+            _ => None,
+        })
+        .collect();
+    let outputs: Vec<String> = manifest(&ws)["specs"]["specs/names.spec.md"]["outputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["path"].as_str().unwrap().to_string())
+        .collect();
+    insta::assert_yaml_snapshot!(
+        "agent_outside_changes",
+        serde_json::json!({
+            "written": r.written,
+            "recorded": outputs,
+            "message": r.message,
+            "events": kept,
+        })
+    );
+    // Outside files are left as the agent made them.
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("README.md")).unwrap(),
+        "# names, compiled\n"
+    );
+    assert!(!ws.root.join("docs/old.md").exists());
+
+    // A failing agent: its output-path changes are undone, the outside ones reported.
+    let failing = agent_script(
+        &ws,
+        "echo half > src/names.py\necho again >> README.md\necho 'no credits' >&2; exit 2",
+    );
+    std::fs::write(
+        ws.root.join("specls.toml"),
+        format!("[llm]\nprovider = \"command\"\ncommand = \"{failing}\"\n"),
+    )
+    .unwrap();
+    let names_before = std::fs::read_to_string(ws.root.join("src/names.py")).unwrap();
+    let mut req = request(&ws, &["specs/names.spec.md"], OnEdited::Overwrite);
+    req.force = true;
+    let s = run::compile(req, Recorder::new(Choice::Skip), Cancel::new()).await;
+    let r = &s.results[0];
+    assert_eq!(r.status, Status::Failed);
+    insta::assert_snapshot!("agent_outside_changes_failed", r.message);
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("src/names.py")).unwrap(),
+        names_before
+    );
+}
+
 // @spec compile-agent-undone
 #[cfg(unix)]
 #[tokio::test]
@@ -849,4 +935,125 @@ async fn a_failing_build_command_is_reported() {
         vec![("compile", true, ""), ("lint", false, "lint says no")]
     );
     assert!(r.message.ends_with("; `lint` failed"), "{}", r.message);
+}
+
+/// Writing fails half-way (a file where a folder is needed, the disk full, the manifest on a
+/// read-only file system, a read-only folder): the compile fails with a message that says what
+/// happened, and every generated file and the manifest are as they were before it — the
+/// files it already wrote are put back (restored from a link kept beside them, which needs no
+/// free space), the folders it made removed. Tests may run as root, where a read-only folder
+/// does not stop a write: the disk-full and read-only cases use specls's fault injection.
+#[tokio::test]
+async fn write_failures_leave_generated_files_and_manifest_as_they_were() {
+    use specls::fsutil::faults::{inject, Fault};
+    let good2 = GOOD
+        .replace("Hello", "Hi")
+        .replace("def test_greet", "def test_hi");
+    let server = scripted::start(vec![
+        sse(openai_stream(GOOD_NAMES, 16)),
+        sse(openai_stream(GOOD, 16)),
+        sse(openai_stream(GOOD, 16)),
+        sse(openai_stream(&good2, 16)),
+        sse(openai_stream(&good2, 16)),
+        sse(openai_stream(&good2, 16)),
+    ])
+    .await;
+    let ws = workspace(&openai_toml(&server.base));
+    let root = ws.root.clone();
+    // Each call changes the greet spec a little, so that it (and not its dependency) is
+    // compiled again.
+    let greet = || {
+        let spec = ws.root.join("specs/greet.spec.md");
+        let text = std::fs::read_to_string(&spec).unwrap();
+        std::fs::write(&spec, format!("{text}\n")).unwrap();
+        let req = request(&ws, &["specs/greet.spec.md"], OnEdited::Overwrite);
+        std::env::set_var(KEY_VAR, KEY);
+        run::compile(req, Recorder::new(Choice::Skip), Cancel::new())
+    };
+    let compiled = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Overwrite,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert!(compiled.ok(), "{compiled:#?}");
+    // The workspace without the spec the test keeps editing.
+    let state = |root: &Path| {
+        let mut files = tree(root);
+        files.remove("specs/greet.spec.md");
+        (
+            files,
+            std::fs::read_to_string(root.join(".specls/manifest.json")).unwrap(),
+        )
+    };
+    let mut messages = Vec::new();
+    let mut failed = |s: &Summary, what: &str, before: &(BTreeMap<String, String>, String)| {
+        let r = s.results.last().unwrap();
+        assert_eq!(r.status, Status::Failed, "{what}: {r:#?}");
+        assert_eq!(&state(&root), before, "{what}: workspace changed");
+        messages.push(format!(
+            "{what}: {}",
+            r.message
+                .replace(&root.to_string_lossy().into_owned(), "[ROOT]")
+        ));
+    };
+
+    // A file where the tests folder should be: nothing written, src/greet.py not left behind.
+    std::fs::write(root.join("tests"), "not a folder\n").unwrap();
+    let before = state(&root);
+    failed(&greet().await, "tests is a file", &before);
+    std::fs::remove_file(root.join("tests")).unwrap();
+
+    let ok = greet().await;
+    assert!(ok.ok(), "{ok:#?}");
+    let first = std::fs::read_to_string(root.join("src/greet.py")).unwrap();
+
+    // The disk fills while the second file is written: the first is restored.
+    let before = state(&root);
+    {
+        let _full = inject(&root.join("tests"), Fault::DiskFull);
+        failed(&greet().await, "disk full", &before);
+    }
+    assert_eq!(
+        std::fs::read_to_string(root.join("src/greet.py")).unwrap(),
+        first
+    );
+
+    // The manifest cannot be written: both files are restored.
+    {
+        let _ro = inject(&root.join(".specls/manifest.json"), Fault::ReadOnly);
+        failed(&greet().await, "manifest read-only", &before);
+    }
+
+    // No temporary or backup file is left anywhere.
+    let leftovers: Vec<String> = tree(&root)
+        .into_keys()
+        .filter(|k| k.contains(".specls-"))
+        .collect();
+    assert_eq!(leftovers, Vec::<String>::new());
+    let state_files: Vec<String> = std::fs::read_dir(root.join(".specls"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tmp") || n.contains(".bak"))
+        .collect();
+    assert_eq!(state_files, Vec::<String>::new());
+
+    // A read-only folder, where permissions hold (not as root).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: geteuid has no preconditions and touches no memory.
+        if unsafe { libc::geteuid() } != 0 {
+            let src = root.join("src");
+            std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o555)).unwrap();
+            let s = greet().await;
+            std::fs::set_permissions(&src, std::fs::Permissions::from_mode(0o755)).unwrap();
+            let r = s.results.last().unwrap();
+            assert_eq!(r.status, Status::Failed, "{r:#?}");
+            assert!(r.message.contains("permission denied"), "{}", r.message);
+            assert_eq!(state(&root), before, "read-only folder");
+        }
+    }
+    insta::assert_snapshot!("write_failures", messages.join("\n"));
 }

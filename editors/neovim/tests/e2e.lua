@@ -101,6 +101,40 @@ local function messages_since(n)
   return msgs
 end
 
+--- What the user reads in `:messages` (the server's window/showMessage lands there).
+local function echoed()
+  return vim.api.nvim_exec2('messages', { output = true }).output
+end
+
+--- Waits for a notification from the plugin that contains `needle`, sent after mark `n`.
+local function wait_notified(what, n, needle, ms)
+  return wait(what, function()
+    for _, m in ipairs(messages_since(n)) do
+      if m:find(needle, 1, true) then
+        return m
+      end
+    end
+  end, ms)
+end
+
+--- Waits until `:messages` shows `needle` (cleared before the action with `:messages clear`).
+local function wait_echoed(what, needle, ms)
+  return wait(what, function()
+    local all = echoed()
+    return all:find(needle, 1, true) and all
+  end, ms)
+end
+
+local function read_file(p)
+  local f = io.open(p, 'r')
+  if not f then
+    return nil
+  end
+  local s = f:read('*a')
+  f:close()
+  return s
+end
+
 local SPEC = 'tasks.spec.yaml'
 
 function M.run()
@@ -295,33 +329,228 @@ function M.run()
     end
   end)
 
-  test('user commands call the server', function()
+  test(':SpecTest runs the tests of the spec and reports the tally', function()
+    vim.api.nvim_set_current_buf(spec)
+    vim.cmd('messages clear')
+    local n = #_G.E2E_MESSAGES
+    vim.cmd('SpecTest')
+    local started = wait_notified('the run to start', n, 'tests: running ')
+    if not started:find('fake-tests.sh', 1, true) then
+      fail('the run does not show the configured command: %s', started)
+    end
+    -- The server's window/showMessage, in the message area and :messages.
+    wait_echoed('the tally of the run', 'LSP[specls][Info] specls: tests 1 passed')
+    out('    ' .. started)
+  end)
+
+  test(':SpecEdgeCases inserts proposals after the scenario at the cursor, undone with u', function()
+    vim.api.nvim_set_current_buf(spec)
+    local before = buffer_text(spec)
+    local lines_before = vim.api.nvim_buf_line_count(spec)
+    local line, col = find(spec, 'name: Delete a task')
+    local next_scenario = find(spec, 'id: task-reopen')
+    vim.api.nvim_win_set_cursor(0, { line + 1, col })
+    local n = #_G.E2E_MESSAGES
+    -- Close the undo block, as a user's keystrokes do (the edits before came from the server).
+    vim.o.undolevels = vim.o.undolevels
+    vim.cmd('SpecEdgeCases')
+    local said = wait_notified('the proposals', n, 'edge cases: ')
+    wait('the proposals in the buffer', function()
+      return vim.api.nvim_buf_line_count(spec) > lines_before
+    end)
+    -- The new lines sit between the scenario and the next one (the rest is unchanged): YAML
+    -- list items marked as proposed.
+    local lines = vim.api.nvim_buf_get_lines(spec, 0, -1, false)
+    local old = vim.split(before, '\n')
+    local added = #lines - #old
+    local tail = #old - next_scenario -- lines from the next scenario to the end
+    local same = vim.deep_equal(vim.list_slice(lines, 1, line + 1), vim.list_slice(old, 1, line + 1))
+      and vim.deep_equal(vim.list_slice(lines, #lines - tail + 1, #lines), vim.list_slice(old, #old - tail + 1, #old))
+    local inserted = table.concat(vim.list_slice(lines, line + 2, #lines - tail), '\n')
+    if not same or not inserted:find('tags: [proposed]', 1, true) or not inserted:find('  - id: ', 1, true) then
+      fail('no proposed scenario right after the one at the cursor (rest unchanged: %s):\n%s', tostring(same), inserted)
+    end
+    out(('    %d lines: %s'):format(added, said))
+    vim.cmd('silent normal! u')
+    if buffer_text(spec) ~= before then
+      fail('one u did not take the proposals back')
+    end
+  end)
+
+  local generated = path('src/tasks.py')
+
+  test(':SpecCompile asks before replacing a hand-written file, writes it and reports', function()
+    vim.api.nvim_set_current_buf(spec)
+    local before = read_file(generated)
+    if not before or before:find('stand-in agent', 1, true) then
+      fail('%s is not the example\'s own file before the compile', generated)
+    end
+    -- The question (window/showMessageRequest) goes through vim.ui.select: answer Overwrite.
+    local asked
+    local select = vim.ui.select
+    vim.ui.select = function(items, opts, on_choice)
+      asked = opts.prompt
+      for _, it in ipairs(items) do
+        if it.title == 'Overwrite' then
+          return on_choice(it)
+        end
+      end
+      on_choice(nil)
+    end
+    vim.cmd('silent wall')
+    vim.cmd('messages clear')
+    local n = #_G.E2E_MESSAGES
+    local ok, err = pcall(function()
+      vim.cmd('SpecCompile')
+      wait_notified('the compile to start', n, 'compile: started (tasks.spec.yaml)')
+      wait_echoed('the compile result', 'LSP[specls][Info] specls: 1 compiled, 0 up to date, 0 failed')
+    end)
+    vim.ui.select = select
+    if not ok then
+      error(err, 0)
+    end
+    if not asked or not asked:find('src/tasks.py', 1, true) then
+      fail('not asked about src/tasks.py: %s', tostring(asked))
+    end
+    out('    asked: ' .. asked)
+    local text = read_file(generated)
+    if not text or not text:find('stand-in agent', 1, true) then
+      fail('%s: %s', generated, tostring(text))
+    end
+    local manifest = read_file(path('.specls/manifest.json')) or ''
+    if not manifest:find('tasks.spec.yaml', 1, true) or not manifest:find('src/tasks.py', 1, true) then
+      fail('the manifest does not record the compile: %s', manifest)
+    end
+    -- The compile lens says the spec is up to date.
+    local last = 0
+    wait('an up-to-date compile lens', function()
+      if vim.uv.now() - last > 2000 then
+        last = vim.uv.now()
+        vim.api.nvim_exec_autocmds('CursorHold', { buffer = spec })
+      end
+      for _, l in ipairs(vim.lsp.codelens.get(spec)) do
+        local t = l.command and l.command.title or ''
+        if l.command and l.command.command == 'specls.compile' and t:find('up to date', 1, true) then
+          return t
+        end
+      end
+    end)
+    -- Again, nothing changed: nothing compiled.
+    vim.cmd('messages clear')
+    vim.cmd('SpecCompile')
+    wait_echoed('the second compile result', 'specls: 0 compiled, 1 up to date, 0 failed')
+  end)
+
+  test(':SpecDrift shows what changed since the compile', function()
+    vim.api.nvim_set_current_buf(spec)
+    local n = #_G.E2E_MESSAGES
+    vim.cmd('SpecDrift')
+    wait_notified('no drift right after the compile', n, 'drift: none')
+    vim.cmd('close')
+    -- Edit a Then of "Complete a task", as a user would (unsaved).
+    vim.o.undolevels = vim.o.undolevels
+    local line = find(spec, 'The task should have a completed_at timestamp')
+    vim.api.nvim_buf_set_lines(spec, line, line + 1, false, { '      - The task should have a completed_at timestamp in UTC' })
+    local name_line, name_col = find(spec, 'name: Complete a task')
+    wait('a scenario-changed-since-compile diagnostic on the scenario', function()
+      for _, d in ipairs(vim.diagnostic.get(spec)) do
+        if d.code == 'scenario-changed-since-compile' and d.lnum == name_line then
+          return d
+        end
+      end
+    end)
+    n = #_G.E2E_MESSAGES
+    vim.cmd('SpecDrift')
+    local said = wait_notified('the drift summary', n, 'drift: tasks.spec.yaml: changed since compile')
+    if not said:find('1 scenario changed (task-complete)', 1, true) then
+      fail('summary: %s', said)
+    end
+    -- The answer in a scratch window, the changed scenario in the quickfix list.
+    local shown = buffer_text(0)
+    if not shown:find('"spec_changed": true', 1, true) or not shown:find('"id": "task-complete"', 1, true) then
+      fail('drift window:\n%s', shown)
+    end
+    vim.cmd('close')
+    local qf = vim.fn.getqflist()
+    if #qf ~= 1 or qf[1].bufnr ~= spec or qf[1].lnum ~= name_line + 1 or not qf[1].text:find('Complete a task', 1, true) then
+      fail('quickfix: %s (expected line %d col %d)', vim.inspect(qf), name_line + 1, name_col)
+    end
+    vim.cmd('silent undo')
+  end)
+
+  test('key maps can be turned off, all or one', function()
+    local specls = require('specls')
+    local base = { cmd = { os.getenv('SPECLS_BIN'), 'lsp' }, settings = { pollInterval = 0 } }
+    local function maps_of(rel)
+      local b = vim.fn.bufnr(path(rel))
+      if b > 0 then
+        vim.cmd('bwipeout! ' .. b)
+      end
+      local buf = open(rel)
+      local got = {}
+      for _, lhs in ipairs({ ',sr', ',st', ',sc', ',se', ',sd', ',sl' }) do
+        if vim.fn.maparg(lhs, 'n', false, true).buffer == 1 then
+          got[#got + 1] = lhs
+        end
+      end
+      return table.concat(got, ' '), buf
+    end
+    local ok, err = pcall(function()
+      specls.setup(vim.tbl_extend('force', base, { keymaps = false }))
+      local got = maps_of('performance.spec.yaml')
+      if got ~= '' then
+        fail('keymaps = false: still mapped: %s', got)
+      end
+      specls.setup(vim.tbl_extend('force', base, { keymaps = { drift = false, compile = '<localleader>C' } }))
+      got = maps_of('performance.spec.yaml')
+      if got ~= ',sr ,st ,se ,sl' then
+        fail('keymaps = { drift = false, compile = ... }: %s', got)
+      end
+      if not (vim.fn.maparg(',C', 'n', false, true).rhs or ''):find('SpecCompile', 1, true) then
+        fail('compile not remapped to ,C')
+      end
+      -- Test files get specls but no spec key maps.
+      got = maps_of('tests/test_tasks.py')
+      if got ~= '' then
+        fail('key maps on a test file: %s', got)
+      end
+    end)
+    specls.setup(base)
+    if not ok then
+      error(err, 0)
+    end
+  end)
+
+  test('setup() defines the user commands (plugin/ not sourced: lazy.nvim subfolder, late rtp)', function()
+    for _, c in ipairs({ 'SpecTest', 'SpecTestScenario', 'SpecCompile', 'SpecEdgeCases', 'SpecDrift', 'SpecHealth', 'SpecCancel' }) do
+      vim.api.nvim_del_user_command(c)
+    end
+    require('specls').setup({ cmd = { os.getenv('SPECLS_BIN'), 'lsp' }, settings = { pollInterval = 0 } })
+    for _, c in ipairs({ 'SpecTest', 'SpecTestScenario', 'SpecCompile', 'SpecEdgeCases', 'SpecDrift', 'SpecHealth', 'SpecCancel' }) do
+      if vim.fn.exists(':' .. c) ~= 2 then
+        fail(':%s is not defined after setup()', c)
+      end
+    end
+  end)
+
+  test('a command the server does not provide is refused clearly', function()
     vim.api.nvim_set_current_buf(spec)
     local c = client_of(spec)
     local provided = c.server_capabilities.executeCommandProvider.commands
-    local checked = {}
-    local function expect_refusal(cmd, command)
-      local n = #_G.E2E_MESSAGES
-      vim.cmd(cmd)
-      local msgs = table.concat(messages_since(n), ' | ')
-      if not msgs:find('does not provide ' .. command, 1, true) then
-        fail('%s: expected a clear refusal, got: %s', cmd, msgs)
+    for _, cmd in ipairs({ 'runTests', 'compile', 'proposeEdgeCases', 'showDrift', 'workspaceHealth', 'cancelRun', 'cancelCompile' }) do
+      if not vim.tbl_contains(provided, 'specls.' .. cmd) then
+        fail('the server does not provide specls.%s: %s', cmd, table.concat(provided, ', '))
       end
     end
-    for _, pair in ipairs({
-      { 'SpecTest', 'specls.runTests' },
-      { 'SpecTestScenario', 'specls.runTests' },
-      { 'SpecCompile', 'specls.compile' },
-      { 'SpecEdgeCases', 'specls.proposeEdgeCases' },
-      { 'SpecDrift', 'specls.showDrift' },
-      { 'SpecHealth', 'specls.workspaceHealth' },
-    }) do
-      if not vim.tbl_contains(provided, pair[2]) then
-        expect_refusal(pair[1], pair[2])
-        checked[#checked + 1] = pair[1] .. ' (refused: not provided yet)'
-      end
+    local n = #_G.E2E_MESSAGES
+    if require('specls').execute('specls.noSuchCommand') then
+      fail('execute sent a command the server does not provide')
     end
-    -- The version command is always there.
+    local msgs = table.concat(messages_since(n), ' | ')
+    if not msgs:find('does not provide specls.noSuchCommand (it provides: ', 1, true) then
+      fail('expected a clear refusal, got: %s', msgs)
+    end
+    -- The version command.
     local got
     require('specls').execute('specls.version', nil, {
       on_result = function(r)
@@ -334,8 +563,14 @@ function M.run()
     if got.name ~= 'specls' or type(got.version) ~= 'string' then
       fail('specls.version: %s', vim.inspect(got))
     end
-    out('    commands provided: ' .. table.concat(provided, ', '))
-    out('    checked: ' .. table.concat(checked, '; '))
+    -- :SpecHealth: the counts, as a message.
+    n = #_G.E2E_MESSAGES
+    vim.cmd('SpecHealth')
+    local health = wait_notified('the workspace health', n, 'workspace: ')
+    if not health:find('scenarios %d+') or not health:find('specs %d+') then
+      fail(':SpecHealth: %s', health)
+    end
+    out('    ' .. health)
   end)
 
   test(':checkhealth specls reports the binary and the client', function()
@@ -350,6 +585,17 @@ function M.run()
     end
     if not text:find('client %d+: specls') then
       fail('no running client in:\n%s', text)
+    end
+  end)
+
+  test(':checkhealth specls tells when the binary is missing', function()
+    vim.lsp.config('specls', { cmd = { '/nonexistent/bin/specls', 'lsp' } })
+    vim.cmd('checkhealth specls')
+    local text = buffer_text(0)
+    vim.cmd('bwipeout!')
+    vim.lsp.config('specls', { cmd = { os.getenv('SPECLS_BIN'), 'lsp' } })
+    if not text:find('ERROR `/nonexistent/bin/specls` not found', 1, true) or not text:find('cargo install', 1, true) then
+      fail('checkhealth:\n%s', text)
     end
   end)
 

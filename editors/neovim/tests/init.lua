@@ -6,6 +6,8 @@ vim.opt.runtimepath:prepend(plugin)
 vim.opt.swapfile = false
 vim.opt.shortmess:append('F')
 vim.g.maplocalleader = ','
+-- No Python provider: the python ftplugin's has('python3') would probe for it (seconds).
+vim.g.loaded_python3_provider = 0
 
 -- Record what the plugin tells the user.
 _G.E2E_MESSAGES = {}

@@ -6,7 +6,13 @@
 //! What the agent changed is found by comparing the output folders before and after; the
 //! folders are then put back as they were and the changes handed to the same writing step as
 //! a model's answer (paths checked, hand edits protected, atomic writes). So a failed,
-//! cancelled or refused run leaves the workspace as it was.
+//! cancelled or refused run leaves the output folders as they were.
+//!
+//! The rest of the workspace is watched by size and modification time (not copied: it can be
+//! big): files the agent created, changed or deleted outside the output paths are reported
+//! with the result — never recorded in the manifest as outputs, and not undone (specls keeps
+//! no copy of them), so the user can review them. Git-ignored files, `.git/` and `.specls/`
+//! are not looked at.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -43,6 +49,111 @@ pub struct Changes {
     pub deleted: Vec<String>,
     /// The end of what the agent printed.
     pub output: String,
+    /// Files outside the output paths the agent created, changed or deleted (left as they
+    /// are), with what happened to them.
+    pub outside: Vec<Outsider>,
+}
+
+/// A file outside the output paths the agent touched.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Outsider {
+    pub path: String,
+    /// `created`, `changed` or `deleted`.
+    pub what: &'static str,
+}
+
+impl std::fmt::Display for Outsider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({})", self.path, self.what)
+    }
+}
+
+/// Files of the workspace outside the output paths, by size and modification time.
+pub struct Outside {
+    stamps: BTreeMap<String, (u64, Option<std::time::SystemTime>)>,
+    /// False when the workspace has more than [`MAX_OUTSIDE_FILES`] files (the rest unwatched).
+    complete: bool,
+}
+
+/// Files outside the output paths watched at most.
+pub const MAX_OUTSIDE_FILES: usize = 200_000;
+
+/// Stamp every file of the workspace outside the output paths (git-ignored files, `.git/` and
+/// `.specls/` left out).
+pub fn outside_stamps(root: &Path, targets: &Targets) -> Outside {
+    let mut out = Outside {
+        stamps: BTreeMap::new(),
+        complete: true,
+    };
+    let mut builder = ignore::WalkBuilder::new(root);
+    builder.hidden(false).require_git(false).filter_entry(|e| {
+        !(e.depth() > 0
+            && e.file_type().is_some_and(|t| t.is_dir())
+            && matches!(e.file_name().to_str(), Some(".git" | fsutil::STATE_DIR)))
+    });
+    for entry in builder.build().flatten() {
+        if !entry.file_type().is_some_and(|t| t.is_file()) {
+            continue;
+        }
+        let rel = crate::files::rel_path(root, entry.path());
+        if targets.allows(&rel) {
+            continue;
+        }
+        if out.stamps.len() >= MAX_OUTSIDE_FILES {
+            out.complete = false;
+            break;
+        }
+        if let Ok(m) = entry.metadata() {
+            out.stamps.insert(rel, (m.len(), m.modified().ok()));
+        }
+    }
+    out
+}
+
+/// What changed outside the output paths since `before`.
+pub fn outside_changes(root: &Path, targets: &Targets, before: &Outside) -> Vec<Outsider> {
+    let after = outside_stamps(root, targets);
+    let mut out = Vec::new();
+    let mut add = |path: &String, what| {
+        out.push(Outsider {
+            path: path.clone(),
+            what,
+        })
+    };
+    for (rel, stamp) in &after.stamps {
+        match before.stamps.get(rel) {
+            None if before.complete => add(rel, "created"),
+            Some(old) if old != stamp => add(rel, "changed"),
+            _ => {}
+        }
+    }
+    if after.complete {
+        for rel in before.stamps.keys() {
+            if !after.stamps.contains_key(rel) {
+                add(rel, "deleted");
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The sentence reporting changes outside the output paths.
+pub fn outside_note(outside: &[Outsider], allowed: &str) -> String {
+    const SHOWN: usize = 20;
+    let mut list: Vec<String> = outside.iter().take(SHOWN).map(|o| o.to_string()).collect();
+    let more = outside.len().saturating_sub(SHOWN);
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    list.sort();
+    format!(
+        "the agent also changed {} file(s) outside the output paths ({allowed}): {}{more}; specls did not record them and left them as the agent made them: review them",
+        outside.len(),
+        list.join(", ")
+    )
 }
 
 fn scan(root: &Path, targets: &Targets, snap: &mut Snapshot) -> Result<(), String> {
@@ -213,6 +324,7 @@ pub async fn run(
     cancel: &Cancel,
 ) -> Result<Changes, String> {
     let before = snapshot(root, targets)?;
+    let before_outside = outside_stamps(root, targets);
     let mut cmd = tokio::process::Command::new(&argv[0]);
     cmd.args(&argv[1..])
         .current_dir(root)
@@ -248,8 +360,14 @@ pub async fn run(
     let stdout = out.await.unwrap_or_default();
     let stderr = err.await.unwrap_or_default();
     let changes = diff_and_restore(root, targets, &before);
-    let status = outcome?;
-    let mut changes = changes?;
+    let outside = outside_changes(root, targets, &before_outside);
+    let outside_msg = if outside.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", outside_note(&outside, &targets.describe()))
+    };
+    let status = outcome.map_err(|e| format!("{e}{outside_msg}"))?;
+    let mut changes = changes.map_err(|e| format!("{e}{outside_msg}"))?;
     let printed = [stdout.as_str(), stderr.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
@@ -258,7 +376,7 @@ pub async fn run(
         .join("\n");
     if !status.success() {
         return Err(format!(
-            "the agent exited with {status}; its changes were undone{}",
+            "the agent exited with {status}; its changes to the output paths were undone{outside_msg}{}",
             if printed.is_empty() {
                 String::new()
             } else {
@@ -267,6 +385,7 @@ pub async fn run(
         ));
     }
     changes.output = printed;
+    changes.outside = outside;
     Ok(changes)
 }
 

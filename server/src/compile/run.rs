@@ -216,7 +216,13 @@ fn save_manifest(root: &Path, m: &Manifest) -> Result<(), String> {
         .and_then(|_| {
             fsutil::write_atomic(&root.join(manifest::MANIFEST_PATH), m.to_json().as_bytes())
         })
-        .map_err(|e| format!("cannot write {}: {e}", manifest::MANIFEST_PATH))
+        .map_err(|e| {
+            format!(
+                "cannot write the compile manifest {}: {}",
+                manifest::MANIFEST_PATH,
+                fsutil::explain(&e)
+            )
+        })
 }
 
 fn now_unix() -> u64 {
@@ -383,7 +389,9 @@ fn order_deps(ws: &Workspace, spec: &str) -> Vec<String> {
 }
 
 enum Proposal {
-    Files(Vec<(String, Vec<u8>)>, Option<llm::Answer>),
+    /// The files to write, the model's answer (token counts), and notes for the result (what
+    /// an agent changed outside the output paths).
+    Files(Vec<(String, Vec<u8>)>, Option<llm::Answer>, Vec<String>),
 }
 
 async fn compile_one(
@@ -476,8 +484,8 @@ async fn compile_one(
         }
         _ => from_model(req, &backend, &targets, spec, &prompt, host, cancel).await,
     };
-    let (files, answer) = match proposal {
-        Ok(Proposal::Files(f, a)) => (f, a),
+    let (files, answer, notes) = match proposal {
+        Ok(Proposal::Files(f, a, n)) => (f, a, n),
         Err((status, msg)) => return result(spec, status, msg),
     };
     if cancel.is_cancelled() {
@@ -526,7 +534,15 @@ async fn compile_one(
                     bytes,
                 )),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => writes.push((path, bytes)),
+            // Not there (or a file stands where its folder should be: writing will say so).
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+                ) =>
+            {
+                writes.push((path, bytes))
+            }
             Err(e) => {
                 return result(
                     spec,
@@ -585,10 +601,53 @@ async fn compile_one(
     if cancel.is_cancelled() {
         return result(spec, Status::Cancelled, "cancelled; nothing written");
     }
-    if let Err(e) = write_all(&req.root, &writes) {
-        return result(spec, Status::Failed, e);
+    // Write every file, then record them; a failure on the way (disk full, read-only, a file
+    // where a folder should be) puts every file back as it was.
+    let mut tx = fsutil::Transaction::new();
+    for (rel, bytes) in &writes {
+        if let Err(e) = tx.write(&req.root.join(rel), bytes) {
+            let undo = tx.rollback();
+            return result(
+                spec,
+                Status::Failed,
+                format!(
+                    "cannot write {rel}: {}; {}",
+                    fsutil::explain(&e),
+                    put_back(&undo)
+                ),
+            );
+        }
     }
     let written: Vec<String> = writes.iter().map(|(p, _)| p.clone()).collect();
+    // Record before any build command runs, so the manifest and the files agree.
+    let mut outs: Vec<(String, String)> = writes
+        .iter()
+        .filter(|(p, _)| !p.ends_with(NEW_SUFFIX))
+        .map(|(p, b)| (p.clone(), sha256_hex(b)))
+        .collect();
+    outs.extend(unchanged.iter().cloned());
+    outs.extend(keep_hashes);
+    let meta = CompileMeta {
+        backend: Some(backend.provider.as_str().to_string()),
+        model: match backend.provider {
+            Provider::Command => backend.command.clone(),
+            _ => backend.model.clone(),
+        },
+        compiled_at: Some(manifest::rfc3339_utc(now_unix())),
+        duration_ms: Some(started.elapsed().as_millis() as u64),
+        tokens_in: answer.as_ref().and_then(|a| a.tokens_in),
+        tokens_out: answer.as_ref().and_then(|a| a.tokens_out),
+    };
+    if let Some(entry) = manifest::record(ws, spec, &outs, &meta) {
+        let mut next = manifest.clone();
+        next.insert(spec.to_string(), entry);
+        if let Err(e) = save_manifest(&req.root, &next) {
+            let undo = tx.rollback();
+            return result(spec, Status::Failed, format!("{e}; {}", put_back(&undo)));
+        }
+        *manifest = next;
+    }
+    tx.commit();
     host.event(&Event::Wrote {
         spec: spec.to_string(),
         files: written.clone(),
@@ -657,25 +716,6 @@ async fn compile_one(
             output,
         });
     }
-    // Record.
-    let mut outs: Vec<(String, String)> = writes
-        .iter()
-        .filter(|(p, _)| !p.ends_with(NEW_SUFFIX))
-        .map(|(p, b)| (p.clone(), sha256_hex(b)))
-        .collect();
-    outs.extend(unchanged);
-    outs.extend(keep_hashes);
-    let meta = CompileMeta {
-        backend: Some(backend.provider.as_str().to_string()),
-        model: match backend.provider {
-            Provider::Command => backend.command.clone(),
-            _ => backend.model.clone(),
-        },
-        compiled_at: Some(manifest::rfc3339_utc(now_unix())),
-        duration_ms: Some(started.elapsed().as_millis() as u64),
-        tokens_in: answer.as_ref().and_then(|a| a.tokens_in),
-        tokens_out: answer.as_ref().and_then(|a| a.tokens_out),
-    };
     let mut message = format!(
         "compiled: {} file(s) written{}",
         written.len(),
@@ -685,14 +725,11 @@ async fn compile_one(
             format!(", {} hand-edited file(s) kept", kept.len())
         }
     );
-    if let Some(entry) = manifest::record(ws, spec, &outs, &meta) {
-        manifest.insert(spec.to_string(), entry);
-        if let Err(e) = save_manifest(&req.root, manifest) {
-            message.push_str(&format!("; but {e}"));
-        }
-    }
     for b in build.iter().filter(|b| !b.ok) {
         message.push_str(&format!("; `{}` failed", b.key));
+    }
+    for n in notes {
+        message.push_str(&format!("; {n}"));
     }
     SpecResult {
         spec: spec.to_string(),
@@ -704,26 +741,16 @@ async fn compile_one(
     }
 }
 
-/// Write every file atomically; on a failure put back what was already written.
-fn write_all(root: &Path, writes: &[(String, Vec<u8>)]) -> Result<(), String> {
-    let mut done: Vec<(PathBuf, Option<Vec<u8>>)> = Vec::new();
-    for (rel, bytes) in writes {
-        let path = root.join(rel);
-        let before = std::fs::read(&path).ok();
-        if let Err(e) = fsutil::write_atomic(&path, bytes) {
-            for (p, old) in done.iter().rev() {
-                let _ = match old {
-                    Some(b) => fsutil::write_atomic(p, b),
-                    None => std::fs::remove_file(p),
-                };
-            }
-            return Err(format!(
-                "cannot write {rel}: {e}; the files already written were put back, nothing changed"
-            ));
-        }
-        done.push((path, before));
+/// How a rollback went, for the message of a failed write.
+fn put_back(undo: &[String]) -> String {
+    if undo.is_empty() {
+        "every file was put back as it was; nothing changed".to_string()
+    } else {
+        format!(
+            "and these files could not be put back as they were: {}",
+            undo.join("; ")
+        )
     }
-    Ok(())
 }
 
 async fn run_build(dir: &Path, line: &str, timeout: Duration, cancel: &Cancel) -> (bool, String) {
@@ -857,7 +884,7 @@ async fn from_model(
                     files: answer::complete_blocks(&ans.text),
                 });
                 match check_answer(&ans.text, targets) {
-                    Ok(files) => return Ok(Proposal::Files(files, Some(ans))),
+                    Ok(files) => return Ok(Proposal::Files(files, Some(ans), Vec::new())),
                     Err(Unusable::Refused(m)) => return Err((Status::Failed, m)),
                     Err(Unusable::Malformed(m)) => (Failure::Malformed(m), ans.text),
                 }
@@ -954,10 +981,26 @@ async fn from_agent(
             note: format!("the agent deleted {d}; specls never deletes files, it was put back"),
         });
     }
+    let mut notes = Vec::new();
+    if !changes.outside.is_empty() {
+        let note = agent::outside_note(&changes.outside, &targets.describe());
+        for o in &changes.outside {
+            host.event(&Event::Kept {
+                spec: spec.to_string(),
+                file: o.path.clone(),
+                note: format!(
+                    "the agent {} {} outside the output paths; not recorded, left as it is",
+                    o.what, o.path
+                ),
+            });
+        }
+        notes.push(note);
+    }
     if changes.files.is_empty() {
         return Err(failed(format!(
-            "the agent changed no file in the output paths ({}){}",
+            "the agent changed no file in the output paths ({}){}{}",
             targets.describe(),
+            notes.iter().map(|n| format!("; {n}")).collect::<String>(),
             if changes.output.is_empty() {
                 String::new()
             } else {
@@ -978,5 +1021,5 @@ async fn from_agent(
             .map_err(|e| failed(format!("refused: {e}; nothing written")))?;
         files.push((p, b));
     }
-    Ok(Proposal::Files(files, None))
+    Ok(Proposal::Files(files, None, notes))
 }

@@ -168,6 +168,7 @@ function M.show_result(title, result)
   vim.api.nvim_buf_set_lines(buf, 0, -1, false, lines)
   vim.bo[buf].filetype = 'json'
   vim.bo[buf].modifiable = false
+  vim.keymap.set('n', 'q', '<cmd>close<cr>', { buffer = buf, nowait = true, desc = 'specls: close' })
   pcall(vim.api.nvim_buf_set_name, buf, 'specls://' .. title:gsub('%s', '-'))
   vim.cmd('botright split')
   vim.api.nvim_win_set_buf(0, buf)
@@ -207,14 +208,102 @@ function M.json_pretty(v, indent)
   return vim.json.encode(v)
 end
 
+--- What a command's answer tells the user at once: a test run or a compile that started (its
+--- end comes as a server message), or a text answer.
 local function report(title)
   return function(result)
     if type(result) == 'string' then
       notify(title .. ': ' .. result)
-    elseif type(result) == 'table' and type(result.message) == 'string' then
+    elseif type(result) ~= 'table' then
+      return
+    elseif type(result.message) == 'string' then
       notify(title .. ': ' .. result.message)
+    elseif type(result.command) == 'string' then
+      notify(('%s: running %s'):format(title, result.command))
+    elseif result.started == true then
+      local specs = type(result.specs) == 'table' and #result.specs > 0 and table.concat(result.specs, ', ')
+        or 'every changed spec'
+      notify(('%s: started (%s)'):format(title, specs))
+    elseif type(result.proposed) == 'table' and #result.proposed > 0 then
+      notify(('%s: %d proposed (undo with u): %s'):format(title, #result.proposed, table.concat(result.proposed, '; ')))
     end
   end
+end
+
+--- One line per drifted spec of a `specls.showDrift` answer, and the quickfix items of the
+--- scenarios and requirements that changed or were added since the compile.
+---@param result table `{spec = SpecDrift|nil}` or `{specs = SpecDrift[]}`, plus `problems`
+---@param root string? the workspace root the paths are relative to
+---@return string[] lines, table[] items
+function M.drift_summary(result, root)
+  local specs = {}
+  if type(result.specs) == 'table' then
+    specs = result.specs
+  elseif type(result.spec) == 'table' then
+    specs = { result.spec }
+  end
+  local lines, items = {}, {}
+  for _, s in ipairs(specs) do
+    if s.drifted then
+      local parts = {}
+      if s.never_compiled then
+        parts[#parts + 1] = 'never compiled'
+      elseif s.spec_changed then
+        parts[#parts + 1] = 'changed since compile'
+      end
+      for _, kind in ipairs({ 'scenario', 'requirement' }) do
+        local c = s[kind .. 's'] or {}
+        for _, what in ipairs({ 'changed', 'added', 'removed' }) do
+          local list = c[what] or {}
+          if #list > 0 then
+            local names = {}
+            for _, it in ipairs(list) do
+              names[#names + 1] = type(it) == 'table' and it.id or tostring(it)
+            end
+            local noun = #list == 1 and kind or kind .. 's'
+            parts[#parts + 1] = ('%d %s %s (%s)'):format(#list, noun, what, table.concat(names, ', '))
+          end
+        end
+      end
+      for _, f in ipairs({
+        { 'dependencies_changed', 'dependencies changed' },
+        { 'dependencies_added', 'dependencies added' },
+        { 'dependencies_removed', 'dependencies removed' },
+        { 'edited_files', 'generated files edited by hand' },
+        { 'missing_files', 'generated files missing' },
+      }) do
+        local list = s[f[1]] or {}
+        if #list > 0 then
+          parts[#parts + 1] = ('%s: %s'):format(f[2], table.concat(list, ', '))
+        end
+      end
+      lines[#lines + 1] = ('%s: %s'):format(s.path, table.concat(parts, '; '))
+      -- The places: byte offsets into the spec, turned into lines of its buffer.
+      local fname = (root and not vim.startswith(s.path, '/')) and (root .. '/' .. s.path) or s.path
+      local buf = vim.fn.bufadd(fname)
+      vim.fn.bufload(buf)
+      for _, kind in ipairs({ 'scenarios', 'requirements' }) do
+        for _, what in ipairs({ 'changed', 'added' }) do
+          for _, it in ipairs((s[kind] or {})[what] or {}) do
+            if type(it) == 'table' and type(it.span) == 'table' then
+              local lnum = vim.api.nvim_buf_call(buf, function()
+                return vim.fn.byte2line(it.span.start + 1)
+              end)
+              items[#items + 1] = {
+                bufnr = buf,
+                lnum = math.max(lnum, 1),
+                text = ('%s %s since compile: %s'):format(kind == 'scenarios' and 'scenario' or 'requirement', what, it.name or it.id),
+              }
+            end
+          end
+        end
+      end
+    end
+  end
+  for _, p in ipairs(type(result.problems) == 'table' and result.problems or {}) do
+    lines[#lines + 1] = 'problem: ' .. tostring(p)
+  end
+  return lines, items
 end
 
 --- `:SpecTest[!]`: the tests of the spec in the buffer; with `!`, of every spec.
@@ -278,9 +367,24 @@ function M.drift(bang)
   if not bang and is_spec(bufnr) then
     args.uri = uri(bufnr)
   end
+  local client = M.client(bufnr)
   return M.execute(COMMANDS.drift, args, {
     on_result = function(result)
+      if type(result) ~= 'table' then
+        return M.show_result('drift', result)
+      end
+      local lines, items = M.drift_summary(result, client and client.root_dir)
+      if #lines == 0 then
+        notify('drift: none, every spec matches its last compile')
+      else
+        notify('drift: ' .. table.concat(lines, '\n'), vim.log.levels.WARN)
+      end
       M.show_result('drift', result)
+      if #items > 0 then
+        vim.fn.setqflist({}, ' ', { title = 'specls: drift', items = items })
+        notify(('drift: %d scenarios and requirements in the quickfix list (:copen)'):format(#items))
+      end
+      M.last_result.summary = lines
     end,
   })
 end
@@ -345,7 +449,9 @@ end
 local group = vim.api.nvim_create_augroup('specls', { clear = true })
 
 local function on_attach(client, bufnr)
-  set_keymaps(bufnr)
+  if is_spec(bufnr) then
+    set_keymaps(bufnr)
+  end
   if M.options.codelens and client:supports_method('textDocument/codeLens', bufnr) then
     vim.lsp.codelens.refresh({ bufnr = bufnr })
     vim.api.nvim_create_autocmd({ 'BufEnter', 'InsertLeave', 'BufWritePost', 'CursorHold' }, {
@@ -380,6 +486,7 @@ function M.setup(opts)
     vim.lsp.config('specls', cfg)
   end
   require('specls.config').register_lspconfig()
+  require('specls.commands').create()
 
   vim.api.nvim_clear_autocmds({ group = group })
   vim.api.nvim_create_autocmd('LspAttach', {
@@ -404,7 +511,8 @@ function M.setup(opts)
       end
       local value = ev.data.params and ev.data.params.value or {}
       if M.options.progress and value.message then
-        vim.api.nvim_echo({ { 'specls: ' .. value.message } }, false, {})
+        local msg = value.message:gsub('^specls: ', '')
+        vim.api.nvim_echo({ { 'specls: ' .. msg } }, false, {})
       end
     end,
   })

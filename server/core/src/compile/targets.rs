@@ -234,7 +234,9 @@ impl Targets {
         })
     }
 
-    fn allows(&self, path: &str) -> bool {
+    /// True when the workspace-relative `path` is one of the targets or lies in a target
+    /// folder (as given: no resolution relative to the arrangement).
+    pub fn allows(&self, path: &str) -> bool {
         if self.files.iter().any(|(p, _)| p == path) {
             return true;
         }
