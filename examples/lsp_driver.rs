@@ -10,12 +10,21 @@
 //!   duplicate of the one before it and restore it, each timed from `didChange` to the
 //!   `publishDiagnostics` for that version (p50/p99);
 //! - code lenses and code actions on that file (p50/p99);
-//! - memory: peak resident set (VmHWM from /proc) after opening, and resident set before and
-//!   after typing.
+//! - memory: peak resident set (VmHWM from /proc) after opening and after typing in one of the
+//!   opened files, and resident set before and after typing (the many files and the big file);
+//! - `specls check` over the many files, as a process (median wall time), against a process that
+//!   only reads the same files (`lsp_floor --read DIR`);
+//! - a JUnit report of 100,000 test cases (`specls_core::corpus::TestRun`, Python tests linked
+//!   by `@spec` markers) read from disk and mapped to the scenarios with the functions the
+//!   server uses (`merge_results`, `TestView::compute`), against reading it and counting its
+//!   test cases;
+//! - a table of the targets of issue 11, each marked met or not, with the machine, its load
+//!   average at the start and the end, the date and the command.
 //!
 //! Usage (release build; see `benches/run`):
 //! `lsp_driver [--quick] [--out FILE] [--peers DIR] [--formats yaml,markdown,...]`
-//! `--quick`: 20 files of 50 and a file of 500 scenarios, 20 keystrokes (the CI smoke run).
+//! `--quick`: 20 files of 50 and a file of 500 scenarios, 20 keystrokes, 5,000 test cases (the
+//! CI smoke run).
 //! `--peers DIR`: where `benches/run` installed the Cucumber and YAML language servers.
 
 use std::collections::HashSet;
