@@ -417,7 +417,35 @@ async fn propose_edge_cases_applies_one_reviewable_edit() {
         .filter(|a| a["command"]["command"] == "specls.proposeEdgeCases")
         .collect();
     assert_eq!(propose.len(), 1, "{actions:#}");
-    let args = propose[0]["command"]["arguments"].clone();
+    // It carries the edit itself (no round-trip), titled with the count; its command names
+    // what the edit inserted, so running it after the edit inserts nothing again.
+    let action = propose[0];
+    let inserted = action["command"]["arguments"][0]["inserted"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!inserted.is_empty(), "{action:#}");
+    let direct = action["edit"]["changes"][uri(TASKS)].clone();
+    assert_eq!(direct.as_array().unwrap().len(), inserted.len());
+    assert_eq!(
+        action["title"],
+        json!(format!(
+            "Propose {} edge cases for scenario \u{2018}Create a task\u{2019}",
+            inserted.len()
+        ))
+    );
+    let after_edit = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.proposeEdgeCases", "arguments": action["command"]["arguments"].clone()}),
+        )
+        .await;
+    assert_eq!(after_edit["proposed"], json!(inserted));
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(apply_edits(&c, 0).await.is_empty());
+    // The command alone (a lens, or a client that runs commands) sends the same edit.
+    let mut args = action["command"]["arguments"].clone();
+    args[0].as_object_mut().unwrap().remove("inserted");
     let answer = c
         .call(
             "workspace/executeCommand",
@@ -425,11 +453,11 @@ async fn propose_edge_cases_applies_one_reviewable_edit() {
         )
         .await;
     let names = answer["proposed"].as_array().unwrap().clone();
-    assert!(!names.is_empty(), "{answer:#}");
+    assert_eq!(names, inserted, "{answer:#}");
     let edits = apply_edits(&c, 1).await;
     assert_eq!(edits.len(), 1);
     let changes = &edits[0]["edit"]["changes"][uri(TASKS)];
-    assert_eq!(changes.as_array().unwrap().len(), names.len());
+    assert_eq!(changes, &direct);
     insta::assert_json_snapshot!("propose_edge_cases_apply_edit", redact(&edits[0]));
     // A whole spec, and errors for what does not exist.
     let spec = c

@@ -94,13 +94,33 @@ async fn actions_at(c: &TestClient, uri: &str, pos: &Value) -> Vec<(String, Stri
         .iter()
         .map(|a| {
             assert_eq!(a["kind"], "source.specls", "{a}");
-            // A command the client runs as is: no edit, the command and its one argument.
-            assert!(a.get("edit").is_none(), "{a}");
+            // A command the client runs as is, with its one argument. Only Propose edge cases
+            // may carry its edit too (a client applies it, then the command, told what was
+            // `inserted`, adds nothing); the argument is returned without `inserted`, as the
+            // command a client that ignores the edit would run.
             assert_eq!(a["command"]["arguments"].as_array().unwrap().len(), 1);
+            let mut arg = a["command"]["arguments"][0].clone();
+            if a["command"]["command"] == "specls.proposeEdgeCases" {
+                if let Some(edit) = a.get("edit") {
+                    let inserted = arg
+                        .as_object_mut()
+                        .unwrap()
+                        .remove("inserted")
+                        .expect("an action with an edit names what it inserts");
+                    let uri = arg["uri"].as_str().unwrap();
+                    assert_eq!(
+                        edit["changes"][uri].as_array().unwrap().len(),
+                        inserted.as_array().unwrap().len(),
+                        "{a}"
+                    );
+                }
+            } else {
+                assert!(a.get("edit").is_none(), "{a}");
+            }
             (
                 a["title"].as_str().unwrap().to_string(),
                 a["command"]["command"].as_str().unwrap().to_string(),
-                a["command"]["arguments"][0].clone(),
+                arg,
             )
         })
         .collect()
@@ -110,9 +130,17 @@ fn pick<'a>(
     actions: &'a [(String, String, Value)],
     title_starts: &str,
 ) -> &'a (String, String, Value) {
+    // "Propose 5 edge cases for ..." is found as "Propose edge cases for ...".
+    let plain = |t: &str| {
+        let mut w: Vec<&str> = t.split(' ').collect();
+        if w.first() == Some(&"Propose") && w.get(1).is_some_and(|n| n.parse::<usize>().is_ok()) {
+            w.remove(1);
+        }
+        w.join(" ").replacen("edge case for", "edge cases for", 1)
+    };
     actions
         .iter()
-        .find(|(t, _, _)| t.starts_with(title_starts))
+        .find(|(t, _, _)| plain(t).starts_with(title_starts))
         .unwrap_or_else(|| panic!("no action `{title_starts}...` in {actions:#?}"))
 }
 

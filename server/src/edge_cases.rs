@@ -1,14 +1,24 @@
-//! `specls edge-cases SPEC [--scenario ID | --requirement ID] [--write] [--format human|json]`:
-//! the deterministic edge-case generator on the command line. Prints the proposals (each with
-//! why it matters and the exact text it would insert) or, with `--write`, inserts them into the
-//! spec file atomically, marked as proposed so the author approves each by removing the mark.
+//! `specls edge-cases SPEC [--scenario ID | --requirement ID] [--llm] [--write]
+//! [--format human|json]`: the deterministic edge-case generator on the command line. Prints
+//! the proposals (each with why it matters and the exact text it would insert) or, with
+//! `--write`, inserts them into the spec file atomically, marked as proposed so the author
+//! approves each by removing the mark. With `--llm`, the model configured in `[llm]` (the
+//! compile backends: OpenAI-compatible or Anthropic) proposes more; its answer is validated and
+//! checked like the deterministic proposals, and an unusable answer writes nothing.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::time::Duration;
+
+use specls_core::compile::backend::{self, Provider};
+use specls_core::compile::retry::{Attempts, Decision, Policy};
 use specls_core::config::Config;
 use specls_core::edge_cases::{self, Proposal, Target};
+use specls_core::workspace::Workspace;
+
+use crate::compile::{llm, Cancel, Secret};
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -26,6 +36,9 @@ pub struct EdgeCasesArgs {
     /// Only for the scenarios under this requirement.
     #[arg(long)]
     pub requirement: Option<String>,
+    /// Also ask the model configured in `[llm]` of specls.toml for proposals.
+    #[arg(long)]
+    pub llm: bool,
     /// Insert the proposals into the spec file (atomically) instead of printing them.
     #[arg(long)]
     pub write: bool,
@@ -47,9 +60,123 @@ fn workspace_root(spec: &Path) -> PathBuf {
     start
 }
 
+/// An unusable model answer: a clear message, nothing printed or written, exit code 1.
+fn fail_llm(msg: &str) -> u8 {
+    eprintln!("specls edge-cases: {msg}");
+    1
+}
+
 fn fail(msg: impl std::fmt::Display) -> ExitCode {
     eprintln!("specls edge-cases: {msg}");
     ExitCode::from(2)
+}
+
+/// What the model added: its proposals, what was dropped and why, and which model it was.
+#[derive(Debug, Default)]
+pub struct ModelProposals {
+    pub proposals: Vec<Proposal>,
+    pub dropped: Vec<String>,
+    pub model: String,
+}
+
+/// The model's name for titles ("Propose edge cases with <model>"), if one is configured for
+/// an HTTP backend.
+pub fn model_name(ws: &Workspace, config: &Config, rel: &str) -> Option<String> {
+    let arr_model = specls_core::compile::targets::arrangement_for(ws, rel)
+        .and_then(|(_, f)| f.doc.arrangement.as_ref().and_then(|a| a.model.clone()));
+    let b = backend::resolve(&config.llm, arr_model.as_deref()).ok()?;
+    (b.provider != Provider::Command)
+        .then(|| b.model.unwrap_or_else(|| b.provider.as_str().to_string()))
+}
+
+/// Ask the configured model for more proposals for `target` of `rel` (after the deterministic
+/// `already`). `Err` is a message for the user: no model configured, the server failed, or the
+/// answer was unusable (malformed, empty, nothing new) — then nothing is to be inserted.
+pub async fn ask_model(
+    ws: &Workspace,
+    config: &Config,
+    rel: &str,
+    target: &Target,
+    already: &[Proposal],
+    cancel: &Cancel,
+) -> Result<ModelProposals, String> {
+    let file = ws
+        .get(rel)
+        .ok_or_else(|| format!("{rel} is not a spec specls reads"))?;
+    let arr_model = specls_core::compile::targets::arrangement_for(ws, rel)
+        .and_then(|(_, f)| f.doc.arrangement.as_ref().and_then(|a| a.model.clone()));
+    let backend = backend::resolve(&config.llm, arr_model.as_deref())
+        .map_err(|e| format!("no model to ask: {e}"))?;
+    if backend.provider == Provider::Command {
+        return Err("edge cases need an HTTP model ([llm] provider = \"openai\" or \"anthropic\"); an agent CLI backend is not asked for them".into());
+    }
+    let ids = edge_cases::target_ids(ws, rel, target);
+    if ids.is_empty() {
+        return Err(format!(
+            "{rel} has no scenario a model's proposals could be written after"
+        ));
+    }
+    let key = match &backend.api_key_env {
+        Some(name) => match Secret::from_env(name) {
+            Some(k) => Some(k),
+            None if backend.key_required => {
+                return Err(format!("the environment variable {name} (named by [llm] api_key_env) is not set; specls reads API keys only from the environment"));
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let prompt = edge_cases::llm::prompt(rel, &file.text, &file.doc, &ids, already);
+    let body = llm::json_body(&backend, &prompt);
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(15))
+        .build()
+        .map_err(|e| format!("cannot set up HTTP: {e}"))?;
+    let what = backend.describe();
+    let policy = Policy::default();
+    let mut attempts = Attempts::default();
+    let answer = loop {
+        match llm::ask_body(
+            &client,
+            &backend,
+            key.as_ref(),
+            &body,
+            Duration::from_secs(120),
+            cancel,
+            &mut |_| {},
+        )
+        .await
+        {
+            Ok(a) => break a,
+            Err(f) => match policy.decide(&f, &mut attempts, &what) {
+                Decision::RetryAfter(d) => {
+                    tokio::select! {
+                        _ = cancel.cancelled() => return Err("cancelled; nothing proposed".into()),
+                        _ = tokio::time::sleep(d) => {}
+                    }
+                }
+                Decision::RetryWithFeedback(m) | Decision::Fail(m) => {
+                    return Err(crate::compile::mask(key.as_ref(), &m))
+                }
+            },
+        }
+    };
+    let model = backend.model.clone().unwrap_or_else(|| what.clone());
+    let (items, mut dropped) = edge_cases::llm::parse_answer(&answer.text)
+        .map_err(|e| format!("{e} ({what}); nothing proposed from it"))?;
+    let (proposals, more) = edge_cases::propose_from_model(ws, rel, target, &items, already);
+    dropped.extend(more);
+    if proposals.is_empty() {
+        return Err(format!(
+            "the model proposed nothing new ({what}): {}; nothing proposed from it",
+            dropped.join("; ")
+        ));
+    }
+    Ok(ModelProposals {
+        proposals,
+        dropped,
+        model,
+    })
 }
 
 /// Apply every insertion to `text`; proposals at the same offset keep their order.
@@ -100,7 +227,40 @@ pub fn run(args: EdgeCasesArgs) -> ExitCode {
         (None, Some(req)) => Target::Requirement(req.clone()),
         (None, None) => Target::Spec,
     };
-    let proposals = edge_cases::propose(&ws, &rel, target);
+    let mut proposals = edge_cases::propose(&ws, &rel, target.clone());
+    if args.llm {
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => return fail(format!("cannot start the runtime: {e}")),
+        };
+        let asked = rt.block_on(ask_model(
+            &ws,
+            &config,
+            &rel,
+            &target,
+            &proposals,
+            &Cancel::new(),
+        ));
+        match asked {
+            Ok(m) => {
+                for d in &m.dropped {
+                    eprintln!("specls edge-cases: dropped a proposal of {}: {d}", m.model);
+                }
+                eprintln!(
+                    "specls edge-cases: {} proposals from {}",
+                    m.proposals.len(),
+                    m.model
+                );
+                proposals.extend(m.proposals);
+            }
+            Err(e) => {
+                return ExitCode::from(fail_llm(&e));
+            }
+        }
+    }
     if args.write {
         if proposals.is_empty() {
             eprintln!("specls edge-cases: no proposals for {rel}; nothing written");

@@ -61,6 +61,17 @@ scenarios:
     then: The task should have status "completed"
 `;
 
+/**
+ * A stand-in agent CLI for `specls compile` (the `command` backend): it changes the module the
+ * arrangement names for the spec (a comment at its end, so the example's tests still pass), as
+ * an agent would; specls records what it wrote.
+ */
+const AGENT = `import * as fs from "node:fs";
+const name = process.argv[2];
+fs.mkdirSync("src", { recursive: true });
+fs.appendFileSync(\`src/\${name}.py\`, \`\\n# Compiled from the \${name} spec by the stand-in agent.\\n\`);
+`;
+
 /** The commands `specls lsp` advertises (`executeCommandProvider.commands`). */
 function serverCommands(bin, root) {
   return new Promise((resolve, reject) => {
@@ -218,6 +229,23 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
   fs.cpSync(example, dirs.ws, { recursive: true });
   fs.rmSync(path.join(dirs.ws, ".specls"), { recursive: true, force: true });
   fs.writeFileSync(path.join(dirs.ws, "archive.spec.yaml"), CONFLICT);
+  assert.ok(specls && fs.existsSync(specls), `SPECLS_BIN (${specls}) must name the specls binary`);
+  // The spec was compiled once (`specls compile` in a terminal, with a stand-in agent CLI as the
+  // `command` backend): the manifest that drift is measured against is in .specls/.
+  const agent = path.join(tmp, "agent.mjs");
+  fs.writeFileSync(agent, AGENT);
+  fs.appendFileSync(
+    path.join(dirs.ws, "specls.toml"),
+    `\n[llm]\nprovider = "command"\ncommand = "${process.execPath} ${agent} {name}"\n`,
+  );
+  const compiled = spawnSync(specls, ["compile", "tasks.spec.yaml", "--force", "--overwrite-edited"], {
+    cwd: dirs.ws,
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  fs.writeFileSync(path.join(out, "specls-compile.log"), `${compiled.stdout}\n${compiled.stderr}`);
+  assert.equal(compiled.status, 0, `specls compile: ${compiled.stdout}${compiled.stderr}`);
+  assert.ok(fs.existsSync(path.join(dirs.ws, ".specls", "manifest.json")), "the compile wrote a manifest");
   // One failing test, then the tests run in a "terminal" (specls test): the results land in
   // .specls/results/, where the editor must pick them up.
   const testFile = path.join(dirs.ws, "tests", "test_tasks.py");
@@ -228,7 +256,6 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
   );
   assert.notEqual(failing, original, "the seeded failure was written");
   fs.writeFileSync(testFile, failing);
-  assert.ok(specls && fs.existsSync(specls), `SPECLS_BIN (${specls}) must name the specls binary`);
   const run = spawnSync(specls, ["test"], { cwd: dirs.ws, encoding: "utf8", timeout: 120_000 });
   fs.writeFileSync(path.join(out, "specls-test.log"), `${run.stdout}\n${run.stderr}`);
   assert.match(run.stdout, /FAILED\s+task-complete/, "specls test ran the example's tests");
@@ -246,6 +273,7 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
         "extensions.autoCheckUpdates": false,
         "update.mode": "none",
         "editor.codeLens": true,
+        "files.autoSave": "off",
         "editor.hover.delay": 100,
         "testing.automaticallyOpenPeekView": "never",
         "specls.log.level": "debug",
@@ -309,6 +337,21 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
   });
   page = context.pages()[0] ?? (await context.newPage());
   page.setDefaultTimeout(20_000);
+  // The code lens texts on screen in the active editor (Monaco may keep lenses of lines scrolled
+  // away in the page, with what they said then).
+  await page.addInitScript(() => {
+    window.visibleLenses = () => {
+      const guard = document.querySelector(".editor-instance .monaco-editor .overflow-guard");
+      if (!guard) return [];
+      const box = guard.getBoundingClientRect();
+      return [...guard.querySelectorAll(".codelens-decoration")]
+        .filter((e) => {
+          const r = e.getBoundingClientRect();
+          return r.height > 0 && r.top >= box.top && r.bottom <= box.bottom;
+        })
+        .map((e) => e.textContent ?? "");
+    };
+  });
   await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(dirs.ws)}`);
   await page.locator(".monaco-workbench").waitFor({ state: "visible", timeout: 60_000 });
 
@@ -446,6 +489,77 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
         .first()
         .waitFor({ state: "visible", timeout: 30_000 });
     }
+  });
+
+  await step(t, "after the in-editor run the lenses turn from failed to passed and the failure leaves Problems", async () => {
+    await quickOpen("tasks.spec.yaml");
+    const [line] = lineCol("tasks.spec.yaml", "id: task-complete\n");
+    await cursorAt(line, 1);
+    // The scenario's own lens and the spec's tally, as far as they are on screen: passed,
+    // nothing failed any more.
+    await page.waitForFunction(
+      () => {
+        const texts = visibleLenses();
+        return texts.some((x) => /passed/.test(x)) && !texts.some((x) => /failed/.test(x));
+      },
+      null,
+      { timeout: 30_000 },
+    );
+    await cursorAt(1, 1);
+    await page.waitForFunction(() => visibleLenses().some((x) => /Run all.*10 passed/.test(x)), null, {
+      timeout: 30_000,
+    });
+    const shown = await page.evaluate(() => visibleLenses());
+    assert.ok(!shown.some((x) => /failed/.test(x)), `no lens says failed: ${JSON.stringify(shown)}`);
+    await palette("View: Focus Problems");
+    await page.waitForFunction(
+      () =>
+        ![...document.querySelectorAll(".markers-panel .monaco-list-row")].some((r) =>
+          (r.textContent ?? "").includes("seeded failure"),
+        ),
+      null,
+      { timeout: 30_000 },
+    );
+  });
+
+  await step(t, "Propose edge cases inserts proposed scenarios after the one at the cursor", async () => {
+    await quickOpen("tasks.spec.yaml");
+    const [line, col] = lineCol("tasks.spec.yaml", "Create a simple task", 3);
+    await cursorAt(line, col);
+    await palette("specls: Propose edge cases");
+    // The server applies the edit to the open spec (unsaved): the proposals are in the editor.
+    const lines = page.locator(".editor-instance .monaco-editor .view-lines");
+    await lines.filter({ hasText: "task-create-two-at-once" }).first().waitFor({ state: "visible", timeout: 30_000 });
+    await lines.filter({ hasText: "Create a simple task (two at once)" }).first().waitFor({ state: "visible" });
+    await page.locator(".tabs-container .tab.active.dirty", { hasText: "tasks.spec.yaml" }).waitFor({ state: "visible" });
+    await shot("edge-cases-proposed");
+    // Back to the file on disk for the next step.
+    await palette("File: Revert File");
+    await page.locator(".tabs-container .tab.active.dirty").waitFor({ state: "hidden", timeout: 15_000 });
+  });
+
+  await step(t, "editing a compiled scenario shows the drift decoration on it", async () => {
+    await quickOpen("tasks.spec.yaml");
+    const needle = 'A task should exist with title "Buy groceries"';
+    const [line, col] = lineCol("tasks.spec.yaml", needle, needle.length);
+    await cursorAt(line, col);
+    await page.keyboard.type(" and no due date");
+    // The note follows the first line of the changed scenario (task-create), not another one.
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll(".editor-instance .monaco-editor .view-line")].some((l) => {
+          const text = (l.textContent ?? "").replace(/\u00a0/g, " ").trim();
+          if (!/^- id: task-create(\s|$)/.test(text)) return false;
+          return (
+            text.includes("⟲ drift") ||
+            [...l.querySelectorAll("span")].some((e) => (getComputedStyle(e, "::after").content ?? "").includes("drift"))
+          );
+        }),
+      null,
+      { timeout: 30_000 },
+    );
+    await shot("drift-decoration");
+    await palette("File: Revert File");
   });
 
   await shot("final");

@@ -23,14 +23,9 @@ import { findServer } from "./serverPath";
 import { declaredKeys, serverSettings } from "./settings";
 import { SpecTests } from "./testing";
 import { isRunFinished, RUN_FINISHED_METHOD, RunWaiters } from "./runs";
+import { allowed, commandOf, restrictSettings, RUNNING_COMMANDS } from "./trust";
 import { DriftDecorations } from "./drift";
 
-/** Server commands that run processes or call an LLM: not offered in untrusted workspaces. */
-const RUNNING_COMMANDS = new Set([
-  "specls.runTests",
-  "specls.compile",
-  "specls.proposeEdgeCases",
-]);
 
 const SPEC_LANGUAGES = new Set(["specls-markdown", "specls-yaml", "markdown", "yaml"]);
 
@@ -162,7 +157,12 @@ export class Extension {
         provideCodeLenses: async (document, token, next) => {
           const lenses = await next(document, token);
           if (!lenses || vscode.workspace.isTrusted) return lenses;
-          return lenses.filter((l) => !l.command || !RUNNING_COMMANDS.has(l.command.command));
+          return lenses.filter((l) => allowed(commandOf(l), false));
+        },
+        provideCodeActions: async (document, range, context, token, next) => {
+          const actions = await next(document, range, context, token);
+          if (!actions || vscode.workspace.isTrusted) return actions;
+          return actions.filter((a) => allowed(commandOf(a), false));
         },
       },
     };
@@ -219,7 +219,10 @@ export class Extension {
   settings(): Record<string, unknown> {
     const config = vscode.workspace.getConfiguration("specls");
     const keys = declaredKeys(this.context.extension.packageJSON);
-    return serverSettings(keys, (k) => config.inspect(k));
+    return restrictSettings(
+      serverSettings(keys, (k) => config.inspect(k)),
+      vscode.workspace.isTrusted,
+    );
   }
 
   configurationChanged(e: vscode.ConfigurationChangeEvent): void {
@@ -452,7 +455,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Extens
     vscode.workspace.onDidChangeConfiguration((c) => e.configurationChanged(c)),
     vscode.languages.onDidChangeDiagnostics(() => e.scheduleRefresh(400)),
     vscode.window.onDidChangeVisibleTextEditors(() => e.drift.apply()),
-    vscode.workspace.onDidGrantWorkspaceTrust(() => void e.restart()),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      e.tests.offerRuns();
+      void e.restart();
+    }),
   );
   await e.start();
   return e;

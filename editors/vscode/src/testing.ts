@@ -30,7 +30,15 @@ export class SpecTests implements vscode.Disposable {
     this.controller.refreshHandler = async () => {
       await this.ext.refresh();
     };
-    this.controller.createRunProfile(
+    // Runs run the workspace's test command: only offered once the workspace is trusted.
+    if (vscode.workspace.isTrusted) this.offerRuns();
+  }
+
+  private profile: vscode.TestRunProfile | undefined;
+
+  /** The Test Explorer's run profile (once the workspace is trusted). */
+  offerRuns(): void {
+    this.profile ??= this.controller.createRunProfile(
       "Run scenarios",
       vscode.TestRunProfileKind.Run,
       (request, token) => this.run(request, token),

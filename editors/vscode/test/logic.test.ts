@@ -19,6 +19,7 @@ import {
 } from "../src/scenarios";
 import { isRunFinished, RunFinished, runErrorMessage, RunWaiters, startedToken } from "../src/runs";
 import { findServer } from "../src/serverPath";
+import { allowed, commandOf, restrictSettings, RUNNING_COMMANDS } from "../src/trust";
 import { CLIENT_ONLY_KEYS, declaredKeys, explicitValue, serverSettings } from "../src/settings";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -217,4 +218,31 @@ test("run answers and ends are checked before use; a broken run says why", () =>
       "collecting\n/usr/bin/python3: No module named pytest",
     ].join("\n"),
   );
+});
+
+test("an untrusted workspace is offered nothing that runs, and run-on-save stays off", () => {
+  for (const c of ["specls.runTests", "specls.runGuardian", "specls.compile", "specls.proposeEdgeCases"]) {
+    assert.ok(RUNNING_COMMANDS.has(c), c);
+    assert.ok(!allowed(c, false), c);
+    assert.ok(allowed(c, true), c);
+  }
+  for (const c of ["specls.showDrift", "specls.workspaceHealth", "specls.version", "specls.reindex", undefined]) {
+    assert.ok(allowed(c, false), String(c));
+  }
+  // A lens (Command), a code action with a command, a code action with only an edit.
+  assert.equal(commandOf({ title: "Run", command: "specls.runTests" }), "specls.runTests");
+  assert.equal(commandOf({ title: "Compile", command: { title: "Compile", command: "specls.compile" } }), "specls.compile");
+  assert.equal(commandOf({ title: "Add a test skeleton", edit: {} }), undefined);
+  // The editor's layer wins over specls.toml: an untrusted workspace's toml cannot turn it on.
+  assert.deepEqual(restrictSettings({ runOnSave: true, llm: { model: "m" } }, false), { runOnSave: false, llm: { model: "m" } });
+  assert.deepEqual(restrictSettings({ runOnSave: true }, true), { runOnSave: true });
+  // The palette and editor title only show running commands in a trusted workspace.
+  const runningUi = ["specls.ui.compileSpec", "specls.ui.runSpecTests", "specls.ui.runScenario", "specls.ui.runAllTests", "specls.ui.proposeEdgeCases"];
+  for (const id of runningUi) {
+    const c = pkg.contributes.commands.find((x: { command: string }) => x.command === id);
+    assert.equal(c?.enablement, "isWorkspaceTrusted", id);
+    const title = pkg.contributes.menus["editor/title"].find((m: { command: string }) => m.command === id);
+    if (title) assert.match(title.when, /isWorkspaceTrusted/, id);
+  }
+  assert.ok(pkg.capabilities.untrustedWorkspaces.restrictedConfigurations.includes("specls.runOnSave"));
 });

@@ -22,6 +22,16 @@ const EXAMPLES: &[&str] = &[
     "openspec/openspec/specs/link-shortening/spec.md",
     "spec-kit/specs/001-meeting-room-booking/spec.md",
     "specsoloist/score/todo_item.spec.md",
+    "specsoloist/score/parse_due_date.spec.md",
+    "specsoloist/score/todo.spec.md",
+    "task-management/performance.spec.yaml",
+];
+
+/// Examples whose cases are example rows (SpecSoloist tables and `yaml:test_scenarios`).
+const ROW_EXAMPLES: &[&str] = &[
+    "specsoloist/score/parse_due_date.spec.md",
+    "specsoloist/score/todo.spec.md",
+    "specsoloist/score/todo_report.spec.md",
 ];
 
 fn examples_dir() -> PathBuf {
@@ -91,6 +101,7 @@ const DUP_CONFLICT: &[&str] = &[
     "duplicate-scenario-id",
     "duplicate-scenario-steps",
     "conflicting-scenarios",
+    "conflicting-examples",
 ];
 
 /// The inserted scenario's own steps (not a Background's), without the one-line marker.
@@ -143,6 +154,60 @@ fn check_scenario(which: usize, index: usize) -> Result<(), TestCaseError> {
         prop_assert!(count(&after) <= count(&before), "{} adds a finding", p.name);
     }
     Ok(())
+}
+
+/// Every row proposal for the table or block holding row `index` of example `which` parses
+/// back as one more example row (at the insertion, marked proposed), with no new parse
+/// diagnostic and no new duplicate/conflict finding.
+fn check_rows(which: usize, index: usize) -> Result<(), TestCaseError> {
+    let rel = ROW_EXAMPLES[which % ROW_EXAMPLES.len()];
+    let ws = workspace(rel);
+    let file = ws.get(rel).unwrap();
+    if file.doc.examples.is_empty() {
+        return Ok(());
+    }
+    let row = &file.doc.examples[index % file.doc.examples.len()];
+    let count = |m: &std::collections::BTreeMap<String, Vec<specls_core::Diagnostic>>| {
+        m.values()
+            .flatten()
+            .filter(|d| DUP_CONFLICT.contains(&d.code))
+            .count()
+    };
+    let before = count(&checks::check_workspace(&ws, &Config::default()));
+    for p in propose(&ws, rel, Target::At(row.span.start)) {
+        prop_assert!(p.input.is_some() && p.expected.is_some(), "{}", p.name);
+        let edited = apply(&file.text, &p.edit);
+        let mut copy = ws.clone();
+        prop_assert!(copy.upsert_bytes(rel, edited.as_bytes()));
+        let doc = copy.get(rel).unwrap().doc.clone();
+        prop_assert_eq!(doc.examples.len(), file.doc.examples.len() + 1);
+        prop_assert_eq!(doc.scenarios.len(), file.doc.scenarios.len());
+        prop_assert_eq!(doc.diagnostics.len(), file.doc.diagnostics.len());
+        let end = p.edit.span.start + p.edit.new_text.len();
+        let new: Vec<_> = doc
+            .examples
+            .iter()
+            .filter(|r| r.span.start >= p.edit.span.start && r.span.start < end)
+            .collect();
+        prop_assert_eq!(new.len(), 1, "{}", p.name);
+        let marked = new[0].cells.iter().any(|(_, v)| v.contains("proposed"))
+            || new[0]
+                .name
+                .as_deref()
+                .is_some_and(|n| n.contains("(proposed)"));
+        prop_assert!(marked, "{} is not marked proposed", p.name);
+        let after = count(&checks::check_workspace(&copy, &Config::default()));
+        prop_assert!(after <= before, "{} adds a finding", p.name);
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(16))]
+    #[test]
+    fn every_row_proposal_parses_back_without_findings(which in 0usize..64, index in 0usize..64) {
+        check_rows(which, index)?;
+    }
 }
 
 proptest! {

@@ -153,12 +153,36 @@ pub async fn ask(
     cancel: &Cancel,
     on_text: &mut (dyn FnMut(&str) + Send),
 ) -> Result<Answer, Failure> {
+    let body = body(backend, prompt);
+    ask_body(client, backend, key, &body, idle_timeout, cancel, on_text).await
+}
+
+/// The request body asking for one JSON object in the answer: OpenAI-compatible servers get
+/// `response_format` JSON mode (Anthropic has no such switch: the prompt asks for it).
+pub fn json_body(backend: &Backend, prompt: &Prompt) -> Value {
+    let mut b = body(backend, prompt);
+    if backend.provider == Provider::OpenAi {
+        b["response_format"] = json!({"type": "json_object"});
+    }
+    b
+}
+
+/// [`ask`] with a body of the caller's (from [`body`] or [`json_body`]).
+pub async fn ask_body(
+    client: &reqwest::Client,
+    backend: &Backend,
+    key: Option<&Secret>,
+    body: &Value,
+    idle_timeout: Duration,
+    cancel: &Cancel,
+    on_text: &mut (dyn FnMut(&str) + Send),
+) -> Result<Answer, Failure> {
     let url = backend.endpoint();
     let mut req = client
         .post(&url)
         .header("content-type", "application/json")
         .header("accept", "text/event-stream")
-        .body(serde_json::to_vec(&body(backend, prompt)).unwrap_or_default());
+        .body(serde_json::to_vec(body).unwrap_or_default());
     match backend.provider {
         Provider::Anthropic => {
             req = req.header("anthropic-version", "2023-06-01");

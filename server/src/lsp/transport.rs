@@ -151,6 +151,28 @@ enum Parsed {
     Invalid(Id, ErrorCode, String),
 }
 
+/// `initialize`: the LSP 3.17 name of the workspace's diagnostic capabilities is
+/// `workspace.diagnostics` (what VS Code and Neovim send), while `lsp-types` 0.97 reads
+/// `workspace.diagnostic`, so `refreshSupport` would be lost and an open document's diagnostics
+/// would never be pulled again after new test results. The spec's name is copied to the one the
+/// types read.
+fn spec_capability_names(msg: &mut Value) {
+    if msg.get("method").and_then(Value::as_str) != Some("initialize") {
+        return;
+    }
+    let Some(ws) = msg
+        .pointer_mut("/params/capabilities/workspace")
+        .and_then(Value::as_object_mut)
+    else {
+        return;
+    };
+    if !ws.contains_key("diagnostic") {
+        if let Some(d) = ws.get("diagnostics").cloned() {
+            ws.insert("diagnostic".into(), d);
+        }
+    }
+}
+
 fn id_of(v: &Value) -> Id {
     v.get("id")
         .and_then(|id| serde_json::from_value::<Id>(id.clone()).ok())
@@ -194,6 +216,8 @@ fn parse(body: &[u8]) -> Parsed {
     }
     if value.get("method").is_some() {
         let id = id_of(&value);
+        let mut value = value;
+        spec_capability_names(&mut value);
         return match serde_json::from_value::<Request>(value) {
             Ok(r) => Parsed::Request(r),
             Err(e) => Parsed::Invalid(
@@ -372,4 +396,40 @@ where
     // Let in-flight responses (cancelled by `exit`) drain, but never hang on them.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
     ended
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_spec_name_of_workspace_diagnostic_capabilities_is_read() {
+        let mut init = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "capabilities": {"workspace": {"diagnostics": {"refreshSupport": true}}}}});
+        spec_capability_names(&mut init);
+        assert_eq!(
+            init["params"]["capabilities"]["workspace"]["diagnostic"],
+            json!({"refreshSupport": true})
+        );
+        let Parsed::Request(r) = parse(init.to_string().as_bytes()) else {
+            panic!("initialize parses");
+        };
+        let params: tower_lsp_server::lsp_types::InitializeParams =
+            serde_json::from_value(r.params().cloned().unwrap()).unwrap();
+        let ws = params.capabilities.workspace.unwrap();
+        assert_eq!(ws.diagnostic.unwrap().refresh_support, Some(true));
+        // A client that already says `diagnostic` keeps its value; other messages are untouched.
+        let mut both = json!({"method": "initialize", "params": {"capabilities": {"workspace": {
+            "diagnostic": {"refreshSupport": false}, "diagnostics": {"refreshSupport": true}}}}});
+        spec_capability_names(&mut both);
+        assert_eq!(
+            both["params"]["capabilities"]["workspace"]["diagnostic"]["refreshSupport"],
+            false
+        );
+        let mut other = json!({"method": "shutdown", "params": {"capabilities": {"workspace": {"diagnostics": {}}}}});
+        let before = other.clone();
+        spec_capability_names(&mut other);
+        assert_eq!(other, before);
+    }
 }

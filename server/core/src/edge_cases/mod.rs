@@ -4,6 +4,9 @@
 //! as proposed. Proposals that would duplicate or conflict with an existing scenario (as the
 //! checks see it) are not offered.
 
+mod examples;
+pub mod llm;
+mod load;
 mod render;
 mod text;
 
@@ -33,7 +36,9 @@ pub enum Target {
 }
 
 /// The kind of edge case a proposal covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum EdgeKind {
     /// A number at a stated limit, just over it, zero or negative.
@@ -55,6 +60,8 @@ pub enum EdgeKind {
     FailurePath,
     /// A constraint's stated load, and just above it.
     Load,
+    /// Proposed by a model, of a kind it did not name among these.
+    Model,
 }
 
 /// One proposed scenario.
@@ -70,9 +77,18 @@ pub struct Proposal {
     pub rationale: String,
     /// Id of the scenario it derives from.
     pub derived_from: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub given: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub when: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub then: Vec<String>,
+    /// For an example row: its input as written (the cell, or the entry's `inputs` value).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// For an example row: its expected output (`?` where the author must state it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expected: Option<String>,
     /// The insertion, in the file's own format, right after the source scenario.
     pub edit: TextEdit,
 }
@@ -96,6 +112,7 @@ const DUP_CONFLICT: &[&str] = &[
     "duplicate-scenario-id",
     "duplicate-scenario-steps",
     "conflicting-scenarios",
+    "conflicting-examples",
 ];
 
 /// Propose edge-case scenarios for `target` in the spec at `path`. Empty when the file is not
@@ -117,7 +134,33 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
             Target::Spec => true,
         })
         .collect();
-    if scenarios.is_empty() {
+    let groups: Vec<examples::Group> = examples::groups(doc, text)
+        .into_iter()
+        .filter(|g| {
+            g.rows.iter().any(|&i| {
+                let r = &doc.examples[i];
+                match &target {
+                    Target::Scenario(id) => &row_id(doc, i) == id,
+                    Target::At(off) => r.span.start <= *off && *off <= r.span.end,
+                    Target::Requirement(req) => {
+                        r.cells.iter().any(|(_, v)| v.contains(req.as_str()))
+                    }
+                    Target::Spec => true,
+                }
+            })
+        })
+        .collect();
+    let constraints: Vec<&crate::model::Constraint> = doc
+        .constraints
+        .iter()
+        .filter(|c| match &target {
+            Target::Spec => true,
+            Target::At(off) => c.span.start <= *off && *off <= c.span.end,
+            Target::Requirement(r) => &c.id == r || c.name.as_deref() == Some(r.as_str()),
+            Target::Scenario(_) => false,
+        })
+        .collect();
+    if scenarios.is_empty() && groups.is_empty() && constraints.is_empty() {
         return Vec::new();
     }
     let limits = text::limits(doc, text);
@@ -129,6 +172,11 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
         .iter()
         .map(|s| s.name.to_lowercase())
         .collect();
+    names.extend(
+        doc.examples
+            .iter()
+            .filter_map(|r| r.name.as_ref().map(|n| n.to_lowercase())),
+    );
     let mut ids: BTreeSet<String> = doc.scenarios.iter().map(|s| s.id.clone()).collect();
     let mut seen_steps: BTreeSet<Vec<String>> = BTreeSet::new();
     let mut out = Vec::new();
@@ -184,6 +232,58 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
                 given: d.given,
                 when: d.when,
                 then: d.then,
+                input: None,
+                expected: None,
+                edit: TextEdit {
+                    path: path.to_string(),
+                    ..edit
+                },
+            });
+        }
+    }
+    load_proposals(
+        ws,
+        path,
+        doc,
+        &constraints,
+        &mut names,
+        &mut ids,
+        &mut analysis,
+        &config,
+        baseline,
+        &mut out,
+    );
+    let single = doc.functions.len() <= 1;
+    for g in &groups {
+        let mut taken = 0;
+        for mut d in examples::drafts(doc, g, &limits) {
+            if taken >= MAX_PER_SCENARIO {
+                break;
+            }
+            d.name = unique(&d.name, &names);
+            let rendered = match g.form {
+                examples::Form::Table => examples::table_row(doc, text, g, &d, single),
+                examples::Form::Yaml => examples::yaml_entry(doc, text, g, &d, single),
+            };
+            let Some((edit, input)) = rendered else {
+                continue;
+            };
+            if !verify_row(ws, path, doc, &edit, &mut analysis, &config, baseline) {
+                continue;
+            }
+            names.insert(d.name.to_lowercase());
+            taken += 1;
+            out.push(Proposal {
+                name: d.name,
+                id: None,
+                kind: d.kind,
+                rationale: d.rationale,
+                derived_from: row_id(doc, d.source),
+                given: Vec::new(),
+                when: Vec::new(),
+                then: Vec::new(),
+                input: Some(input),
+                expected: Some(d.expected),
                 edit: TextEdit {
                     path: path.to_string(),
                     ..edit
@@ -192,6 +292,321 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
         }
     }
     out
+}
+
+/// Load scenarios for constraints, after the file's last scenario in its format; in a YAML
+/// spec without a `scenarios:` list, in a new list at the end of the file (the first proposal
+/// carries the `scenarios:` key, so these are kept or dropped together, in order).
+#[allow(clippy::too_many_arguments)]
+fn load_proposals(
+    ws: &Workspace,
+    path: &str,
+    doc: &Document,
+    constraints: &[&crate::model::Constraint],
+    names: &mut BTreeSet<String>,
+    ids: &mut BTreeSet<String>,
+    analysis: &mut checks::Analysis,
+    config: &Config,
+    baseline: usize,
+    out: &mut Vec<Proposal>,
+) {
+    let Some(file) = ws.get(path) else {
+        return;
+    };
+    let text: &str = &file.text;
+    let last = doc
+        .scenarios
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.origin,
+                ScenarioOrigin::Yaml | ScenarioOrigin::MarkdownHeading
+            )
+        })
+        .max_by_key(|s| s.span.end);
+    let new_list = last.is_none()
+        && doc.kind == Some(crate::model::DocKind::YamlSpec)
+        && !text
+            .lines()
+            .any(|l| l.starts_with("scenarios:") || l.starts_with("new_scenarios:"));
+    if last.is_none() && !new_list {
+        return;
+    }
+    let mut pending = Vec::new();
+    for c in constraints {
+        for (base, d) in load::drafts(doc, c) {
+            let name = unique(&base, names);
+            let id = match last {
+                Some(sc) if sc.explicit_id => Some(unique(&crate::model::slug(&base), ids)),
+                _ => None,
+            };
+            let edit = match last {
+                Some(sc) => {
+                    let Some(e) = render::insertion(doc, text, sc, &name, id.as_deref(), &d) else {
+                        continue;
+                    };
+                    if !verify(ws, path, doc, &e, &d, analysis, config, baseline) {
+                        continue;
+                    }
+                    e
+                }
+                None => {
+                    let header = if pending.is_empty() {
+                        let sep = if text.ends_with("\n\n") || text.is_empty() {
+                            ""
+                        } else if text.ends_with('\n') {
+                            "\n"
+                        } else {
+                            "\n\n"
+                        };
+                        format!("{sep}scenarios:\n")
+                    } else {
+                        String::new()
+                    };
+                    TextEdit {
+                        path: String::new(),
+                        span: crate::span::Span::empty(text.len()),
+                        new_text: format!("{header}{}", render::yaml_item(2, &name, None, &d)),
+                    }
+                }
+            };
+            names.insert(name.to_lowercase());
+            if let Some(id) = &id {
+                ids.insert(id.clone());
+            }
+            pending.push(Proposal {
+                name,
+                id,
+                kind: d.kind,
+                rationale: d.rationale,
+                derived_from: c.id.clone(),
+                given: d.given,
+                when: d.when,
+                then: d.then,
+                input: None,
+                expected: None,
+                edit: TextEdit {
+                    path: path.to_string(),
+                    ..edit
+                },
+            });
+        }
+    }
+    if new_list && !pending.is_empty() {
+        // The new list as a whole parses back with one scenario per proposal and no finding.
+        let mut all = text.to_string();
+        for p in &pending {
+            all.push_str(&p.edit.new_text);
+        }
+        let Some(kind) = doc.kind else {
+            return;
+        };
+        let mut copy = ws.clone();
+        copy.upsert(path, &all, kind);
+        let ok = copy.get(path).is_some_and(|f| {
+            f.doc.scenarios.len() == doc.scenarios.len() + pending.len()
+                && f.doc.diagnostics.len() <= doc.diagnostics.len()
+        }) && count_findings(&analysis.check(&copy, config, &checks::Env::default()))
+            <= baseline;
+        if !ok {
+            return;
+        }
+    }
+    out.extend(pending);
+}
+
+/// The ids of the scenarios `target` selects (those proposals are written after).
+pub fn target_ids(ws: &Workspace, path: &str, target: &Target) -> Vec<String> {
+    let Some(file) = ws.get(path) else {
+        return Vec::new();
+    };
+    file.doc
+        .scenarios
+        .iter()
+        .filter(|s| render::supported(s.origin))
+        .filter(|s| match target {
+            Target::Scenario(id) => &s.id == id,
+            Target::At(off) => s.span.start <= *off && *off <= s.span.end,
+            Target::Requirement(r) => s.parent.as_deref() == Some(r.as_str()),
+            Target::Spec => true,
+        })
+        .map(|s| s.id.clone())
+        .collect()
+}
+
+/// The model's scenarios as proposals, written like the deterministic ones after the scenario
+/// each derives from (one of `target`'s; the first one when the model names none of them), with
+/// names kept unique. Dropped, each with the reason: those repeating an existing scenario, a
+/// proposal in `already` or an earlier item, and those the duplicate and conflict checks flag.
+pub fn propose_from_model(
+    ws: &Workspace,
+    path: &str,
+    target: &Target,
+    items: &[llm::ModelItem],
+    already: &[Proposal],
+) -> (Vec<Proposal>, Vec<String>) {
+    let mut out = Vec::new();
+    let mut dropped = Vec::new();
+    let Some(file) = ws.get(path) else {
+        return (out, dropped);
+    };
+    let doc = file.doc.as_ref();
+    let text: &str = &file.text;
+    let ids_in = target_ids(ws, path, target);
+    let Some(first) = ids_in.first() else {
+        dropped.push("no scenario of a format proposals can be written in".to_string());
+        return (out, dropped);
+    };
+    let key = |g: &[String], w: &[String], t: &[String]| -> Vec<String> {
+        g.iter()
+            .chain(["|".to_string()].iter())
+            .chain(w.iter())
+            .chain(["|".to_string()].iter())
+            .chain(t.iter())
+            .map(|s| normalize::step_key(s))
+            .collect()
+    };
+    let mut seen: BTreeSet<Vec<String>> = already
+        .iter()
+        .map(|p| key(&p.given, &p.when, &p.then))
+        .collect();
+    for s in &doc.scenarios {
+        let own_steps = |st: &[crate::model::Step]| own(s, st);
+        seen.insert(key(
+            &own_steps(&s.given),
+            &own_steps(&s.when),
+            &own_steps(&s.then),
+        ));
+    }
+    let config = Config::default();
+    let mut analysis = checks::Analysis::new();
+    let baseline = count_findings(&analysis.check(ws, &config, &checks::Env::default()));
+    let mut names: BTreeSet<String> = doc
+        .scenarios
+        .iter()
+        .map(|s| s.name.to_lowercase())
+        .chain(already.iter().map(|p| p.name.to_lowercase()))
+        .collect();
+    let mut ids: BTreeSet<String> = doc
+        .scenarios
+        .iter()
+        .map(|s| s.id.clone())
+        .chain(already.iter().filter_map(|p| p.id.clone()))
+        .collect();
+    for it in items {
+        let from = it
+            .derived_from
+            .as_ref()
+            .filter(|d| ids_in.contains(d))
+            .unwrap_or(first);
+        let Some(sc) = doc.scenarios.iter().find(|s| &s.id == from) else {
+            continue;
+        };
+        let mut d = Draft {
+            kind: it.kind,
+            qualifier: it.name.clone(),
+            rationale: it.rationale.clone(),
+            given: it.given.clone(),
+            when: it.when.clone(),
+            then: it.then.clone(),
+        };
+        if sc.origin == ScenarioOrigin::MarkdownOneLine {
+            d = one_line_draft(d);
+        }
+        if !seen.insert(key(&d.given, &d.when, &d.then)) {
+            dropped.push(format!(
+                "`{}` repeats an existing or proposed scenario",
+                it.name
+            ));
+            continue;
+        }
+        let name = unique(&it.name, &names);
+        let id = sc
+            .explicit_id
+            .then(|| unique(&crate::model::slug(&it.name), &ids));
+        let Some(edit) = render::insertion(doc, text, sc, &name, id.as_deref(), &d) else {
+            dropped.push(format!(
+                "`{}` cannot be written in this file's format",
+                it.name
+            ));
+            continue;
+        };
+        if !verify(ws, path, doc, &edit, &d, &mut analysis, &config, baseline) {
+            dropped.push(format!(
+                "`{}` would duplicate or conflict with an existing scenario, or does not read back as one",
+                it.name
+            ));
+            continue;
+        }
+        names.insert(name.to_lowercase());
+        if let Some(id) = &id {
+            ids.insert(id.clone());
+        }
+        out.push(Proposal {
+            name,
+            id,
+            kind: d.kind,
+            rationale: d.rationale,
+            derived_from: sc.id.clone(),
+            given: d.given,
+            when: d.when,
+            then: d.then,
+            input: None,
+            expected: None,
+            edit: TextEdit {
+                path: path.to_string(),
+                ..edit
+            },
+        });
+    }
+    (out, dropped)
+}
+
+/// The id of an example row: `spec/row-name`, or `spec/row-N` (1-based) for a row without one.
+pub fn row_id(doc: &Document, i: usize) -> String {
+    match doc.examples.get(i).and_then(|r| r.name.as_deref()) {
+        Some(n) => crate::model::scenario_id(&doc.name, n),
+        None => format!("{}/row-{}", crate::model::slug(&doc.name), i + 1),
+    }
+}
+
+/// The edited file parses back with exactly one more example row (at the insertion), no more
+/// parse diagnostics, and the checks find no new duplicate or conflict.
+fn verify_row(
+    ws: &Workspace,
+    path: &str,
+    doc: &Document,
+    edit: &TextEdit,
+    analysis: &mut checks::Analysis,
+    config: &Config,
+    baseline: usize,
+) -> bool {
+    let Some(kind) = doc.kind else {
+        return false;
+    };
+    let Some(old) = ws.get(path).map(|f| f.text.to_string()) else {
+        return false;
+    };
+    let mut copy = ws.clone();
+    copy.upsert(path, &apply(&old, edit), kind);
+    let Some(new_doc) = copy.get(path).map(|f| f.doc.clone()) else {
+        return false;
+    };
+    if new_doc.examples.len() != doc.examples.len() + 1
+        || new_doc.scenarios.len() != doc.scenarios.len()
+        || new_doc.diagnostics.len() > doc.diagnostics.len()
+    {
+        return false;
+    }
+    let end = edit.span.start + edit.new_text.len();
+    if !new_doc
+        .examples
+        .iter()
+        .any(|r| r.span.start >= edit.span.start && r.span.start < end)
+    {
+        return false;
+    }
+    count_findings(&analysis.check(&copy, config, &checks::Env::default())) <= baseline
 }
 
 /// A one-line scenario holds one Given, one When and one Then: join the draft's steps.
@@ -458,6 +873,8 @@ fn drafts(doc: &Document, sc: &Scenario, limits: &[Limit]) -> Vec<Draft> {
     let error = is_error_scenario(sc);
     let wt = when.join(" ");
     let wl = wt.to_lowercase();
+    // Verbs of the When itself, not of the quoted values it carries ("Buy milk").
+    let verbs = text::strip_values(&wl);
     let gl = given.join(" ").to_lowercase();
 
     // Numbers of the When: the stated limit and just over it, else zero and negative.
@@ -666,7 +1083,7 @@ fn drafts(doc: &Document, sc: &Scenario, limits: &[Limit]) -> Vec<Draft> {
 
     // The When twice, and by two actors at once.
     if !error
-        && has_verb(&wl, MUTATING)
+        && has_verb(&verbs, MUTATING)
         && !covered(
             &nb,
             &[
@@ -696,7 +1113,7 @@ fn drafts(doc: &Document, sc: &Scenario, limits: &[Limit]) -> Vec<Draft> {
         });
     }
     if !error
-        && has_verb(&wl, CONTENDED)
+        && has_verb(&verbs, CONTENDED)
         && !covered(
             &nb,
             &[
@@ -726,7 +1143,7 @@ fn drafts(doc: &Document, sc: &Scenario, limits: &[Limit]) -> Vec<Draft> {
 
     // The failure path of the Thens.
     if !error
-        && has_verb(&wl, MUTATING)
+        && has_verb(&verbs, MUTATING)
         && !covered(
             &nb,
             &[

@@ -17,12 +17,12 @@ pub fn supported(origin: ScenarioOrigin) -> bool {
     )
 }
 
-fn line_start(text: &str, p: usize) -> usize {
+pub(super) fn line_start(text: &str, p: usize) -> usize {
     text[..p].rfind('\n').map_or(0, |i| i + 1)
 }
 
 /// Just after the newline ending the line that contains `p - 1` (the end of a span).
-fn after_line(text: &str, end: usize) -> usize {
+pub(super) fn after_line(text: &str, end: usize) -> usize {
     let trimmed = text[..end].trim_end().len();
     match text[trimmed..].find('\n') {
         Some(i) => trimmed + i + 1,
@@ -97,6 +97,16 @@ fn yaml(text: &str, sc: &Scenario, name: &str, id: Option<&str>, d: &Draft) -> O
     if !line[indent..].starts_with("- ") {
         return None;
     }
+    let mut body = yaml_item(indent, name, id, d);
+    let p = after_line(text, sc.span.end);
+    if starts_with_blank_line(&text[p..]) {
+        body.insert(0, '\n');
+    }
+    Some(insert_at(text, p, body))
+}
+
+/// A YAML scenario item at `indent`, tagged proposed.
+pub(super) fn yaml_item(indent: usize, name: &str, id: Option<&str>, d: &Draft) -> String {
     let dash = " ".repeat(indent);
     let key = " ".repeat(indent + 2);
     let mut body = String::new();
@@ -120,11 +130,7 @@ fn yaml(text: &str, sc: &Scenario, name: &str, id: Option<&str>, d: &Draft) -> O
             }
         }
     }
-    let p = after_line(text, sc.span.end);
-    if starts_with_blank_line(&text[p..]) {
-        body.insert(0, '\n');
-    }
-    Some(insert_at(text, p, body))
+    body
 }
 
 /// A keyword in the file's style: `raw` is how the file writes one (`GIVEN`, `Given`).

@@ -215,6 +215,8 @@ pub struct Limit {
     pub upper: bool,
     /// Where it was stated, quoted for the rationale.
     pub source: String,
+    /// The schema property it bounds (`n` for `maximum: 20` under `n:`), for schema limits.
+    pub prop: Option<String>,
 }
 
 const UPPER: &[&str] = &[
@@ -250,7 +252,10 @@ pub fn limits(doc: &Document, text: &str) -> Vec<Limit> {
     texts.extend(doc.requirements.iter().map(|r| r.text.as_str()));
     texts.extend(doc.behaviors.iter().map(|b| b.text.as_str()));
     for t in texts {
-        let l = t.to_lowercase();
+        // A limit quoted in a step ("at most 500 euros per card") is still a limit.
+        let l = t
+            .to_lowercase()
+            .replace(['"', '`', '\u{201c}', '\u{201d}'], " ");
         for n in numbers(&l) {
             let before = l[..n.start].trim_end();
             let upper = UPPER.iter().any(|p| before.ends_with(p));
@@ -264,6 +269,7 @@ pub fn limits(doc: &Document, text: &str) -> Vec<Limit> {
                 unit: n.unit.clone(),
                 upper,
                 source: format!("\"{}\"", t.trim()),
+                prop: None,
             };
             if !out
                 .iter()
@@ -313,6 +319,7 @@ pub fn limits(doc: &Document, text: &str) -> Vec<Limit> {
                         unit,
                         upper,
                         source: format!("`{k}: {v}` of `{prop}` in the schema"),
+                        prop: Some(prop.to_string()),
                     });
                 }
             }

@@ -22,6 +22,8 @@ pub struct CommandContext {
     pub spec: String,
     /// How many scenarios the document has.
     pub scenarios: usize,
+    /// How many example rows and constraints it has (edge cases are proposed for those too).
+    pub examples: usize,
     /// The innermost scenario containing the offset (a cursor just after it counts).
     pub scenario: Option<ScenarioRef>,
     /// The innermost requirement containing the offset, by id.
@@ -53,6 +55,7 @@ pub fn command_context(ws: &Workspace, path: &str, offset: usize) -> Option<Comm
         kind: doc.kind.unwrap_or(DocKind::MarkdownSpec),
         spec: doc.name.clone(),
         scenarios: doc.scenarios.len(),
+        examples: doc.examples.len() + doc.constraints.len(),
         scenario,
         requirement,
     })

@@ -2011,7 +2011,7 @@ fn sub_spec_fields(text: &str, content: Span) -> Option<Vec<(&str, Span)>> {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Col {
+pub(crate) enum Col {
     Name,
     Target,
     Input,
@@ -2022,7 +2022,7 @@ enum Col {
     Other,
 }
 
-fn classify(header: &str) -> Col {
+pub(crate) fn classify(header: &str) -> Col {
     let h: String = header
         .chars()
         .filter(|&c| c != '`' && c != '*')

@@ -186,13 +186,16 @@ pub fn command_actions(
                     c::RUN_TESTS,
                     json!({"uri": u}),
                 ));
-                if ctx.scenario.is_none() && ctx.requirement.is_none() {
-                    out.push((
-                        format!("Propose edge cases for spec {spec}"),
-                        c::PROPOSE_EDGE_CASES,
-                        json!({"uri": u}),
-                    ));
-                }
+            }
+            if (ctx.scenarios > 0 || ctx.examples > 0)
+                && ctx.scenario.is_none()
+                && ctx.requirement.is_none()
+            {
+                out.push((
+                    format!("Propose edge cases for spec {spec}"),
+                    c::PROPOSE_EDGE_CASES,
+                    json!({"uri": u}),
+                ));
             }
             out.push((
                 format!("Compile spec {spec}"),
@@ -272,9 +275,15 @@ pub async fn handle(
             let at = offset(&snap, &d, params.range.start)?;
             let uri = params.text_document.uri.clone();
             let more = blocking("textDocument/codeAction", move || {
-                ide::command_context(&snap.ws, &d.key, at)
+                let mut actions = ide::command_context(&snap.ws, &d.key, at)
                     .map(|ctx| command_actions(&ctx, &uri, COMMANDS))
-                    .unwrap_or_default()
+                    .unwrap_or_default();
+                for a in &mut actions {
+                    if let CodeActionOrCommand::CodeAction(a) = a {
+                        super::edge_cases::with_edit(&snap, &d, &uri, a);
+                    }
+                }
+                actions
             })
             .await?;
             actions.extend(more);
@@ -351,6 +360,7 @@ mod tests {
             kind,
             spec: "todo".into(),
             scenarios: 2,
+            examples: 0,
             scenario: scenario.then(|| ScenarioRef {
                 id: "todo/add-an-item".into(),
                 name: "Add an item".into(),

@@ -23,6 +23,67 @@ struct Args {
     scenario: Option<String>,
     #[serde(default)]
     requirement: Option<String>,
+    /// Set by a code action that carries the proposals' edit itself: the client applied it
+    /// before running the command, so nothing is proposed again.
+    #[serde(default)]
+    inserted: Option<Vec<String>>,
+}
+
+/// Above this many scenarios, rows and constraints, a whole-spec code action carries only the
+/// command: the proposals are computed when it runs, not on every code-action request.
+pub const EAGER_SPEC_LIMIT: usize = 24;
+
+/// Give a `specls.proposeEdgeCases` code action its edit, so a client applies the proposals
+/// without a round-trip: the title says how many, and the command's arguments name them
+/// (`inserted`), so running the command afterwards does not insert them again. An action with
+/// nothing to propose keeps its plain command (which tells the user so).
+pub fn with_edit(snap: &Snapshot, d: &Doc, uri: &Uri, action: &mut CodeAction) {
+    let Some(cmd) = action.command.as_mut() else {
+        return;
+    };
+    if cmd.command != super::commands::PROPOSE_EDGE_CASES {
+        return;
+    }
+    let Some(args) = cmd
+        .arguments
+        .as_ref()
+        .and_then(|a| a.first())
+        .and_then(|v| serde_json::from_value::<Args>(v.clone()).ok())
+    else {
+        return;
+    };
+    let target = match (&args.scenario, &args.requirement) {
+        (Some(id), _) => Target::Scenario(id.clone()),
+        (None, Some(r)) => Target::Requirement(r.clone()),
+        (None, None) => {
+            let size = snap.file(&d.key).map_or(usize::MAX, |f| {
+                f.doc.scenarios.len() + f.doc.examples.len() + f.doc.constraints.len()
+            });
+            if size > EAGER_SPEC_LIMIT {
+                return;
+            }
+            Target::Spec
+        }
+    };
+    let (edit, names) = proposals_edit(snap, d, uri, target);
+    if names.is_empty() {
+        return;
+    }
+    let n = names.len();
+    let what = action
+        .title
+        .strip_prefix("Propose edge cases for ")
+        .unwrap_or(&action.title)
+        .to_string();
+    action.title = format!(
+        "Propose {n} edge case{} for {what}",
+        if n == 1 { "" } else { "s" }
+    );
+    cmd.title = action.title.clone();
+    if let Some(Value::Object(m)) = cmd.arguments.as_mut().and_then(|a| a.first_mut()) {
+        m.insert("inserted".into(), json!(names));
+    }
+    action.edit = Some(edit);
 }
 
 /// The proposals for `target` as one edit of the document (pure), with the proposals' names.
@@ -64,6 +125,10 @@ pub async fn execute(backend: &Backend, arguments: Vec<Value>) -> Result<Option<
                 "specls.proposeEdgeCases takes one argument `{uri, scenario?, requirement?}`",
             )
         })?;
+    if let Some(names) = args.inserted {
+        // The code action's own edit inserted these already.
+        return Ok(Some(json!({ "proposed": names, "applied": "edit" })));
+    }
     let snap = backend.snapshot().await?;
     let Some(d) = doc(&snap, &args.uri) else {
         return Err(invalid_params(format!(

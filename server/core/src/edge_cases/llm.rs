@@ -1,0 +1,278 @@
+//! Edge cases from a model (pure part): the prompt, and reading the answer. The model gets the
+//! spec, the scenarios to extend and the deterministic proposals, and must answer with one JSON
+//! object `{"scenarios": [{"name", "derived_from", "kind", "rationale", "given", "when",
+//! "then"}]}`. Items that break the shape are dropped with a reason; an answer with no usable
+//! item is an error with a clear message. What survives goes through the same rendering and
+//! duplicate/conflict checks as the deterministic proposals ([`super::propose_from_model`]).
+
+use serde_json::Value;
+
+use crate::compile::prompt::{Message, Prompt, Role};
+use crate::model::Document;
+
+use super::{EdgeKind, Proposal};
+
+/// At most this many model proposals are read from one answer.
+pub const MAX_ITEMS: usize = 12;
+const MAX_STEP: usize = 400;
+const MAX_NAME: usize = 160;
+/// The spec text sent is cut to this many bytes.
+const MAX_SPEC: usize = 60_000;
+
+/// One scenario the model proposed, shape-checked.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelItem {
+    pub name: String,
+    pub derived_from: Option<String>,
+    pub kind: EdgeKind,
+    pub rationale: String,
+    pub given: Vec<String>,
+    pub when: Vec<String>,
+    pub then: Vec<String>,
+}
+
+/// The JSON schema of the answer (for providers with a JSON-schema mode, and in the prompt).
+pub fn answer_schema() -> Value {
+    let steps = serde_json::json!({"type": "array", "items": {"type": "string"}});
+    serde_json::json!({
+        "type": "object",
+        "additionalProperties": false,
+        "required": ["scenarios"],
+        "properties": {
+            "scenarios": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "additionalProperties": false,
+                    "required": ["name", "derived_from", "kind", "rationale", "given", "when", "then"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "derived_from": {"type": "string"},
+                        "kind": {"type": "string"},
+                        "rationale": {"type": "string"},
+                        "given": steps,
+                        "when": steps,
+                        "then": steps
+                    }
+                }
+            }
+        }
+    })
+}
+
+const KINDS: &[&str] = &[
+    "boundary",
+    "not-signed-in",
+    "no-permission",
+    "wrong-tenant",
+    "not-found",
+    "empty-text",
+    "race",
+    "idempotency",
+    "sql-injection",
+    "script-injection",
+    "long-text",
+    "unicode-text",
+    "whitespace-text",
+    "shell-injection",
+    "failure-path",
+    "load",
+];
+
+fn kind_of(s: &str) -> EdgeKind {
+    let k = s.trim().to_lowercase().replace([' ', '_'], "-");
+    serde_json::from_value(Value::String(k)).unwrap_or(EdgeKind::Model)
+}
+
+/// The prompt: the spec, the scenarios to extend (by id) and what is already proposed.
+pub fn prompt(
+    path: &str,
+    text: &str,
+    doc: &Document,
+    targets: &[String],
+    already: &[Proposal],
+) -> Prompt {
+    let system = format!(
+        "You review behaviour specs and propose the edge-case scenarios their authors forgot: \
+boundaries of numbers and ranges, empty/blank/very long/Unicode/injection text, the action done \
+twice, concurrently or on something missing, the precondition negated (not signed in, no \
+permission, other tenant), each outcome's failure path, and loads for constraints.\n\
+Answer with ONE JSON object and nothing else, of this shape:\n{}\n\
+Rules: `derived_from` is the id of the scenario the proposal extends (one of the ids given). \
+`kind` is one of: {}. `given`, `when` and `then` are lists of plain sentences without the \
+Given/When/Then keywords; `when` and `then` are never empty. Each proposal must be new: not one of \
+the spec's scenarios and not one already proposed. Propose at most 8, only those that matter \
+for this spec.",
+        answer_schema(),
+        KINDS.join(", ")
+    );
+    let mut spec = text.to_string();
+    if spec.len() > MAX_SPEC {
+        let mut end = MAX_SPEC;
+        while !spec.is_char_boundary(end) {
+            end -= 1;
+        }
+        spec.truncate(end);
+    }
+    let mut user =
+        format!("The spec `{path}`:\n\n````\n{spec}\n````\n\nScenarios to extend (ids):\n");
+    for id in targets {
+        let name = doc
+            .scenarios
+            .iter()
+            .find(|s| &s.id == id)
+            .map(|s| s.name.as_str())
+            .unwrap_or_default();
+        user.push_str(&format!("- {id}: {name}\n"));
+    }
+    if !already.is_empty() {
+        user.push_str("\nAlready proposed (do not repeat these):\n");
+        for p in already {
+            user.push_str(&format!("- {}\n", p.name));
+        }
+    }
+    Prompt {
+        system,
+        messages: vec![Message {
+            role: Role::User,
+            content: user,
+        }],
+    }
+}
+
+/// The JSON object in an answer: the whole text, or inside a code fence, or from the first `{`
+/// to the last `}`.
+fn json_of(answer: &str) -> Option<Value> {
+    let t = answer.trim();
+    if let Ok(v) = serde_json::from_str::<Value>(t) {
+        return Some(v);
+    }
+    let (a, b) = (t.find('{')?, t.rfind('}')?);
+    (a < b)
+        .then(|| serde_json::from_str::<Value>(&t[a..=b]).ok())
+        .flatten()
+}
+
+fn steps(v: Option<&Value>, key: &str, required: bool) -> Result<Vec<String>, String> {
+    let list: Vec<Value> = match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) => vec![Value::String(s.clone())],
+        Some(Value::Array(a)) => a.clone(),
+        Some(_) => return Err(format!("`{key}` is not a list of sentences")),
+    };
+    let mut out = Vec::new();
+    for s in list {
+        let Value::String(s) = s else {
+            return Err(format!("`{key}` holds something other than text"));
+        };
+        let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+        if s.is_empty() {
+            continue;
+        }
+        if s.len() > MAX_STEP {
+            return Err(format!("a `{key}` step is longer than {MAX_STEP} bytes"));
+        }
+        out.push(s);
+    }
+    if required && out.is_empty() {
+        return Err(format!("`{key}` is empty"));
+    }
+    Ok(out)
+}
+
+/// Read the model's answer. `Err` (a message for the user) when it is not the JSON asked for
+/// or holds no usable scenario; else the usable items and, for each dropped one, why.
+pub fn parse_answer(answer: &str) -> Result<(Vec<ModelItem>, Vec<String>), String> {
+    if answer.trim().is_empty() {
+        return Err("the model's answer is empty".into());
+    }
+    let Some(v) = json_of(answer) else {
+        return Err("the model's answer is not the JSON object asked for".into());
+    };
+    let Some(items) = v.get("scenarios").and_then(Value::as_array) else {
+        return Err("the model's answer has no `scenarios` list".into());
+    };
+    if items.is_empty() {
+        return Err("the model proposed no scenario".into());
+    }
+    let mut out = Vec::new();
+    let mut dropped = Vec::new();
+    for (i, it) in items.iter().enumerate().take(MAX_ITEMS) {
+        let n = i + 1;
+        let name = it
+            .get("name")
+            .and_then(Value::as_str)
+            .map(|s| s.split_whitespace().collect::<Vec<_>>().join(" "))
+            .unwrap_or_default();
+        if name.is_empty() || name.len() > MAX_NAME {
+            dropped.push(format!("item {n}: no usable `name`"));
+            continue;
+        }
+        let parsed = (|| -> Result<ModelItem, String> {
+            Ok(ModelItem {
+                name: name.clone(),
+                derived_from: it
+                    .get("derived_from")
+                    .and_then(Value::as_str)
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+                kind: kind_of(it.get("kind").and_then(Value::as_str).unwrap_or("")),
+                rationale: it
+                    .get("rationale")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Proposed by the model.")
+                    .trim()
+                    .to_string(),
+                given: steps(it.get("given"), "given", false)?,
+                when: steps(it.get("when"), "when", true)?,
+                then: steps(it.get("then"), "then", true)?,
+            })
+        })();
+        match parsed {
+            Ok(m) => out.push(m),
+            Err(e) => dropped.push(format!("`{name}`: {e}")),
+        }
+    }
+    if items.len() > MAX_ITEMS {
+        dropped.push(format!(
+            "{} items past the first {MAX_ITEMS} were not read",
+            items.len() - MAX_ITEMS
+        ));
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "the model proposed no usable scenario ({})",
+            dropped.join("; ")
+        ));
+    }
+    Ok((out, dropped))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers() {
+        assert!(parse_answer("").unwrap_err().contains("empty"));
+        assert!(parse_answer("Sure! Here you go.")
+            .unwrap_err()
+            .contains("not the JSON"));
+        assert!(parse_answer("{\"items\": []}")
+            .unwrap_err()
+            .contains("no `scenarios`"));
+        assert!(parse_answer("{\"scenarios\": []}")
+            .unwrap_err()
+            .contains("no scenario"));
+        let bad = r#"{"scenarios": [{"name": "x", "when": [], "then": ["y"]}]}"#;
+        assert!(parse_answer(bad).unwrap_err().contains("`when` is empty"));
+        let ok = "```json\n{\"scenarios\": [{\"name\": \"Pay twice\", \"derived_from\": \"pay\", \"kind\": \"idempotency\", \"rationale\": \"r\", \"given\": [], \"when\": \"I pay  twice\", \"then\": [\"one charge\"]}, {\"name\": \"\", \"when\": [\"a\"], \"then\": [\"b\"]}]}\n```";
+        let (items, dropped) = parse_answer(ok).unwrap();
+        assert_eq!(items.len(), 1);
+        assert_eq!(items[0].kind, EdgeKind::Idempotency);
+        assert_eq!(items[0].when, vec!["I pay twice".to_string()]);
+        assert_eq!(dropped.len(), 1);
+        assert_eq!(kind_of("something else"), EdgeKind::Model);
+    }
+}

@@ -1,0 +1,212 @@
+//! Edge cases from a model, against a scripted OpenAI-compatible / Anthropic server: a good
+//! answer is validated, de-duplicated against the spec's scenarios and the deterministic
+//! proposals and written in the file's format; malformed, empty and useless answers give a
+//! clear message and no edit (also through `specls edge-cases --llm --write`).
+
+#[path = "compile/scripted.rs"]
+mod scripted;
+
+use std::path::Path;
+
+use scripted::{anthropic_stream, openai_stream, sse, status};
+use specls::compile::Cancel;
+use specls_core::config::Config;
+use specls_core::edge_cases::{self, Target};
+use specls_core::workspace::Workspace;
+
+const SPEC: &str = "feature: Invoices\ndescription: Paying invoices\nscenarios:\n  - id: pay-invoice\n    name: Pay an open invoice\n    given: An open invoice \"INV-7\" of 40 euros\n    when: I pay the invoice \"INV-7\"\n    then: The invoice is marked as paid\n\n  - id: pay-paid-invoice\n    name: Pay a paid invoice\n    given: A paid invoice \"INV-8\"\n    when: I pay the invoice \"INV-8\"\n    then: The payment is refused with \"already paid\"\n";
+
+fn ws() -> Workspace {
+    let mut ws = Workspace::new();
+    ws.upsert("invoices.spec.yaml", SPEC, specls_core::DocKind::YamlSpec);
+    ws
+}
+
+fn config(provider: &str, base: &str) -> Config {
+    Config::from_toml(&format!(
+        "[llm]\nprovider = \"{provider}\"\nbase_url = \"{base}\"\nmodel = \"test-model\"\n"
+    ))
+    .0
+}
+
+const GOOD: &str = r#"{"scenarios": [
+ {"name": "Pay an invoice with an expired card", "derived_from": "pay-invoice", "kind": "failure-path",
+  "rationale": "Cards expire; the invoice must stay open.",
+  "given": ["An open invoice \"INV-7\" of 40 euros", "the saved card expired last month"],
+  "when": ["I pay the invoice \"INV-7\""],
+  "then": ["the payment is refused with \"card expired\"", "the invoice stays open"]},
+ {"name": "Pay a paid invoice again", "derived_from": "pay-paid-invoice", "kind": "idempotency",
+  "rationale": "Same as an existing scenario.",
+  "given": ["A paid invoice \"INV-8\""], "when": ["I pay the invoice \"INV-8\""],
+  "then": ["The payment is refused with \"already paid\""]},
+ {"name": "No steps", "derived_from": "pay-invoice", "kind": "race", "rationale": "x",
+  "given": [], "when": [], "then": ["y"]}
+]}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_good_answer_is_checked_and_written_in_the_file_format() {
+    let server = scripted::start(vec![sse(openai_stream(GOOD, 40))]).await;
+    let ws = ws();
+    let config = config("openai", &server.base);
+    let target = Target::Spec;
+    let already = edge_cases::propose(&ws, "invoices.spec.yaml", target.clone());
+    let got = specls::edge_cases::ask_model(
+        &ws,
+        &config,
+        "invoices.spec.yaml",
+        &target,
+        &already,
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got.model, "test-model");
+    assert_eq!(got.proposals.len(), 1, "{:#?}", got);
+    let p = &got.proposals[0];
+    assert_eq!(p.derived_from, "pay-invoice");
+    assert!(
+        p.edit.new_text.contains("tags: [proposed]"),
+        "{}",
+        p.edit.new_text
+    );
+    insta::assert_snapshot!("edge_cases_llm_good_edit", p.edit.new_text);
+    // The duplicate of an existing scenario and the item without a When are dropped, each
+    // with its reason.
+    assert_eq!(got.dropped.len(), 2, "{:?}", got.dropped);
+    assert!(got.dropped.iter().any(|d| d.contains("`when` is empty")));
+    assert!(got
+        .dropped
+        .iter()
+        .any(|d| d.contains("Pay a paid invoice again") && d.contains("repeats")));
+    // The request asked for JSON mode and carried the spec and the deterministic proposals.
+    let req = &server.requests()[0];
+    let body: serde_json::Value = serde_json::from_str(&req.body).unwrap();
+    assert_eq!(body["response_format"]["type"], "json_object");
+    let user = body["messages"][1]["content"].as_str().unwrap();
+    assert!(
+        user.contains("- pay-invoice: Pay an open invoice"),
+        "{user}"
+    );
+    for a in &already {
+        assert!(user.contains(&a.name), "{user}");
+    }
+    // Applied, the proposal parses back as a scenario of the file.
+    let text = edge_cases::apply(SPEC, &p.edit);
+    let doc = specls_core::parse::parse_document(
+        "invoices.spec.yaml",
+        &text,
+        specls_core::DocKind::YamlSpec,
+    );
+    assert!(doc.diagnostics.is_empty(), "{:?}", doc.diagnostics);
+    assert_eq!(doc.scenarios.len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn anthropic_answers_are_read_the_same_way() {
+    let server = scripted::start(vec![sse(anthropic_stream(GOOD, 50))]).await;
+    let ws = ws();
+    let config = config("anthropic", &server.base);
+    let got = specls::edge_cases::ask_model(
+        &ws,
+        &config,
+        "invoices.spec.yaml",
+        &Target::Scenario("pay-invoice".into()),
+        &[],
+        &Cancel::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got.proposals.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(&server.requests()[0].body).unwrap();
+    assert!(body.get("response_format").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unusable_answers_give_a_clear_message() {
+    let cases: [(&str, &str); 5] = [
+        ("", "the model's answer is empty"),
+        ("Sure! Here are some ideas: test the limits.", "not the JSON object asked for"),
+        ("{\"ideas\": []}", "no `scenarios` list"),
+        ("{\"scenarios\": []}", "the model proposed no scenario"),
+        (
+            "{\"scenarios\": [{\"name\": \"Pay a paid invoice again\", \"derived_from\": \"pay-paid-invoice\", \"kind\": \"idempotency\", \"given\": [\"A paid invoice \\\"INV-8\\\"\"], \"when\": [\"I pay the invoice \\\"INV-8\\\"\"], \"then\": [\"The payment is refused with \\\"already paid\\\"\"]}]}",
+            "the model proposed nothing new",
+        ),
+    ];
+    for (answer, message) in cases {
+        let server = scripted::start(vec![sse(openai_stream(answer, 30))]).await;
+        let err = specls::edge_cases::ask_model(
+            &ws(),
+            &config("openai", &server.base),
+            "invoices.spec.yaml",
+            &Target::Spec,
+            &[],
+            &Cancel::new(),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.contains(message), "{answer:?}: {err}");
+    }
+    // A server error is told apart, not read as an answer.
+    let server = scripted::start(vec![status(400, "{\"error\": \"bad model\"}")]).await;
+    let err = specls::edge_cases::ask_model(
+        &ws(),
+        &config("openai", &server.base),
+        "invoices.spec.yaml",
+        &Target::Spec,
+        &[],
+        &Cancel::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.contains("400"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cli_llm_write_adds_the_model_proposals_and_a_malformed_answer_writes_nothing() {
+    for (answer, ok) in [(GOOD, true), ("not json at all", false)] {
+        let server = scripted::start(vec![sse(openai_stream(answer, 40))]).await;
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::write(root.join("invoices.spec.yaml"), SPEC).unwrap();
+        std::fs::write(
+            root.join("specls.toml"),
+            format!(
+                "[llm]\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"test-model\"\n",
+                server.base
+            ),
+        )
+        .unwrap();
+        let r = root.clone();
+        let out = tokio::task::spawn_blocking(move || {
+            std::process::Command::new(env!("CARGO_BIN_EXE_specls"))
+                .args(["edge-cases", "invoices.spec.yaml", "--llm", "--write"])
+                .current_dir(&r)
+                .output()
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        let after = std::fs::read_to_string(root.join("invoices.spec.yaml")).unwrap();
+        if ok {
+            assert_eq!(out.status.code(), Some(0), "{err}");
+            assert!(err.contains("1 proposals from test-model"), "{err}");
+            assert!(
+                after.contains("Pay an invoice with an expired card"),
+                "{after}"
+            );
+            let doc = specls_core::parse::parse_document(
+                "invoices.spec.yaml",
+                &after,
+                specls_core::DocKind::YamlSpec,
+            );
+            assert!(doc.diagnostics.is_empty(), "{:?}", doc.diagnostics);
+        } else {
+            assert_eq!(out.status.code(), Some(1), "{err}");
+            assert!(err.contains("not the JSON object asked for"), "{err}");
+            assert_eq!(after, SPEC, "a malformed answer must write nothing");
+        }
+        assert!(!Path::new(&root).join("invoices.spec.yaml.tmp").exists());
+    }
+}
