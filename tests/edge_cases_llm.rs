@@ -210,3 +210,51 @@ async fn cli_llm_write_adds_the_model_proposals_and_a_malformed_answer_writes_no
         assert!(!Path::new(&root).join("invoices.spec.yaml.tmp").exists());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mcp_propose_edge_cases_with_llm_adds_the_model_proposals() {
+    use serde_json::json;
+    use specls::mcp::{handle_line, schema, Server};
+    let server = scripted::start(vec![sse(openai_stream(GOOD, 40))]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    std::fs::write(root.join("invoices.spec.yaml"), SPEC).unwrap();
+    std::fs::write(
+        root.join("specls.toml"),
+        format!(
+            "[llm]\nprovider = \"openai\"\nbase_url = \"{}\"\nmodel = \"test-model\"\n",
+            server.base
+        ),
+    )
+    .unwrap();
+    let (tools, reply) = tokio::task::spawn_blocking(move || {
+        let mut s = Server::new(root, false);
+        let list = json!({"jsonrpc": "2.0", "id": 1, "method": "tools/list"});
+        let tools = handle_line(&mut s, &list.to_string()).unwrap();
+        let call = json!({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": "propose_edge_cases", "arguments": {"spec": "invoices.spec.yaml", "llm": true}}});
+        (tools, handle_line(&mut s, &call.to_string()).unwrap())
+    })
+    .await
+    .unwrap();
+    let tool = tools["result"]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["name"] == "propose_edge_cases")
+        .unwrap()
+        .clone();
+    let r = &reply["result"];
+    assert_eq!(r["isError"], false, "{reply:#}");
+    let data = &r["structuredContent"];
+    schema::validate(&tool["outputSchema"], data).unwrap();
+    let names: Vec<&str> = data["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"Pay an invoice with an expired card"),
+        "{names:?}"
+    );
+}

@@ -235,6 +235,12 @@ fn propose_edge_cases_gives_checked_insertions() {
         json!({"spec": "notes", "scenario": "a", "requirement": "FR-01"}),
     );
     assert!(e.contains("not both"), "{e}");
+    // `llm` without a model configured is a clear error, not a silent deterministic answer.
+    let e = c.err(
+        "propose_edge_cases",
+        json!({"spec": "Task Management", "llm": true}),
+    );
+    assert!(e.contains("no model to ask"), "{e}");
     assert!(c
         .err("propose_edge_cases", json!({"spec": "../../etc/passwd"}))
         .contains("outside the workspace"));

@@ -110,6 +110,7 @@ fn proposal_schema() -> Value {
             "kind": {"type": "string", "enum": EDGE_KINDS},
             "rationale": {"type": "string"}, "derivedFrom": {"type": "string"},
             "given": string_list(), "when": string_list(), "then": string_list(),
+            "input": {"type": "string"}, "expected": {"type": "string"},
             "edit": obj_schema(json!({
                 "path": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"},
                 "newText": {"type": "string"}
@@ -146,6 +147,7 @@ const EDGE_KINDS: &[&str] = &[
     "shell-injection",
     "failure-path",
     "load",
+    "model",
 ];
 
 /// Scenario statuses an agent can filter on.
@@ -288,7 +290,8 @@ pub fn list() -> Vec<Value> {
             obj_schema(json!({
                 "spec": spec_arg("The spec"),
                 "scenario": {"type": "string", "minLength": 1, "description": "Only for this scenario (its id, as get_spec gives it)."},
-                "requirement": {"type": "string", "minLength": 1, "description": "Only for the scenarios under this requirement."}
+                "requirement": {"type": "string", "minLength": 1, "description": "Only for the scenarios under this requirement."},
+                "llm": {"type": "boolean", "description": "Also ask the model configured in [llm] of specls.toml for proposals (validated and checked the same way); an unusable answer is an error and nothing is proposed."}
             }), &["spec"]),
             obj_schema(json!({"spec": {"type": "string"}, "proposals": {"type": "array", "items": proposal_schema()}}), &["spec", "proposals"]),
         ),
@@ -730,7 +733,7 @@ impl Server {
     }
 
     fn propose_edge_cases(&self, args: &Value) -> ToolResult {
-        let (ws, _) = self.workspace();
+        let (ws, config) = self.workspace();
         let (path, file) = self.find_spec(&ws, args["spec"].as_str().unwrap_or_default())?;
         let doc = &file.doc;
         let target = match (
@@ -765,15 +768,38 @@ impl Server {
             (None, None) => Target::Spec,
         };
         let idx = LineIndex::new(&file.text);
-        let proposals: Vec<Value> = edge_cases::propose(&ws, path, target)
+        let mut all = edge_cases::propose(&ws, path, target.clone());
+        if args.get("llm").and_then(Value::as_bool) == Some(true) {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| ToolError(format!("cannot start the runtime: {e}")))?;
+            let m = rt
+                .block_on(crate::edge_cases::ask_model(
+                    &ws,
+                    &config,
+                    path,
+                    &target,
+                    &all,
+                    &crate::compile::Cancel::new(),
+                ))
+                .map_err(ToolError)?;
+            all.extend(m.proposals);
+        }
+        let proposals: Vec<Value> = all
             .into_iter()
             .map(|p| {
                 let (line, column, _, _) = position(&idx, &file.text, p.edit.span);
-                json!({
+                let mut v = json!({
                     "name": p.name, "id": p.id, "kind": p.kind, "rationale": p.rationale,
                     "derivedFrom": p.derived_from, "given": p.given, "when": p.when, "then": p.then,
                     "edit": {"path": path, "line": line, "column": column, "newText": p.edit.new_text}
-                })
+                });
+                if let (Some(i), Some(e)) = (p.input, p.expected) {
+                    v["input"] = json!(i);
+                    v["expected"] = json!(e);
+                }
+                v
             })
             .collect();
         Ok(json!({ "spec": path, "proposals": proposals }))
