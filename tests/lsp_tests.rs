@@ -678,6 +678,103 @@ async fn guardian_plan_runs_stage_by_stage() {
     );
     insta::assert_json_snapshot!("testlens_guardian_diagnostics", ws.redact(&diags));
     c.shutdown().await;
+
+    // The results are kept in `.specls/guardian.json` and shown again after a restart.
+    let kept: Value = serde_json::from_str(
+        &std::fs::read_to_string(ws.root().join(".specls/guardian.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(kept["version"], 1);
+    let steps = kept["blueprints"]["tasks/task-demo.md"].as_array().unwrap();
+    assert_eq!(
+        steps
+            .iter()
+            .map(|s| s["outcome"].clone())
+            .collect::<Vec<_>>(),
+        [json!("met"), json!("not-met"), json!("skipped")]
+    );
+    let c = start(&ws, json!({})).await;
+    let again = c
+        .wait_diagnostics(&uri, |p| has_code(p, "guardian-step-failed"))
+        .await;
+    assert_eq!(ws.redact(&again), ws.redact(&diags));
+    let restarted = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    assert_eq!(
+        without_times(&render_lenses(&ws.redact(&restarted))),
+        without_times(&render_lenses(&ws.redact(&after)))
+    );
+    c.shutdown().await;
+
+    // A step whose command changed since has no result (the others keep theirs).
+    let text = std::fs::read_to_string(ws.root().join(task)).unwrap();
+    std::fs::write(
+        ws.root().join(task),
+        text.replace("echo 'warning: unused variable'", "cargo clippy -q"),
+    )
+    .unwrap();
+    let c = start(&ws, json!({})).await;
+    c.wait_diagnostics(&ws.uri(SPEC), |p| has_code(p, "scenario-untested"))
+        .await;
+    // The kept results are read in the background after the index: ask until they are in.
+    let mut changed = Value::Null;
+    for _ in 0..100 {
+        changed = c
+            .call(
+                "textDocument/codeLens",
+                json!({"textDocument": {"uri": uri}}),
+            )
+            .await;
+        if changed[0]["command"]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("steps met"))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    insta::assert_snapshot!(
+        "testlens_guardian_lenses_step_changed",
+        without_times(&render_lenses(&ws.redact(&changed)))
+    );
+    let d = c.latest_diagnostics(&uri);
+    assert!(
+        d.as_ref()
+            .is_none_or(|d| !has_code(d, "guardian-step-failed")),
+        "{d:?}"
+    );
+    c.shutdown().await;
+}
+
+#[test]
+fn damaged_guardian_results_are_reported_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(specls::lsp::guardian::load(dir.path()).unwrap().is_empty());
+    let file = dir.path().join(".specls/guardian.json");
+    std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+    for (text, says) in [
+        (
+            "{\"version\": 1, \"blueprints\": {\"t.md\": [{\"command\"",
+            "is damaged",
+        ),
+        (
+            "{\"version\": 9, \"blueprints\": {}}",
+            "another version of specls (format 9",
+        ),
+        ("[1, 2]", "no `version`"),
+        (
+            "{\"version\": 1, \"blueprints\": {\"t.md\": [{\"outcome\": \"met\"}]}}",
+            "missing field",
+        ),
+    ] {
+        std::fs::write(&file, text).unwrap();
+        let e = specls::lsp::guardian::load(dir.path()).unwrap_err();
+        assert!(e.contains(says), "{text}: {e}");
+    }
 }
 
 /// `(12 ms)` / `(1.2 s)` -> `(TIME)`: step durations vary from run to run.
@@ -700,4 +797,214 @@ fn without_times(s: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+/// The ids of the test runs the server started (their progress tokens), in order.
+fn run_tokens(c: &TestClient) -> Vec<Value> {
+    c.server_requests()
+        .iter()
+        .filter(|r| r["method"] == "window/workDoneProgress/create")
+        .map(|r| r["params"]["token"].clone())
+        .filter(|t| t.as_str().is_some_and(|s| s.starts_with("specls-run-")))
+        .collect()
+}
+
+/// Wait for the end of the `n`-th run (1-based); returns its progress values.
+async fn wait_run_end(c: &TestClient, n: usize) -> Vec<Value> {
+    c.wait_for(&format!("the end of test run {n}"), |ns| {
+        let token = run_tokens(c).get(n - 1)?.clone();
+        let v = progress_of(ns, &token);
+        v.iter()
+            .any(|x| x["kind"] == "end")
+            .then(|| v.into_iter().cloned().collect())
+    })
+    .await
+}
+
+fn did_save(ws: &Ws, rel: &str) -> Value {
+    json!({"textDocument": {"uri": ws.uri(rel)}})
+}
+
+/// The lines of `ran.log`: one per run of the stand-in command, with the test files it got.
+fn ran(ws: &Ws) -> Vec<String> {
+    std::fs::read_to_string(ws.root().join("ran.log"))
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn run_on_save_runs_only_when_the_user_switched_it_on() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    // The stand-in runner logs each run (with the test files it was given) to `ran.log`.
+    std::fs::write(
+        ws.root().join("specls.toml"),
+        format!("[tests]\ncommand = '''echo {{files}} >> ran.log; {FAKE_RUN}'''\n"),
+    )
+    .unwrap();
+    std::fs::write(ws.root().join("notes.md"), "# Notes\n").unwrap();
+    let c = start(&ws, json!({"window": {"workDoneProgress": true}})).await;
+    let spec_uri = ws.uri(SPEC);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-untested"))
+        .await;
+    let spec_text = std::fs::read_to_string(ws.root().join(SPEC)).unwrap();
+    let test_text = std::fs::read_to_string(ws.root().join(TESTS)).unwrap();
+
+    // Off (the default): opening and saving specs and tests runs nothing.
+    c.open(&spec_uri, &spec_text).await;
+    c.open(&ws.uri(TESTS), &test_text).await;
+    for rel in [SPEC, TESTS, "notes.md"] {
+        c.notify("textDocument/didSave", did_save(&ws, rel)).await;
+    }
+    // Saves are handled in order and a run starts within the handler's turn: after a later
+    // request has been answered and a pause, a run would have begun.
+    c.call(
+        "workspace/executeCommand",
+        json!({"command": "specls.workspaceHealth"}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(run_tokens(&c).is_empty(), "{:#?}", c.server_requests());
+    assert!(ran(&ws).is_empty());
+    assert!(!ws.root().join(".specls/results/last-run.json").exists());
+
+    // Switched on in the editor's settings: saving the spec runs its scenarios' tests.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"specls": {"runOnSave": true}}}),
+    )
+    .await;
+    c.notify("textDocument/didSave", did_save(&ws, SPEC)).await;
+    let first = wait_run_end(&c, 1).await;
+    assert_eq!(first[0]["kind"], "begin");
+    assert!(
+        first[0]["title"]
+            .as_str()
+            .unwrap()
+            .contains("echo tests/test_cart.py >> ran.log"),
+        "{first:?}"
+    );
+    assert_eq!(ran(&ws), ["tests/test_cart.py"]);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+        .await;
+    let health = c
+        .call(
+            "workspace/executeCommand",
+            json!({"command": "specls.workspaceHealth"}),
+        )
+        .await;
+    assert_eq!(health["failing"], 1, "{health}");
+
+    // Saving a test file runs the scenarios its tests are linked to.
+    c.notify("textDocument/didSave", did_save(&ws, TESTS)).await;
+    let second = wait_run_end(&c, 2).await;
+    assert!(second.last().unwrap()["message"]
+        .as_str()
+        .unwrap()
+        .contains("1 failed"));
+    assert_eq!(ran(&ws).len(), 2);
+
+    // A file that is neither a spec nor a test runs nothing.
+    c.notify("textDocument/didSave", did_save(&ws, "notes.md"))
+        .await;
+    c.call(
+        "workspace/executeCommand",
+        json!({"command": "specls.workspaceHealth"}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(run_tokens(&c).len(), 2);
+
+    // Switched off again: nothing more runs.
+    c.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"specls": {"runOnSave": false}}}),
+    )
+    .await;
+    c.notify("textDocument/didSave", did_save(&ws, SPEC)).await;
+    c.call(
+        "workspace/executeCommand",
+        json!({"command": "specls.workspaceHealth"}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1000)).await;
+    assert_eq!(run_tokens(&c).len(), 2);
+    assert_eq!(ran(&ws).len(), 2);
+    c.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn results_written_outside_the_editor_show_up() {
+    let ws = Ws {
+        dir: workspace(false),
+    };
+    // CI artifacts named by a result glob, besides `.specls/results/`.
+    std::fs::write(
+        ws.root().join("specls.toml"),
+        "[tests]\nresults = [\"ci/**/*.xml\"]\n",
+    )
+    .unwrap();
+    let c = start(
+        &ws,
+        json!({"workspace": {"didChangeWatchedFiles": {"dynamicRegistration": true}}}),
+    )
+    .await;
+    let spec_uri = ws.uri(SPEC);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-untested"))
+        .await;
+    assert!(!has_code(
+        &c.latest_diagnostics(&spec_uri).unwrap(),
+        "scenario-failed"
+    ));
+
+    // A run in a terminal writes its report where specls keeps results.
+    let report = ws.root().join(".specls/results/pytest.xml");
+    std::fs::create_dir_all(report.parent().unwrap()).unwrap();
+    std::fs::copy(fixture("testlens_results/junit.xml"), &report).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&report), "type": 1}]}),
+    )
+    .await;
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+        .await;
+
+    // The report goes away: so do its results.
+    std::fs::remove_file(&report).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&report), "type": 3}]}),
+    )
+    .await;
+    c.wait_diagnostics(&spec_uri, |p| {
+        has_code(p, "scenario-untested") && !has_code(p, "scenario-failed")
+    })
+    .await;
+
+    // A CI artifact matching `[tests] results`.
+    let artifact = ws.root().join("ci/reports/junit.xml");
+    std::fs::create_dir_all(artifact.parent().unwrap()).unwrap();
+    std::fs::copy(fixture("testlens_results/junit.xml"), &artifact).unwrap();
+    c.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": file_uri(&artifact), "type": 1}]}),
+    )
+    .await;
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+        .await;
+    let lenses = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": spec_uri}}),
+        )
+        .await;
+    // The same lenses as from that report under `.specls/results/`.
+    insta::assert_snapshot!(
+        "testlens_lenses",
+        ws.redact(&json!(render_lenses(&lenses))).as_str().unwrap()
+    );
+    c.shutdown().await;
 }

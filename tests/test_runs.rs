@@ -12,9 +12,13 @@
 //! between runs); go must be on PATH. A tool that cannot be had is reported and its test skips
 //! (printed, never silently).
 
-use std::path::{Path, PathBuf};
+#[path = "common/runners.rs"]
+mod runners;
+
+use std::path::Path;
 use std::process::Command;
-use std::sync::OnceLock;
+
+use runners::{has, pytest_bin, scratch, skip, vitest_modules};
 
 const SPEC: &str = "---
 name: todo
@@ -43,13 +47,6 @@ name: todo
 - When I rename it to \"oat milk\"
 - Then the list has \"oat milk\"
 ";
-
-/// Shared scratch space under the target folder (virtualenv, npm install, cargo target).
-fn scratch() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("e2e-test-runs");
-    std::fs::create_dir_all(&p).unwrap();
-    p
-}
 
 fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -256,55 +253,6 @@ fn check_project(name: &str, dir: &Path, path_prefix: Option<&Path>, env: &[(&st
     );
 }
 
-fn skip(reason: &str) {
-    // Printed on purpose: a skipped end-to-end test must say why.
-    eprintln!("SKIPPED: {reason}");
-}
-
-fn has(program: &str, arg: &str) -> bool {
-    Command::new(program)
-        .arg(arg)
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
-/// A folder whose `pytest` runs pytest: the machine's, else a virtualenv's (created once).
-fn pytest_bin() -> Result<Option<PathBuf>, String> {
-    static ONCE: OnceLock<Result<Option<PathBuf>, String>> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        if has("pytest", "--version") {
-            return Ok(None);
-        }
-        let venv = scratch().join("venv-pytest");
-        let bin = venv.join("bin");
-        if bin.join("pytest").is_file() && has(bin.join("pytest").to_str().unwrap(), "--version") {
-            return Ok(Some(bin));
-        }
-        let ok = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err("python3 -m venv failed (is python3 installed?)".into());
-        }
-        let ok = Command::new(bin.join("pip"))
-            .args([
-                "install",
-                "--quiet",
-                "--disable-pip-version-check",
-                "pytest>=8,<10",
-            ])
-            .status()
-            .is_ok_and(|s| s.success());
-        if !ok {
-            return Err("pip install pytest failed (no network?)".into());
-        }
-        Ok(Some(bin))
-    })
-    .clone()
-}
-
 // @spec run-tests-per-scenario
 #[test]
 fn python_with_pytest() {
@@ -430,42 +378,6 @@ fn rust_with_cargo_nextest() {
             ("CARGO_TERM_COLOR", "never"),
         ],
     );
-}
-
-/// `node_modules` with vitest 3, installed once under the target folder.
-fn vitest_modules() -> Result<PathBuf, String> {
-    static ONCE: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    ONCE.get_or_init(|| {
-        if !has("npm", "--version") {
-            return Err("npm is not installed".into());
-        }
-        let cache = scratch().join("node-vitest3");
-        let modules = cache.join("node_modules");
-        if modules.join(".bin/vitest").exists() {
-            return Ok(modules);
-        }
-        std::fs::create_dir_all(&cache).unwrap();
-        std::fs::write(cache.join("package.json"), "{\"private\": true}\n").unwrap();
-        let out = Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "vitest@3",
-            ])
-            .current_dir(&cache)
-            .output()
-            .map_err(|e| format!("npm: {e}"))?;
-        if !out.status.success() || !modules.join(".bin/vitest").exists() {
-            return Err(format!(
-                "npm install vitest@3 failed (no network?): {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
-        Ok(modules)
-    })
-    .clone()
 }
 
 #[test]

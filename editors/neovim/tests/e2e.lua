@@ -377,6 +377,48 @@ function M.run()
     end
   end)
 
+  test('the code action "Propose edge cases for scenario" applies the proposals (gra)', function()
+    vim.api.nvim_set_current_buf(spec)
+    local before = buffer_text(spec)
+    local line, col = find(spec, 'name: Reopen a completed task')
+    vim.api.nvim_win_set_cursor(0, { line + 1, col + 8 })
+    vim.o.undolevels = vim.o.undolevels
+    local chosen
+    vim.lsp.buf.code_action({
+      filter = function(a)
+        if not chosen and a.title:find('^Propose %d+ edge cases? for scenario') then
+          chosen = a
+          return true
+        end
+        return false
+      end,
+      apply = true,
+    })
+    wait('the action to be offered', function()
+      return chosen
+    end)
+    if chosen.kind ~= 'source.specls' or chosen.command.command ~= 'specls.proposeEdgeCases' then
+      fail('action: %s', vim.inspect(chosen))
+    end
+    if chosen.command.arguments[1].scenario ~= 'task-reopen' then
+      fail('arguments: %s', vim.inspect(chosen.command.arguments))
+    end
+    local text = wait('the proposals in the buffer', function()
+      local t = buffer_text(spec)
+      return t ~= before and t
+    end)
+    local _, n_before = before:gsub('tags: %[proposed%]', '')
+    local _, n_after = text:gsub('tags: %[proposed%]', '')
+    if n_after <= n_before or not text:find('id: task-reopen-', 1, true) then
+      fail('no proposal for task-reopen:\n%s', text)
+    end
+    out(('    %s: %d proposals'):format(chosen.title, n_after - n_before))
+    vim.cmd('silent normal! u')
+    if buffer_text(spec) ~= before then
+      fail('one u did not take the proposals back')
+    end
+  end)
+
   local generated = path('src/tasks.py')
 
   test(':SpecCompile asks before replacing a hand-written file, writes it and reports', function()

@@ -3,10 +3,10 @@
 //! `contains:` / `matches:` prefixes). Pure: the front end runs the commands and passes the
 //! exit code and output in.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What running one step gave, against its `expects`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "outcome")]
 pub enum StepOutcome {
     Met {

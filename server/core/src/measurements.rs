@@ -10,8 +10,13 @@
 //! - Plain map: the key is a constraint's id, name or text (case-insensitive).
 //! - k6: a constraint written in k6's own form (`http_req_duration: p(95)<500`) takes that
 //!   metric; otherwise latency constraints take `http_req_duration`, error-rate constraints
-//!   `http_req_failed`, throughput constraints `http_reqs`. The statistic follows the
-//!   constraint's percentile (`p(95)`), else `avg` (or `rate`).
+//!   `http_req_failed`, throughput constraints `http_reqs` — but only constraints on HTTP
+//!   requests: the constraint's `measurement` names k6 (or a load test, HTTP, requests), or its
+//!   name, text or scope speaks of requests, responses, an API, endpoints, pages, operations...,
+//!   or it has no scope at all ("p95 latency < 100ms"). A constraint scoped to something else
+//!   ("mean latency < 40ms for parse/5000 scenarios"), one that names a benchmark of the
+//!   measurements, and one whose `measurement` names another tool take no k6 value. The
+//!   statistic follows the constraint's percentile (`p(95)`), else `avg` (or `rate`).
 //! - criterion and hyperfine: the benchmark id or command must appear in the constraint's
 //!   name, text or scope (or the constraint's name in it); the statistic is the percentile's
 //!   (`median` for p50, p95 computed from hyperfine's `times`), else the mean.
@@ -489,6 +494,58 @@ fn names_benchmark(c: &Constraint, bench: &str) -> bool {
     hay.iter().any(|h| h.contains(&b))
 }
 
+/// Words (as word starts) that make a constraint one on HTTP requests.
+const REQUEST_WORDS: &[&str] = &[
+    "request",
+    "http",
+    "api",
+    "endpoint",
+    "response",
+    "route",
+    "page",
+    "operation",
+    "k6",
+    "traffic",
+    "server",
+    "service",
+    "url",
+    "rps",
+];
+
+/// Does some word of `text` start with one of [`REQUEST_WORDS`]?
+fn speaks_of_requests(text: &str) -> bool {
+    lower(text)
+        .split(|ch: char| !ch.is_alphanumeric())
+        .any(|w| w == "req" || (!w.is_empty() && REQUEST_WORDS.iter().any(|r| w.starts_with(r))))
+}
+
+/// May k6's usual metrics (`http_req_duration`, `http_req_failed`, `http_reqs`) stand for this
+/// constraint? Only when it is about HTTP requests (see the module documentation).
+fn on_http_requests(c: &Constraint, ms: &[Measurement]) -> bool {
+    // Its `measurement` says how it is measured: k6 or a load test, or not.
+    if let Some(m) = c.measurement.as_deref().filter(|m| !m.trim().is_empty()) {
+        let m = lower(m);
+        return m.contains("k6") || m.contains("load") || speaks_of_requests(&m);
+    }
+    // It names one of the benchmarks: that is its measurement (with another statistic).
+    if ms
+        .iter()
+        .filter(|m| matches!(m.format, Format::Criterion | Format::Hyperfine))
+        .any(|m| names_benchmark(c, &m.name))
+    {
+        return false;
+    }
+    let scope = c.measure.as_ref().and_then(|m| m.scope.as_deref());
+    if [Some(c.text.as_str()), c.name.as_deref(), scope]
+        .into_iter()
+        .flatten()
+        .any(speaks_of_requests)
+    {
+        return true;
+    }
+    scope.is_none_or(|s| s.trim().is_empty())
+}
+
 /// Which measurement (if any) is for this constraint.
 fn pick<'m>(c: &Constraint, ms: &'m [Measurement]) -> Option<&'m Measurement> {
     let keys = [
@@ -532,6 +589,9 @@ fn pick<'m>(c: &Constraint, ms: &'m [Measurement]) -> Option<&'m Measurement> {
         .split_once(':')
         .is_some_and(|(w, _)| w.contains('_') && !w.contains(char::is_whitespace));
     if k6_form {
+        return None;
+    }
+    if !on_http_requests(c, ms) {
         return None;
     }
     let usual = match measure.metric.as_str() {

@@ -3,12 +3,17 @@
 //! skipped), each step's command through `sh -c` in the workspace root with the test-run
 //! limits. Results go to the state owner: the blueprint's lenses show each step's result
 //! against its `expects`, and steps that missed are `guardian-step-failed` diagnostics.
+//!
+//! The results are kept in `.specls/guardian.json` (written atomically) and read back when the
+//! server starts, so they survive a restart. A step's result is shown only while the step still
+//! runs the same command (a result of another command is no result for it).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use tower_lsp_server::lsp_types::*;
 
@@ -30,10 +35,83 @@ pub struct GuardianArgs {
 }
 
 /// One step's result.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepResult {
+    /// The command that ran (the step's result counts while the step runs this command).
+    pub command: String,
+    #[serde(flatten)]
     pub outcome: StepOutcome,
     pub duration_ms: u64,
+}
+
+/// The file under the state folder that keeps the last guardian results.
+pub const RESULTS_FILE: &str = "guardian.json";
+/// `guardian.json`'s format version.
+const VERSION: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    version: u32,
+    /// Per blueprint (workspace-relative path): one result per step, in plan order.
+    blueprints: GuardianResults,
+}
+
+/// Write every blueprint's last results to `.specls/guardian.json` (atomically).
+pub fn save(root: &Path, results: &GuardianResults) -> std::io::Result<()> {
+    let path = crate::fsutil::state_dir(root)?.join(RESULTS_FILE);
+    let json = serde_json::to_vec_pretty(&Stored {
+        version: VERSION,
+        blueprints: results.clone(),
+    })
+    .map_err(std::io::Error::other)?;
+    crate::fsutil::write_atomic(&path, &json)
+}
+
+/// The results kept in `.specls/guardian.json`: empty when there is none; a damaged file or
+/// one of another version is an error saying so (and is replaced by the next run).
+pub fn load(root: &Path) -> Result<GuardianResults, String> {
+    let path = root.join(crate::fsutil::STATE_DIR).join(RESULTS_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
+        Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+    };
+    let damaged = |e: String| {
+        format!(
+            "{} is damaged and was not read ({e}); run the guardian plan again to replace it",
+            path.display()
+        )
+    };
+    let v: Value = serde_json::from_slice(&bytes).map_err(|e| damaged(e.to_string()))?;
+    match v.get("version").and_then(Value::as_u64) {
+        Some(n) if n == u64::from(VERSION) => {}
+        Some(n) => {
+            let p = path.display();
+            return Err(format!(
+                "{p} was written by another version of specls (format {n}, this one reads {VERSION})"
+            ));
+        }
+        None => return Err(damaged("no `version`".into())),
+    }
+    serde_json::from_value::<Stored>(v)
+        .map(|s| s.blueprints)
+        .map_err(|e| damaged(e.to_string()))
+}
+
+/// The last result of each step of a plan (in plan order), when it ran the step's command.
+pub fn step_results<'a>(
+    results: Option<&'a Vec<StepResult>>,
+    steps: &[specls_core::model::GuardianStep],
+) -> Vec<Option<&'a StepResult>> {
+    steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            results
+                .and_then(|r| r.get(i))
+                .filter(|r| r.command == step.command)
+        })
+        .collect()
 }
 
 /// Results of the last guardian run, per blueprint key (one per step, in plan order).
@@ -63,8 +141,12 @@ pub fn diagnostics(snap: &Snapshot) -> BTreeMap<String, Vec<Diagnostic>> {
         let Some(bp) = snap.file(key).and_then(|f| f.doc.blueprint.as_ref()) else {
             continue;
         };
-        for (step, r) in bp.guardian.iter().zip(results) {
-            if let StepOutcome::NotMet { detail } = &r.outcome {
+        for (step, r) in bp
+            .guardian
+            .iter()
+            .zip(step_results(Some(results), &bp.guardian))
+        {
+            if let Some(StepOutcome::NotMet { detail }) = r.map(|r| &r.outcome) {
                 let d = Diagnostic::new(
                     "guardian-step-failed",
                     step.span,
@@ -128,6 +210,7 @@ pub async fn start(s: Start, snap: Snapshot, args: GuardianArgs) -> Result<Value
             if let Some(stage) = &failed_stage {
                 if *stage != step.stage || cancel.is_cancelled() {
                     results.push(StepResult {
+                        command: step.command.clone(),
                         outcome: StepOutcome::Skipped {
                             reason: if cancel.is_cancelled() {
                                 "the run was cancelled".into()
@@ -182,11 +265,13 @@ pub async fn start(s: Start, snap: Snapshot, args: GuardianArgs) -> Result<Value
                         detail.push_str(&format!(" ({})", f.exit.describe()));
                     }
                     StepResult {
+                        command: step.command.clone(),
                         outcome,
                         duration_ms: f.duration.as_millis() as u64,
                     }
                 }
                 Err(e) => StepResult {
+                    command: step.command.clone(),
                     outcome: StepOutcome::NotMet {
                         detail: format!("the step could not run: {e}"),
                     },
@@ -208,7 +293,14 @@ pub async fn start(s: Start, snap: Snapshot, args: GuardianArgs) -> Result<Value
             key: key.clone(),
             results,
         });
-        let _ = s.state.snapshot().await;
+        // Kept on disk (every blueprint's last results, as the state owner now holds them).
+        if let Some(now) = s.state.snapshot().await {
+            let all = now.guardian.clone();
+            let saved = tokio::task::spawn_blocking(move || save(&root, &all)).await;
+            if let Ok(Err(e)) | Err(e) = saved.map_err(std::io::Error::other) {
+                tracing::warn!("cannot keep the guardian results in .specls/{RESULTS_FILE}: {e}");
+            }
+        }
         if let Some(o) = ongoing {
             o.finish_with_message(message.clone()).await;
         }

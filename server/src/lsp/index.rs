@@ -13,7 +13,7 @@ use specls_core::config::Config;
 use super::paths::Roots;
 use super::settings::{Layers, TomlFile};
 use super::state::{
-    load_file, load_test_file, maybe_spec, maybe_test, read_toml, Loaded, LoadedTests,
+    load_file, load_test_file_if, maybe_spec, maybe_test, read_toml, Loaded, LoadedTests,
 };
 use super::testing;
 
@@ -47,7 +47,8 @@ pub fn all_candidates(roots: &Roots, config: &Config) -> (Vec<PathBuf>, Vec<Path
 }
 
 /// Read and index the test files among `paths` (those the matcher built from the loaded specs'
-/// arrangements and the settings accepts), on all cores.
+/// arrangements and the settings accepts, and sources whose text links to scenarios or holds
+/// Rust tests), on all cores.
 pub fn load_tests(
     roots: &Roots,
     paths: &[PathBuf],
@@ -59,11 +60,10 @@ pub fn load_tests(
         .filter_map(|(_, f)| f.as_ref()?.doc.arrangement.as_ref())
         .collect();
     let matcher = specls_core::testlinks::TestFileMatcher::new(config, &arrangements);
-    let keep: Vec<(String, &PathBuf)> = paths
-        .iter()
-        .map(|p| (roots.key_for_path(p), p))
-        .filter(|(k, _)| matcher.language(k).is_some())
-        .collect();
+    // Files the rules name are test files; the others are when their text says so (an `@spec`
+    // marker, Rust tests beside the code), which is checked before they are indexed.
+    let keep: Vec<(String, &PathBuf)> = paths.iter().map(|p| (roots.key_for_path(p), p)).collect();
+    let matcher = &matcher;
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -76,8 +76,12 @@ pub fn load_tests(
                 s.spawn(move || {
                     part.iter()
                         .map(|(k, p)| {
-                            let f =
-                                std::panic::catch_unwind(|| load_test_file(k, p)).unwrap_or(None);
+                            let f = std::panic::catch_unwind(|| {
+                                load_test_file_if(k, p, |text| {
+                                    matcher.language_of(k, text).is_some()
+                                })
+                            })
+                            .unwrap_or(None);
                             (k.clone(), f)
                         })
                         .collect::<LoadedTests>()

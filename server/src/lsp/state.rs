@@ -395,8 +395,10 @@ impl Owner {
         }
     }
 
-    fn test_language(&self, key: &str) -> Option<Language> {
-        self.matcher.as_ref()?.1.language(key)
+    /// The language of a test file (by the test-file rules, or by its text: see
+    /// [`specls_core::testlinks::TestFileMatcher::language_of`]).
+    fn test_language(&self, key: &str, text: &str) -> Option<Language> {
+        self.matcher.as_ref()?.1.language_of(key, text)
     }
 
     /// Keep (or drop) test files read from disk; open buffers win. True when anything changed.
@@ -407,7 +409,7 @@ impl Owner {
                 continue;
             }
             match file {
-                Some((text, tf)) if self.test_language(&key).is_some() => {
+                Some((text, tf)) if self.test_language(&key, &text).is_some() => {
                     let t = Arc::make_mut(&mut self.tests);
                     t.index.files.insert(key.clone(), tf);
                     t.texts.insert(key, text);
@@ -478,7 +480,7 @@ impl Owner {
                     .collect();
                 let mut fresh_tests = TestFiles::default();
                 for (k, t) in open_tests {
-                    if let Some(lang) = self.test_language(&k) {
+                    if let Some(lang) = self.test_language(&k, &t) {
                         fresh_tests.upsert(&k, t, lang);
                     }
                 }
@@ -523,8 +525,19 @@ impl Owner {
                 self.bump();
             }
             Msg::Results(run) => {
+                // Kept guardian results fill in blueprints this session has not run.
+                let mut changed = false;
+                for (key, results) in &run.guardian {
+                    if !self.guardian.contains_key(key) {
+                        Arc::make_mut(&mut self.guardian).insert(key.clone(), results.clone());
+                        changed = true;
+                    }
+                }
                 if *self.run != *run {
                     self.run = run;
+                    changed = true;
+                }
+                if changed {
                     self.bump();
                 }
             }
@@ -627,10 +640,10 @@ impl Owner {
                 self.reindex.send_modify(|n| *n += 1);
             }
             for key in not_specs {
-                let lang = self.test_language(&key);
                 let Some(doc) = self.open.get(&key) else {
                     continue;
                 };
+                let lang = self.test_language(&key, &doc.text);
                 match lang {
                     Some(lang) => {
                         let text: Arc<str> = doc.text.as_str().into();
@@ -816,6 +829,15 @@ pub fn maybe_test(path: &std::path::Path) -> bool {
 
 /// Read and index a file in a test language (by its extension); None when gone or too big.
 pub fn load_test_file(key: &str, path: &std::path::Path) -> Option<(Arc<str>, TestFile)> {
+    load_test_file_if(key, path, |_| true)
+}
+
+/// [`load_test_file`], when `accept` takes the file's text (checked before it is indexed).
+pub fn load_test_file_if(
+    key: &str,
+    path: &std::path::Path,
+    accept: impl Fn(&str) -> bool,
+) -> Option<(Arc<str>, TestFile)> {
     let lang = Language::from_path(key)?;
     let meta = std::fs::metadata(path).ok()?;
     if !meta.is_file() || meta.len() > testing::MAX_TEST_FILE {
@@ -823,6 +845,9 @@ pub fn load_test_file(key: &str, path: &std::path::Path) -> Option<(Arc<str>, Te
     }
     let bytes = std::fs::read(path).ok()?;
     let text: Arc<str> = String::from_utf8_lossy(&bytes).into_owned().into();
+    if !accept(&text) {
+        return None;
+    }
     let file = specls_core::testlinks::index_file(key, &text, lang);
     Some((text, file))
 }

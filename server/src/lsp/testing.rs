@@ -74,6 +74,10 @@ pub struct RunResults {
     /// `.specls/results/last-run.json`: outcomes of scenarios that the last (filtered) runs
     /// did not select are kept there, while their reports were replaced.
     pub last: Option<crate::testrun::LastRun>,
+    /// When `last-run.json` was written (a report written after it is not that run's).
+    pub last_written: Option<SystemTime>,
+    /// The guardian results kept in `.specls/guardian.json` (read on start).
+    pub guardian: super::guardian::GuardianResults,
 }
 
 impl RunResults {
@@ -208,6 +212,17 @@ pub fn read_results(roots: &Roots, config: &Config) -> RunResults {
             Ok(last) => run.last = last,
             Err(e) => tracing::info!("{e}"),
         }
+        run.last_written = std::fs::metadata(
+            root.join(crate::fsutil::STATE_DIR)
+                .join(RESULTS_DIR)
+                .join(crate::testrun::store::LAST_RUN),
+        )
+        .and_then(|m| m.modified())
+        .ok();
+        match super::guardian::load(root) {
+            Ok(g) => run.guardian = g,
+            Err(e) => tracing::info!("{e}"),
+        }
     }
     run
 }
@@ -294,7 +309,9 @@ pub struct TestView {
 impl TestView {
     pub fn compute(ws: &Workspace, tests: &TestFiles, run: &RunResults, config: &Config) -> Self {
         let links = link::link_with(ws, &tests.index, config);
-        let mapping = status::map_results(&tests.index, &run.results);
+        let mut mapping = status::map_results(&tests.index, &run.results);
+        let ignored = unselected_skips(ws, &links, &mapping, run);
+        forget_results(&mut mapping, &ignored);
         let mut statuses =
             status::scenario_status(ws, &tests.index, &links, &run.results, &mapping);
         if let Some(last) = &run.last {
@@ -323,6 +340,89 @@ impl TestView {
             index,
         })
     }
+}
+
+/// Results that are no results: the skips the last run's own report gives for tests that run
+/// did not select. Some runners (vitest and jest with `-t`) list every test of the files they
+/// ran and mark the ones their name filter left out as skipped; such a "skip" must not replace
+/// what an earlier run said about those tests' scenarios (kept in `last-run.json`).
+///
+/// Only when the last run was filtered, only results of its own report (the file `last-run.json`
+/// names, not written after it), only skips, and only for tests linked to no scenario that run
+/// selected (a test it selected that is skipped is a real skip).
+pub fn unselected_skips(
+    ws: &Workspace,
+    links: &Links,
+    mapping: &Mapping,
+    run: &RunResults,
+) -> Vec<usize> {
+    use specls_core::testlinks::results::Status;
+    let Some(last) = run.last.as_ref().filter(|l| l.filtered) else {
+        return Vec::new();
+    };
+    let Some(report) = &last.report else {
+        return Vec::new();
+    };
+    let own = format!("{}/{RESULTS_DIR}/{report}", crate::fsutil::STATE_DIR);
+    let from_last_run = |s: &ResultSource| {
+        (s.key == own || s.key.ends_with(&format!("/{own}")))
+            && match (s.modified, run.last_written) {
+                (Some(m), Some(w)) => m <= w,
+                _ => true,
+            }
+    };
+    let sources: Vec<bool> = run.sources.iter().map(from_last_run).collect();
+    if !sources.contains(&true) {
+        return Vec::new();
+    }
+    // The tests of the scenarios that run selected (its own results carry its start time).
+    let mut selected = std::collections::HashSet::new();
+    for s in last
+        .scenarios
+        .iter()
+        .filter(|s| s.run_at == last.started_at)
+    {
+        let Some(f) = ws.get(&s.path) else { continue };
+        for (index, sc) in f.doc.scenarios.iter().enumerate() {
+            if sc.id == s.id {
+                let r = ScenarioRef {
+                    path: s.path.clone(),
+                    index,
+                };
+                selected.extend(links.tests_of(&r).iter().map(|l| l.test.clone()));
+            }
+        }
+    }
+    (0..run.results.len())
+        .filter(|&i| {
+            run.results[i].status == Status::Skipped
+                && run
+                    .source_of
+                    .get(i)
+                    .is_some_and(|&s| sources.get(s).copied().unwrap_or(false))
+                && !mapping
+                    .tests_of_result
+                    .get(i)
+                    .is_some_and(|ts| ts.iter().any(|t| selected.contains(t)))
+        })
+        .collect()
+}
+
+/// Take results out of the mapping: no test (nor the suite around it) has them any more.
+fn forget_results(mapping: &mut Mapping, gone: &[usize]) {
+    if gone.is_empty() {
+        return;
+    }
+    let gone: std::collections::HashSet<usize> = gone.iter().copied().collect();
+    for &i in &gone {
+        if let Some(tests) = mapping.tests_of_result.get_mut(i) {
+            tests.clear();
+        }
+    }
+    mapping.by_test.retain(|_, list| {
+        list.retain(|x| !gone.contains(x));
+        !list.is_empty()
+    });
 }
 
 /// Scenarios the reports say nothing about take their outcome from `last-run.json` (results of

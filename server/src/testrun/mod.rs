@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use specls_core::config::{Config, ConfigIssue, CONFIG_FILE};
 use specls_core::span::LineIndex;
-use specls_core::testlinks::files::{mentions_tests, TestFileMatcher};
+use specls_core::testlinks::files::TestFileMatcher;
 use specls_core::testlinks::link::{link_with, Links, ScenarioRef};
 use specls_core::testlinks::plan::{
     self, Plan, PlanError, PlanInput, ProjectFacts, ReportSource, Runner, Selection,
@@ -166,13 +166,12 @@ pub fn index_tests(
             continue;
         }
         let rel = files::rel_path(root, entry.path());
-        let Some(lang) = Language::from_path(&rel) else {
+        if Language::from_path(&rel).is_none() {
             continue;
-        };
+        }
         if config.is_excluded(&rel) {
             continue;
         }
-        let named = matcher.language(&rel);
         if entry.metadata().is_ok_and(|m| m.len() > MAX_TEST_FILE) {
             continue;
         }
@@ -183,11 +182,8 @@ pub fn index_tests(
                 continue;
             }
         };
-        let take = named.is_some()
-            || text.contains("@spec")
-            || (lang == Language::Rust && mentions_tests(lang, &text));
-        if take {
-            index.upsert(&rel, &text, named.unwrap_or(lang));
+        if let Some(lang) = matcher.language_of(&rel, &text) {
+            index.upsert(&rel, &text, lang);
             lines.insert(rel, LineIndex::new(&text));
         }
     }

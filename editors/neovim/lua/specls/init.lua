@@ -106,6 +106,18 @@ end
 ---@param bufnr integer
 ---@return table[] args, best first
 function M.actions_at_cursor(command, bufnr)
+  local out = {}
+  for _, a in ipairs(M.code_actions_at_cursor(command, bufnr)) do
+    out[#out + 1] = a.command.arguments[1]
+  end
+  return out
+end
+
+--- The `source.specls` code actions at the cursor whose command is `command`, best first.
+---@param command string
+---@param bufnr integer
+---@return table[] actions
+function M.code_actions_at_cursor(command, bufnr)
   local client = M.client(bufnr)
   if not client then
     return {}
@@ -117,7 +129,7 @@ function M.actions_at_cursor(command, bufnr)
   for _, a in ipairs(resp and resp.result or {}) do
     local cmd = a.command
     if type(cmd) == 'table' and cmd.command == command and cmd.arguments then
-      out[#out + 1] = cmd.arguments[1]
+      out[#out + 1] = a
     end
   end
   return out
@@ -355,8 +367,13 @@ function M.edge_cases()
   if client and not M.provides(client, COMMANDS.edge_cases) then
     return M.execute(COMMANDS.edge_cases)
   end
-  local candidates = M.actions_at_cursor(COMMANDS.edge_cases, bufnr)
-  local args = candidates[1] or { uri = uri(bufnr) }
+  local action = M.code_actions_at_cursor(COMMANDS.edge_cases, bufnr)[1]
+  if action and action.edit and client then
+    -- The action carries the proposals as an edit: apply it, then run its command (which
+    -- only reports them), as a code action is run.
+    vim.lsp.util.apply_workspace_edit(action.edit, client.offset_encoding)
+  end
+  local args = action and action.command.arguments[1] or { uri = uri(bufnr) }
   return M.execute(COMMANDS.edge_cases, args, { on_result = report('edge cases') })
 end
 

@@ -73,6 +73,24 @@ impl TestFileMatcher {
     }
 }
 
+impl TestFileMatcher {
+    /// [`Self::language`], or, for a source file in a test language that the rules do not name,
+    /// its language when its text links to scenarios (an `@spec` marker) or, for Rust, holds
+    /// tests (Rust's unit tests live beside the code, in `src/`). One rule for every front end.
+    pub fn language_of(&self, path: &str, text: &str) -> Option<Language> {
+        if let Some(lang) = self.language(path) {
+            return Some(lang);
+        }
+        let path = path.trim_start_matches("./");
+        let lang = Language::from_path(path)?;
+        if path.split('/').any(|s| s == "node_modules") || self.config.is_excluded(path) {
+            return None;
+        }
+        (text.contains("@spec") || (lang == Language::Rust && mentions_tests(lang, text)))
+            .then_some(lang)
+    }
+}
+
 /// One-shot form of [`TestFileMatcher::language`].
 pub fn is_test_file(
     path: &str,

@@ -110,13 +110,19 @@ pub fn guardian_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
     if bp.guardian.is_empty() {
         return Vec::new();
     }
-    let results = snap.guardian.get(&d.key);
+    let results = crate::lsp::guardian::step_results(snap.guardian.get(&d.key), &bp.guardian);
     let at = |span: specls_core::Span| {
         let r = range(snap, d, span);
         Range::new(r.start, r.start)
     };
     let top = bp.guardian_span.unwrap_or(bp.guardian[0].span);
-    let met = results.map(|r| r.iter().filter(|s| s.outcome.is_met()).count());
+    let met = results.iter().any(Option::is_some).then(|| {
+        results
+            .iter()
+            .flatten()
+            .filter(|s| s.outcome.is_met())
+            .count()
+    });
     let title = match met {
         Some(m) => format!(
             "▶ Run guardian plan · {m} of {} steps met",
@@ -131,7 +137,7 @@ pub fn guardian_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
         Some(json!({"uri": uri.as_str()})),
     )];
     for (i, step) in bp.guardian.iter().enumerate() {
-        let r = results.and_then(|r| r.get(i));
+        let r = results[i];
         out.push(label(
             at(step.span),
             format!(
