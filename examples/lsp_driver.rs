@@ -10,12 +10,21 @@
 //!   duplicate of the one before it and restore it, each timed from `didChange` to the
 //!   `publishDiagnostics` for that version (p50/p99);
 //! - code lenses and code actions on that file (p50/p99);
-//! - memory: peak resident set (VmHWM from /proc) after opening, and resident set before and
-//!   after typing.
+//! - memory: peak resident set (VmHWM from /proc) after opening and after typing in one of the
+//!   opened files, and resident set before and after typing (the many files and the big file);
+//! - `specls check` over the many files, as a process (median wall time), against a process that
+//!   only reads the same files (`lsp_floor --read DIR`);
+//! - a JUnit report of 100,000 test cases (`specls_core::corpus::TestRun`, Python tests linked
+//!   by `@spec` markers) read from disk and mapped to the scenarios with the functions the
+//!   server uses (`merge_results`, `TestView::compute`), against reading it and counting its
+//!   test cases;
+//! - a table of the targets of issue 11, each marked met or not, with the machine, its load
+//!   average at the start and the end, the date and the command.
 //!
 //! Usage (release build; see `benches/run`):
 //! `lsp_driver [--quick] [--out FILE] [--peers DIR] [--formats yaml,markdown,...]`
-//! `--quick`: 20 files of 50 and a file of 500 scenarios, 20 keystrokes (the CI smoke run).
+//! `--quick`: 20 files of 50 and a file of 500 scenarios, 20 keystrokes, 5,000 test cases (the
+//! CI smoke run).
 //! `--peers DIR`: where `benches/run` installed the Cucumber and YAML language servers.
 
 use std::collections::HashSet;
@@ -27,7 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use specls_core::corpus::{Corpus, Format, Shape};
+use specls_core::corpus::{Corpus, Format, Shape, TestRun};
 
 fn file_uri(p: &Path) -> String {
     format!("file://{}", p.display())
@@ -273,8 +282,18 @@ struct Figures {
     rss_before: f64,
     rss_after: f64,
     key_hwm: f64,
+    lens_p50: Option<Duration>,
     lens_p99: Option<Duration>,
+    action_p50: Option<Duration>,
     action_p99: Option<Duration>,
+    /// Lenses in the answer for the big file.
+    lenses: usize,
+    /// Typing in one of the many files after opening them all: RSS before and after, and the
+    /// keystroke times there.
+    many_rss: (f64, f64),
+    many_hwm: f64,
+    many_key_p50: Option<Duration>,
+    many_key_p99: Option<Duration>,
 }
 
 fn percentile(v: &mut [Duration], p: f64) -> Option<Duration> {
@@ -285,7 +304,9 @@ fn percentile(v: &mut [Duration], p: f64) -> Option<Duration> {
     Some(v[((v.len() as f64 - 1.0) * p).round() as usize])
 }
 
-fn open_all(s: &Subject, root: &Path, corpus: &Corpus, timeout: Duration) -> Figures {
+/// Open every file of `corpus` and wait for the diagnostics; then type `edits` keystrokes into
+/// one of the files (the memory of the whole workspace while typing).
+fn open_all(s: &Subject, root: &Path, corpus: &Corpus, timeout: Duration, edits: usize) -> Figures {
     let mut server = Server::start(&s.cmd, root, s.settings.clone());
     server.initialize(root, s.options.clone());
     let uris: Vec<String> = corpus
@@ -332,14 +353,30 @@ fn open_all(s: &Subject, root: &Path, corpus: &Corpus, timeout: Duration) -> Fig
         }
     }
     let elapsed = last.map(|t| t.duration_since(t0));
-    let (_, hwm) = server.memory();
-    server.stop();
-    Figures {
+    let (rss, hwm) = server.memory();
+    let mut f = Figures {
         open: elapsed,
         open_files: (uris.len() - missing.len(), uris.len()),
         open_hwm: hwm,
         ..Default::default()
-    }
+    };
+    // A file in the middle of the workspace.
+    let i = corpus.files.len() / 2;
+    let mut typist = Typist::new(
+        &uris[i],
+        &corpus.files[i].text,
+        corpus.shape.per_file,
+        file_first(corpus, i),
+    );
+    let (mut times, missed) = typist.type_n(&server, edits);
+    f.key_missed += missed;
+    f.many_key_p50 = percentile(&mut times, 0.5);
+    f.many_key_p99 = percentile(&mut times, 0.99);
+    let (after, hwm) = server.memory();
+    f.many_rss = (rss, after);
+    f.many_hwm = hwm;
+    server.stop();
+    f
 }
 
 /// Line and column (UTF-16; the corpus is ASCII) of byte `at`.
@@ -347,6 +384,108 @@ fn position(text: &str, at: usize) -> Value {
     let line = text[..at].matches('\n').count();
     let col = at - text[..at].rfind('\n').map_or(0, |i| i + 1);
     json!({"line": line, "character": col})
+}
+
+/// The global number of the first scenario of file `i` of a corpus.
+fn file_first(corpus: &Corpus, i: usize) -> usize {
+    i * corpus.shape.per_file
+}
+
+/// Keystroke-sized edits to an open document: scenario names in the middle of the file, each
+/// made equal to the name before it and then restored (both change the diagnostics, so both are
+/// answered by a publish), each timed from `didChange` to the `publishDiagnostics` for that
+/// version.
+struct Typist {
+    uri: String,
+    text: String,
+    version: i64,
+    /// Scenarios in the file, and the global number of its first one.
+    scenarios: usize,
+    first: usize,
+    /// Edits made so far.
+    done: usize,
+    /// The text to restore the name being edited with, when it is a duplicate now.
+    pending: Option<(usize, String)>,
+}
+
+impl Typist {
+    fn new(uri: &str, text: &str, scenarios: usize, first: usize) -> Typist {
+        Typist {
+            uri: uri.to_string(),
+            text: text.to_string(),
+            version: 1,
+            scenarios,
+            first,
+            done: 0,
+            pending: None,
+        }
+    }
+
+    /// The name (from after `: ` to the end of the line) of the scenario numbered `g`.
+    fn name_at(&self, g: usize) -> Option<(usize, usize)> {
+        let end = self.text.find(&format!(" number {g}\n"))? + format!(" number {g}").len();
+        let start = self.text[..end].rfind(": ")? + 2;
+        Some((start, end))
+    }
+
+    /// One edit; the time to its publish, or None when none came within 60 s (or the file has
+    /// no scenario to edit).
+    fn keystroke(&mut self, server: &Server) -> Option<Duration> {
+        let (s0, new) = match self.pending.take() {
+            Some((s0, own)) => (s0, own),
+            None => {
+                // The next pair of scenarios, in the second half of the file, whose names both
+                // end in their number (planted duplicate names do not).
+                let span = (self.scenarios / 4).max(1);
+                let (s0, e0, p0, p1) = (0..span).find_map(|k| {
+                    let e = (self.done / 2 + k) % span;
+                    let g = self.first + self.scenarios / 2 + 2 * e + 1;
+                    let (s0, e0) = self.name_at(g)?;
+                    let (p0, p1) = self.name_at(g - 1)?;
+                    self.done += 2 * k;
+                    Some((s0, e0, p0, p1))
+                })?;
+                self.pending = Some((s0, self.text[s0..e0].to_string()));
+                (s0, self.text[p0..p1].to_string())
+            }
+        };
+        self.done += 1;
+        let old_len = self.text[s0..].find('\n').unwrap_or(0);
+        let (start, end) = (position(&self.text, s0), position(&self.text, s0 + old_len));
+        self.text.replace_range(s0..s0 + old_len, &new);
+        self.version += 1;
+        let (uri, version) = (self.uri.clone(), self.version);
+        let t0 = Instant::now();
+        server.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version},
+                   "contentChanges": [{"range": {"start": start, "end": end}, "text": new}]}),
+        );
+        let ok = server.wait(Duration::from_secs(60), |m| {
+            m["method"] == "textDocument/publishDiagnostics"
+                && m["params"]["uri"] == json!(uri)
+                && (m["params"]["version"].is_null() || m["params"]["version"] == json!(version))
+        });
+        ok.then(|| t0.elapsed())
+    }
+
+    /// `n` edits: their times and how many got no publish.
+    fn type_n(&mut self, server: &Server, n: usize) -> (Vec<Duration>, usize) {
+        let mut times = Vec::new();
+        let mut missed = 0;
+        for _ in 0..n {
+            match self.keystroke(server) {
+                Some(t) => times.push(t),
+                None => missed += 1,
+            }
+        }
+        (times, missed)
+    }
+}
+
+/// How many edits are followed by a code lens and a code action request.
+fn lens_rounds(edits: usize) -> usize {
+    (edits / 4).max(20)
 }
 
 fn typing(s: &Subject, root: &Path, corpus: &Corpus, edits: usize, f: &mut Figures) {
@@ -367,78 +506,41 @@ fn typing(s: &Subject, root: &Path, corpus: &Corpus, edits: usize, f: &mut Figur
     }
     let (rss, _) = server.memory();
     f.rss_before = rss;
-    // Scenario names in the middle of the file, each made equal to the name before it and back.
-    let scenarios = corpus.shape.per_file;
-    let mut text = file.text.clone();
-    let mut version = 1;
-    let mut times = Vec::new();
-    // The name (from after `: ` to the end of the line) of the scenario numbered `g`.
-    let name_at = |text: &str, g: usize| -> Option<(usize, usize)> {
-        let end = text.find(&format!(" number {g}\n"))? + format!(" number {g}").len();
-        let start = text[..end].rfind(": ")? + 2;
-        Some((start, end))
-    };
-    for e in 0..edits.div_ceil(2) {
-        let g = scenarios / 2 + 2 * (e % (scenarios / 4).max(1)) + 1;
-        let (Some((s0, e0)), Some((p0, p1))) = (name_at(&text, g), name_at(&text, g - 1)) else {
-            break;
-        };
-        let own = text[s0..e0].to_string();
-        let previous = text[p0..p1].to_string();
-        // Make it a duplicate of the scenario before it, then restore it: both change the
-        // diagnostics, so both are answered by a publish.
-        for new in [previous, own] {
-            let (start, end) = (position(&text, s0), position(&text, s0 + (e0 - s0)));
-            let old_len = text[s0..].find('\n').unwrap_or(0);
-            let end = if old_len != e0 - s0 {
-                position(&text, s0 + old_len)
-            } else {
-                end
-            };
-            text.replace_range(s0..s0 + old_len, &new);
-            version += 1;
-            let t0 = Instant::now();
-            server.notify(
-                "textDocument/didChange",
-                json!({"textDocument": {"uri": uri, "version": version},
-                       "contentChanges": [{"range": {"start": start, "end": end}, "text": new}]}),
-            );
-            let ok = server.wait(Duration::from_secs(60), |m| {
-                m["method"] == "textDocument/publishDiagnostics"
-                    && m["params"]["uri"] == json!(uri)
-                    && (m["params"]["version"].is_null()
-                        || m["params"]["version"] == json!(version))
-            });
-            if ok {
-                times.push(t0.elapsed());
-            } else {
-                f.key_missed += 1;
-            }
-        }
-    }
+    let mut typist = Typist::new(
+        &uri,
+        &file.text,
+        corpus.shape.per_file,
+        file_first(corpus, 0),
+    );
+    let (mut times, missed) = typist.type_n(&server, edits);
+    f.key_missed += missed;
     f.key_p50 = percentile(&mut times, 0.5);
     f.key_p99 = percentile(&mut times, 0.99);
     let (rss, hwm) = server.memory();
     f.rss_after = rss;
     f.key_hwm = hwm;
     if s.lenses {
+        // As an editor asks: after each edit (once its diagnostics are in), the lenses of the
+        // document and the code actions at a cursor.
         let mut lens = Vec::new();
         let mut action = Vec::new();
         let mut seen = Vec::new();
-        for i in 0..edits.max(20) {
-            let t0 = Instant::now();
-            if server
-                .request(
-                    "textDocument/codeLens",
-                    json!({"textDocument": {"uri": uri}}),
-                    &mut seen,
-                    Duration::from_secs(30),
-                )
-                .is_some()
-            {
-                lens.push(t0.elapsed());
+        let lines = typist.text.lines().count().max(1);
+        for i in 0..lens_rounds(edits) {
+            if typist.keystroke(&server).is_none() {
+                f.key_missed += 1;
             }
-            let line = (i * 97) % text.lines().count().max(1);
+            let t0 = Instant::now();
+            if let Some(r) = server.request(
+                "textDocument/codeLens",
+                json!({"textDocument": {"uri": uri}}),
+                &mut seen,
+                Duration::from_secs(30),
+            ) {
+                lens.push(t0.elapsed());
+                f.lenses = r.as_array().map_or(0, Vec::len);
+            }
+            let line = (i * 97) % lines;
             let t0 = Instant::now();
             if server
                 .request(
@@ -454,10 +556,169 @@ fn typing(s: &Subject, root: &Path, corpus: &Corpus, edits: usize, f: &mut Figur
                 action.push(t0.elapsed());
             }
         }
+        f.lens_p50 = percentile(&mut lens, 0.5);
         f.lens_p99 = percentile(&mut lens, 0.99);
+        f.action_p50 = percentile(&mut action, 0.5);
         f.action_p99 = percentile(&mut action, 0.99);
     }
     server.stop();
+}
+
+/// The median of `runs` timings of `f` (None when any run fails).
+fn median(runs: usize, mut f: impl FnMut() -> Option<Duration>) -> Option<Duration> {
+    let mut v = Vec::new();
+    for _ in 0..runs {
+        v.push(f()?);
+    }
+    percentile(&mut v, 0.5)
+}
+
+/// `specls check` over a workspace, and the floor (reading the same files), as a process each,
+/// wall time, median of `runs`; with the number of diagnostics check reported.
+struct CheckFigures {
+    check: Option<Duration>,
+    floor: Option<Duration>,
+    diagnostics: usize,
+    files: usize,
+}
+
+fn check_figures(specls: &str, floor: &str, root: &Path, runs: usize) -> CheckFigures {
+    let mut diagnostics = 0;
+    let mut files = 0;
+    let check = median(runs, || {
+        let t0 = Instant::now();
+        let out = Command::new(specls)
+            .args(["check", "--format", "json", "--deny", "none"])
+            .arg(root)
+            .current_dir(root)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .ok()?;
+        let t = t0.elapsed();
+        if !out.status.success() {
+            return None;
+        }
+        let v: Value = serde_json::from_slice(&out.stdout).ok()?;
+        diagnostics = v["diagnostics"].as_array().map_or(0, Vec::len);
+        files = v["files"].as_u64().unwrap_or(0) as usize;
+        Some(t)
+    });
+    let floor = median(runs, || {
+        let t0 = Instant::now();
+        let ok = Command::new(floor)
+            .arg("--read")
+            .arg(root)
+            .stdout(Stdio::null())
+            .status()
+            .ok()?
+            .success();
+        ok.then(|| t0.elapsed())
+    });
+    CheckFigures {
+        check,
+        floor,
+        diagnostics,
+        files,
+    }
+}
+
+/// Reading a JUnit report of `cases` test cases and mapping them to the scenarios of the
+/// workspace, in process, with the same functions the server uses when a report appears:
+/// read the file, parse it (`merge_results`), link the tests to the scenarios and map the
+/// results to tests and scenarios (`TestView::compute`). Floor: reading the file and counting
+/// its `<testcase` elements.
+struct JunitFigures {
+    cases: usize,
+    bytes: usize,
+    test_files: usize,
+    index: Option<Duration>,
+    ingest: Option<Duration>,
+    floor: Option<Duration>,
+    /// Scenarios with a passed/failed/skipped status, of all scenarios.
+    with_result: (usize, usize),
+    unmatched: usize,
+}
+
+fn junit_figures(corpus: &Corpus, root: &Path, cases: usize, runs: usize) -> JunitFigures {
+    use specls::lsp::testing::{merge_results, TestFiles, TestView};
+    use specls_core::config::Config;
+    use specls_core::testlinks::status::ScenarioStatus;
+    use specls_core::testlinks::Language;
+    use specls_core::workspace::Workspace;
+
+    let mut ws = Workspace::new();
+    for f in &corpus.files {
+        ws.upsert_bytes(&f.path, f.text.as_bytes());
+    }
+    let specs: Vec<(String, Vec<String>)> = corpus
+        .files
+        .iter()
+        .map(|f| {
+            let ids = ws.get(&f.path).map_or(Vec::new(), |s| {
+                s.doc.scenarios.iter().map(|s| s.id.clone()).collect()
+            });
+            (f.path.clone(), ids)
+        })
+        .collect();
+    let run = TestRun::generate(&specs, cases);
+    let report = root.join(".specls/results/junit.xml");
+    std::fs::create_dir_all(report.parent().unwrap()).unwrap();
+    std::fs::write(&report, &run.junit).unwrap();
+    let mut tests = TestFiles::default();
+    let t0 = Instant::now();
+    for f in &run.files {
+        tests.upsert(&f.path, Arc::from(f.text.as_str()), Language::Python);
+    }
+    let index = Some(t0.elapsed());
+    let config = Config::default();
+    let mut last = None;
+    let ingest = median(runs, || {
+        let t0 = Instant::now();
+        let text = std::fs::read_to_string(&report).ok()?;
+        let modified = std::fs::metadata(&report).and_then(|m| m.modified()).ok();
+        let results = merge_results(vec![(".specls/results/junit.xml".into(), modified, text)]);
+        let view = TestView::compute(&ws, &tests, &results, &config);
+        let t = t0.elapsed();
+        last = Some((results, view));
+        Some(t)
+    });
+    let floor = median(runs, || {
+        let t0 = Instant::now();
+        let text = std::fs::read_to_string(&report).ok()?;
+        let n = text.matches("<testcase").count();
+        (n == run.cases).then(|| t0.elapsed())
+    });
+    let (with_result, unmatched) = match &last {
+        Some((results, view)) => (
+            (
+                view.statuses
+                    .values()
+                    .filter(|s| {
+                        matches!(
+                            s,
+                            ScenarioStatus::Passed { .. }
+                                | ScenarioStatus::Failed { .. }
+                                | ScenarioStatus::Skipped { .. }
+                        )
+                    })
+                    .count(),
+                view.statuses.len(),
+            ),
+            view.mapping.unmatched.len().min(results.results.len()),
+        ),
+        None => ((0, 0), 0),
+    };
+    JunitFigures {
+        cases: run.cases,
+        bytes: run.junit.len(),
+        test_files: run.files.len(),
+        index,
+        ingest,
+        floor,
+        with_result,
+        unmatched,
+    }
 }
 
 fn ms(d: Option<Duration>) -> String {
@@ -484,6 +745,8 @@ struct Args {
     formats: Vec<Format>,
     work: PathBuf,
     peer_edits: usize,
+    /// The command line to print as the way to reproduce (`benches/run` passes its own).
+    command: Option<String>,
 }
 
 fn args() -> Args {
@@ -494,6 +757,7 @@ fn args() -> Args {
         formats: vec![Format::Yaml, Format::Markdown],
         work: std::env::temp_dir().join(format!("specls-bench-{}", std::process::id())),
         peer_edits: 10,
+        command: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -502,6 +766,7 @@ fn args() -> Args {
             "--out" => a.out = it.next().map(PathBuf::from),
             "--peers" => a.peers = it.next().map(PathBuf::from),
             "--peer-edits" => a.peer_edits = it.next().and_then(|v| v.parse().ok()).unwrap_or(10),
+            "--command" => a.command = it.next(),
             "--work" => a.work = it.next().map(PathBuf::from).unwrap(),
             "--formats" => {
                 a.formats = it
@@ -603,13 +868,10 @@ fn main() {
     }
 
     let mut failed = false;
-    let mut report = String::new();
-    report.push_str(&format!(
-        "# specls benchmark results\n\nGenerated by `examples/lsp_driver.rs`{} on {} (`nproc` = {}). Every figure comes from the same run; ratios are to the floor (a server that does no work) measured in that run. Corpus: `specls_core::corpus`, seed 1: {files} files of {per} scenarios, and one file of {big} scenarios.\n\n",
-        if a.quick { " (--quick)" } else { "" },
-        std::env::consts::OS,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
-    ));
+    let load_start = load_average();
+    let started = utc_now();
+    let mut sections = String::new();
+    let mut targets: Vec<Target> = Vec::new();
     for &format in &a.formats {
         let many = Corpus::generate(format, Shape::new(files, per, 1));
         let one = Corpus::generate(format, Shape::new(1, big, 1));
@@ -617,31 +879,41 @@ fn main() {
         let root_one = a.work.join(format!("{}-big", format.name()));
         many.write_to(&root_many).unwrap();
         one.write_to(&root_one).unwrap();
-        report.push_str(&format!(
-            "## {} ({} files, {:.1} MB; big file {:.2} MB)\n\nKeystrokes: {edits} for specls and the floor, {} for peers.\n\n| server | open {files} files → last diagnostics (all published, or none for 2 s) | ratio | keystroke → diagnostics p50 | p99 | ratio p50 | missed | code lens p99 | code action p99 | peak RSS, {files} files | RSS before → after typing |\n|---|---|---|---|---|---|---|---|---|---|---|\n",
+        sections.push_str(&format!(
+            "## {} ({} files, {:.1} MB; big file {:.2} MB)\n\nKeystrokes: {edits} on the big file and {edits} in a file of the {files}-file workspace for specls and the floor, {} for peers. Code lenses and code actions: asked after each of {} more edits on the big file, once its diagnostics are in, as an editor asks.\n\n| server | open {files} files → last diagnostics | ratio | keystroke → diagnostics p50 (big file) | p99 | ratio p50 | missed | code lens p50 / p99 | code action p50 / p99 | peak RSS, {files} files | RSS while typing, {files} files | RSS while typing, big file |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
             format.name(),
             many.files.len(),
             many.bytes() as f64 / 1e6,
             one.bytes() as f64 / 1e6,
-            a.peer_edits
+            a.peer_edits,
+            lens_rounds(edits),
         ));
         let mut floor_fig: Option<Figures> = None;
+        let mut specls_fig: Option<Figures> = None;
         for s in subjects.iter().filter(|s| s.format == format) {
             eprintln!("{}: {} ...", format.name(), s.label);
+            let n = if s.peer { a.peer_edits } else { edits };
             let mut f = open_all(
                 s,
                 &root_many,
                 &many,
                 Duration::from_secs(if a.quick { 60 } else { 300 }),
+                n,
             );
-            let n = if s.peer { a.peer_edits } else { edits };
             typing(s, &root_one, &one, n, &mut f);
             if s.label == "specls" && (f.key_missed > 0 || f.key_p50.is_none()) {
                 failed = true;
             }
             let fl = floor_fig.clone().unwrap_or_default();
-            report.push_str(&format!(
-                "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} | {:.0} MB | {:.0} → {:.0} MB |\n",
+            let pair = |a: Option<Duration>, b: Option<Duration>| {
+                if s.lenses {
+                    format!("{} / {}", ms(a), ms(b))
+                } else {
+                    "n/a".into()
+                }
+            };
+            sections.push_str(&format!(
+                "| {} | {}{} | {} | {} | {} | {} | {} | {}{} | {} | {:.0} MB | {:.0} → {:.0} MB | {:.0} → {:.0} MB |\n",
                 s.label,
                 ms(f.open),
                 if f.open_files.0 < f.open_files.1 {
@@ -654,33 +926,243 @@ fn main() {
                 ms(f.key_p99),
                 ratio(f.key_p50, fl.key_p50),
                 f.key_missed,
-                if s.lenses {
-                    ms(f.lens_p99)
+                pair(f.lens_p50, f.lens_p99),
+                if s.lenses && f.lenses > 0 {
+                    format!(" ({} lenses)", f.lenses)
                 } else {
-                    "n/a".into()
+                    String::new()
                 },
-                if s.lenses {
-                    ms(f.action_p99)
-                } else {
-                    "n/a".into()
-                },
-                f.open_hwm,
+                pair(f.action_p50, f.action_p99),
+                f.open_hwm.max(f.many_hwm),
+                f.many_rss.0,
+                f.many_rss.1,
                 f.rss_before,
                 f.rss_after,
             ));
+            if s.label == "specls" {
+                specls_fig = Some(f.clone());
+            }
             if floor_fig.is_none() {
                 floor_fig = Some(f);
             }
         }
-        report.push('\n');
+        sections.push('\n');
+        if format == Format::Feature {
+            continue;
+        }
+        eprintln!("{}: specls check ...", format.name());
+        let c = check_figures(&specls, &floor, &root_many, if a.quick { 1 } else { 3 });
+        eprintln!("{}: JUnit ingestion ...", format.name());
+        let cases = if a.quick { 5_000 } else { 100_000 };
+        let root_junit = a.work.join(format!("{}-junit", format.name()));
+        let j = junit_figures(&many, &root_junit, cases, if a.quick { 1 } else { 3 });
+        if c.check.is_none() || j.ingest.is_none() {
+            failed = true;
+        }
+        sections.push_str(&format!(
+            "| `specls check` over the {files} files (process wall time, median of runs) | floor: a process reading the same files | ratio | diagnostics reported |\n|---|---|---|---|\n| {} ({} files) | {} | {} | {} |\n\n",
+            ms(c.check),
+            c.files,
+            ms(c.floor),
+            ratio(c.check, c.floor),
+            c.diagnostics,
+        ));
+        sections.push_str(&format!(
+            "| JUnit report: {} test cases ({:.1} MB) read and mapped to the {} scenarios (read + parse + link + map + statuses, median) | floor: read the report and count its test cases | ratio | scenarios with a result | unmatched results | indexing the {} test files (once, not included) |\n|---|---|---|---|---|---|\n| {} | {} | {} | {} of {} | {} | {} |\n\n",
+            j.cases,
+            j.bytes as f64 / 1e6,
+            files * per,
+            j.test_files,
+            ms(j.ingest),
+            ms(j.floor),
+            ratio(j.ingest, j.floor),
+            j.with_result.0,
+            j.with_result.1,
+            j.unmatched,
+            ms(j.index),
+        ));
+        if let (Some(sp), Some(fl)) = (specls_fig, floor_fig) {
+            let fmt = format.name();
+            let under = |d: Option<Duration>, limit_ms: f64| {
+                d.is_some_and(|d| d.as_secs_f64() * 1000.0 < limit_ms)
+            };
+            targets.push(Target::new(
+                fmt,
+                format!("open {files} files → every diagnostic, within 3x the floor"),
+                format!(
+                    "{} vs floor {} ({})",
+                    ms(sp.open),
+                    ms(fl.open),
+                    ratio(sp.open, fl.open)
+                ),
+                match (sp.open, fl.open) {
+                    (Some(o), Some(f)) => o.as_secs_f64() <= 3.0 * f.as_secs_f64(),
+                    _ => false,
+                },
+            ));
+            targets.push(Target::new(
+                fmt,
+                format!("keystroke → diagnostics, {big}-scenario file: p50 < 5 ms"),
+                ms(sp.key_p50),
+                under(sp.key_p50, 5.0) && sp.key_missed == 0,
+            ));
+            targets.push(Target::new(
+                fmt,
+                format!("keystroke → diagnostics, {big}-scenario file: p99 < 20 ms"),
+                ms(sp.key_p99),
+                under(sp.key_p99, 20.0) && sp.key_missed == 0,
+            ));
+            let peak = sp.open_hwm.max(sp.many_hwm);
+            targets.push(Target::new(
+                fmt,
+                format!("peak memory, {files}-file workspace (open + typing): < 150 MB"),
+                format!("{peak:.0} MB"),
+                peak < 150.0,
+            ));
+            let (b, e) = sp.many_rss;
+            targets.push(Target::new(
+                fmt,
+                format!("memory flat while typing ({edits} keystrokes, {files}-file workspace): RSS grows < 10%"),
+                format!("{b:.0} → {e:.0} MB"),
+                b > 0.0 && e <= b * 1.1,
+            ));
+            targets.push(Target::new(
+                fmt,
+                format!("code lenses on the {big}-scenario file: p99 < 5 ms"),
+                ms(sp.lens_p99),
+                under(sp.lens_p99, 5.0),
+            ));
+            targets.push(Target::new(
+                fmt,
+                format!("code actions on the {big}-scenario file: p99 < 5 ms"),
+                ms(sp.action_p99),
+                under(sp.action_p99, 5.0),
+            ));
+            targets.push(Target::new(
+                fmt,
+                format!("`specls check` over the {files} files: < 1 s"),
+                ms(c.check),
+                under(c.check, 1000.0),
+            ));
+            targets.push(Target::new(
+                fmt,
+                format!(
+                    "{} JUnit test cases read and mapped to scenarios: < 1 s",
+                    j.cases
+                ),
+                ms(j.ingest),
+                under(j.ingest, 1000.0) && j.unmatched == 0,
+            ));
+        }
     }
     let _ = std::fs::remove_dir_all(&a.work);
+    let load_end = load_average();
+
+    let mut report = String::new();
+    report.push_str(&format!(
+        "# specls benchmark results\n\nGenerated by `examples/lsp_driver.rs`{} on {started} (UTC). Every figure comes from this one run; ratios are to the floor (`examples/lsp_floor.rs`, a server that does no work) measured in the same run. Release build.\n\n- Machine: {} ({} logical CPUs, {} RAM), {}.\n- Load average (1, 5, 15 min) at the start: {load_start}; at the end: {load_end}. The machine may be shared: compare figures only within one report, as ratios.\n- Corpus: `specls_core::corpus`, seed 1: {files} files of {per} scenarios, one file of {big} scenarios, with planted duplicates and conflicts; JUnit report and Python test files from `specls_core::corpus::TestRun`.\n- Reproduce: `{}`\n\n",
+        if a.quick { " (--quick: a small corpus, the CI smoke run; the targets apply to the full corpus)" } else { "" },
+        machine(),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        mem_total(),
+        uname(),
+        a.command.clone().unwrap_or_else(|| "benches/run".into()),
+    ));
+    if !a.quick && !targets.is_empty() {
+        report.push_str(
+            "## Targets of issue 11\n\n| format | target | measured | met |\n|---|---|---|---|\n",
+        );
+        for t in &targets {
+            report.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                t.format,
+                t.what,
+                t.measured,
+                if t.met { "yes" } else { "**NO**" }
+            ));
+        }
+        let missed = targets.iter().filter(|t| !t.met).count();
+        report.push_str(&format!(
+            "\n{} of {} targets met in this run.\n\n",
+            targets.len() - missed,
+            targets.len()
+        ));
+    }
+    report.push_str(&sections);
     print!("{report}");
     if let Some(out) = a.out {
         std::fs::write(out, &report).unwrap();
     }
     if failed {
-        eprintln!("lsp_driver: specls missed keystrokes (no fresh diagnostics for an edit)");
+        eprintln!("lsp_driver: specls missed keystrokes or a measurement failed");
         std::process::exit(1);
     }
+}
+
+/// One target of the issue and whether this run met it.
+struct Target {
+    format: &'static str,
+    what: String,
+    measured: String,
+    met: bool,
+}
+
+impl Target {
+    fn new(format: &'static str, what: String, measured: String, met: bool) -> Target {
+        Target {
+            format,
+            what,
+            measured,
+            met,
+        }
+    }
+}
+
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(", "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn machine() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| std::env::consts::ARCH.to_string())
+}
+
+fn mem_total() -> String {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            let l = s.lines().find(|l| l.starts_with("MemTotal:"))?;
+            let kb: f64 = l.split_whitespace().nth(1)?.parse().ok()?;
+            Some(format!("{:.1} GB", kb / 1024.0 / 1024.0))
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn uname() -> String {
+    Command::new("uname")
+        .args(["-sr"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| std::env::consts::OS.to_string())
+}
+
+fn utc_now() -> String {
+    Command::new("date")
+        .args(["-u", "+%Y-%m-%d %H:%M"])
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| "unknown date".into())
 }

@@ -3,6 +3,9 @@
 //! incremental sync, publishes empty diagnostics for every opened or changed document at once,
 //! answers every other request with `null`, and exits on `exit`.
 //!
+//! With `--read DIR` it is instead the floor of `specls check`: it walks DIR, reads every file,
+//! prints the number of files and bytes, and exits.
+//!
 //! Built by `cargo build --release --example lsp_floor`; driven by `examples/lsp_driver.rs`.
 
 use std::io::{BufRead, BufReader, Write};
@@ -35,7 +38,36 @@ fn send(out: &mut impl Write, msg: &Value) {
     let _ = out.flush();
 }
 
+/// Every file under `dir` (depth first), read whole: (files, bytes).
+fn read_tree(dir: &std::path::Path) -> (usize, usize) {
+    let mut todo = vec![dir.to_path_buf()];
+    let (mut files, mut bytes) = (0, 0);
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if let Ok(b) = std::fs::read(&p) {
+                files += 1;
+                bytes += b.len();
+            }
+        }
+    }
+    (files, bytes)
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, dir] = args.as_slice() {
+        if flag == "--read" {
+            let (files, bytes) = read_tree(std::path::Path::new(dir));
+            println!("{files} files, {bytes} bytes");
+            return;
+        }
+    }
     let stdin = std::io::stdin();
     let mut input = BufReader::new(stdin.lock());
     let stdout = std::io::stdout();

@@ -333,6 +333,94 @@ impl Corpus {
     }
 }
 
+/// Python test files linked by `@spec` markers to scenarios, and the JUnit XML report of one
+/// run of them (as `pytest --junitxml` writes it): what the result ingestion benchmark reads.
+#[derive(Clone, Debug)]
+pub struct TestRun {
+    pub files: Vec<File>,
+    /// The JUnit report.
+    pub junit: String,
+    /// Test cases in the report (and tests in the files).
+    pub cases: usize,
+    /// Cases reported failed and skipped.
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl TestRun {
+    /// `cases` tests spread over one test file per spec (`specs`: each spec's path and scenario
+    /// ids, in order). Test `k` of a file is `test_case_<k>` (the same names in every file, as
+    /// real suites have, so results are told apart by their class and file) and links to
+    /// scenario `k % n` of its spec. Every 37th case fails and every 101st is skipped.
+    pub fn generate(specs: &[(String, Vec<String>)], cases: usize) -> TestRun {
+        let specs: Vec<&(String, Vec<String>)> =
+            specs.iter().filter(|(_, ids)| !ids.is_empty()).collect();
+        let mut run = TestRun {
+            files: Vec::with_capacity(specs.len()),
+            junit: String::with_capacity(cases * 130 + 200),
+            cases: 0,
+            failed: 0,
+            skipped: 0,
+        };
+        if specs.is_empty() {
+            return run;
+        }
+        let mut body = String::with_capacity(cases * 130);
+        for (f, (path, ids)) in specs.iter().enumerate() {
+            let n = cases / specs.len() + usize::from(f < cases % specs.len());
+            let stem = path
+                .rsplit('/')
+                .next()
+                .unwrap_or(path)
+                .split('.')
+                .next()
+                .unwrap_or("spec")
+                .replace('-', "_");
+            let module = format!("test_{stem}");
+            let mut text = String::with_capacity(n * 90 + 40);
+            text.push_str("import pytest\n\n\nclass TestCases:\n");
+            for k in 0..n {
+                let _ = write!(
+                    text,
+                    "    # @spec {}\n    def test_case_{k}(self):\n        assert True\n\n",
+                    ids[k % ids.len()]
+                );
+                let g = run.cases + k;
+                let _ = write!(
+                    body,
+                    "<testcase classname=\"tests.{module}.TestCases\" name=\"test_case_{k}\" file=\"tests/{module}.py\" line=\"{}\" time=\"0.001\"",
+                    5 + 4 * k
+                );
+                if g % 37 == 36 {
+                    run.failed += 1;
+                    body.push_str("><failure message=\"assert 1 == 2\">def test():\n&gt;   assert 1 == 2\nE   assert 1 == 2</failure></testcase>\n");
+                } else if g % 101 == 100 {
+                    run.skipped += 1;
+                    body.push_str("><skipped message=\"not ready\"/></testcase>\n");
+                } else {
+                    body.push_str("/>\n");
+                }
+            }
+            run.cases += n;
+            run.files.push(File {
+                path: format!("tests/{module}.py"),
+                text,
+            });
+        }
+        let _ = write!(
+            run.junit,
+            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<testsuites><testsuite name=\"pytest\" errors=\"0\" failures=\"{}\" skipped=\"{}\" tests=\"{}\" time=\"{:.3}\">\n",
+            run.failed,
+            run.skipped,
+            run.cases,
+            run.cases as f64 * 0.001
+        );
+        run.junit.push_str(&body);
+        run.junit.push_str("</testsuite></testsuites>\n");
+        run
+    }
+}
+
 fn file_stem(f: usize, shape: Shape) -> String {
     if shape.files == 1 {
         format!("big{}", shape.per_file)
@@ -531,6 +619,61 @@ mod tests {
         assert_eq!(a.files, a2.files);
         assert_ne!(a.files, b.files);
         assert_eq!(a.expected().len(), b.expected().len());
+    }
+
+    #[test]
+    fn test_runs_link_and_map_every_case() {
+        use crate::testlinks::status::{map_results, scenario_status, ScenarioStatus};
+        use crate::testlinks::{link, results, Language, TestIndex};
+        for format in Format::SPECLS {
+            let c = Corpus::generate(format, Shape::new(4, 50, 3));
+            let mut ws = Workspace::new();
+            for f in &c.files {
+                assert!(ws.upsert_bytes(&f.path, f.text.as_bytes()));
+            }
+            let specs: Vec<(String, Vec<String>)> = c
+                .files
+                .iter()
+                .map(|f| {
+                    let ids = ws.get(&f.path).unwrap().doc.scenarios.iter();
+                    (f.path.clone(), ids.map(|s| s.id.clone()).collect())
+                })
+                .collect();
+            let run = TestRun::generate(&specs, 1001);
+            assert_eq!((run.cases, run.files.len()), (1001, 4));
+            let mut tests = TestIndex::new();
+            for f in &run.files {
+                tests.upsert(&f.path, &f.text, Language::Python);
+            }
+            let links = link(&ws, &tests);
+            assert!(
+                links.diagnostics.is_empty(),
+                "{format:?}: {:?}",
+                links.diagnostics
+            );
+            let parsed = results::parse(&run.junit);
+            assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+            assert_eq!(parsed.results.len(), 1001);
+            let mapping = map_results(&tests, &parsed.results);
+            assert!(mapping.unmatched.is_empty(), "{format:?}");
+            assert!(mapping.tests_of_result.iter().all(|t| t.len() == 1));
+            let statuses = scenario_status(&ws, &tests, &links, &parsed.results, &mapping);
+            assert_eq!(statuses.len(), 200);
+            let failed = statuses
+                .values()
+                .filter(|s| matches!(s, ScenarioStatus::Failed { .. }))
+                .count();
+            let untested = statuses
+                .values()
+                .filter(|s| matches!(s, ScenarioStatus::Untested | ScenarioStatus::NotRun { .. }))
+                .count();
+            assert_eq!(untested, 0, "{format:?}");
+            assert!(
+                failed > 0 && failed <= run.failed,
+                "{failed} of {}",
+                run.failed
+            );
+        }
     }
 
     #[test]

@@ -264,6 +264,18 @@ impl Cache {
         let g = self.lsp.lock().unwrap_or_else(|e| e.into_inner());
         g.get(key).cloned().unwrap_or_default()
     }
+    /// The remembered diagnostics of `key` that `keep` accepts (only those are cloned: a big
+    /// spec can have thousands, and a code action wants the few under the cursor).
+    pub fn remembered_where(
+        &self,
+        key: &str,
+        keep: impl Fn(&lsp::Diagnostic) -> bool,
+    ) -> Vec<lsp::Diagnostic> {
+        let g = self.lsp.lock().unwrap_or_else(|e| e.into_inner());
+        g.get(key)
+            .map(|v| v.iter().filter(|d| keep(d)).cloned().collect())
+            .unwrap_or_default()
+    }
     /// Results for this snapshot, computing them (off the async threads) if needed.
     pub async fn results(&self, snap: &Snapshot) -> Option<Results> {
         if let Some(r) = self.get(snap.generation) {

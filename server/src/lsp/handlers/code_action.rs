@@ -311,10 +311,7 @@ async fn quick_fixes_for(
         let key = snap.key(&params.text_document.uri);
         diags = backend
             .cache
-            .remembered(&key)
-            .into_iter()
-            .filter(|d| lsp_range_overlaps(&d.range, &params.range))
-            .collect();
+            .remembered_where(&key, |d| lsp_range_overlaps(&d.range, &params.range));
     }
     let snap = backend.snapshot().await?;
     let exists = move |u: &Uri| {
