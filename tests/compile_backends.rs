@@ -732,6 +732,8 @@ async fn command_backend_reports_changes_outside_the_output_paths() {
     let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
     let r = &s.results[0];
     assert_eq!(r.status, Status::Compiled, "{r:#?}");
+    assert_eq!(r.warnings.len(), 1, "{r:#?}");
+    assert!(r.message.ends_with(&r.warnings[0]));
     let kept: Vec<String> = host
         .events
         .lock()

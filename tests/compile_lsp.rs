@@ -184,8 +184,27 @@ async fn compile_command_streams_progress_and_asks_about_hand_edits() {
             .ends_with(&format!("{} bytes, 1 file(s) received", NAMES.len())),
         "{arrived:?}"
     );
-    // The manifest was recorded.
+    // The manifest was recorded, and the lens says so at once (this client watches no files:
+    // the server re-reads drift after its own compile).
     assert!(root.join(".specls/manifest.json").is_file());
+    let lenses = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": uri}}),
+        )
+        .await;
+    let titles: Vec<&str> = lenses
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["command"]["command"] == "specls.compile")
+        .filter_map(|l| l["command"]["title"].as_str())
+        .collect();
+    assert_eq!(titles.len(), 1, "{titles:?}");
+    assert!(
+        titles[0].starts_with("⚙ Compile · ") && !titles[0].contains("never compiled"),
+        "{titles:?}"
+    );
     c.shutdown().await;
 }
 

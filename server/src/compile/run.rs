@@ -140,6 +140,10 @@ pub struct SpecResult {
     pub written: Vec<String>,
     pub kept: Vec<String>,
     pub build: Vec<BuildResult>,
+    /// What the user should look at although the compile succeeded (an agent's changes
+    /// outside the output paths); also in `message`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -249,6 +253,7 @@ fn result(spec: &str, status: Status, message: impl Into<String>) -> SpecResult 
         written: Vec::new(),
         kept: Vec::new(),
         build: Vec::new(),
+        warnings: Vec::new(),
     }
 }
 
@@ -728,7 +733,7 @@ async fn compile_one(
     for b in build.iter().filter(|b| !b.ok) {
         message.push_str(&format!("; `{}` failed", b.key));
     }
-    for n in notes {
+    for n in &notes {
         message.push_str(&format!("; {n}"));
     }
     SpecResult {
@@ -738,6 +743,7 @@ async fn compile_one(
         written,
         kept,
         build,
+        warnings: notes,
     }
 }
 

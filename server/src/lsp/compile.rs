@@ -366,8 +366,13 @@ async fn run_in_background(
                 .map(move |b| format!("{}: `{}` failed: {}", r.spec, b.key, b.output))
         })
         .collect();
+    let warnings: Vec<String> = summary
+        .results
+        .iter()
+        .flat_map(|r| r.warnings.iter().map(move |w| format!("{}: {w}", r.spec)))
+        .collect();
     let text = format!(
-        "specls: {compiled} compiled, {} up to date, {} failed{}{}",
+        "specls: {compiled} compiled, {} up to date, {} failed{}{}{}",
         summary.count(Status::UpToDate),
         failed.len(),
         if failed.is_empty() {
@@ -380,12 +385,19 @@ async fn run_in_background(
         } else {
             format!(" — {}", builds_failed.join("; "))
         },
+        if warnings.is_empty() {
+            String::new()
+        } else {
+            format!(" — {}", warnings.join("; "))
+        },
     );
     if let Some(p) = progress {
         p.finish_with_message(if summary.ok() { "done" } else { "failed" })
             .await;
     }
-    let kind = if summary.ok() {
+    let kind = if summary.ok() && !warnings.is_empty() {
+        MessageType::WARNING
+    } else if summary.ok() {
         MessageType::INFO
     } else {
         MessageType::ERROR
