@@ -529,8 +529,8 @@ test("the specls extension in a real VS Code", { timeout: 280_000 }, async (t) =
     await palette("specls: Propose edge cases");
     // The server applies the edit to the open spec (unsaved): the proposals are in the editor.
     const lines = page.locator(".editor-instance .monaco-editor .view-lines");
-    await lines.filter({ hasText: "task-create-two-at-once" }).first().waitFor({ state: "visible", timeout: 30_000 });
-    await lines.filter({ hasText: "Create a simple task (two at once)" }).first().waitFor({ state: "visible" });
+    await lines.filter({ hasText: "task-create-done-twice" }).first().waitFor({ state: "visible", timeout: 30_000 });
+    await lines.filter({ hasText: "Create a simple task (done twice)" }).first().waitFor({ state: "visible" });
     await page.locator(".tabs-container .tab.active.dirty", { hasText: "tasks.spec.yaml" }).waitFor({ state: "visible" });
     await shot("edge-cases-proposed");
     // Back to the file on disk for the next step.
