@@ -300,16 +300,7 @@ async fn run_in_background(
         progress: tx,
     });
     let created = match &token {
-        Some(t) => matches!(
-            tokio::time::timeout(
-                std::time::Duration::from_secs(5),
-                client.send_request::<request::WorkDoneProgressCreate>(
-                    WorkDoneProgressCreateParams { token: t.clone() }
-                ),
-            )
-            .await,
-            Ok(Ok(()))
-        ),
+        Some(t) => super::progress::create(&client, t, std::time::Duration::from_secs(5)).await,
         None => false,
     };
     let reporter = {

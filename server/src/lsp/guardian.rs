@@ -180,27 +180,16 @@ pub async fn start(s: Start, snap: Snapshot, args: GuardianArgs) -> Result<Value
     let answer = json!({"token": token, "steps": bp.guardian.len()});
     tokio::spawn(async move {
         let ptoken = NumberOrString::String(token.clone());
-        let ongoing = if s.progress {
-            let created = tokio::time::timeout(
-                Duration::from_secs(2),
-                s.client.send_request::<request::WorkDoneProgressCreate>(
-                    WorkDoneProgressCreateParams {
-                        token: ptoken.clone(),
-                    },
-                ),
+        let ongoing = if s.progress
+            && super::progress::create(&s.client, &ptoken, Duration::from_secs(2)).await
+        {
+            Some(
+                s.client
+                    .progress(ptoken.clone(), format!("Guardian plan of {key}"))
+                    .with_cancel_button()
+                    .begin()
+                    .await,
             )
-            .await;
-            if matches!(created, Ok(Ok(()))) {
-                Some(
-                    s.client
-                        .progress(ptoken.clone(), format!("Guardian plan of {key}"))
-                        .with_cancel_button()
-                        .begin()
-                        .await,
-                )
-            } else {
-                None
-            }
         } else {
             None
         };

@@ -9,6 +9,7 @@ pub mod handlers;
 pub mod index;
 pub mod paths;
 pub mod position;
+pub mod progress;
 pub mod run;
 pub mod server;
 pub mod settings;

@@ -191,28 +191,17 @@ async fn run_task(
 ) {
     let command = plan.display();
     let ptoken = NumberOrString::String(token.clone());
-    let ongoing = if s.progress {
-        let created = tokio::time::timeout(
-            Duration::from_secs(2),
-            s.client.send_request::<request::WorkDoneProgressCreate>(
-                WorkDoneProgressCreateParams {
-                    token: ptoken.clone(),
-                },
-            ),
+    let ongoing = if s.progress
+        && super::progress::create(&s.client, &ptoken, Duration::from_secs(2)).await
+    {
+        Some(
+            s.client
+                .progress(ptoken.clone(), command.clone())
+                .with_cancel_button()
+                .with_message("starting")
+                .begin()
+                .await,
         )
-        .await;
-        if matches!(created, Ok(Ok(()))) {
-            Some(
-                s.client
-                    .progress(ptoken.clone(), command.clone())
-                    .with_cancel_button()
-                    .with_message("starting")
-                    .begin()
-                    .await,
-            )
-        } else {
-            None
-        }
     } else {
         None
     };

@@ -907,16 +907,7 @@ impl Indexer {
                 // Requests to the client are only allowed once it has sent `initialized`.
                 let _ = tokio::time::timeout(Duration::from_secs(2), ready.wait_for(|r| *r)).await;
                 let token = NumberOrString::String(format!("specls-index-{}", std::process::id()));
-                let created = tokio::time::timeout(
-                    Duration::from_secs(1),
-                    client.send_request::<request::WorkDoneProgressCreate>(
-                        WorkDoneProgressCreateParams {
-                            token: token.clone(),
-                        },
-                    ),
-                )
-                .await;
-                if !matches!(created, Ok(Ok(()))) {
+                if !super::progress::create(&client, &token, Duration::from_secs(1)).await {
                     return None;
                 }
                 let p = client
