@@ -107,7 +107,7 @@ fn proposal_schema() -> Value {
     obj_schema(
         json!({
             "name": {"type": "string"}, "id": {"type": ["string", "null"]},
-            "kind": {"type": "string", "enum": EDGE_KINDS},
+            "kind": {"type": "string", "enum": specls_core::edge_cases::KIND_NAMES},
             "rationale": {"type": "string"}, "derivedFrom": {"type": "string"},
             "given": string_list(), "when": string_list(), "then": string_list(),
             "input": {"type": "string"}, "expected": {"type": "string"},
@@ -128,27 +128,6 @@ fn proposal_schema() -> Value {
         ],
     )
 }
-
-/// The kinds of edge case, as `EdgeKind` serialises them.
-const EDGE_KINDS: &[&str] = &[
-    "boundary",
-    "not-signed-in",
-    "no-permission",
-    "wrong-tenant",
-    "not-found",
-    "empty-text",
-    "race",
-    "idempotency",
-    "sql-injection",
-    "script-injection",
-    "long-text",
-    "unicode-text",
-    "whitespace-text",
-    "shell-injection",
-    "failure-path",
-    "load",
-    "model",
-];
 
 /// Scenario statuses an agent can filter on.
 pub const STATUSES: &[&str] = &["untested", "failing", "passing", "drifted"];

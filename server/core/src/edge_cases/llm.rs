@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::compile::prompt::{Message, Prompt, Role};
 use crate::model::Document;
 
-use super::{EdgeKind, Proposal};
+use super::{EdgeKind, Proposal, KIND_NAMES};
 
 /// At most this many model proposals are read from one answer.
 pub const MAX_ITEMS: usize = 12;
@@ -60,25 +60,6 @@ pub fn answer_schema() -> Value {
     })
 }
 
-const KINDS: &[&str] = &[
-    "boundary",
-    "not-signed-in",
-    "no-permission",
-    "wrong-tenant",
-    "not-found",
-    "empty-text",
-    "race",
-    "idempotency",
-    "sql-injection",
-    "script-injection",
-    "long-text",
-    "unicode-text",
-    "whitespace-text",
-    "shell-injection",
-    "failure-path",
-    "load",
-];
-
 fn kind_of(s: &str) -> EdgeKind {
     let k = s.trim().to_lowercase().replace([' ', '_'], "-");
     serde_json::from_value(Value::String(k)).unwrap_or(EdgeKind::Model)
@@ -104,7 +85,12 @@ Given/When/Then keywords; `when` and `then` are never empty. Each proposal must 
 the spec's scenarios and not one already proposed. Propose at most 8, only those that matter \
 for this spec.",
         answer_schema(),
-        KINDS.join(", ")
+        KIND_NAMES
+            .iter()
+            .filter(|k| **k != "model")
+            .copied()
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let mut spec = text.to_string();
     if spec.len() > MAX_SPEC {

@@ -64,6 +64,27 @@ pub enum EdgeKind {
     Model,
 }
 
+/// Every [`EdgeKind`] as it serialises (a test keeps the two in step).
+pub const KIND_NAMES: &[&str] = &[
+    "boundary",
+    "not-signed-in",
+    "no-permission",
+    "wrong-tenant",
+    "not-found",
+    "empty-text",
+    "race",
+    "idempotency",
+    "sql-injection",
+    "script-injection",
+    "long-text",
+    "unicode-text",
+    "whitespace-text",
+    "shell-injection",
+    "failure-path",
+    "load",
+    "model",
+];
+
 /// One proposed scenario.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Proposal {
