@@ -394,9 +394,15 @@ fn order_deps(ws: &Workspace, spec: &str) -> Vec<String> {
 }
 
 enum Proposal {
-    /// The files to write, the model's answer (token counts), and notes for the result (what
-    /// an agent changed outside the output paths).
-    Files(Vec<(String, Vec<u8>)>, Option<llm::Answer>, Vec<String>),
+    /// The files to write, the model's answer (token counts), notes for the result (what an
+    /// agent changed outside the output paths), and what the agent changed (to undo outside
+    /// the output paths when the compile fails after all).
+    Files(
+        Vec<(String, Vec<u8>)>,
+        Option<llm::Answer>,
+        Vec<String>,
+        Option<agent::Changes>,
+    ),
 }
 
 async fn compile_one(
@@ -489,10 +495,12 @@ async fn compile_one(
         }
         _ => from_model(req, &backend, &targets, spec, &prompt, host, cancel).await,
     };
-    let (files, answer, notes) = match proposal {
-        Ok(Proposal::Files(f, a, n)) => (f, a, n),
+    let (files, answer, notes, mut agent_changes) = match proposal {
+        Ok(Proposal::Files(f, a, n, c)) => (f, a, n, c),
         Err((status, msg)) => return result(spec, status, msg),
     };
+    // From here on every failure also undoes an agent's changes outside the output paths.
+    let mut r = async {
     if cancel.is_cancelled() {
         return result(spec, Status::Cancelled, "cancelled; nothing written");
     }
@@ -745,6 +753,17 @@ async fn compile_one(
         build,
         warnings: notes,
     }
+    }
+    .await;
+    if matches!(r.status, Status::Failed | Status::Cancelled) {
+        if let Some(c) = agent_changes.as_mut() {
+            let note = c.undo_outside(&req.root, &targets.describe());
+            if !note.is_empty() {
+                r.message.push_str(&format!("; {note}"));
+            }
+        }
+    }
+    r
 }
 
 /// How a rollback went, for the message of a failed write.
@@ -890,7 +909,7 @@ async fn from_model(
                     files: answer::complete_blocks(&ans.text),
                 });
                 match check_answer(&ans.text, targets) {
-                    Ok(files) => return Ok(Proposal::Files(files, Some(ans), Vec::new())),
+                    Ok(files) => return Ok(Proposal::Files(files, Some(ans), Vec::new(), None)),
                     Err(Unusable::Refused(m)) => return Err((Status::Failed, m)),
                     Err(Unusable::Malformed(m)) => (Failure::Malformed(m), ans.text),
                 }
@@ -975,7 +994,8 @@ async fn from_agent(
             .collect::<Vec<_>>()
             .join(" "),
     });
-    let changes = match agent::run(&req.root, &argv, targets, req.agent_timeout, cancel).await {
+    let mut changes = match agent::run(&req.root, &argv, targets, req.agent_timeout, cancel).await
+    {
         Ok(c) => c,
         Err(e) if cancel.is_cancelled() => return Err((Status::Cancelled, e)),
         Err(e) => return Err(failed(e)),
@@ -987,26 +1007,20 @@ async fn from_agent(
             note: format!("the agent deleted {d}; specls never deletes files, it was put back"),
         });
     }
+    let allowed = targets.describe();
     let mut notes = Vec::new();
     if !changes.outside.is_empty() {
-        let note = agent::outside_note(&changes.outside, &targets.describe());
-        for o in &changes.outside {
-            host.event(&Event::Kept {
-                spec: spec.to_string(),
-                file: o.path.clone(),
-                note: format!(
-                    "the agent {} {} outside the output paths; not recorded, left as it is",
-                    o.what, o.path
-                ),
-            });
-        }
-        notes.push(note);
+        notes.push(agent::outside_note(&changes.outside, &allowed));
     }
     if changes.files.is_empty() {
+        let undone = changes.undo_outside(&req.root, &allowed);
         return Err(failed(format!(
-            "the agent changed no file in the output paths ({}){}{}",
-            targets.describe(),
-            notes.iter().map(|n| format!("; {n}")).collect::<String>(),
+            "the agent changed no file in the output paths ({allowed}){}{}",
+            if undone.is_empty() {
+                String::new()
+            } else {
+                format!("; {undone}")
+            },
             if changes.output.is_empty() {
                 String::new()
             } else {
@@ -1014,18 +1028,38 @@ async fn from_agent(
             }
         )));
     }
-    let total: usize = changes.files.iter().map(|(_, b)| b.len()).sum();
+    let mut files = Vec::new();
+    for (p, b) in std::mem::take(&mut changes.files) {
+        match targets.check(&p) {
+            Ok(p) => files.push((p, b)),
+            Err(e) => {
+                let undone = changes.undo_outside(&req.root, &allowed);
+                return Err(failed(format!(
+                    "refused: {e}; nothing written{}",
+                    if undone.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {undone}")
+                    }
+                )));
+            }
+        }
+    }
+    for o in &changes.outside {
+        host.event(&Event::Kept {
+            spec: spec.to_string(),
+            file: o.path.clone(),
+            note: format!(
+                "the agent {} {} outside the output paths; not recorded, left as it is",
+                o.what, o.path
+            ),
+        });
+    }
+    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
     host.event(&Event::Received {
         spec: spec.to_string(),
         bytes: total,
-        files: changes.files.len(),
+        files: files.len(),
     });
-    let mut files = Vec::new();
-    for (p, b) in changes.files {
-        let p = targets
-            .check(&p)
-            .map_err(|e| failed(format!("refused: {e}; nothing written")))?;
-        files.push((p, b));
-    }
-    Ok(Proposal::Files(files, None, notes))
+    Ok(Proposal::Files(files, None, notes, Some(changes)))
 }
