@@ -64,7 +64,10 @@ pub struct Changes {
 impl std::fmt::Debug for Changes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Changes")
-            .field("files", &self.files.iter().map(|(p, _)| p).collect::<Vec<_>>())
+            .field(
+                "files",
+                &self.files.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            )
             .field("deleted", &self.deleted)
             .field("outside", &self.outside)
             .finish()
@@ -222,9 +225,10 @@ pub fn outside_changes(root: &Path, targets: &Targets, before: &Outside) -> Vec<
         match before.files.get(rel) {
             None if before.complete => add(rel, "created"),
             Some(old) if old.len != *len || old.modified != *modified => {
-                let same = old.bytes.as_ref().is_some_and(|b| {
-                    std::fs::read(root.join(rel)).is_ok_and(|now| now == *b)
-                });
+                let same = old
+                    .bytes
+                    .as_ref()
+                    .is_some_and(|b| std::fs::read(root.join(rel)).is_ok_and(|now| now == *b));
                 if !same {
                     add(rel, "changed");
                 }
@@ -258,11 +262,14 @@ pub fn undo_outside(root: &Path, before: &Outside, changes: &[Outsider]) -> Vec<
                     Err(e)
                 }
             }),
-            (_, Some(Kept {
-                bytes: Some(b),
-                modified,
-                ..
-            })) => fsutil::write_atomic(&path, b).and_then(|()| {
+            (
+                _,
+                Some(Kept {
+                    bytes: Some(b),
+                    modified,
+                    ..
+                }),
+            ) => fsutil::write_atomic(&path, b).and_then(|()| {
                 if let Some(t) = modified {
                     std::fs::File::options()
                         .write(true)
@@ -286,11 +293,16 @@ pub fn undo_outside(root: &Path, before: &Outside, changes: &[Outsider]) -> Vec<
     }
     // Folders made since, deepest first, when empty again.
     let mut made: Vec<String> = Vec::new();
-    walk_outside(root, &Targets::default(), |_, _| true, |d| {
-        if !before.dirs.contains(&d) {
-            made.push(d);
-        }
-    });
+    walk_outside(
+        root,
+        &Targets::default(),
+        |_, _| true,
+        |d| {
+            if !before.dirs.contains(&d) {
+                made.push(d);
+            }
+        },
+    );
     made.sort_by_key(|d| std::cmp::Reverse(d.len()));
     for d in made {
         let _ = std::fs::remove_dir(root.join(d));

@@ -105,6 +105,10 @@ pub enum Event {
         status: Status,
         message: String,
     },
+    /// An earlier compile stopped half-way (the process was killed); what was done about it.
+    Recovered {
+        note: String,
+    },
 }
 
 /// Where progress goes and who answers questions.
@@ -215,20 +219,6 @@ pub fn load_manifest(root: &Path) -> Result<Manifest, String> {
     }
 }
 
-fn save_manifest(root: &Path, m: &Manifest) -> Result<(), String> {
-    fsutil::state_dir(root)
-        .and_then(|_| {
-            fsutil::write_atomic(&root.join(manifest::MANIFEST_PATH), m.to_json().as_bytes())
-        })
-        .map_err(|e| {
-            format!(
-                "cannot write the compile manifest {}: {}",
-                manifest::MANIFEST_PATH,
-                fsutil::explain(&e)
-            )
-        })
-}
-
 fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -260,6 +250,13 @@ fn result(spec: &str, status: Status, message: impl Into<String>) -> SpecResult 
 /// Compile what the request asks for.
 pub async fn compile(req: Request, host: Arc<dyn Host>, cancel: Cancel) -> Summary {
     let mut summary = Summary::default();
+    // A compile killed half-way left a journal: finish it (roll back or clean up) first.
+    let recovered = fsutil::recover(&req.root);
+    if !recovered.is_empty() {
+        host.event(&Event::Recovered {
+            note: recovered.describe(&req.root),
+        });
+    }
     let mut manifest = match load_manifest(&req.root) {
         Ok(m) => m,
         Err(e) => {
@@ -616,7 +613,21 @@ async fn compile_one(
     }
     // Write every file, then record them; a failure on the way (disk full, read-only, a file
     // where a folder should be) puts every file back as it was.
-    let mut tx = fsutil::Transaction::new();
+    let journal = match fsutil::journal_path(&req.root) {
+        Ok(j) => j,
+        Err(e) => {
+            return result(
+                spec,
+                Status::Failed,
+                format!(
+                    "cannot create the state folder {}: {}; nothing written",
+                    fsutil::STATE_DIR,
+                    fsutil::explain(&e)
+                ),
+            )
+        }
+    };
+    let mut tx = fsutil::Transaction::journaled(journal);
     for (rel, bytes) in &writes {
         if let Err(e) = tx.write(&req.root.join(rel), bytes) {
             let undo = tx.rollback();
@@ -654,13 +665,34 @@ async fn compile_one(
     if let Some(entry) = manifest::record(ws, spec, &outs, &meta) {
         let mut next = manifest.clone();
         next.insert(spec.to_string(), entry);
-        if let Err(e) = save_manifest(&req.root, &next) {
+        // Through the transaction: a crash before the commit puts the manifest back too.
+        if let Err(e) = tx.write(&req.root.join(manifest::MANIFEST_PATH), next.to_json().as_bytes()) {
             let undo = tx.rollback();
-            return result(spec, Status::Failed, format!("{e}; {}", put_back(&undo)));
+            return result(
+                spec,
+                Status::Failed,
+                format!(
+                    "cannot write the compile manifest {}: {}; {}",
+                    manifest::MANIFEST_PATH,
+                    fsutil::explain(&e),
+                    put_back(&undo)
+                ),
+            );
         }
         *manifest = next;
     }
-    tx.commit();
+    if let Err(e) = tx.commit() {
+        *manifest = load_manifest(&req.root).unwrap_or_default();
+        return result(
+            spec,
+            Status::Failed,
+            format!(
+                "cannot record the end of the compile in {}: {}; every file was put back as it was",
+                fsutil::STATE_DIR,
+                fsutil::explain(&e)
+            ),
+        );
+    }
     host.event(&Event::Wrote {
         spec: spec.to_string(),
         files: written.clone(),
@@ -994,8 +1026,7 @@ async fn from_agent(
             .collect::<Vec<_>>()
             .join(" "),
     });
-    let mut changes = match agent::run(&req.root, &argv, targets, req.agent_timeout, cancel).await
-    {
+    let mut changes = match agent::run(&req.root, &argv, targets, req.agent_timeout, cancel).await {
         Ok(c) => c,
         Err(e) if cancel.is_cancelled() => return Err((Status::Cancelled, e)),
         Err(e) => return Err(failed(e)),
