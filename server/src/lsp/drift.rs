@@ -18,8 +18,8 @@ use std::time::Duration;
 use specls_core::drift::{self, Drift};
 use specls_core::manifest;
 use tower_lsp_server::lsp_types::{
-    DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher, GlobPattern, OneOf,
-    Registration, RelativePattern, Unregistration,
+    DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher, GlobPattern, OneOf, Registration,
+    RelativePattern, Unregistration,
 };
 use tower_lsp_server::Client;
 use tracing::{debug, warn};
