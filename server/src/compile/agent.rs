@@ -607,7 +607,7 @@ impl Changes {
 }
 
 /// Stop the agent and everything it started (its process group).
-async fn kill_group(child: &mut tokio::process::Child) {
+pub(crate) async fn kill_group(child: &mut tokio::process::Child) {
     #[cfg(unix)]
     if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
         // SAFETY: kill(2) with a negative pid signals the process group the agent leads (it was

@@ -63,6 +63,8 @@ pub struct Backend {
     /// The compile in progress (`specls.compile`).
     pub(crate) compiles: Arc<super::compile::Compiles>,
     pub(crate) runs: Arc<super::run::Runs>,
+    /// Edge cases being proposed by a model (`specls.proposeEdgeCases` with `llm`).
+    pub(crate) proposing: Arc<handlers::edge_cases::Proposing>,
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
@@ -194,6 +196,7 @@ impl Backend {
             state: state::start(),
             cache: Arc::new(Cache::default()),
             compiles: Arc::default(),
+            proposing: Arc::default(),
             runs: Arc::new(super::run::Runs::default()),
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
@@ -307,6 +310,9 @@ impl Backend {
                     Ok(p) => {
                         if self.compiles.cancel_token(&p.token) {
                             info!("compile cancelled from the progress UI");
+                        }
+                        if self.proposing.cancel_token(&p.token) {
+                            info!("edge-case proposals cancelled from the progress UI");
                         }
                         let token = match p.token {
                             NumberOrString::String(s) => s,
