@@ -204,14 +204,15 @@ where
     );
     match r.status {
         Status::Compiled => {
-            if strict {
-                assert_eq!(r.kept, vec![generated.clone()], "{r:#?}");
-            }
             assert!(!r.written.contains(&generated), "{r:#?}");
-            assert_eq!(
-                drift_codes(root),
-                codes(&[(NAMES, &["generated-file-edited"])])
-            );
+            // (A model may leave the file out of its answer: then it is no output any more.)
+            if strict || r.kept.contains(&generated) {
+                assert_eq!(r.kept, vec![generated.clone()], "{r:#?}");
+                assert_eq!(
+                    drift_codes(root),
+                    codes(&[(NAMES, &["generated-file-edited"])])
+                );
+            }
         }
         _ => {
             assert!(!strict, "{r:#?}");
@@ -254,13 +255,8 @@ where
             .unwrap();
         }
     }
-    if !strict {
-        // Whatever the model answered, start the last step from a workspace without drift.
-        let _ = compile(vec![GREET.into()], OnEdited::Overwrite, false).await;
-        if !drift_codes(root).is_empty() {
-            return true;
-        }
-    }
+    // (Not strict: the generated file was put back as the manifest records it.)
+    assert_eq!(drift_codes(root), BTreeMap::new(), "{backend}");
 
     // 5. The dependency edited: names changed (its scenario), greet's dependency changed.
     edit(
