@@ -48,6 +48,8 @@ pub struct ClientFlags {
     pub pull_diagnostics: bool,
     pub diagnostic_refresh: bool,
     pub dynamic_watch: bool,
+    /// The client takes relative glob patterns in file watchers.
+    pub relative_watch: bool,
     pub configuration: bool,
     pub work_done_progress: bool,
     pub definition_links: bool,
@@ -162,6 +164,10 @@ fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
         dynamic_watch: ws
             .and_then(|w| w.did_change_watched_files.as_ref())
             .and_then(|d| d.dynamic_registration)
+            .unwrap_or(false),
+        relative_watch: ws
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.relative_pattern_support)
             .unwrap_or(false),
         configuration: ws.and_then(|w| w.configuration).unwrap_or(false),
         work_done_progress: caps
@@ -488,6 +494,7 @@ impl Backend {
             tokio::spawn(super::drift::watch_outputs(
                 self.client.clone(),
                 self.state.clone(),
+                self.flags().relative_watch,
             ));
             let client = self.client.clone();
             tokio::spawn(async move {
