@@ -221,6 +221,7 @@ fn schema_maximum_gives_rows_at_and_over_it() {
     }
 }
 
+// @spec edge-cases-cap-keeps-variety
 /// A scenario with more ideas than `MAX_PER_SCENARIO`: the ones offered are of as many
 /// different kinds as the cap allows (round-robin over kinds), and the cap is visible.
 #[test]

@@ -93,6 +93,7 @@ async fn start(c: &TestClient, root: &Path, base: &str) -> (String, Vec<Value>) 
     panic!("no \"Propose edge cases with test-model\" action");
 }
 
+// @spec edge-cases-model-answer-checked
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn propose_with_the_model_validates_every_answer_before_any_edit() {
     let server = scripted::start(vec![

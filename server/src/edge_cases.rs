@@ -107,13 +107,13 @@ const AGENT_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The `response_format` for an OpenAI-compatible server: the answer's JSON schema (strict),
 /// which OpenAI and llama.cpp's server both enforce.
-fn schema_format() -> serde_json::Value {
+fn schema_format(rows: bool) -> serde_json::Value {
     serde_json::json!({
         "type": "json_schema",
         "json_schema": {
             "name": "edge_cases",
             "strict": true,
-            "schema": edge_cases::llm::answer_schema()
+            "schema": edge_cases::llm::answer_schema_for(rows)
         }
     })
 }
@@ -166,13 +166,15 @@ pub async fn ask_model(
         )
         .await?
     } else {
-        ask_http(&backend, &prompt, cancel, progress).await?
+        ask_http(&backend, &prompt, !rows.is_empty(), cancel, progress).await?
     };
     progress(format!("checking {} bytes of answer", answer.len()));
     let (items, mut dropped) = edge_cases::llm::parse_answer(&answer)
         .map_err(|e| format!("{e} ({what}); nothing proposed from it"))?;
     let (proposals, more) = edge_cases::propose_from_model(ws, rel, target, &items, already);
     dropped.extend(more);
+    let mut seen = std::collections::BTreeSet::new();
+    dropped.retain(|d| seen.insert(d.clone()));
     if proposals.is_empty() {
         return Err(format!(
             "the model proposed nothing new ({what}): {}; nothing proposed from it",
@@ -189,6 +191,7 @@ pub async fn ask_model(
 async fn ask_http(
     backend: &backend::Backend,
     prompt: &specls_core::compile::prompt::Prompt,
+    rows: bool,
     cancel: &Cancel,
     progress: &mut (dyn FnMut(String) + Send),
 ) -> Result<String, String> {
@@ -204,7 +207,7 @@ async fn ask_http(
     };
     let mut body = llm::json_body(backend, prompt);
     if backend.provider == Provider::OpenAi {
-        body["response_format"] = schema_format();
+        body["response_format"] = schema_format(rows);
     }
     let client = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(15))

@@ -47,9 +47,40 @@ impl ModelItem {
     }
 }
 
-/// The JSON schema of the answer (for providers with a JSON-schema mode, and in the prompt).
+/// The JSON schema of the answer (for providers with a JSON-schema mode, and in the prompt),
+/// with the row fields `input` and `expected`.
 pub fn answer_schema() -> Value {
+    answer_schema_for(true)
+}
+
+/// The answer's JSON schema; `rows`: whether the target has example rows, so items carry
+/// `input` and `expected` (without rows they are left out, so that a schema-bound model is
+/// not made to fill them in).
+pub fn answer_schema_for(rows: bool) -> Value {
     let steps = serde_json::json!({"type": "array", "items": {"type": "string"}});
+    let mut props = serde_json::json!({
+        "name": {"type": "string"},
+        "derived_from": {"type": "string"},
+        "kind": {"type": "string"},
+        "rationale": {"type": "string"},
+        "given": steps,
+        "when": steps,
+        "then": steps
+    });
+    let mut required = vec![
+        "name",
+        "derived_from",
+        "kind",
+        "rationale",
+        "given",
+        "when",
+        "then",
+    ];
+    if rows {
+        props["input"] = serde_json::json!({"type": "string"});
+        props["expected"] = serde_json::json!({"type": "string"});
+        required.extend(["input", "expected"]);
+    }
     serde_json::json!({
         "type": "object",
         "additionalProperties": false,
@@ -60,18 +91,8 @@ pub fn answer_schema() -> Value {
                 "items": {
                     "type": "object",
                     "additionalProperties": false,
-                    "required": ["name", "derived_from", "kind", "rationale", "given", "when", "then", "input", "expected"],
-                    "properties": {
-                        "name": {"type": "string"},
-                        "derived_from": {"type": "string"},
-                        "kind": {"type": "string"},
-                        "rationale": {"type": "string"},
-                        "given": steps,
-                        "when": steps,
-                        "then": steps,
-                        "input": {"type": "string"},
-                        "expected": {"type": "string"}
-                    }
+                    "required": required,
+                    "properties": props
                 }
             }
         }
@@ -98,21 +119,31 @@ boundaries of numbers and ranges, empty/blank/very long/Unicode/injection text, 
 twice, concurrently or on something missing, the precondition negated (not signed in, no \
 permission, other tenant), each outcome's failure path, and loads for constraints.\n\
 Answer with ONE JSON object and nothing else, of this shape:\n{}\n\
-Rules: `derived_from` is the id of the scenario or example row the proposal extends (one of \
-the ids given). `kind` is one of: {}. For a scenario, `given`, `when` and `then` are lists of \
-plain sentences without the Given/When/Then keywords, `when` and `then` never empty, and \
-`input` and `expected` are \"\". For an example row (ids listed under \"Example rows\"), \
-`input` is the new row's input written like the row's own (for example `f(n=0)` or \
-`{{n: 0}}`), `expected` its expected output, and `given`, `when`, `then` are empty lists. Each \
-proposal must be new: not one of the spec's scenarios or rows and not one already proposed. \
-Propose at most 8, only those that matter for this spec.",
-        answer_schema(),
+Rules: `derived_from` is the id of the scenario{} the proposal extends (one of the ids given). \
+`kind` is one of: {}. For a scenario, `given`, `when` and `then` are lists of plain sentences \
+without the Given/When/Then keywords, `when` and `then` never empty{}. Each proposal must be \
+new: not one of the spec's scenarios or rows and not one already proposed. Propose at most 8, \
+only those that matter for this spec.",
+        answer_schema_for(!rows.is_empty()),
+        if rows.is_empty() {
+            ""
+        } else {
+            " or example row"
+        },
         KIND_NAMES
             .iter()
             .filter(|k| **k != "model")
             .copied()
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        if rows.is_empty() {
+            ""
+        } else {
+            ", and `input` and `expected` are \"\". For an example row (ids listed under \
+\"Example rows\"), `input` is the new row's input written like the row's own (for example \
+`f(n=0)` or `{n: 0}`), `expected` its expected output, and `given`, `when`, `then` are empty \
+lists"
+        }
     );
     let mut spec = text.to_string();
     if spec.len() > MAX_SPEC {
