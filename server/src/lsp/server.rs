@@ -48,6 +48,8 @@ pub struct ClientFlags {
     pub pull_diagnostics: bool,
     pub diagnostic_refresh: bool,
     pub dynamic_watch: bool,
+    /// The client takes relative glob patterns in file watchers.
+    pub relative_watch: bool,
     pub configuration: bool,
     pub work_done_progress: bool,
     pub definition_links: bool,
@@ -69,6 +71,8 @@ pub struct Backend {
     /// The raw `initialize` params declared `codeLens.resolveSupport` (see
     /// [`Backend::note_initialize`]).
     lens_resolve_declared: AtomicBool,
+    /// Edge cases being proposed by a model (`specls.proposeEdgeCases` with `llm`).
+    pub(crate) proposing: Arc<handlers::edge_cases::Proposing>,
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
@@ -169,6 +173,10 @@ fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
             .and_then(|w| w.did_change_watched_files.as_ref())
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false),
+        relative_watch: ws
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.relative_pattern_support)
+            .unwrap_or(false),
         configuration: ws.and_then(|w| w.configuration).unwrap_or(false),
         work_done_progress: caps
             .window
@@ -197,6 +205,7 @@ impl Backend {
             state: state::start(),
             cache: Arc::new(Cache::default()),
             compiles: Arc::default(),
+            proposing: Arc::default(),
             runs: Arc::new(super::run::Runs::default()),
             lenses: Arc::default(),
             lens_resolve_declared: AtomicBool::new(false),
@@ -320,6 +329,9 @@ impl Backend {
                     Ok(p) => {
                         if self.compiles.cancel_token(&p.token) {
                             info!("compile cancelled from the progress UI");
+                        }
+                        if self.proposing.cancel_token(&p.token) {
+                            info!("edge-case proposals cancelled from the progress UI");
                         }
                         let token = match p.token {
                             NumberOrString::String(s) => s,
@@ -501,6 +513,7 @@ impl Backend {
             tokio::spawn(super::drift::watch_outputs(
                 self.client.clone(),
                 self.state.clone(),
+                self.flags().relative_watch,
             ));
             let client = self.client.clone();
             tokio::spawn(async move {
