@@ -97,6 +97,8 @@ pub struct LensCache(Mutex<LensCacheInner>);
 #[derive(Default)]
 struct LensCacheInner {
     next: u32,
+    /// Counts answers (for forgetting the document answered longest ago).
+    clock: u64,
     by_key: HashMap<String, u32>,
     docs: HashMap<u32, Answered>,
 }
@@ -118,7 +120,8 @@ impl LensCache {
     /// Record an answer for the document `key` at `generation`: its number.
     pub fn answered(&self, key: &str, uri: &Uri, generation: u64, doc: Arc<Document>) -> u32 {
         let mut c = self.inner();
-        let stamp = u64::from(c.next);
+        c.clock += 1;
+        let stamp = c.clock;
         let n = match c.by_key.get(key) {
             Some(n) => *n,
             None => {
@@ -409,4 +412,59 @@ pub fn guardian_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(name: &str) -> ClientInfo {
+        ClientInfo {
+            name: name.into(),
+            version: None,
+        }
+    }
+
+    #[test]
+    fn which_clients_get_unresolved_lenses() {
+        let declared = json!({"capabilities": {"textDocument": {"codeLens": {"resolveSupport": {"properties": ["command"]}}}}});
+        assert!(declares_resolve_support(&declared));
+        let other = json!({"capabilities": {"textDocument": {"codeLens": {"resolveSupport": {"properties": ["title"]}}}}});
+        assert!(!declares_resolve_support(&other));
+        assert!(!declares_resolve_support(&json!({})));
+        assert!(client_resolves(true, None));
+        assert!(client_resolves(false, Some(&info("Visual Studio Code"))));
+        assert!(client_resolves(false, Some(&info("code-server"))));
+        assert!(!client_resolves(false, Some(&info("Neovim"))));
+        assert!(!client_resolves(false, Some(&info("helix"))));
+        assert!(!client_resolves(false, None));
+    }
+
+    #[test]
+    fn the_cache_keeps_the_last_answers_of_the_last_documents() {
+        let cache = LensCache::default();
+        let uri: Uri = "file:///w/a.spec.md".parse().unwrap();
+        let doc = Arc::new(Document::default());
+        let n = cache.answered("a.spec.md", &uri, 1, doc.clone());
+        assert_eq!(cache.answered("a.spec.md", &uri, 2, doc.clone()), n);
+        assert!(cache.get(n, 1).unwrap().2.is_some());
+        cache.answered("a.spec.md", &uri, 3, doc.clone());
+        let (key, got_uri, old) = cache.get(n, 1).unwrap();
+        assert_eq!(
+            (key.as_str(), &got_uri, old.is_none()),
+            ("a.spec.md", &uri, true)
+        );
+        assert!(cache.get(n, 3).unwrap().2.is_some());
+        // More documents than are kept: the one answered longest ago is forgotten.
+        for i in 0..DOCS_KEPT {
+            let key = format!("d{i}.spec.md");
+            cache.answered(&key, &uri, 1, doc.clone());
+            if i == 0 {
+                cache.answered("a.spec.md", &uri, 4, doc.clone());
+            }
+        }
+        assert!(cache.get(n, 4).is_some(), "answered after d0");
+        let d0 = cache.inner().by_key.get("d0.spec.md").copied();
+        assert!(d0.is_none(), "d0 was answered longest ago");
+    }
 }
