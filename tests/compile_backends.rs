@@ -3,6 +3,8 @@
 //! output folders), an agent CLI stand-in script, and hand-edited files. Every failure must
 //! leave the workspace exactly as it was.
 
+#[path = "compile/cycle.rs"]
+mod cycle;
 #[path = "compile/scripted.rs"]
 mod scripted;
 
@@ -1214,4 +1216,72 @@ async fn a_compile_killed_while_writing_is_rolled_back_by_the_next_one() {
         .into_iter()
         .collect();
     assert_eq!(state, vec![".gitignore", "manifest.json"]);
+}
+
+/// End to end through each backend — OpenAI-compatible and Anthropic streams from a scripted
+/// server, an agent CLI stand-in for `command` — the same cycle (`tests/compile/cycle.rs`):
+/// the greet workspace is compiled (dependency first), the manifest agrees with the disk, and
+/// editing a scenario, a generated file and a dependency each give exactly their drift; the
+/// hand-edited file survives a compile unless overwrite is chosen.
+#[tokio::test]
+async fn every_backend_compiles_and_drifts_as_specified() {
+    let names2 = GOOD_NAMES.replace("strip()", "strip() ");
+    for backend in ["openai", "anthropic", "command"] {
+        let answers = [GOOD_NAMES, GOOD, &names2, &names2];
+        let server = scripted::start(
+            answers
+                .iter()
+                .map(|a| {
+                    sse(if backend == "anthropic" {
+                        anthropic_stream(a, 16)
+                    } else {
+                        openai_stream(a, 16)
+                    })
+                })
+                .collect(),
+        )
+        .await;
+        let ws = workspace("");
+        let toml = match backend {
+            "openai" => openai_toml(&server.base),
+            "anthropic" => format!(
+                "[llm]\nprovider = \"anthropic\"\nbase_url = \"{}\"\nmodel = \"claude-test\"\napi_key_env = \"{KEY_VAR}\"\n",
+                server.base.trim_end_matches("/v1")
+            ),
+            _ => {
+                #[cfg(not(unix))]
+                continue;
+                #[cfg(unix)]
+                {
+                    // Stands in for an agent CLI: writes the files of the spec it is given,
+                    // a little differently on each run.
+                    let script = agent_script(
+                        &ws,
+                        "n=$(cat .specls/runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > .specls/runs\n\
+                         mkdir -p src tests\n\
+                         case \"$1\" in\n\
+                           names) printf 'def clean(name: str) -> str:\\n    return name.strip().capitalize()  # run %s\\n' $n > src/names.py;;\n\
+                           greet) printf 'from src.names import clean\\n\\ndef greet(name):\\n    return f\"Hello, {clean(name)}!\"\\n' > src/greet.py\n\
+                                  printf 'from src.greet import greet\\n\\ndef test_greet():\\n    assert greet(\"ada\") == \"Hello, Ada!\"\\n' > tests/test_greet.py;;\n\
+                         esac",
+                    );
+                    format!("[llm]\nprovider = \"command\"\ncommand = \"{script} {{name}}\"\n")
+                }
+            }
+        };
+        std::fs::write(ws.root.join("specls.toml"), toml).unwrap();
+        let root = ws.root.clone();
+        let checked = cycle::run(&root, backend, true, |specs, on_edited, force| {
+            let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+            let mut req = request(&ws, &specs, on_edited);
+            req.force = force;
+            std::env::set_var(KEY_VAR, KEY);
+            run::compile(req, Recorder::new(Choice::Skip), Cancel::new())
+        })
+        .await;
+        assert!(checked, "{backend}");
+        if backend != "command" {
+            assert_eq!(server.requests().len(), 4, "{backend}");
+        }
+    }
 }

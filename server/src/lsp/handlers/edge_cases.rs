@@ -141,6 +141,13 @@ pub fn with_edit(snap: &Snapshot, d: &Doc, uri: &Uri, action: &mut CodeAction) {
 /// For every deterministic "Propose edge cases for …" action, a "Propose edge cases with
 /// <model> for …" one when a model (or agent CLI) is configured for the document (pure).
 pub fn with_model_actions(snap: &Snapshot, d: &Doc, actions: &mut Vec<CodeActionOrCommand>) {
+    let proposes = actions.iter().any(|a| {
+        matches!(a, CodeActionOrCommand::CodeAction(CodeAction { command: Some(c), .. })
+            if c.command == super::commands::PROPOSE_EDGE_CASES)
+    });
+    if !proposes {
+        return;
+    }
     let Some(model) = crate::edge_cases::model_name(&snap.ws, &snap.settings.config, &d.key) else {
         return;
     };
