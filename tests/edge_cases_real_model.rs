@@ -195,7 +195,9 @@ fn mcp(base: &str) {
 #[test]
 fn real_model_proposals_are_well_formed_or_clearly_refused() {
     let Some(server) = start_model() else { return };
-    cli(&server.base, "invoices.spec.yaml", SPEC, "pay-invoice");
+    // Two requests (each can run until the model's context is full: a 135M model under a JSON
+    // grammar does not always close its strings), one per front end and format: the CLI
+    // writing Markdown, the MCP tool on a YAML spec.
     cli(&server.base, "notes.spec.md", MD_SPEC, "notes/add-a-note");
     mcp(&server.base);
     drop(server);

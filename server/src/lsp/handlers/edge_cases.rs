@@ -403,7 +403,7 @@ struct ModelJob {
 
 impl ModelJob {
     async fn run(self) {
-        let _running = Clear(self.proposing.clone());
+        let running = Clear(self.proposing.clone());
         let client = self.client.clone();
         let created = match &self.token {
             Some(t) => {
@@ -434,6 +434,8 @@ impl ModelJob {
             progress
         });
         let outcome = self.ask(tx).await;
+        // The model has answered: another request may start (before the user hears of this one).
+        drop(running);
         let progress = reporter.await.ok().flatten();
         let (kind, message) = match outcome {
             Ok(Some((edit, names, dropped))) => {
