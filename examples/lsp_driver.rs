@@ -25,6 +25,8 @@
 //! `lsp_driver [--quick] [--out FILE] [--peers DIR] [--formats yaml,markdown,...]`
 //! `--quick`: 20 files of 50 and a file of 500 scenarios, 20 keystrokes, 5,000 test cases (the
 //! CI smoke run).
+//! `--keystrokes`: specls only, opening and typing only, figures to stderr (for iterating on
+//! the edit pipeline: `lsp_driver --keystrokes --formats yaml`).
 //! `--peers DIR`: where `benches/run` installed the Cucumber and YAML language servers.
 
 use std::collections::HashSet;
@@ -564,6 +566,45 @@ fn typing(s: &Subject, root: &Path, corpus: &Corpus, edits: usize, f: &mut Figur
     server.stop();
 }
 
+/// `--keystrokes`: the open and typing figures of one server, printed to stderr.
+fn keystrokes_only(
+    s: &Subject,
+    root_many: &Path,
+    many: &Corpus,
+    root_one: &Path,
+    one: &Corpus,
+    edits: usize,
+) {
+    let f = open_all(s, root_many, many, Duration::from_secs(300), edits);
+    eprintln!(
+        "{}: open {} files: {} ({} published); typing there: p50 {} p99 {}; RSS {:.0} -> {:.0} MB (peak {:.0} MB)",
+        s.format.name(),
+        f.open_files.1,
+        ms(f.open),
+        f.open_files.0,
+        ms(f.many_key_p50),
+        ms(f.many_key_p99),
+        f.many_rss.0,
+        f.many_rss.1,
+        f.open_hwm.max(f.many_hwm),
+    );
+    let mut f = Figures::default();
+    let t = Subject {
+        lenses: false,
+        ..s.clone()
+    };
+    typing(&t, root_one, one, edits, &mut f);
+    eprintln!(
+        "{}: big file: keystroke p50 {} p99 {} (missed {}); RSS {:.0} -> {:.0} MB",
+        s.format.name(),
+        ms(f.key_p50),
+        ms(f.key_p99),
+        f.key_missed,
+        f.rss_before,
+        f.rss_after,
+    );
+}
+
 /// The median of `runs` timings of `f` (None when any run fails).
 fn median(runs: usize, mut f: impl FnMut() -> Option<Duration>) -> Option<Duration> {
     let mut v = Vec::new();
@@ -747,6 +788,9 @@ struct Args {
     peer_edits: usize,
     /// The command line to print as the way to reproduce (`benches/run` passes its own).
     command: Option<String>,
+    /// `--keystrokes`: specls only, open and typing only (no floor, lenses, check or JUnit),
+    /// figures printed to stderr; for iterating on the edit pipeline.
+    keystrokes: bool,
 }
 
 fn args() -> Args {
@@ -758,11 +802,13 @@ fn args() -> Args {
         work: std::env::temp_dir().join(format!("specls-bench-{}", std::process::id())),
         peer_edits: 10,
         command: None,
+        keystrokes: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
         match x.as_str() {
             "--quick" => a.quick = true,
+            "--keystrokes" => a.keystrokes = true,
             "--out" => a.out = it.next().map(PathBuf::from),
             "--peers" => a.peers = it.next().map(PathBuf::from),
             "--peer-edits" => a.peer_edits = it.next().and_then(|v| v.parse().ok()).unwrap_or(10),
@@ -891,6 +937,12 @@ fn main() {
         let mut floor_fig: Option<Figures> = None;
         let mut specls_fig: Option<Figures> = None;
         for s in subjects.iter().filter(|s| s.format == format) {
+            if a.keystrokes {
+                if s.label == "specls" {
+                    keystrokes_only(s, &root_many, &many, &root_one, &one, edits);
+                }
+                continue;
+            }
             eprintln!("{}: {} ...", format.name(), s.label);
             let n = if s.peer { a.peer_edits } else { edits };
             let mut f = open_all(
@@ -947,7 +999,7 @@ fn main() {
             }
         }
         sections.push('\n');
-        if format == Format::Feature {
+        if format == Format::Feature || a.keystrokes {
             continue;
         }
         eprintln!("{}: specls check ...", format.name());
