@@ -3,6 +3,8 @@
 //! output folders), an agent CLI stand-in script, and hand-edited files. Every failure must
 //! leave the workspace exactly as it was.
 
+#[path = "compile/cycle.rs"]
+mod cycle;
 #[path = "compile/scripted.rs"]
 mod scripted;
 
@@ -787,6 +789,98 @@ async fn command_backend_reports_changes_outside_the_output_paths() {
         std::fs::read_to_string(ws.root.join("src/names.py")).unwrap(),
         names_before
     );
+    // ... and its change outside them put back too.
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join("README.md")).unwrap(),
+        "# names, compiled\n"
+    );
+}
+
+/// Every way an agent run can fail — it exits non-zero, it is cancelled, it changes nothing in
+/// the output paths, or the write after it fails — puts back what it created, changed or
+/// deleted outside the output paths too (folders it made removed, modification times restored),
+/// so the workspace is exactly as it was. Files under `target/`, `node_modules/` and git-ignored
+/// files are not looked at (an agent's build output there is not undone nor reported).
+#[cfg(unix)]
+#[tokio::test]
+async fn failed_agent_runs_put_back_what_they_changed_outside_the_output_paths() {
+    use specls::fsutil::faults::{inject, Fault};
+    let ws = workspace("");
+    std::fs::write(ws.root.join("README.md"), "# names\n").unwrap();
+    std::fs::create_dir_all(ws.root.join("docs")).unwrap();
+    std::fs::write(ws.root.join("docs/old.md"), "old\n").unwrap();
+    std::fs::write(ws.root.join(".gitignore"), "*.log\n").unwrap();
+    let readme_mtime = || {
+        std::fs::metadata(ws.root.join("README.md"))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let script = agent_script(
+        &ws,
+        "sleep 0.05\n\
+         echo '# names, rewritten' > README.md\n\
+         mkdir -p notes/deep && echo todo > notes/deep/new.txt\n\
+         rm docs/old.md\n\
+         mkdir -p target && echo build > target/out.txt\n\
+         echo noise > agent.log\n\
+         case \"$1\" in\n\
+           fail) echo half > src/names.py; exit 3;;\n\
+           slow) sleep 30;;\n\
+           nothing) exit 0;;\n\
+           *) mkdir -p src && echo 'def clean(n): return n' > src/names.py;;\n\
+         esac",
+    );
+    let mut messages = Vec::new();
+    for mode in ["fail", "slow", "nothing", "write-fails"] {
+        std::fs::write(
+            ws.root.join("specls.toml"),
+            format!("[llm]\nprovider = \"command\"\ncommand = \"{script} {mode}\"\n"),
+        )
+        .unwrap();
+        let mut before = tree(&ws.root);
+        let mtime = readme_mtime();
+        let cancel = Cancel::new();
+        if mode == "slow" {
+            let c = cancel.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(600)).await;
+                c.cancel();
+            });
+        }
+        let _ro = (mode == "write-fails").then(|| inject(&ws.root.join("src"), Fault::ReadOnly));
+        let s = run::compile(
+            request(&ws, &["specs/names.spec.md"], OnEdited::Overwrite),
+            Recorder::new(Choice::Skip),
+            cancel,
+        )
+        .await;
+        let r = &s.results[0];
+        let expected = if mode == "slow" {
+            Status::Cancelled
+        } else {
+            Status::Failed
+        };
+        assert_eq!(r.status, expected, "{mode}: {r:#?}");
+        // What specls does not look at stays as the agent left it.
+        let after = tree(&ws.root);
+        assert_eq!(
+            after.get("target/out.txt").map(String::as_str),
+            Some("build\n")
+        );
+        assert_eq!(after.get("agent.log").map(String::as_str), Some("noise\n"));
+        before.insert("target/out.txt".into(), "build\n".into());
+        before.insert("agent.log".into(), "noise\n".into());
+        assert_eq!(after, before, "{mode}: the workspace changed");
+        assert!(!ws.root.join("notes").exists(), "{mode}: folder left");
+        assert_eq!(
+            readme_mtime(),
+            mtime,
+            "{mode}: modification time not restored"
+        );
+        messages.push(format!("{mode}: {}", r.message.replace(&script, "[AGENT]")));
+    }
+    insta::assert_snapshot!("agent_outside_undone", messages.join("\n"));
 }
 
 // @spec compile-agent-undone
@@ -1058,4 +1152,136 @@ async fn write_failures_leave_generated_files_and_manifest_as_they_were() {
         }
     }
     insta::assert_snapshot!("write_failures", messages.join("\n"));
+}
+
+/// specls is killed while it writes a compile's files (simulated with the fault helpers: the
+/// transaction is abandoned with its journal on disk, a generated file half-replaced, a
+/// keep-both `.specls-new` file and a broken manifest written). The next compile first finishes
+/// the interrupted one — the files and the manifest are put back as they were, the backups and
+/// the new files removed — says so, and then plans as usual (here: up to date).
+#[tokio::test]
+async fn a_compile_killed_while_writing_is_rolled_back_by_the_next_one() {
+    use specls::fsutil::{self, faults};
+    let server = scripted::start(vec![sse(openai_stream(GOOD_NAMES, 16))]).await;
+    let ws = workspace(&openai_toml(&server.base));
+    let s = compile(
+        &ws,
+        &["specs/names.spec.md"],
+        OnEdited::Ask,
+        Recorder::new(Choice::Skip),
+    )
+    .await;
+    assert!(s.ok(), "{s:#?}");
+    let before = tree(&ws.root);
+    let manifest_before = std::fs::read_to_string(ws.root.join(".specls/manifest.json")).unwrap();
+
+    let mut tx = fsutil::Transaction::journaled(fsutil::journal_path(&ws.root).unwrap());
+    tx.write(&ws.root.join("src/names.py"), b"def clean(")
+        .unwrap();
+    tx.write(&ws.root.join("src/names.py.specls-new"), b"new")
+        .unwrap();
+    tx.write(&ws.root.join(".specls/manifest.json"), b"{ broken")
+        .unwrap();
+    faults::crash(tx);
+    assert_ne!(tree(&ws.root), before);
+
+    let host = Recorder::new(Choice::Skip);
+    let s = compile(&ws, &["specs/names.spec.md"], OnEdited::Ask, host.clone()).await;
+    assert_eq!(
+        statuses(&s),
+        vec![("specs/names.spec.md".into(), Status::UpToDate)],
+        "{s:#?}"
+    );
+    let notes: Vec<String> = host
+        .events
+        .lock()
+        .unwrap()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Recovered { note } => Some(note.replace(&*ws.root.to_string_lossy(), "[ROOT]")),
+            _ => None,
+        })
+        .collect();
+    insta::assert_yaml_snapshot!("killed_compile_recovered", notes);
+    assert_eq!(tree(&ws.root), before);
+    assert_eq!(
+        std::fs::read_to_string(ws.root.join(".specls/manifest.json")).unwrap(),
+        manifest_before
+    );
+    let state: Vec<String> = std::fs::read_dir(ws.root.join(".specls"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n != "prompts")
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(state, vec![".gitignore", "manifest.json"]);
+}
+
+/// End to end through each backend — OpenAI-compatible and Anthropic streams from a scripted
+/// server, an agent CLI stand-in for `command` — the same cycle (`tests/compile/cycle.rs`):
+/// the greet workspace is compiled (dependency first), the manifest agrees with the disk, and
+/// editing a scenario, a generated file and a dependency each give exactly their drift; the
+/// hand-edited file survives a compile unless overwrite is chosen.
+#[tokio::test]
+async fn every_backend_compiles_and_drifts_as_specified() {
+    let names2 = GOOD_NAMES.replace("strip()", "strip() ");
+    for backend in ["openai", "anthropic", "command"] {
+        let answers = [GOOD_NAMES, GOOD, &names2, &names2];
+        let server = scripted::start(
+            answers
+                .iter()
+                .map(|a| {
+                    sse(if backend == "anthropic" {
+                        anthropic_stream(a, 16)
+                    } else {
+                        openai_stream(a, 16)
+                    })
+                })
+                .collect(),
+        )
+        .await;
+        let ws = workspace("");
+        let toml = match backend {
+            "openai" => openai_toml(&server.base),
+            "anthropic" => format!(
+                "[llm]\nprovider = \"anthropic\"\nbase_url = \"{}\"\nmodel = \"claude-test\"\napi_key_env = \"{KEY_VAR}\"\n",
+                server.base.trim_end_matches("/v1")
+            ),
+            _ => {
+                #[cfg(not(unix))]
+                continue;
+                #[cfg(unix)]
+                {
+                    // Stands in for an agent CLI: writes the files of the spec it is given,
+                    // a little differently on each run.
+                    let script = agent_script(
+                        &ws,
+                        "n=$(cat .specls/runs 2>/dev/null || echo 0); n=$((n+1)); echo $n > .specls/runs\n\
+                         mkdir -p src tests\n\
+                         case \"$1\" in\n\
+                           names) printf 'def clean(name: str) -> str:\\n    return name.strip().capitalize()  # run %s\\n' $n > src/names.py;;\n\
+                           greet) printf 'from src.names import clean\\n\\ndef greet(name):\\n    return f\"Hello, {clean(name)}!\"\\n' > src/greet.py\n\
+                                  printf 'from src.greet import greet\\n\\ndef test_greet():\\n    assert greet(\"ada\") == \"Hello, Ada!\"\\n' > tests/test_greet.py;;\n\
+                         esac",
+                    );
+                    format!("[llm]\nprovider = \"command\"\ncommand = \"{script} {{name}}\"\n")
+                }
+            }
+        };
+        std::fs::write(ws.root.join("specls.toml"), toml).unwrap();
+        let root = ws.root.clone();
+        let checked = cycle::run(&root, backend, true, |specs, on_edited, force| {
+            let specs: Vec<&str> = specs.iter().map(String::as_str).collect();
+            let mut req = request(&ws, &specs, on_edited);
+            req.force = force;
+            std::env::set_var(KEY_VAR, KEY);
+            run::compile(req, Recorder::new(Choice::Skip), Cancel::new())
+        })
+        .await;
+        assert!(checked, "{backend}");
+        if backend != "command" {
+            assert_eq!(server.requests().len(), 4, "{backend}");
+        }
+    }
 }

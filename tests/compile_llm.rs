@@ -6,17 +6,21 @@
 //!
 //! The model's answers are not reliable, so the assertions are on the protocol (requests sent,
 //! events streamed, tokens counted), the parsing and the files: either the answer held valid
-//! blocks (files written inside the output paths, manifest recorded) or it did not (a clear
-//! failure after exactly one retry, nothing written).
+//! blocks (files written inside the output paths, manifest recorded, and then the drift cycle of
+//! `tests/compile/cycle.rs`) or it did not (a clear failure after exactly one retry, nothing
+//! written).
+
+#[path = "compile/cycle.rs"]
+mod cycle;
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use specls::compile::run::{self, Choice, EditedFile, Event, Host, OnEdited, Request, Status};
+use specls::compile::run::{self, Choice, EditedFile, Event, Host, Request, Status};
 use specls::compile::{llm, Cancel};
 use specls_core::compile::backend;
 use specls_core::compile::prompt::{Message, Prompt, Role};
@@ -96,25 +100,6 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn files_under(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                if e.file_name() != ".specls" {
-                    stack.push(e.path());
-                }
-            } else {
-                out.push(e.path().strip_prefix(root).unwrap().to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    out
-}
-
 async fn protocol(base: &str, provider: &str) {
     let llm_config = LlmConfig {
         provider: Some(provider.into()),
@@ -166,7 +151,11 @@ async fn protocol(base: &str, provider: &str) {
     );
 }
 
-async fn end_to_end(base: &str, provider: &str) {
+/// The compile-and-drift cycle of `tests/compile/cycle.rs` with the real model, not strict:
+/// each compile streams (progress events arrive) and either succeeds (files inside the output
+/// paths, manifest right, then the drift of each edit exact) or fails cleanly (malformed twice
+/// after exactly one retry, or a refused path; the workspace untouched).
+async fn drift_cycle(base: &str, provider: &str) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().canonicalize().unwrap();
     copy_dir(
@@ -181,57 +170,47 @@ async fn end_to_end(base: &str, provider: &str) {
     let toml =
         format!("[llm]\nprovider = \"{provider}\"\nbase_url = \"{url}\"\nmodel = \"smollm2\"\n");
     std::fs::write(root.join("specls.toml"), &toml).unwrap();
-    let before = files_under(&root);
     let config = Config::from_toml(&toml).0;
-    let (ws, _) = specls::files::load_with(&root, std::slice::from_ref(&root), &config);
-    let mut req = Request::new(root.clone(), Arc::new(ws), config);
-    req.specs = vec!["specs/names.spec.md".into()];
-    req.on_edited = OnEdited::Skip;
-    req.idle_timeout = Duration::from_secs(120);
-    let host = Arc::new(Recorder(Mutex::new(Vec::new())));
-    let summary = run::compile(req, host.clone(), Cancel::new()).await;
-    let r = &summary.results[0];
-    let events = host.0.lock().unwrap().clone();
-    let received = events
-        .iter()
-        .filter(|e| matches!(e, Event::Received { .. }))
-        .count();
-    assert!(received >= 1, "{provider}: nothing arrived: {events:?}");
-    eprintln!("compile_llm {provider}: {:?}: {}", r.status, r.message);
-    match r.status {
-        Status::Compiled => {
-            assert!(!r.written.is_empty() || !r.kept.is_empty());
-            for f in &r.written {
-                assert!(f.starts_with("src/") || f.starts_with("tests/"), "{f}");
-                assert!(root.join(f).is_file());
-            }
-            let m: serde_json::Value = serde_json::from_str(
-                &std::fs::read_to_string(root.join(".specls/manifest.json")).unwrap(),
-            )
-            .unwrap();
-            assert_eq!(m["specs"]["specs/names.spec.md"]["backend"], provider);
-        }
-        Status::Failed => {
-            // Malformed twice (exactly one retry) or a path outside the outputs (refused).
+    let checked = cycle::run(&root, provider, false, |specs, on_edited, force| {
+        let (ws, _) = specls::files::load_with(&root, std::slice::from_ref(&root), &config);
+        let mut req = Request::new(root.clone(), Arc::new(ws), config.clone());
+        req.specs = specs;
+        req.on_edited = on_edited;
+        req.force = force;
+        req.idle_timeout = Duration::from_secs(120);
+        async move {
+            let host = Arc::new(Recorder(Mutex::new(Vec::new())));
+            let s = run::compile(req, host.clone(), Cancel::new()).await;
+            let events = host.0.lock().unwrap().clone();
+            let received = events
+                .iter()
+                .filter(|e| matches!(e, Event::Received { .. }))
+                .count();
+            assert!(received >= 1, "{provider}: nothing arrived: {events:?}");
             let retried = events
                 .iter()
                 .filter(|e| matches!(e, Event::Retrying { wait_ms: 0, .. }))
                 .count();
-            assert!(
-                (r.message.contains("also after 1 retry") && retried == 1)
-                    || r.message.starts_with("refused:"),
-                "{provider}: unexpected failure: {}",
-                r.message
-            );
-            assert_eq!(
-                files_under(&root),
-                before,
-                "{provider}: a failed compile changed the workspace"
-            );
-            assert!(!root.join(".specls/manifest.json").exists());
+            for r in &s.results {
+                eprintln!(
+                    "compile_llm {provider} cycle: {}: {:?}: {}",
+                    r.spec, r.status, r.message
+                );
+                if r.status == Status::Failed {
+                    assert!(
+                        (r.message.contains("also after 1 retry") && retried >= 1)
+                            || r.message.starts_with("refused:")
+                            || r.message.starts_with("not compiled: its dependency"),
+                        "{provider}: unexpected failure: {}",
+                        r.message
+                    );
+                }
+            }
+            s
         }
-        other => panic!("{provider}: {other:?}: {}", r.message),
-    }
+    })
+    .await;
+    eprintln!("compile_llm {provider}: drift cycle checked: {checked}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -239,7 +218,7 @@ async fn real_model_over_both_protocols() {
     let Some(server) = start_model() else { return };
     for provider in ["openai", "anthropic"] {
         protocol(&server.base, provider).await;
-        end_to_end(&server.base, provider).await;
+        drift_cycle(&server.base, provider).await;
     }
     drop(server);
 }

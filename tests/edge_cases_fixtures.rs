@@ -220,3 +220,46 @@ fn schema_maximum_gives_rows_at_and_over_it() {
         );
     }
 }
+
+// @spec edge-cases-cap-keeps-variety
+/// A scenario with more ideas than `MAX_PER_SCENARIO`: the ones offered are of as many
+/// different kinds as the cap allows (round-robin over kinds), and the cap is visible.
+#[test]
+fn the_cap_keeps_the_variety_of_kinds_and_says_what_it_held_back() {
+    let name = "md_cap.spec.md";
+    let text = fixtures().into_iter().find(|(n, _)| n == name).unwrap().1;
+    let ws = workspace(name, &text);
+    let all = edge_cases::propose_counted(&ws, name, Target::Spec);
+    assert_eq!(all.proposals.len(), edge_cases::MAX_PER_SCENARIO);
+    let kinds: BTreeSet<String> = all.proposals.iter().map(kind).collect();
+    assert_eq!(
+        kinds.len(),
+        all.proposals.len(),
+        "one of each kind: {kinds:?}"
+    );
+    assert!(all.held_back > 0);
+    let note = all.cap_note().unwrap();
+    assert_eq!(
+        note,
+        format!(
+            "6 of up to {} edge cases shown (at most 6 per scenario, one of each kind first); keep or change these and propose again for more",
+            6 + all.held_back
+        )
+    );
+    // Once the offered ones are in the file, proposing again offers what was held back.
+    let after_text = apply_all(&text, &all.proposals);
+    let after = workspace(name, &after_text);
+    let again = edge_cases::propose_counted(
+        &after,
+        name,
+        Target::Scenario("md-cap/transfer-money-to-a-friend".into()),
+    );
+    assert!(!again.proposals.is_empty());
+    for p in &again.proposals {
+        assert!(
+            all.proposals.iter().all(|q| q.name != p.name),
+            "{} offered twice",
+            p.name
+        );
+    }
+}

@@ -189,6 +189,44 @@ fn has_code(code: &'static str) -> impl Fn(&Value) -> bool {
     move |p: &Value| drift_codes(p).iter().any(|c| c == code)
 }
 
+/// The watchers registered under `id`: string globs as they are, relative patterns as
+/// `<baseUri> :: <pattern>`; the workspace root (path or URI) shown as `[ROOT]`.
+fn registered_watchers(c: &TestClient, id: &str, root: &std::path::Path) -> Option<Vec<String>> {
+    let root_path = root.canonicalize().unwrap();
+    let root_uri = file_uri(&root_path);
+    let root_path = root_path.to_string_lossy().replace('\\', "/");
+    c.server_requests()
+        .iter()
+        .rev()
+        .filter(|r| r["method"] == "client/registerCapability")
+        .flat_map(|r| {
+            r["params"]["registrations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|reg| reg["id"] == id)
+        .map(|reg| {
+            reg["registerOptions"]["watchers"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|w| match &w["globPattern"] {
+                    Value::String(g) => g.replace(&root_path, "[ROOT]"),
+                    rel => format!(
+                        "{} :: {}",
+                        rel["baseUri"]
+                            .as_str()
+                            .unwrap()
+                            .trim_end_matches('/')
+                            .replace(&root_uri, "[ROOT]"),
+                        rel["pattern"].as_str().unwrap()
+                    ),
+                })
+                .collect()
+        })
+}
+
 fn registered_globs(c: &TestClient, id: &str) -> Option<Vec<String>> {
     c.server_requests()
         .iter()
@@ -250,9 +288,10 @@ async fn watched_manifest_and_generated_files_update_drift() {
         statics.contains(&"**/.specsoloist-manifest.json".to_string()),
         "{statics:?}"
     );
+    // Anchored at the workspace root (a `**/src/item.py` would match any `src/item.py`).
     let outputs = c
         .wait_for("outputs watched", |_| {
-            registered_globs(&c, "specls-watch-outputs")
+            registered_watchers(&c, "specls-watch-outputs", root)
         })
         .await;
     insta::assert_yaml_snapshot!("lsp_drift_watched_outputs", outputs);
@@ -331,5 +370,29 @@ async fn polled_generated_files_update_drift() {
         .wait_diagnostics(&item, has_code("generated-file-missing"))
         .await;
     assert_eq!(drift_codes(&p), vec!["generated-file-missing"]);
+    c.shutdown().await;
+}
+
+/// A client that takes relative patterns gets each output file as a pattern relative to the
+/// workspace root.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_watchers_are_relative_to_the_root_when_the_client_can() {
+    let ws = workspace();
+    let root = ws.path();
+    let c = TestClient::start();
+    c.initialize(
+        Some(root),
+        json!({"workspace": {
+            "didChangeWatchedFiles": {"dynamicRegistration": true, "relativePatternSupport": true}
+        }}),
+        json!({}),
+    )
+    .await;
+    let outputs = c
+        .wait_for("outputs watched", |_| {
+            registered_watchers(&c, "specls-watch-outputs", root)
+        })
+        .await;
+    insta::assert_yaml_snapshot!("lsp_drift_relative_watched_outputs", outputs);
     c.shutdown().await;
 }

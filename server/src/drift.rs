@@ -144,7 +144,9 @@ pub fn save_manifest(root: &Path, manifest: &Manifest) -> std::io::Result<PathBu
 }
 
 /// The SHA-256 of a file under `root`, None when it does not exist, cannot be read, or the
-/// path leaves the workspace (absolute or through `..`).
+/// path leaves the workspace (absolute or through `..`). Cached by path, size, modification
+/// time (and inode on Unix): drift hashes every recorded output at each generation, and only
+/// the files that changed are read again ([`hash_cache`]).
 pub fn hash_file(root: &Path, rel: &str) -> Option<String> {
     let p = Path::new(rel);
     if p.is_absolute()
@@ -153,8 +155,82 @@ pub fn hash_file(root: &Path, rel: &str) -> Option<String> {
     {
         return None;
     }
-    let bytes = std::fs::read(root.join(p)).ok()?;
-    Some(manifest::sha256_hex(&bytes))
+    hash_cache::hash(&root.join(p))
+}
+
+/// The cache of output-file hashes, shared by every drift read of the process.
+pub mod hash_cache {
+    use std::collections::HashMap;
+    use std::path::{Path, PathBuf};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::Mutex;
+    use std::time::{Duration, SystemTime};
+
+    /// Entries kept at most (the cache is emptied when full).
+    const MAX_ENTRIES: usize = 50_000;
+    /// A file modified this recently is not cached: a write within the same clock tick could
+    /// keep its size and modification time (the "racily clean" case of git's index).
+    const RACY: Duration = Duration::from_secs(2);
+
+    #[derive(Clone, PartialEq, Eq)]
+    struct Stamp {
+        len: u64,
+        modified: SystemTime,
+        inode: u64,
+    }
+
+    static CACHE: Mutex<Option<HashMap<PathBuf, (Stamp, String)>>> = Mutex::new(None);
+    static READS: AtomicU64 = AtomicU64::new(0);
+
+    /// How many files were read and hashed so far (the cache missed).
+    pub fn reads() -> u64 {
+        READS.load(Ordering::Relaxed)
+    }
+
+    fn stamp(m: &std::fs::Metadata) -> Option<Stamp> {
+        #[cfg(unix)]
+        let inode = std::os::unix::fs::MetadataExt::ino(m);
+        #[cfg(not(unix))]
+        let inode = 0;
+        Some(Stamp {
+            len: m.len(),
+            modified: m.modified().ok()?,
+            inode,
+        })
+    }
+
+    /// The SHA-256 of the file at `path` (None when it is not a readable file).
+    pub fn hash(path: &Path) -> Option<String> {
+        let meta = std::fs::metadata(path).ok().filter(|m| m.is_file())?;
+        let before = stamp(&meta);
+        if let Some(st) = &before {
+            let cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((s, h)) = cache.as_ref().and_then(|c| c.get(path)) {
+                if s == st {
+                    return Some(h.clone());
+                }
+            }
+        }
+        READS.fetch_add(1, Ordering::Relaxed);
+        let bytes = std::fs::read(path).ok()?;
+        let hash = specls_core::manifest::sha256_hex(&bytes);
+        // Cache only when the file did not move while it was read and is not racily recent.
+        let after = std::fs::metadata(path).ok().as_ref().and_then(stamp);
+        if let Some(st) = before {
+            let settled = SystemTime::now()
+                .duration_since(st.modified)
+                .is_ok_and(|age| age >= RACY);
+            if settled && after.as_ref() == Some(&st) {
+                let mut cache = CACHE.lock().unwrap_or_else(|p| p.into_inner());
+                let map = cache.get_or_insert_with(HashMap::new);
+                if map.len() >= MAX_ENTRIES {
+                    map.clear();
+                }
+                map.insert(path.to_path_buf(), (st, hash.clone()));
+            }
+        }
+        Some(hash)
+    }
 }
 
 /// Hashes of every output file the manifest names that exists under `root`.
@@ -164,4 +240,85 @@ pub fn hash_outputs(root: &Path, manifest: &Manifest) -> FileHashes {
         .into_iter()
         .filter_map(|p| hash_file(root, &p).map(|h| (p, h)))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn set_mtime(path: &Path, ago: Duration) {
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(SystemTime::now() - ago)
+            .unwrap();
+    }
+
+    /// Output files are read again only when their size, modification time or inode moved;
+    /// a file modified within the last two seconds is never taken from the cache. (The read
+    /// counter is process-wide: other tests may hash too, so counts are lower bounds where
+    /// they may not grow.)
+    #[test]
+    fn output_hashes_are_cached_by_size_and_modification_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let file = root.join("out.py");
+        let sha = |b: &[u8]| manifest::sha256_hex(b);
+        std::fs::write(&file, b"one").unwrap();
+        set_mtime(&file, Duration::from_secs(60));
+        assert_eq!(hash_file(root, "out.py"), Some(sha(b"one")));
+        // Same stamp: served from the cache, even though the bytes were swapped underneath
+        // (which is what proves no read happened).
+        let t = std::fs::metadata(&file).unwrap().modified().unwrap();
+        std::fs::write(&file, b"two").unwrap();
+        std::fs::File::options()
+            .write(true)
+            .open(&file)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+        assert_eq!(hash_file(root, "out.py"), Some(sha(b"one")));
+        // A new modification time (same size): read again.
+        set_mtime(&file, Duration::from_secs(30));
+        assert_eq!(hash_file(root, "out.py"), Some(sha(b"two")));
+        // A fresh write is never cached: a second write in the same tick is still seen.
+        std::fs::write(&file, b"333").unwrap();
+        assert_eq!(hash_file(root, "out.py"), Some(sha(b"333")));
+        std::fs::write(&file, b"444").unwrap();
+        assert_eq!(hash_file(root, "out.py"), Some(sha(b"444")));
+        // Replaced through a rename (as specls writes): a new inode.
+        let other = root.join("other.py");
+        std::fs::write(&other, b"555").unwrap();
+        set_mtime(&other, Duration::from_secs(30));
+        std::fs::rename(&other, &file).unwrap();
+        assert_eq!(hash_file(root, "out.py"), Some(sha(b"555")));
+        // Gone, or outside the workspace: no hash.
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(hash_file(root, "out.py"), None);
+        assert_eq!(hash_file(root, "../out.py"), None);
+    }
+
+    #[test]
+    fn unchanged_outputs_are_not_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        for i in 0..20 {
+            let f = root.join(format!("f{i}.py"));
+            std::fs::write(&f, format!("{i}")).unwrap();
+            set_mtime(&f, Duration::from_secs(60));
+        }
+        let all = |root: &Path| -> Vec<Option<String>> {
+            (0..20)
+                .map(|i| hash_file(root, &format!("f{i}.py")))
+                .collect()
+        };
+        let first = all(root);
+        let reads = hash_cache::reads();
+        // Other tests may run at the same time and read their own files, but not 20 of ours:
+        // compare the hashes and check that reading them again cost (almost) nothing.
+        assert_eq!(all(root), first);
+        assert!(hash_cache::reads() - reads < 20);
+    }
 }

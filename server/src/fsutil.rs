@@ -20,11 +20,7 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> std::io::Result<()> {
     if !dir.as_os_str().is_empty() {
         std::fs::create_dir_all(dir)?;
     }
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.specls-{}.tmp", std::process::id()));
+    let tmp = temp_path(path, std::process::id());
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;
         if fault == Some(faults::Fault::DiskFull) {
@@ -65,33 +61,120 @@ pub fn explain(e: &std::io::Error) -> String {
 
 /// Several files written as one change: each atomically, and all put back as they were when
 /// one fails or when the change is abandoned ([`Transaction::rollback`], or dropping it without
-/// [`Transaction::commit`]). The file a write replaces is kept as a hard link beside it until
-/// the commit, so putting it back is a rename and needs no free space (a full disk cannot stop
-/// the rollback); folders the change created are removed again when empty.
+/// [`Transaction::commit`]). The file a write replaces is kept as a hard link beside it
+/// (`.<name>.specls-<pid>.bak`; a copy where the file system cannot link) until the commit, so
+/// putting it back is a rename and needs no free space (a full disk cannot stop the rollback);
+/// folders the change created are removed again when empty.
+///
+/// Crash safety: a transaction made with [`Transaction::journaled`] first records, in a
+/// journal file, each write it is about to make (the file, its backup, the folders it creates)
+/// and, at the commit, that it committed. When the process is killed half-way, the journal
+/// outlives it and [`recover`] finishes the job the next time: an uncommitted change is rolled
+/// back (backups renamed over the files, new files and folders removed), a committed one has
+/// its leftover backups removed; temporary files of interrupted writes are removed either way.
 #[derive(Default)]
 pub struct Transaction {
     done: Vec<Done>,
     created_dirs: Vec<PathBuf>,
     finished: bool,
+    journal: Option<PathBuf>,
 }
 
 struct Done {
     path: PathBuf,
-    before: Before,
+    /// The replaced file (a link or copy), or None when the file did not exist.
+    backup: Option<PathBuf>,
 }
 
-enum Before {
-    /// The file did not exist.
-    Absent,
-    /// A hard link to the replaced file.
-    Link(PathBuf),
-    /// Its bytes (the file system cannot link).
-    Bytes(Vec<u8>),
+/// What a journal holds (JSON).
+#[derive(serde::Serialize, serde::Deserialize, Default)]
+struct Journal {
+    pid: u32,
+    committed: bool,
+    writes: Vec<JournalWrite>,
+    dirs: Vec<PathBuf>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct JournalWrite {
+    path: PathBuf,
+    backup: Option<PathBuf>,
+    /// The temporary file [`write_atomic`] writes first.
+    temp: PathBuf,
+}
+
+/// Prefix of journal files in the state folder (`.specls/journal-<pid>.json`).
+pub const JOURNAL_PREFIX: &str = "journal-";
+
+/// The journal path for this process under the state folder of `root`.
+pub fn journal_path(root: &Path) -> std::io::Result<PathBuf> {
+    Ok(state_dir(root)?.join(format!("{JOURNAL_PREFIX}{}.json", std::process::id())))
+}
+
+fn backup_path(path: &Path, pid: u32) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.specls-{pid}.bak"))
+}
+
+fn temp_path(path: &Path, pid: u32) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.specls-{pid}.tmp"))
 }
 
 impl Transaction {
     pub fn new() -> Transaction {
         Transaction::default()
+    }
+
+    /// A transaction that keeps a journal at `journal` (see [`journal_path`]) so that a crash
+    /// half-way can be undone by [`recover`].
+    pub fn journaled(journal: PathBuf) -> Transaction {
+        Transaction {
+            done: Vec::new(),
+            created_dirs: Vec::new(),
+            finished: false,
+            journal: Some(journal),
+        }
+    }
+
+    fn save_journal(
+        &self,
+        committed: bool,
+        pending: Option<(&Path, Option<&Path>, &[PathBuf])>,
+    ) -> std::io::Result<()> {
+        let Some(j) = &self.journal else {
+            return Ok(());
+        };
+        let mut journal = Journal {
+            pid: std::process::id(),
+            committed,
+            writes: self
+                .done
+                .iter()
+                .map(|d| JournalWrite {
+                    path: d.path.clone(),
+                    backup: d.backup.clone(),
+                    temp: temp_path(&d.path, std::process::id()),
+                })
+                .collect(),
+            dirs: self.created_dirs.clone(),
+        };
+        if let Some((path, backup, dirs)) = pending {
+            journal.writes.push(JournalWrite {
+                path: path.to_path_buf(),
+                backup: backup.map(Path::to_path_buf),
+                temp: temp_path(path, std::process::id()),
+            });
+            journal.dirs.extend(dirs.iter().cloned());
+        }
+        let text = serde_json::to_vec_pretty(&journal).map_err(std::io::Error::other)?;
+        write_atomic(j, &text)
     }
 
     /// Write `contents` to `path` atomically, keeping what it replaces for a rollback.
@@ -107,40 +190,47 @@ impl Transaction {
             dir = d.parent();
         }
         missing.reverse();
-        let before = match std::fs::symlink_metadata(path) {
+        let backup = match std::fs::symlink_metadata(path) {
             Ok(m) if m.is_file() => {
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let link =
-                    path.with_file_name(format!(".{name}.specls-{}.bak", std::process::id()));
+                let link = backup_path(path, std::process::id());
                 let _ = std::fs::remove_file(&link);
-                match std::fs::hard_link(path, &link) {
-                    Ok(()) => Before::Link(link),
-                    Err(_) => Before::Bytes(std::fs::read(path)?),
+                if std::fs::hard_link(path, &link).is_err() {
+                    if let Err(e) = std::fs::copy(path, &link) {
+                        let _ = std::fs::remove_file(&link);
+                        return Err(e);
+                    }
                 }
+                Some(link)
             }
-            Ok(_) => Before::Absent,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Before::Absent,
+            Ok(_) => None,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
             Err(e) => return Err(e),
         };
+        let forget_backup = |backup: &Option<PathBuf>| {
+            if let Some(l) = backup {
+                let _ = std::fs::remove_file(l);
+            }
+        };
+        // The journal names the write before it happens.
+        if let Err(e) = self.save_journal(false, Some((path, backup.as_deref(), &missing))) {
+            forget_backup(&backup);
+            return Err(e);
+        }
         match write_atomic(path, contents) {
             Ok(()) => {
                 self.created_dirs.extend(missing);
                 self.done.push(Done {
                     path: path.to_path_buf(),
-                    before,
+                    backup,
                 });
                 Ok(())
             }
             Err(e) => {
-                if let Before::Link(l) = &before {
-                    let _ = std::fs::remove_file(l);
-                }
+                forget_backup(&backup);
                 for d in missing.iter().rev() {
                     let _ = std::fs::remove_dir(d);
                 }
+                let _ = self.save_journal(false, None);
                 Err(e)
             }
         }
@@ -151,14 +241,24 @@ impl Transaction {
         self.done.iter().map(|d| d.path.as_path())
     }
 
-    /// Keep every write; forget what they replaced.
-    pub fn commit(mut self) {
+    /// Keep every write; forget what they replaced. With a journal: the commit is recorded
+    /// first (if that fails, the change is rolled back and the error returned), then the
+    /// backups and the journal are removed.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        if let Err(e) = self.save_journal(true, None) {
+            let _ = self.undo();
+            return Err(e);
+        }
         self.finished = true;
         for d in &self.done {
-            if let Before::Link(l) = &d.before {
+            if let Some(l) = &d.backup {
                 let _ = std::fs::remove_file(l);
             }
         }
+        if let Some(j) = &self.journal {
+            let _ = std::fs::remove_file(j);
+        }
+        Ok(())
     }
 
     /// Put every file back as it was, newest first. Returns the files that could not be put
@@ -171,10 +271,9 @@ impl Transaction {
         self.finished = true;
         let mut errors = Vec::new();
         for d in self.done.drain(..).rev() {
-            let r = match &d.before {
-                Before::Absent => std::fs::remove_file(&d.path),
-                Before::Link(l) => std::fs::rename(l, &d.path),
-                Before::Bytes(b) => write_atomic(&d.path, b),
+            let r = match &d.backup {
+                None => std::fs::remove_file(&d.path),
+                Some(l) => std::fs::rename(l, &d.path),
             };
             if let Err(e) = r {
                 errors.push(format!("{}: {}", d.path.display(), explain(&e)));
@@ -182,6 +281,10 @@ impl Transaction {
         }
         for dir in self.created_dirs.drain(..).rev() {
             let _ = std::fs::remove_dir(dir);
+        }
+        // A journal stays when something could not be put back: the next recovery tries again.
+        if let (Some(j), true) = (&self.journal, errors.is_empty()) {
+            let _ = std::fs::remove_file(j);
         }
         errors
     }
@@ -193,6 +296,169 @@ impl Drop for Transaction {
             let _ = self.undo();
         }
     }
+}
+
+/// What [`recover`] did with the journals of interrupted transactions.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Recovered {
+    /// Files put back as they were before an interrupted, uncommitted change.
+    pub restored: Vec<PathBuf>,
+    /// Files an interrupted change had created, removed.
+    pub removed: Vec<PathBuf>,
+    /// Backups and temporary files left behind, removed.
+    pub cleaned: Vec<PathBuf>,
+    /// What could not be done, with why.
+    pub errors: Vec<String>,
+}
+
+impl Recovered {
+    pub fn is_empty(&self) -> bool {
+        self.restored.is_empty()
+            && self.removed.is_empty()
+            && self.cleaned.is_empty()
+            && self.errors.is_empty()
+    }
+
+    /// One sentence for the user, paths relative to `root`.
+    pub fn describe(&self, root: &Path) -> String {
+        let rel = |v: &[PathBuf]| -> String {
+            v.iter()
+                .map(|p| {
+                    p.strip_prefix(root)
+                        .unwrap_or(p)
+                        .to_string_lossy()
+                        .replace('\\', "/")
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut parts = Vec::new();
+        if !self.restored.is_empty() {
+            parts.push(format!("put back {}", rel(&self.restored)));
+        }
+        if !self.removed.is_empty() {
+            parts.push(format!("removed the new {}", rel(&self.removed)));
+        }
+        if !self.cleaned.is_empty() {
+            parts.push(format!(
+                "removed {} leftover backup or temporary file(s)",
+                self.cleaned.len()
+            ));
+        }
+        if !self.errors.is_empty() {
+            parts.push(format!("could not recover {}", self.errors.join("; ")));
+        }
+        format!(
+            "an earlier compile was interrupted (the process stopped while writing); specls {}",
+            parts.join("; ")
+        )
+    }
+}
+
+/// Is the process `pid` still running (so its journal belongs to a live transaction)?
+fn alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        let Ok(pid) = i32::try_from(pid) else {
+            return false;
+        };
+        // SAFETY: kill(2) with signal 0 only checks that the process exists; nothing is sent.
+        let r = unsafe { libc::kill(pid, 0) };
+        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+    }
+    #[cfg(not(unix))]
+    {
+        false
+    }
+}
+
+/// Finish the transactions of processes that stopped half-way under the workspace `root`:
+/// every `.specls/journal-<pid>.json` whose process is gone is rolled back (uncommitted) or
+/// cleaned up (committed), then removed. Journals of running processes are left alone.
+pub fn recover(root: &Path) -> Recovered {
+    let mut out = Recovered::default();
+    let Ok(entries) = std::fs::read_dir(root.join(STATE_DIR)) else {
+        return out;
+    };
+    let mut journals: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(JOURNAL_PREFIX) && n.ends_with(".json"))
+        })
+        .collect();
+    journals.sort();
+    for path in journals {
+        let journal: Journal = match std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+        {
+            Some(j) => j,
+            None => {
+                out.errors.push(format!(
+                    "{}: unreadable journal, left in place",
+                    path.display()
+                ));
+                continue;
+            }
+        };
+        if alive(journal.pid) && !faults::crashed(&path) {
+            continue;
+        }
+        let before = out.errors.len();
+        for w in journal.writes.iter().rev() {
+            if w.temp.exists() && std::fs::remove_file(&w.temp).is_ok() {
+                out.cleaned.push(w.temp.clone());
+            }
+            match (&w.backup, journal.committed) {
+                (Some(b), false) => {
+                    if b.exists() {
+                        match std::fs::rename(b, &w.path) {
+                            Ok(()) => {
+                                // Renaming a hard link onto its own file does nothing.
+                                let _ = std::fs::remove_file(b);
+                                out.restored.push(w.path.clone())
+                            }
+                            Err(e) => {
+                                out.errors
+                                    .push(format!("{}: {}", w.path.display(), explain(&e)))
+                            }
+                        }
+                    }
+                }
+                (None, false) => match std::fs::remove_file(&w.path) {
+                    Ok(()) => out.removed.push(w.path.clone()),
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => out
+                        .errors
+                        .push(format!("{}: {}", w.path.display(), explain(&e))),
+                },
+                (Some(b), true) => {
+                    if b.exists() && std::fs::remove_file(b).is_ok() {
+                        out.cleaned.push(b.clone());
+                    }
+                }
+                (None, true) => {}
+            }
+        }
+        if !journal.committed {
+            for d in journal.dirs.iter().rev() {
+                let _ = std::fs::remove_dir(d);
+            }
+        }
+        if out.errors.len() == before {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+    out.restored.sort();
+    out.removed.sort();
+    out.cleaned.sort();
+    out
 }
 
 /// Fault injection for tests (disk full, read-only file system) in [`write_atomic`], for
@@ -234,6 +500,29 @@ pub mod faults {
             .unwrap_or_else(|p| p.into_inner())
             .push((id, path.to_path_buf(), fault));
         Injected(id)
+    }
+
+    static CRASHED: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+    /// Leave `tx` as a process killed half-way would: neither rolled back nor committed, its
+    /// journal (if any) on disk; [`super::recover`] then treats that journal as one whose
+    /// process is gone.
+    pub fn crash(tx: super::Transaction) {
+        if let Some(j) = &tx.journal {
+            CRASHED
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(j.clone());
+        }
+        std::mem::forget(tx);
+    }
+
+    pub(super) fn crashed(journal: &Path) -> bool {
+        CRASHED
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .any(|j| j == journal)
     }
 
     pub(super) fn check(path: &Path) -> Option<Fault> {
@@ -443,12 +732,100 @@ mod tests {
         tx.write(&root.join("keep.txt"), b"committed").unwrap();
         tx.write(&root.join("b.txt"), b"b").unwrap();
         assert_eq!(tx.written().count(), 2);
-        tx.commit();
+        tx.commit().unwrap();
         assert_eq!(
             std::fs::read_to_string(root.join("keep.txt")).unwrap(),
             "committed"
         );
         assert_eq!(names(root), vec!["b.txt", "keep.txt"]);
+    }
+
+    #[test]
+    fn a_transaction_killed_half_way_is_rolled_back_by_recover() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write_atomic(&root.join("src/a.py"), b"old a").unwrap();
+        write_atomic(&root.join("keep.txt"), b"kept").unwrap();
+        let mut tx = Transaction::journaled(journal_path(root).unwrap());
+        tx.write(&root.join("src/a.py"), b"new a").unwrap();
+        tx.write(&root.join("src/new/b.py"), b"new b").unwrap();
+        // The disk fills on the third file (its half-written temporary is cleaned at once).
+        {
+            let _f = faults::inject(&root.join("c.py"), faults::Fault::DiskFull);
+            assert!(tx.write(&root.join("c.py"), b"ccc").is_err());
+        }
+        faults::crash(tx);
+        // A temporary file of a write the kill interrupted.
+        std::fs::write(
+            temp_path(&root.join("src/a.py"), std::process::id()),
+            b"half",
+        )
+        .unwrap();
+        // Killed: the new bytes are on disk, with a backup and a journal beside them.
+        assert_eq!(std::fs::read(root.join("src/a.py")).unwrap(), b"new a");
+        assert_eq!(
+            names(&root.join("src")).len(),
+            4,
+            "{:?}",
+            names(&root.join("src"))
+        );
+        let r = recover(root);
+        assert_eq!(r.restored, vec![root.join("src/a.py")]);
+        assert_eq!(r.removed, vec![root.join("src/new/b.py")]);
+        assert_eq!(r.cleaned.len(), 1, "{r:?}");
+        assert!(r.errors.is_empty());
+        assert!(
+            r.describe(root).contains("put back src/a.py"),
+            "{}",
+            r.describe(root)
+        );
+        assert_eq!(std::fs::read(root.join("src/a.py")).unwrap(), b"old a");
+        assert_eq!(names(&root.join("src")), vec!["a.py"]);
+        assert_eq!(names(&root.join(STATE_DIR)), vec![".gitignore"]);
+        // Nothing left to do the second time.
+        assert!(recover(root).is_empty());
+    }
+
+    #[test]
+    fn a_transaction_killed_after_its_commit_keeps_its_files_and_loses_its_backups() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write_atomic(&root.join("a.py"), b"old a").unwrap();
+        let mut tx = Transaction::journaled(journal_path(root).unwrap());
+        tx.write(&root.join("a.py"), b"new a").unwrap();
+        tx.write(&root.join("b.py"), b"new b").unwrap();
+        tx.save_journal(true, None).unwrap();
+        faults::crash(tx);
+        let r = recover(root);
+        assert!(r.restored.is_empty() && r.removed.is_empty(), "{r:?}");
+        assert_eq!(r.cleaned.len(), 1);
+        assert_eq!(std::fs::read(root.join("a.py")).unwrap(), b"new a");
+        assert_eq!(names(root), vec![".specls", "a.py", "b.py"]);
+        assert_eq!(names(&root.join(STATE_DIR)), vec![".gitignore"]);
+    }
+
+    #[test]
+    fn a_live_transaction_is_not_recovered_and_a_finished_one_leaves_no_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        let mut tx = Transaction::journaled(journal_path(root).unwrap());
+        tx.write(&root.join("a.py"), b"a").unwrap();
+        // Its journal belongs to this (running) process.
+        assert!(recover(root).is_empty());
+        assert_eq!(std::fs::read(root.join("a.py")).unwrap(), b"a");
+        tx.commit().unwrap();
+        assert_eq!(names(&root.join(STATE_DIR)), vec![".gitignore"]);
+        let mut tx = Transaction::journaled(journal_path(root).unwrap());
+        tx.write(&root.join("a.py"), b"b").unwrap();
+        assert!(tx.rollback().is_empty());
+        assert_eq!(names(&root.join(STATE_DIR)), vec![".gitignore"]);
+        assert_eq!(names(root), vec![".specls", "a.py"]);
+        // The journal cannot be written (the state folder is read-only): nothing is written.
+        let _ro = faults::inject(&root.join(STATE_DIR), faults::Fault::ReadOnly);
+        let mut tx = Transaction::journaled(journal_path(root).unwrap());
+        assert!(tx.write(&root.join("a.py"), b"c").is_err());
+        assert_eq!(std::fs::read(root.join("a.py")).unwrap(), b"a");
+        assert_eq!(names(root), vec![".specls", "a.py"]);
     }
 
     #[test]

@@ -8,11 +8,16 @@
 //! a model's answer (paths checked, hand edits protected, atomic writes). So a failed,
 //! cancelled or refused run leaves the output folders as they were.
 //!
-//! The rest of the workspace is watched by size and modification time (not copied: it can be
-//! big): files the agent created, changed or deleted outside the output paths are reported
-//! with the result — never recorded in the manifest as outputs, and not undone (specls keeps
-//! no copy of them), so the user can review them. Git-ignored files, `.git/` and `.specls/`
-//! are not looked at.
+//! The rest of the workspace is recorded before the run: every file's size and modification
+//! time (to find changes cheaply: the bytes are compared only when those moved) and, within a
+//! budget ([`MAX_OUTSIDE_COPY_BYTES`], files up to [`MAX_OUTSIDE_COPY_FILE`]), its bytes.
+//! Git-ignored files and `.git/`, `.specls/`, `target/`, `node_modules/` are not looked at.
+//! When the run fails, is cancelled or times out, or the compile fails afterwards (a refused
+//! path, a failed write), what the agent created, changed or deleted outside the output paths
+//! is put back too (a file beyond the budget is named as not undone). When the compile
+//! succeeds, those changes are kept — an agent CLI is a tool the user runs in their own
+//! workspace and may rightly touch a lock file or a README — but never recorded in the
+//! manifest as outputs, and listed by name in the result and the events for review.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -40,8 +45,8 @@ pub struct Snapshot {
     dirs: BTreeSet<String>,
 }
 
-/// What an agent run changed (already undone on disk).
-#[derive(Debug, Default)]
+/// What an agent run changed (already undone on disk in the output paths).
+#[derive(Default)]
 pub struct Changes {
     /// New or modified files with their new contents.
     pub files: Vec<(String, Vec<u8>)>,
@@ -52,6 +57,21 @@ pub struct Changes {
     /// Files outside the output paths the agent created, changed or deleted (left as they
     /// are), with what happened to them.
     pub outside: Vec<Outsider>,
+    /// The workspace outside the output paths before the run, to undo `outside`.
+    before_outside: Option<Outside>,
+}
+
+impl std::fmt::Debug for Changes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Changes")
+            .field(
+                "files",
+                &self.files.iter().map(|(p, _)| p).collect::<Vec<_>>(),
+            )
+            .field("deleted", &self.deleted)
+            .field("outside", &self.outside)
+            .finish()
+    }
 }
 
 /// A file outside the output paths the agent touched.
@@ -68,51 +88,132 @@ impl std::fmt::Display for Outsider {
     }
 }
 
-/// Files of the workspace outside the output paths, by size and modification time.
+/// A file of the workspace outside the output paths, as it was before the agent ran.
+struct Kept {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    /// Its bytes, when within the copy budget (else a change to it cannot be undone).
+    bytes: Option<Vec<u8>>,
+}
+
+/// The files of the workspace outside the output paths before an agent run: their size and
+/// modification time (to find what changed cheaply) and, within [`MAX_OUTSIDE_COPY_BYTES`],
+/// their bytes (to put back what the agent changed when the compile fails or is cancelled).
 pub struct Outside {
-    stamps: BTreeMap<String, (u64, Option<std::time::SystemTime>)>,
+    files: BTreeMap<String, Kept>,
+    dirs: BTreeSet<String>,
     /// False when the workspace has more than [`MAX_OUTSIDE_FILES`] files (the rest unwatched).
     complete: bool,
 }
 
 /// Files outside the output paths watched at most.
 pub const MAX_OUTSIDE_FILES: usize = 200_000;
+/// Bytes of files outside the output paths copied at most (to undo a failed run).
+pub const MAX_OUTSIDE_COPY_BYTES: usize = 128 * 1024 * 1024;
+/// A file outside the output paths bigger than this is watched, not copied.
+pub const MAX_OUTSIDE_COPY_FILE: u64 = 8 * 1024 * 1024;
 
-/// Stamp every file of the workspace outside the output paths (git-ignored files, `.git/` and
-/// `.specls/` left out).
-pub fn outside_stamps(root: &Path, targets: &Targets) -> Outside {
-    let mut out = Outside {
-        stamps: BTreeMap::new(),
-        complete: true,
-    };
+/// Folders never looked at: version control, specls' state, build output, dependencies.
+const UNWATCHED_DIRS: [&str; 4] = [".git", fsutil::STATE_DIR, "target", "node_modules"];
+
+/// Walk the workspace outside the output paths (git-ignored files and [`UNWATCHED_DIRS`]
+/// left out): files with their metadata, and folders.
+fn walk_outside(
+    root: &Path,
+    targets: &Targets,
+    mut on_file: impl FnMut(String, std::fs::Metadata) -> bool,
+    mut on_dir: impl FnMut(String),
+) {
     let mut builder = ignore::WalkBuilder::new(root);
     builder.hidden(false).require_git(false).filter_entry(|e| {
         !(e.depth() > 0
             && e.file_type().is_some_and(|t| t.is_dir())
-            && matches!(e.file_name().to_str(), Some(".git" | fsutil::STATE_DIR)))
+            && e.file_name()
+                .to_str()
+                .is_some_and(|n| UNWATCHED_DIRS.contains(&n)))
     });
     for entry in builder.build().flatten() {
-        if !entry.file_type().is_some_and(|t| t.is_file()) {
+        let Some(t) = entry.file_type() else { continue };
+        if entry.depth() == 0 {
             continue;
         }
         let rel = crate::files::rel_path(root, entry.path());
-        if targets.allows(&rel) {
+        if t.is_dir() {
+            on_dir(rel);
             continue;
         }
-        if out.stamps.len() >= MAX_OUTSIDE_FILES {
-            out.complete = false;
-            break;
+        if !t.is_file() || targets.allows(&rel) {
+            continue;
         }
         if let Ok(m) = entry.metadata() {
-            out.stamps.insert(rel, (m.len(), m.modified().ok()));
+            if !on_file(rel, m) {
+                break;
+            }
         }
     }
-    out
 }
 
-/// What changed outside the output paths since `before`.
+/// Record every file of the workspace outside the output paths (and copy what fits the budget).
+pub fn outside_stamps(root: &Path, targets: &Targets) -> Outside {
+    let mut files = BTreeMap::new();
+    let mut dirs = BTreeSet::new();
+    let mut complete = true;
+    let mut copied = 0usize;
+    walk_outside(
+        root,
+        targets,
+        |rel, m| {
+            if files.len() >= MAX_OUTSIDE_FILES {
+                complete = false;
+                return false;
+            }
+            let bytes = if m.len() <= MAX_OUTSIDE_COPY_FILE
+                && copied + m.len() as usize <= MAX_OUTSIDE_COPY_BYTES
+            {
+                std::fs::read(root.join(&rel)).ok()
+            } else {
+                None
+            };
+            copied += bytes.as_ref().map_or(0, Vec::len);
+            files.insert(
+                rel,
+                Kept {
+                    len: m.len(),
+                    modified: m.modified().ok(),
+                    bytes,
+                },
+            );
+            true
+        },
+        |rel| {
+            dirs.insert(rel);
+        },
+    );
+    Outside {
+        files,
+        dirs,
+        complete,
+    }
+}
+
+/// What changed outside the output paths since `before`: a file whose size or modification
+/// time moved counts as changed only when its bytes differ (when they were copied).
 pub fn outside_changes(root: &Path, targets: &Targets, before: &Outside) -> Vec<Outsider> {
-    let after = outside_stamps(root, targets);
+    let mut after: BTreeMap<String, (u64, Option<std::time::SystemTime>)> = BTreeMap::new();
+    let mut complete = true;
+    walk_outside(
+        root,
+        targets,
+        |rel, m| {
+            if after.len() >= MAX_OUTSIDE_FILES {
+                complete = false;
+                return false;
+            }
+            after.insert(rel, (m.len(), m.modified().ok()));
+            true
+        },
+        |_| {},
+    );
     let mut out = Vec::new();
     let mut add = |path: &String, what| {
         out.push(Outsider {
@@ -120,16 +221,24 @@ pub fn outside_changes(root: &Path, targets: &Targets, before: &Outside) -> Vec<
             what,
         })
     };
-    for (rel, stamp) in &after.stamps {
-        match before.stamps.get(rel) {
+    for (rel, (len, modified)) in &after {
+        match before.files.get(rel) {
             None if before.complete => add(rel, "created"),
-            Some(old) if old != stamp => add(rel, "changed"),
+            Some(old) if old.len != *len || old.modified != *modified => {
+                let same = old
+                    .bytes
+                    .as_ref()
+                    .is_some_and(|b| std::fs::read(root.join(rel)).is_ok_and(|now| now == *b));
+                if !same {
+                    add(rel, "changed");
+                }
+            }
             _ => {}
         }
     }
-    if after.complete {
-        for rel in before.stamps.keys() {
-            if !after.stamps.contains_key(rel) {
+    if complete {
+        for rel in before.files.keys() {
+            if !after.contains_key(rel) {
                 add(rel, "deleted");
             }
         }
@@ -138,22 +247,106 @@ pub fn outside_changes(root: &Path, targets: &Targets, before: &Outside) -> Vec<
     out
 }
 
-/// The sentence reporting changes outside the output paths.
+/// Put the files the agent touched outside the output paths back as they were: changed and
+/// deleted files get their bytes (and modification time) back, created files and the folders
+/// made for them are removed. Returns what could not be undone, with why.
+pub fn undo_outside(root: &Path, before: &Outside, changes: &[Outsider]) -> Vec<String> {
+    let mut errors = Vec::new();
+    for o in changes {
+        let path = root.join(&o.path);
+        let r = match (o.what, before.files.get(&o.path)) {
+            ("created", _) => std::fs::remove_file(&path).or_else(|e| {
+                if e.kind() == std::io::ErrorKind::NotFound {
+                    Ok(())
+                } else {
+                    Err(e)
+                }
+            }),
+            (
+                _,
+                Some(Kept {
+                    bytes: Some(b),
+                    modified,
+                    ..
+                }),
+            ) => fsutil::write_atomic(&path, b).and_then(|()| {
+                if let Some(t) = modified {
+                    std::fs::File::options()
+                        .write(true)
+                        .open(&path)
+                        .and_then(|f| f.set_modified(*t))?;
+                }
+                Ok(())
+            }),
+            _ => {
+                errors.push(format!(
+                    "{}: specls kept no copy of it (bigger than {} MB, or over the copy budget)",
+                    o.path,
+                    MAX_OUTSIDE_COPY_FILE / (1024 * 1024)
+                ));
+                continue;
+            }
+        };
+        if let Err(e) = r {
+            errors.push(format!("{}: {}", o.path, fsutil::explain(&e)));
+        }
+    }
+    // Folders made since, deepest first, when empty again.
+    let mut made: Vec<String> = Vec::new();
+    walk_outside(
+        root,
+        &Targets::default(),
+        |_, _| true,
+        |d| {
+            if !before.dirs.contains(&d) {
+                made.push(d);
+            }
+        },
+    );
+    made.sort_by_key(|d| std::cmp::Reverse(d.len()));
+    for d in made {
+        let _ = std::fs::remove_dir(root.join(d));
+    }
+    errors
+}
+
+/// The sentence reporting changes outside the output paths a successful run kept.
 pub fn outside_note(outside: &[Outsider], allowed: &str) -> String {
+    format!(
+        "the agent also changed {} file(s) outside the output paths ({allowed}): {}; specls did not record them and left them as the agent made them: review them",
+        outside.len(),
+        outsider_list(outside)
+    )
+}
+
+/// The sentence reporting changes outside the output paths a failed run undid.
+pub fn outside_undone_note(outside: &[Outsider], allowed: &str, errors: &[String]) -> String {
+    let mut s = format!(
+        "the agent also changed {} file(s) outside the output paths ({allowed}): {}; ",
+        outside.len(),
+        outsider_list(outside)
+    );
+    if errors.is_empty() {
+        s.push_str("they were put back as they were");
+    } else {
+        s.push_str(&format!(
+            "they were put back as they were except {}",
+            errors.join("; ")
+        ));
+    }
+    s
+}
+
+fn outsider_list(outside: &[Outsider]) -> String {
     const SHOWN: usize = 20;
-    let mut list: Vec<String> = outside.iter().take(SHOWN).map(|o| o.to_string()).collect();
+    let list: Vec<String> = outside.iter().take(SHOWN).map(|o| o.to_string()).collect();
     let more = outside.len().saturating_sub(SHOWN);
     let more = if more > 0 {
         format!(" and {more} more")
     } else {
         String::new()
     };
-    list.sort();
-    format!(
-        "the agent also changed {} file(s) outside the output paths ({allowed}): {}{more}; specls did not record them and left them as the agent made them: review them",
-        outside.len(),
-        list.join(", ")
-    )
+    format!("{}{more}", list.join(", "))
 }
 
 fn scan(root: &Path, targets: &Targets, snap: &mut Snapshot) -> Result<(), String> {
@@ -315,7 +508,10 @@ pub fn command_line(template: &str, values: &[(&str, &str)]) -> Result<Vec<Strin
     Ok(words.iter().map(|w| fill(w, values)).collect())
 }
 
-/// Run the agent and return what it changed in the output folders (undone on disk).
+/// Run the agent and return what it changed in the output folders (undone on disk). On
+/// failure, cancellation or timeout its changes outside the output paths are undone too; on
+/// success they are left and listed in [`Changes::outside`], with what it takes to undo them
+/// ([`Changes::undo_outside`]) should the compile fail later.
 pub async fn run(
     root: &Path,
     argv: &[String],
@@ -361,36 +557,57 @@ pub async fn run(
     let stderr = err.await.unwrap_or_default();
     let changes = diff_and_restore(root, targets, &before);
     let outside = outside_changes(root, targets, &before_outside);
-    let outside_msg = if outside.is_empty() {
-        String::new()
-    } else {
-        format!("; {}", outside_note(&outside, &targets.describe()))
-    };
-    let status = outcome.map_err(|e| format!("{e}{outside_msg}"))?;
-    let mut changes = changes.map_err(|e| format!("{e}{outside_msg}"))?;
     let printed = [stdout.as_str(), stderr.as_str()]
         .iter()
         .filter(|s| !s.is_empty())
         .copied()
         .collect::<Vec<_>>()
         .join("\n");
-    if !status.success() {
-        return Err(format!(
-            "the agent exited with {status}; its changes to the output paths were undone{outside_msg}{}",
-            if printed.is_empty() {
-                String::new()
-            } else {
-                format!(":\n{printed}")
-            }
-        ));
+    let failure = match (&outcome, &changes) {
+        (Err(e), _) => Some(e.clone()),
+        (Ok(_), Err(e)) => Some(e.clone()),
+        (Ok(s), Ok(_)) if !s.success() => Some(format!(
+            "the agent exited with {s}; its changes to the output paths were undone"
+        )),
+        _ => None,
+    };
+    if let Some(msg) = failure {
+        let mut msg = msg;
+        if !outside.is_empty() {
+            let errors = undo_outside(root, &before_outside, &outside);
+            msg.push_str("; ");
+            msg.push_str(&outside_undone_note(&outside, &targets.describe(), &errors));
+        }
+        if outcome.as_ref().is_ok_and(|s| !s.success()) && !printed.is_empty() {
+            msg.push_str(":\n");
+            msg.push_str(&printed);
+        }
+        return Err(msg);
     }
+    let mut changes = changes.expect("checked above");
     changes.output = printed;
     changes.outside = outside;
+    changes.before_outside = Some(before_outside);
     Ok(changes)
 }
 
+impl Changes {
+    /// Undo the agent's changes outside the output paths (the compile failed after the agent
+    /// succeeded); the sentence saying so, for the failure message. Empty when there were none.
+    pub fn undo_outside(&mut self, root: &Path, allowed: &str) -> String {
+        let Some(before) = self.before_outside.take() else {
+            return String::new();
+        };
+        if self.outside.is_empty() {
+            return String::new();
+        }
+        let errors = undo_outside(root, &before, &self.outside);
+        outside_undone_note(&self.outside, allowed, &errors)
+    }
+}
+
 /// Stop the agent and everything it started (its process group).
-async fn kill_group(child: &mut tokio::process::Child) {
+pub(crate) async fn kill_group(child: &mut tokio::process::Child) {
     #[cfg(unix)]
     if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
         // SAFETY: kill(2) with a negative pid signals the process group the agent leads (it was

@@ -97,6 +97,7 @@ impl Host for Terminal {
                 }
             ),
             Event::Kept { spec, note, .. } => format!("{spec}: {note}"),
+            Event::Recovered { note } => note.clone(),
             Event::Built {
                 spec,
                 key,

@@ -105,6 +105,10 @@ pub enum Event {
         status: Status,
         message: String,
     },
+    /// An earlier compile stopped half-way (the process was killed); what was done about it.
+    Recovered {
+        note: String,
+    },
 }
 
 /// Where progress goes and who answers questions.
@@ -215,20 +219,6 @@ pub fn load_manifest(root: &Path) -> Result<Manifest, String> {
     }
 }
 
-fn save_manifest(root: &Path, m: &Manifest) -> Result<(), String> {
-    fsutil::state_dir(root)
-        .and_then(|_| {
-            fsutil::write_atomic(&root.join(manifest::MANIFEST_PATH), m.to_json().as_bytes())
-        })
-        .map_err(|e| {
-            format!(
-                "cannot write the compile manifest {}: {}",
-                manifest::MANIFEST_PATH,
-                fsutil::explain(&e)
-            )
-        })
-}
-
 fn now_unix() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -260,6 +250,13 @@ fn result(spec: &str, status: Status, message: impl Into<String>) -> SpecResult 
 /// Compile what the request asks for.
 pub async fn compile(req: Request, host: Arc<dyn Host>, cancel: Cancel) -> Summary {
     let mut summary = Summary::default();
+    // A compile killed half-way left a journal: finish it (roll back or clean up) first.
+    let recovered = fsutil::recover(&req.root);
+    if !recovered.is_empty() {
+        host.event(&Event::Recovered {
+            note: recovered.describe(&req.root),
+        });
+    }
     let mut manifest = match load_manifest(&req.root) {
         Ok(m) => m,
         Err(e) => {
@@ -394,9 +391,15 @@ fn order_deps(ws: &Workspace, spec: &str) -> Vec<String> {
 }
 
 enum Proposal {
-    /// The files to write, the model's answer (token counts), and notes for the result (what
-    /// an agent changed outside the output paths).
-    Files(Vec<(String, Vec<u8>)>, Option<llm::Answer>, Vec<String>),
+    /// The files to write, the model's answer (token counts), notes for the result (what an
+    /// agent changed outside the output paths), and what the agent changed (to undo outside
+    /// the output paths when the compile fails after all).
+    Files(
+        Vec<(String, Vec<u8>)>,
+        Option<llm::Answer>,
+        Vec<String>,
+        Option<agent::Changes>,
+    ),
 }
 
 async fn compile_one(
@@ -489,10 +492,12 @@ async fn compile_one(
         }
         _ => from_model(req, &backend, &targets, spec, &prompt, host, cancel).await,
     };
-    let (files, answer, notes) = match proposal {
-        Ok(Proposal::Files(f, a, n)) => (f, a, n),
+    let (files, answer, notes, mut agent_changes) = match proposal {
+        Ok(Proposal::Files(f, a, n, c)) => (f, a, n, c),
         Err((status, msg)) => return result(spec, status, msg),
     };
+    // From here on every failure also undoes an agent's changes outside the output paths.
+    let mut r = async {
     if cancel.is_cancelled() {
         return result(spec, Status::Cancelled, "cancelled; nothing written");
     }
@@ -608,7 +613,21 @@ async fn compile_one(
     }
     // Write every file, then record them; a failure on the way (disk full, read-only, a file
     // where a folder should be) puts every file back as it was.
-    let mut tx = fsutil::Transaction::new();
+    let journal = match fsutil::journal_path(&req.root) {
+        Ok(j) => j,
+        Err(e) => {
+            return result(
+                spec,
+                Status::Failed,
+                format!(
+                    "cannot create the state folder {}: {}; nothing written",
+                    fsutil::STATE_DIR,
+                    fsutil::explain(&e)
+                ),
+            )
+        }
+    };
+    let mut tx = fsutil::Transaction::journaled(journal);
     for (rel, bytes) in &writes {
         if let Err(e) = tx.write(&req.root.join(rel), bytes) {
             let undo = tx.rollback();
@@ -646,13 +665,34 @@ async fn compile_one(
     if let Some(entry) = manifest::record(ws, spec, &outs, &meta) {
         let mut next = manifest.clone();
         next.insert(spec.to_string(), entry);
-        if let Err(e) = save_manifest(&req.root, &next) {
+        // Through the transaction: a crash before the commit puts the manifest back too.
+        if let Err(e) = tx.write(&req.root.join(manifest::MANIFEST_PATH), next.to_json().as_bytes()) {
             let undo = tx.rollback();
-            return result(spec, Status::Failed, format!("{e}; {}", put_back(&undo)));
+            return result(
+                spec,
+                Status::Failed,
+                format!(
+                    "cannot write the compile manifest {}: {}; {}",
+                    manifest::MANIFEST_PATH,
+                    fsutil::explain(&e),
+                    put_back(&undo)
+                ),
+            );
         }
         *manifest = next;
     }
-    tx.commit();
+    if let Err(e) = tx.commit() {
+        *manifest = load_manifest(&req.root).unwrap_or_default();
+        return result(
+            spec,
+            Status::Failed,
+            format!(
+                "cannot record the end of the compile in {}: {}; every file was put back as it was",
+                fsutil::STATE_DIR,
+                fsutil::explain(&e)
+            ),
+        );
+    }
     host.event(&Event::Wrote {
         spec: spec.to_string(),
         files: written.clone(),
@@ -745,6 +785,17 @@ async fn compile_one(
         build,
         warnings: notes,
     }
+    }
+    .await;
+    if matches!(r.status, Status::Failed | Status::Cancelled) {
+        if let Some(c) = agent_changes.as_mut() {
+            let note = c.undo_outside(&req.root, &targets.describe());
+            if !note.is_empty() {
+                r.message.push_str(&format!("; {note}"));
+            }
+        }
+    }
+    r
 }
 
 /// How a rollback went, for the message of a failed write.
@@ -890,7 +941,7 @@ async fn from_model(
                     files: answer::complete_blocks(&ans.text),
                 });
                 match check_answer(&ans.text, targets) {
-                    Ok(files) => return Ok(Proposal::Files(files, Some(ans), Vec::new())),
+                    Ok(files) => return Ok(Proposal::Files(files, Some(ans), Vec::new(), None)),
                     Err(Unusable::Refused(m)) => return Err((Status::Failed, m)),
                     Err(Unusable::Malformed(m)) => (Failure::Malformed(m), ans.text),
                 }
@@ -975,7 +1026,7 @@ async fn from_agent(
             .collect::<Vec<_>>()
             .join(" "),
     });
-    let changes = match agent::run(&req.root, &argv, targets, req.agent_timeout, cancel).await {
+    let mut changes = match agent::run(&req.root, &argv, targets, req.agent_timeout, cancel).await {
         Ok(c) => c,
         Err(e) if cancel.is_cancelled() => return Err((Status::Cancelled, e)),
         Err(e) => return Err(failed(e)),
@@ -987,26 +1038,20 @@ async fn from_agent(
             note: format!("the agent deleted {d}; specls never deletes files, it was put back"),
         });
     }
+    let allowed = targets.describe();
     let mut notes = Vec::new();
     if !changes.outside.is_empty() {
-        let note = agent::outside_note(&changes.outside, &targets.describe());
-        for o in &changes.outside {
-            host.event(&Event::Kept {
-                spec: spec.to_string(),
-                file: o.path.clone(),
-                note: format!(
-                    "the agent {} {} outside the output paths; not recorded, left as it is",
-                    o.what, o.path
-                ),
-            });
-        }
-        notes.push(note);
+        notes.push(agent::outside_note(&changes.outside, &allowed));
     }
     if changes.files.is_empty() {
+        let undone = changes.undo_outside(&req.root, &allowed);
         return Err(failed(format!(
-            "the agent changed no file in the output paths ({}){}{}",
-            targets.describe(),
-            notes.iter().map(|n| format!("; {n}")).collect::<String>(),
+            "the agent changed no file in the output paths ({allowed}){}{}",
+            if undone.is_empty() {
+                String::new()
+            } else {
+                format!("; {undone}")
+            },
             if changes.output.is_empty() {
                 String::new()
             } else {
@@ -1014,18 +1059,38 @@ async fn from_agent(
             }
         )));
     }
-    let total: usize = changes.files.iter().map(|(_, b)| b.len()).sum();
+    let mut files = Vec::new();
+    for (p, b) in std::mem::take(&mut changes.files) {
+        match targets.check(&p) {
+            Ok(p) => files.push((p, b)),
+            Err(e) => {
+                let undone = changes.undo_outside(&req.root, &allowed);
+                return Err(failed(format!(
+                    "refused: {e}; nothing written{}",
+                    if undone.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; {undone}")
+                    }
+                )));
+            }
+        }
+    }
+    for o in &changes.outside {
+        host.event(&Event::Kept {
+            spec: spec.to_string(),
+            file: o.path.clone(),
+            note: format!(
+                "the agent {} {} outside the output paths; not recorded, left as it is",
+                o.what, o.path
+            ),
+        });
+    }
+    let total: usize = files.iter().map(|(_, b)| b.len()).sum();
     host.event(&Event::Received {
         spec: spec.to_string(),
         bytes: total,
-        files: changes.files.len(),
+        files: files.len(),
     });
-    let mut files = Vec::new();
-    for (p, b) in changes.files {
-        let p = targets
-            .check(&p)
-            .map_err(|e| failed(format!("refused: {e}; nothing written")))?;
-        files.push((p, b));
-    }
-    Ok(Proposal::Files(files, None, notes))
+    Ok(Proposal::Files(files, None, notes, Some(changes)))
 }

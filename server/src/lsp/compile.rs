@@ -237,6 +237,7 @@ fn describe(e: &Event) -> Option<String> {
         Event::Retrying { spec, why, .. } => format!("{spec}: {why}; retrying"),
         Event::Wrote { spec, files } => format!("{spec}: wrote {} file(s)", files.len()),
         Event::Kept { note, .. } => note.clone(),
+        Event::Recovered { note } => note.clone(),
         Event::Built { spec, key, ok, .. } => {
             format!("{spec}: `{key}` {}", if *ok { "passed" } else { "failed" })
         }

@@ -18,8 +18,8 @@ use std::time::Duration;
 use specls_core::drift::{self, Drift};
 use specls_core::manifest;
 use tower_lsp_server::lsp_types::{
-    DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher, GlobPattern, Registration,
-    Unregistration,
+    DidChangeWatchedFilesRegistrationOptions, FileSystemWatcher, GlobPattern, OneOf, Registration,
+    RelativePattern, Unregistration,
 };
 use tower_lsp_server::Client;
 use tracing::{debug, warn};
@@ -135,11 +135,11 @@ pub fn changed_on_disk(state: &StateHandle, client: &Client, lens_refresh: bool)
     }
 }
 
-/// The glob watching one output file (relative to the drift root).
-fn output_glob(rel: &str) -> String {
-    // Glob metacharacters in a file name are escaped by wrapping them in a class.
-    let mut g = String::from("**/");
-    for c in rel.chars() {
+/// A path as a glob that matches exactly it: metacharacters escaped by wrapping them in a
+/// class.
+fn literal_glob(path: &str) -> String {
+    let mut g = String::with_capacity(path.len() + 8);
+    for c in path.chars() {
         match c {
             '*' | '?' | '[' | ']' | '{' | '}' => {
                 g.push('[');
@@ -152,12 +152,32 @@ fn output_glob(rel: &str) -> String {
     g
 }
 
+/// The watcher for one output file (`rel`, relative to the drift root `root`), anchored at
+/// the root: a relative pattern for clients that take them, else the file's absolute path
+/// (`/` separators) as the glob — never `**/rel`, which would match a file of that name in
+/// any folder.
+fn output_watcher(root: &Path, rel: &str, relative: bool) -> Option<FileSystemWatcher> {
+    let glob_pattern = if relative {
+        GlobPattern::Relative(RelativePattern {
+            base_uri: OneOf::Right(super::paths::path_to_uri(root)?),
+            pattern: literal_glob(rel),
+        })
+    } else {
+        let abs = root.join(rel).to_string_lossy().replace('\\', "/");
+        GlobPattern::String(literal_glob(&abs))
+    };
+    Some(FileSystemWatcher {
+        glob_pattern,
+        kind: None,
+    })
+}
+
 /// Keep the client's watcher for recorded output files in step with the manifest: after each
 /// generation, register the globs of the outputs drift read (replacing the previous
 /// registration) when they changed. Only for clients with dynamic file-watch registration.
-pub async fn watch_outputs(client: Client, state: StateHandle) {
+pub async fn watch_outputs(client: Client, state: StateHandle, relative: bool) {
     let mut changes = state.subscribe();
-    let mut registered: Option<Vec<String>> = None;
+    let mut registered: Option<Vec<FileSystemWatcher>> = None;
     loop {
         // A burst of changes is one look.
         tokio::time::sleep(Duration::from_millis(150)).await;
@@ -165,10 +185,11 @@ pub async fn watch_outputs(client: Client, state: StateHandle) {
             return;
         };
         let outputs = tokio::task::spawn_blocking(move || {
+            let root = drift_root(&snap.roots)?;
             workspace_drift(&snap).map(|d| {
                 d.outputs()
                     .take(MAX_WATCHED_OUTPUTS)
-                    .map(|p| output_glob(p))
+                    .filter_map(|p| output_watcher(&root, p, relative))
                     .collect::<Vec<_>>()
             })
         })
@@ -190,13 +211,7 @@ pub async fn watch_outputs(client: Client, state: StateHandle) {
             }
             if !outputs.is_empty() {
                 let options = DidChangeWatchedFilesRegistrationOptions {
-                    watchers: outputs
-                        .iter()
-                        .map(|g| FileSystemWatcher {
-                            glob_pattern: GlobPattern::String(g.clone()),
-                            kind: None,
-                        })
-                        .collect(),
+                    watchers: outputs.clone(),
                 };
                 let reg = Registration {
                     id: OUTPUTS_WATCH_ID.into(),
@@ -253,8 +268,8 @@ mod tests {
 
     #[test]
     fn output_globs_escape_metacharacters() {
-        assert_eq!(output_glob("src/tasks.py"), "**/src/tasks.py");
-        assert_eq!(output_glob("src/[id].ts"), "**/src/[[]id[]].ts");
-        assert_eq!(output_glob("a{b}*?.rs"), "**/a[{]b[}][*][?].rs");
+        assert_eq!(literal_glob("src/tasks.py"), "src/tasks.py");
+        assert_eq!(literal_glob("src/[id].ts"), "src/[[]id[]].ts");
+        assert_eq!(literal_glob("a{b}*?.rs"), "a[{]b[}][*][?].rs");
     }
 }

@@ -48,6 +48,8 @@ pub struct ClientFlags {
     pub pull_diagnostics: bool,
     pub diagnostic_refresh: bool,
     pub dynamic_watch: bool,
+    /// The client takes relative glob patterns in file watchers.
+    pub relative_watch: bool,
     pub configuration: bool,
     pub work_done_progress: bool,
     pub definition_links: bool,
@@ -61,6 +63,8 @@ pub struct Backend {
     /// The compile in progress (`specls.compile`).
     pub(crate) compiles: Arc<super::compile::Compiles>,
     pub(crate) runs: Arc<super::run::Runs>,
+    /// Edge cases being proposed by a model (`specls.proposeEdgeCases` with `llm`).
+    pub(crate) proposing: Arc<handlers::edge_cases::Proposing>,
     initialized: AtomicBool,
     shut_down: AtomicBool,
     flags: OnceLock<ClientFlags>,
@@ -161,6 +165,10 @@ fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
             .and_then(|w| w.did_change_watched_files.as_ref())
             .and_then(|d| d.dynamic_registration)
             .unwrap_or(false),
+        relative_watch: ws
+            .and_then(|w| w.did_change_watched_files.as_ref())
+            .and_then(|d| d.relative_pattern_support)
+            .unwrap_or(false),
         configuration: ws.and_then(|w| w.configuration).unwrap_or(false),
         work_done_progress: caps
             .window
@@ -188,6 +196,7 @@ impl Backend {
             state: state::start(),
             cache: Arc::new(Cache::default()),
             compiles: Arc::default(),
+            proposing: Arc::default(),
             runs: Arc::new(super::run::Runs::default()),
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
@@ -301,6 +310,9 @@ impl Backend {
                     Ok(p) => {
                         if self.compiles.cancel_token(&p.token) {
                             info!("compile cancelled from the progress UI");
+                        }
+                        if self.proposing.cancel_token(&p.token) {
+                            info!("edge-case proposals cancelled from the progress UI");
                         }
                         let token = match p.token {
                             NumberOrString::String(s) => s,
@@ -482,6 +494,7 @@ impl Backend {
             tokio::spawn(super::drift::watch_outputs(
                 self.client.clone(),
                 self.state.clone(),
+                self.flags().relative_watch,
             ));
             let client = self.client.clone();
             tokio::spawn(async move {

@@ -272,7 +272,7 @@ pub fn list() -> Vec<Value> {
                 "requirement": {"type": "string", "minLength": 1, "description": "Only for the scenarios under this requirement."},
                 "llm": {"type": "boolean", "description": "Also ask the model configured in [llm] of specls.toml for proposals (validated and checked the same way); an unusable answer is an error and nothing is proposed."}
             }), &["spec"]),
-            obj_schema(json!({"spec": {"type": "string"}, "proposals": {"type": "array", "items": proposal_schema()}}), &["spec", "proposals"]),
+            obj_schema(json!({"spec": {"type": "string"}, "proposals": {"type": "array", "items": proposal_schema()}, "heldBack": {"type": "integer", "description": "Distinct ideas the cap of 6 per scenario held back (an upper bound): once these proposals are in the file, proposing again offers them."}, "note": {"type": "string"}}), &["spec", "proposals", "heldBack"]),
         ),
     ]
 }
@@ -747,7 +747,10 @@ impl Server {
             (None, None) => Target::Spec,
         };
         let idx = LineIndex::new(&file.text);
-        let mut all = edge_cases::propose(&ws, path, target.clone());
+        let counted = edge_cases::propose_counted(&ws, path, target.clone());
+        let note = counted.cap_note();
+        let held_back = counted.held_back;
+        let mut all = counted.proposals;
         if args.get("llm").and_then(Value::as_bool) == Some(true) {
             let rt = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -755,12 +758,14 @@ impl Server {
                 .map_err(|e| ToolError(format!("cannot start the runtime: {e}")))?;
             let m = rt
                 .block_on(crate::edge_cases::ask_model(
+                    &self.root,
                     &ws,
                     &config,
                     path,
                     &target,
                     &all,
                     &crate::compile::Cancel::new(),
+                    &mut |_| {},
                 ))
                 .map_err(ToolError)?;
             all.extend(m.proposals);
@@ -781,7 +786,11 @@ impl Server {
                 v
             })
             .collect();
-        Ok(json!({ "spec": path, "proposals": proposals }))
+        let mut out = json!({ "spec": path, "proposals": proposals, "heldBack": held_back });
+        if let Some(n) = note {
+            out["note"] = json!(n);
+        }
+        Ok(out)
     }
 
     fn summarize(files: usize, diags: &[Value]) -> Value {

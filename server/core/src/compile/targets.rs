@@ -369,6 +369,71 @@ mod tests {
         insta::assert_snapshot!(table);
     }
 
+    /// An arrangement below the workspace root (`proj/`), with `specs_path` and `{path}`: the
+    /// test file a compile writes, the test path test links give a spec (where the untested
+    /// scenario's quick fix creates its test) and the file they link by convention are one.
+    #[test]
+    fn path_placeholder_agrees_when_the_arrangement_is_not_at_the_root() {
+        use crate::testlinks::{self, Language, TestIndex};
+        let mut ws = crate::workspace::Workspace::new();
+        ws.upsert_bytes(
+            "proj/arrangement.yaml",
+            b"target_language: python\nspecs_path: specs/\noutput_paths:\n  implementation: src/{path}/{name}.py\n  tests: tests/{path}/test_{name}.py\n",
+        );
+        let spec = "---\nname: todo\ntype: module\n---\n# Todo\n\n### Scenario: add an item\n- **Given** an empty list\n- **When** an item is added\n- **Then** the list has one item\n\n### Scenario: remove an item\n- **Given** a list with one item\n- **When** the item is removed\n- **Then** the list is empty\n";
+        ws.upsert_bytes("proj/specs/util/todo.spec.md", spec.as_bytes());
+        // A spec right in the arrangement's specs_path: `{path}` is empty.
+        ws.upsert_bytes(
+            "proj/specs/misc.spec.md",
+            spec.replace("todo", "misc").as_bytes(),
+        );
+        let config = crate::config::Config::default();
+        let mut table = String::new();
+        for path in ["proj/specs/util/todo.spec.md", "proj/specs/misc.spec.md"] {
+            let (arr_path, arr) = arrangement_for(&ws, path).unwrap();
+            let doc = &ws.get(path).unwrap().doc;
+            let t = targets(arr_path, arr.doc.arrangement.as_ref().unwrap(), doc).unwrap();
+            let compiled = t
+                .files
+                .iter()
+                .find(|(_, k)| k == "tests")
+                .unwrap()
+                .0
+                .clone();
+            let arrangements = vec![arr.doc.arrangement.as_ref().unwrap()];
+            let linked = testlinks::test_path_in(
+                &ws,
+                &doc.name,
+                path,
+                Language::Python,
+                &config,
+                &arrangements,
+            );
+            assert_eq!(compiled, linked, "{path}");
+            table.push_str(&format!("{path} -> {compiled}\n"));
+        }
+        insta::assert_snapshot!(table, @r"
+        proj/specs/util/todo.spec.md -> proj/tests/util/test_todo.py
+        proj/specs/misc.spec.md -> proj/tests/test_misc.py
+        ");
+        // The untested scenario's quick fix creates that file.
+        let mut tests = TestIndex::new();
+        tests.upsert(
+            "proj/tests/elsewhere/test_x.py",
+            "def test_remove_an_item():\n    pass\n",
+            Language::Python,
+        );
+        let links = testlinks::link(&ws, &tests);
+        let mapping = testlinks::status::map_results(&tests, &[]);
+        let statuses = testlinks::status::scenario_status(&ws, &tests, &links, &[], &mapping);
+        let diags = testlinks::status::scenario_diagnostics(&ws, &tests, &statuses, &config);
+        let d = &diags["proj/specs/util/todo.spec.md"];
+        assert_eq!(d.len(), 1, "{d:#?}");
+        assert_eq!(d[0].fixes.len(), 1, "{d:#?}");
+        let fix = d[0].fixes[0].edits[0].path.clone();
+        assert_eq!(fix, "proj/tests/util/test_todo.py");
+    }
+
     #[test]
     fn paths_are_checked() {
         let a = arr(&[

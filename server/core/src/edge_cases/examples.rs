@@ -23,6 +23,8 @@ pub(super) enum Subst {
     Number { prop: Option<String>, value: String },
     /// The first free-text double-quoted string, quotes included (`value` has its own).
     Quoted { value: String },
+    /// The whole input, as a model wrote it (the first input cell, or the entry's inputs).
+    Whole { value: String },
 }
 
 /// A proposed row before it is written.
@@ -219,6 +221,7 @@ impl Subst {
                 let (a, b) = free_text(s)?;
                 (a - 1, b + 1, value.as_str())
             }
+            Subst::Whole { value } => return Some(unticked(value).0.to_string()),
         };
         Some(format!("{}{v}{}", &s[..a], &s[b..]))
     }
@@ -695,6 +698,19 @@ const EXPECTED_KEYS: &[&str] = &[
     "error",
 ];
 
+/// The expected value as a YAML scalar: a model's answer already written as a quoted scalar
+/// (`"hello-world"`) is kept as written; anything else is quoted as needed.
+fn expected_scalar(d: &RowDraft) -> String {
+    let e = d.expected.trim();
+    let quoted = e.len() >= 2
+        && ((e.starts_with('"') && e.ends_with('"')) || (e.starts_with('\'') && e.ends_with('\'')));
+    if matches!(d.subst, Subst::Whole { .. }) && quoted {
+        e.to_string()
+    } else {
+        yaml_scalar(&d.expected)
+    }
+}
+
 /// The new entry, shaped like the source entry, inserted after the group's last entry.
 pub(super) fn yaml_entry(
     doc: &Document,
@@ -726,7 +742,7 @@ pub(super) fn yaml_entry(
     let new_input = d.subst.apply(raw_input, single)?;
     let mut reps: Vec<(Span, String)> = vec![
         (in_span, new_input.clone()),
-        (expected.value.span, yaml_scalar(&d.expected)),
+        (expected.value.span, expected_scalar(d)),
     ];
     let proposed_name = format!("{} (proposed)", d.name);
     match name {

@@ -1,9 +1,13 @@
 //! Edge cases from a model (pure part): the prompt, and reading the answer. The model gets the
-//! spec, the scenarios to extend and the deterministic proposals, and must answer with one JSON
-//! object `{"scenarios": [{"name", "derived_from", "kind", "rationale", "given", "when",
-//! "then"}]}`. Items that break the shape are dropped with a reason; an answer with no usable
-//! item is an error with a clear message. What survives goes through the same rendering and
-//! duplicate/conflict checks as the deterministic proposals ([`super::propose_from_model`]).
+//! spec, the scenarios (and example rows) to extend and the deterministic proposals, and must
+//! answer with one JSON object `{"scenarios": [{"name", "derived_from", "kind", "rationale",
+//! "given", "when", "then", "input", "expected"}]}`. One shape maps to every format the
+//! generator writes: `given`/`when`/`then` make a Markdown scenario or a YAML item;
+//! `input`/`expected` make a SpecSoloist table row or a `yaml:test_scenarios` entry (derived
+//! from the row named in `derived_from`). Items that break the shape are dropped with a reason;
+//! an answer with no usable item is an error with a clear message. What survives goes through
+//! the same rendering and duplicate/conflict checks as the deterministic proposals
+//! ([`super::propose_from_model`]).
 
 use serde_json::Value;
 
@@ -29,11 +33,54 @@ pub struct ModelItem {
     pub given: Vec<String>,
     pub when: Vec<String>,
     pub then: Vec<String>,
+    /// For an example row: its input as written in the row (the table's input cell, or the
+    /// entry's `inputs` value); empty for a scenario.
+    pub input: String,
+    /// For an example row: its expected output; empty for a scenario.
+    pub expected: String,
 }
 
-/// The JSON schema of the answer (for providers with a JSON-schema mode, and in the prompt).
+impl ModelItem {
+    /// True when this item is an example row (`input` and `expected`), not a scenario.
+    pub fn is_row(&self) -> bool {
+        !self.input.is_empty()
+    }
+}
+
+/// The JSON schema of the answer (for providers with a JSON-schema mode, and in the prompt),
+/// with the row fields `input` and `expected`.
 pub fn answer_schema() -> Value {
+    answer_schema_for(true)
+}
+
+/// The answer's JSON schema; `rows`: whether the target has example rows, so items carry
+/// `input` and `expected` (without rows they are left out, so that a schema-bound model is
+/// not made to fill them in).
+pub fn answer_schema_for(rows: bool) -> Value {
     let steps = serde_json::json!({"type": "array", "items": {"type": "string"}});
+    let mut props = serde_json::json!({
+        "name": {"type": "string"},
+        "derived_from": {"type": "string"},
+        "kind": {"type": "string"},
+        "rationale": {"type": "string"},
+        "given": steps,
+        "when": steps,
+        "then": steps
+    });
+    let mut required = vec![
+        "name",
+        "derived_from",
+        "kind",
+        "rationale",
+        "given",
+        "when",
+        "then",
+    ];
+    if rows {
+        props["input"] = serde_json::json!({"type": "string"});
+        props["expected"] = serde_json::json!({"type": "string"});
+        required.extend(["input", "expected"]);
+    }
     serde_json::json!({
         "type": "object",
         "additionalProperties": false,
@@ -44,16 +91,8 @@ pub fn answer_schema() -> Value {
                 "items": {
                     "type": "object",
                     "additionalProperties": false,
-                    "required": ["name", "derived_from", "kind", "rationale", "given", "when", "then"],
-                    "properties": {
-                        "name": {"type": "string"},
-                        "derived_from": {"type": "string"},
-                        "kind": {"type": "string"},
-                        "rationale": {"type": "string"},
-                        "given": steps,
-                        "when": steps,
-                        "then": steps
-                    }
+                    "required": required,
+                    "properties": props
                 }
             }
         }
@@ -71,6 +110,7 @@ pub fn prompt(
     text: &str,
     doc: &Document,
     targets: &[String],
+    rows: &[String],
     already: &[Proposal],
 ) -> Prompt {
     let system = format!(
@@ -79,18 +119,31 @@ boundaries of numbers and ranges, empty/blank/very long/Unicode/injection text, 
 twice, concurrently or on something missing, the precondition negated (not signed in, no \
 permission, other tenant), each outcome's failure path, and loads for constraints.\n\
 Answer with ONE JSON object and nothing else, of this shape:\n{}\n\
-Rules: `derived_from` is the id of the scenario the proposal extends (one of the ids given). \
-`kind` is one of: {}. `given`, `when` and `then` are lists of plain sentences without the \
-Given/When/Then keywords; `when` and `then` are never empty. Each proposal must be new: not one of \
-the spec's scenarios and not one already proposed. Propose at most 8, only those that matter \
-for this spec.",
-        answer_schema(),
+Rules: `derived_from` is the id of the scenario{} the proposal extends (one of the ids given). \
+`kind` is one of: {}. For a scenario, `given`, `when` and `then` are lists of plain sentences \
+without the Given/When/Then keywords, `when` and `then` never empty{}. Each proposal must be \
+new: not one of the spec's scenarios or rows and not one already proposed. Propose at most 8, \
+only those that matter for this spec.",
+        answer_schema_for(!rows.is_empty()),
+        if rows.is_empty() {
+            ""
+        } else {
+            " or example row"
+        },
         KIND_NAMES
             .iter()
             .filter(|k| **k != "model")
             .copied()
             .collect::<Vec<_>>()
-            .join(", ")
+            .join(", "),
+        if rows.is_empty() {
+            ""
+        } else {
+            ", and `input` and `expected` are \"\". For an example row (ids listed under \
+\"Example rows\"), `input` is the new row's input written like the row's own (for example \
+`f(n=0)` or `{n: 0}`), `expected` its expected output, and `given`, `when`, `then` are empty \
+lists"
+        }
     );
     let mut spec = text.to_string();
     if spec.len() > MAX_SPEC {
@@ -100,8 +153,10 @@ for this spec.",
         }
         spec.truncate(end);
     }
-    let mut user =
-        format!("The spec `{path}`:\n\n````\n{spec}\n````\n\nScenarios to extend (ids):\n");
+    let mut user = format!("The spec `{path}`:\n\n````\n{spec}\n````\n");
+    if !targets.is_empty() {
+        user.push_str("\nScenarios to extend (ids):\n");
+    }
     for id in targets {
         let name = doc
             .scenarios
@@ -110,6 +165,21 @@ for this spec.",
             .map(|s| s.name.as_str())
             .unwrap_or_default();
         user.push_str(&format!("- {id}: {name}\n"));
+    }
+    if !rows.is_empty() {
+        user.push_str("\nExample rows to extend (ids, input -> expected):\n");
+    }
+    for id in rows {
+        let row = (0..doc.examples.len())
+            .find(|&i| &super::row_id(doc, i) == id)
+            .map(|i| &doc.examples[i]);
+        if let Some(r) = row {
+            user.push_str(&format!(
+                "- {id}: {} -> {}\n",
+                r.input.trim(),
+                r.expected.trim()
+            ));
+        }
     }
     if !already.is_empty() {
         user.push_str("\nAlready proposed (do not repeat these):\n");
@@ -195,6 +265,26 @@ pub fn parse_answer(answer: &str) -> Result<(Vec<ModelItem>, Vec<String>), Strin
             continue;
         }
         let parsed = (|| -> Result<ModelItem, String> {
+            let text = |key: &str| -> Result<String, String> {
+                match it.get(key) {
+                    None | Some(Value::Null) => Ok(String::new()),
+                    Some(Value::String(s)) if s.len() <= MAX_STEP => Ok(s.trim().to_string()),
+                    Some(Value::String(_)) => {
+                        Err(format!("`{key}` is longer than {MAX_STEP} bytes"))
+                    }
+                    Some(_) => Err(format!("`{key}` is not text")),
+                }
+            };
+            let (input, expected) = (text("input")?, text("expected")?);
+            if !input.is_empty() {
+                if expected.is_empty() {
+                    return Err("`expected` is empty for a row with an `input`".into());
+                }
+                if input.contains('\n') || expected.contains('\n') {
+                    return Err("a row's `input` or `expected` spans lines".into());
+                }
+            }
+            let row = !input.is_empty();
             Ok(ModelItem {
                 name: name.clone(),
                 derived_from: it
@@ -211,8 +301,10 @@ pub fn parse_answer(answer: &str) -> Result<(Vec<ModelItem>, Vec<String>), Strin
                     .trim()
                     .to_string(),
                 given: steps(it.get("given"), "given", false)?,
-                when: steps(it.get("when"), "when", true)?,
-                then: steps(it.get("then"), "then", true)?,
+                when: steps(it.get("when"), "when", !row)?,
+                then: steps(it.get("then"), "then", !row)?,
+                input,
+                expected,
             })
         })();
         match parsed {
@@ -260,5 +352,12 @@ mod tests {
         assert_eq!(items[0].when, vec!["I pay twice".to_string()]);
         assert_eq!(dropped.len(), 1);
         assert_eq!(kind_of("something else"), EdgeKind::Model);
+        // A row: `input` and `expected`, no steps needed; an input without an expected is not.
+        let row = r#"{"scenarios": [{"name": "zero", "derived_from": "f/a", "kind": "boundary", "rationale": "r", "given": [], "when": [], "then": [], "input": "f(n=0)", "expected": "raises ValueError"}, {"name": "half", "input": "f(n=1)", "expected": ""}]}"#;
+        let (items, dropped) = parse_answer(row).unwrap();
+        assert_eq!(items.len(), 1);
+        assert!(items[0].is_row());
+        assert_eq!(items[0].input, "f(n=0)");
+        assert!(dropped[0].contains("`expected` is empty"), "{dropped:?}");
     }
 }

@@ -114,8 +114,60 @@ pub struct Proposal {
     pub edit: TextEdit,
 }
 
-/// At most this many proposals per scenario: a few strong ones, not every idea.
+/// At most this many proposals per scenario (or example table): a few strong ones, not every
+/// idea. They are chosen round-robin over the kinds that apply, so a scenario with many
+/// boundaries still gets its race, injection and failure-path cases; what the cap held back is
+/// counted in [`Proposals::held_back`].
 pub const MAX_PER_SCENARIO: usize = 6;
+
+/// The proposals, and how many more ideas the cap of [`MAX_PER_SCENARIO`] held back.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Proposals {
+    pub proposals: Vec<Proposal>,
+    /// Distinct ideas not offered because their scenario already had [`MAX_PER_SCENARIO`]
+    /// proposals (not yet checked against the file: an upper bound). Once the offered ones are
+    /// in the file, proposing again offers these.
+    pub held_back: usize,
+}
+
+impl Proposals {
+    /// A sentence for the user when the cap held ideas back ("6 of up to 11 shown; ...").
+    pub fn cap_note(&self) -> Option<String> {
+        (self.held_back > 0).then(|| {
+            format!(
+                "{} of up to {} edge cases shown (at most {MAX_PER_SCENARIO} per scenario, one of each kind first); keep or change these and propose again for more",
+                self.proposals.len(),
+                self.proposals.len() + self.held_back
+            )
+        })
+    }
+}
+
+/// Reorder `items` (already in kind order) round-robin over their kinds: the first of each
+/// kind, then the second of each, and so on, so a cap keeps the variety of kinds.
+fn round_robin<T>(items: Vec<T>, kind: impl Fn(&T) -> EdgeKind) -> Vec<T> {
+    let mut buckets: Vec<(EdgeKind, std::collections::VecDeque<T>)> = Vec::new();
+    for it in items {
+        let k = kind(&it);
+        match buckets.iter_mut().find(|(b, _)| *b == k) {
+            Some((_, q)) => q.push_back(it),
+            None => buckets.push((k, std::collections::VecDeque::from([it]))),
+        }
+    }
+    let mut out = Vec::new();
+    loop {
+        let mut any = false;
+        for (_, q) in buckets.iter_mut() {
+            if let Some(it) = q.pop_front() {
+                out.push(it);
+                any = true;
+            }
+        }
+        if !any {
+            return out;
+        }
+    }
+}
 
 /// A proposal before it is written in the file's format.
 #[derive(Clone, Debug)]
@@ -139,6 +191,25 @@ const DUP_CONFLICT: &[&str] = &[
 /// Propose edge-case scenarios for `target` in the spec at `path`. Empty when the file is not
 /// in the workspace, the target matches nothing, or nothing relevant is missing.
 pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
+    propose_counted(ws, path, target).proposals
+}
+
+/// [`propose`], with the count of ideas the per-scenario cap held back.
+pub fn propose_counted(ws: &Workspace, path: &str, target: Target) -> Proposals {
+    let mut held_back = 0;
+    let proposals = propose_inner(ws, path, target, &mut held_back);
+    Proposals {
+        proposals,
+        held_back,
+    }
+}
+
+fn propose_inner(
+    ws: &Workspace,
+    path: &str,
+    target: Target,
+    held_back: &mut usize,
+) -> Vec<Proposal> {
     let Some(file) = ws.get(path) else {
         return Vec::new();
     };
@@ -155,22 +226,7 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
             Target::Spec => true,
         })
         .collect();
-    let groups: Vec<examples::Group> = examples::groups(doc, text)
-        .into_iter()
-        .filter(|g| {
-            g.rows.iter().any(|&i| {
-                let r = &doc.examples[i];
-                match &target {
-                    Target::Scenario(id) => &row_id(doc, i) == id,
-                    Target::At(off) => r.span.start <= *off && *off <= r.span.end,
-                    Target::Requirement(req) => {
-                        r.cells.iter().any(|(_, v)| v.contains(req.as_str()))
-                    }
-                    Target::Spec => true,
-                }
-            })
-        })
-        .collect();
+    let groups = target_groups(doc, text, &target);
     let constraints: Vec<&crate::model::Constraint> = doc
         .constraints
         .iter()
@@ -204,16 +260,15 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
     for sc in scenarios {
         let mut drafts = drafts(doc, sc, &limits);
         drafts.sort_by_key(|d| d.kind);
+        let drafts = round_robin(drafts, |d| d.kind);
         let mut taken = 0;
+        let mut later: BTreeSet<Vec<String>> = BTreeSet::new();
         for d in drafts {
             let d = if sc.origin == ScenarioOrigin::MarkdownOneLine {
                 one_line_draft(d)
             } else {
                 d
             };
-            if taken >= MAX_PER_SCENARIO {
-                break;
-            }
             let key: Vec<String> = d
                 .given
                 .iter()
@@ -223,6 +278,12 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
                 .chain(d.then.iter())
                 .map(|s| normalize::step_key(s))
                 .collect();
+            if taken >= MAX_PER_SCENARIO {
+                if !seen_steps.contains(&key) && later.insert(key) {
+                    *held_back += 1;
+                }
+                continue;
+            }
             if !seen_steps.insert(key) {
                 continue;
             }
@@ -277,9 +338,11 @@ pub fn propose(ws: &Workspace, path: &str, target: Target) -> Vec<Proposal> {
     let single = doc.functions.len() <= 1;
     for g in &groups {
         let mut taken = 0;
-        for mut d in examples::drafts(doc, g, &limits) {
+        let drafts = round_robin(examples::drafts(doc, g, &limits), |d| d.kind);
+        for mut d in drafts {
             if taken >= MAX_PER_SCENARIO {
-                break;
+                *held_back += 1;
+                continue;
             }
             d.name = unique(&d.name, &names);
             let rendered = match g.form {
@@ -436,6 +499,37 @@ fn load_proposals(
     out.extend(pending);
 }
 
+/// The example tables and `yaml:test_scenarios` blocks `target` selects.
+fn target_groups(doc: &Document, text: &str, target: &Target) -> Vec<examples::Group> {
+    examples::groups(doc, text)
+        .into_iter()
+        .filter(|g| {
+            g.rows.iter().any(|&i| {
+                let r = &doc.examples[i];
+                match target {
+                    Target::Scenario(id) => &row_id(doc, i) == id,
+                    Target::At(off) => r.span.start <= *off && *off <= r.span.end,
+                    Target::Requirement(req) => {
+                        r.cells.iter().any(|(_, v)| v.contains(req.as_str()))
+                    }
+                    Target::Spec => true,
+                }
+            })
+        })
+        .collect()
+}
+
+/// The ids of the example rows `target` selects (a model's rows are added to their tables).
+pub fn target_row_ids(ws: &Workspace, path: &str, target: &Target) -> Vec<String> {
+    let Some(file) = ws.get(path) else {
+        return Vec::new();
+    };
+    target_groups(&file.doc, &file.text, target)
+        .iter()
+        .flat_map(|g| g.rows.iter().map(|&i| row_id(&file.doc, i)))
+        .collect()
+}
+
 /// The ids of the scenarios `target` selects (those proposals are written after).
 pub fn target_ids(ws: &Workspace, path: &str, target: &Target) -> Vec<String> {
     let Some(file) = ws.get(path) else {
@@ -474,10 +568,23 @@ pub fn propose_from_model(
     let doc = file.doc.as_ref();
     let text: &str = &file.text;
     let ids_in = target_ids(ws, path, target);
-    let Some(first) = ids_in.first() else {
-        dropped.push("no scenario of a format proposals can be written in".to_string());
+    let groups = target_groups(doc, text, target);
+    if ids_in.is_empty() && groups.is_empty() {
+        dropped.push("no scenario or example row of a format proposals can be written in".into());
         return (out, dropped);
-    };
+    }
+    let single = doc.functions.len() <= 1;
+    let mut seen_inputs: BTreeSet<String> = doc
+        .examples
+        .iter()
+        .map(|r| normalize::step_key(&r.input))
+        .chain(
+            already
+                .iter()
+                .filter_map(|p| p.input.as_deref())
+                .map(normalize::step_key),
+        )
+        .collect();
     let key = |g: &[String], w: &[String], t: &[String]| -> Vec<String> {
         g.iter()
             .chain(["|".to_string()].iter())
@@ -515,6 +622,87 @@ pub fn propose_from_model(
         .chain(already.iter().filter_map(|p| p.id.clone()))
         .collect();
     for it in items {
+        if it.is_row() {
+            // A new row of the table (or entry of the block) holding the row it derives from.
+            let rows: Vec<usize> = groups.iter().flat_map(|g| g.rows.iter().copied()).collect();
+            let source = it
+                .derived_from
+                .as_ref()
+                .and_then(|d| rows.iter().copied().find(|&i| &row_id(doc, i) == d))
+                .or_else(|| rows.first().copied());
+            let Some(source) = source else {
+                dropped.push(format!(
+                    "`{}` is an example row, and this spec has no example table to add it to",
+                    it.name
+                ));
+                continue;
+            };
+            let Some(g) = groups.iter().find(|g| g.rows.contains(&source)) else {
+                continue;
+            };
+            if !seen_inputs.insert(normalize::step_key(&it.input)) {
+                dropped.push(format!(
+                    "`{}` repeats the input of an existing or proposed row",
+                    it.name
+                ));
+                continue;
+            }
+            let name = unique(&it.name, &names);
+            let d = examples::RowDraft {
+                kind: it.kind,
+                name: name.clone(),
+                rationale: it.rationale.clone(),
+                note: "proposed".into(),
+                expected: it.expected.clone(),
+                source,
+                subst: examples::Subst::Whole {
+                    value: it.input.clone(),
+                },
+            };
+            let rendered = match g.form {
+                examples::Form::Table => examples::table_row(doc, text, g, &d, single),
+                examples::Form::Yaml => examples::yaml_entry(doc, text, g, &d, single),
+            };
+            let Some((edit, input)) = rendered else {
+                dropped.push(format!(
+                    "`{}` cannot be written as a row of this table",
+                    it.name
+                ));
+                continue;
+            };
+            if !verify_row(ws, path, doc, &edit, &mut analysis, &config, baseline) {
+                dropped.push(format!(
+                    "`{}` would duplicate or conflict with an existing row, or does not read back as one",
+                    it.name
+                ));
+                continue;
+            }
+            names.insert(name.to_lowercase());
+            out.push(Proposal {
+                name,
+                id: None,
+                kind: d.kind,
+                rationale: d.rationale,
+                derived_from: row_id(doc, source),
+                given: Vec::new(),
+                when: Vec::new(),
+                then: Vec::new(),
+                input: Some(input),
+                expected: Some(d.expected),
+                edit: TextEdit {
+                    path: path.to_string(),
+                    ..edit
+                },
+            });
+            continue;
+        }
+        let Some(first) = ids_in.first() else {
+            dropped.push(format!(
+                "`{}` is a scenario, and this spec holds example rows only (a row needs `input` and `expected`)",
+                it.name
+            ));
+            continue;
+        };
         let from = it
             .derived_from
             .as_ref()

@@ -206,6 +206,33 @@ fn arrangement_for<'a>(
     })
 }
 
+/// Where a new test of `language` for the spec at `spec_path` of `ws` goes: when the
+/// arrangement that applies to the spec (the nearest in its folder or above, the one a compile
+/// uses) is for `language` and names its tests, exactly the tests file a compile writes
+/// ([`crate::compile::targets::targets`]: relative to the arrangement's folder, `{path}` under
+/// its `specs_path`); else [`test_path_for`].
+pub fn test_path_in(
+    ws: &crate::workspace::Workspace,
+    spec_name: &str,
+    spec_path: &str,
+    language: Language,
+    config: &Config,
+    arrangements: &[&Arrangement],
+) -> String {
+    use crate::compile::targets;
+    let compiled = targets::arrangement_for(ws, spec_path).and_then(|(arr_path, file)| {
+        let arr = file.doc.arrangement.as_ref()?;
+        let spec = ws.get(spec_path)?;
+        arrangement_for(language, &[arr])?;
+        let t = targets::targets(arr_path, arr, &spec.doc).ok()?;
+        t.files
+            .iter()
+            .find(|(_, k)| k == "tests")
+            .map(|(p, _)| p.clone())
+    });
+    compiled.unwrap_or_else(|| test_path_for(spec_name, spec_path, language, config, arrangements))
+}
+
 /// Where a new test of `language` for the spec named `spec_name` (file `spec_path`) goes:
 /// the arrangement's `overrides.<name>.tests` or `output_paths.tests` with `{name}` (the same
 /// value a compile gives it: [`crate::compile::targets::file_name`]) and `{path}` (the spec's folder under `specs_path`) filled in; else a default

@@ -462,7 +462,7 @@ pub fn link_with(ws: &Workspace, tests: &TestIndex, config: &Config) -> Links {
         let spec_key = squash(&doc.name);
         let own_paths: Vec<String> = languages
             .iter()
-            .map(|&l| files::test_path_for(&doc.name, path, l, config, &arrangements))
+            .map(|&l| files::test_path_in(ws, &doc.name, path, l, config, &arrangements))
             .collect();
         for (index, cands) in named {
             let r = ScenarioRef {

@@ -52,7 +52,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::span::Span;
 
-pub use files::{is_test_file, test_path_for, TestFileMatcher};
+pub use files::{is_test_file, test_path_for, test_path_in, TestFileMatcher};
 pub use index::index_file;
 pub use link::{link, rename_marker_edits, Links};
 

@@ -2,7 +2,7 @@
 //! `it(...)` or a Go `func Test...`, carrying the `@spec <id>` marker and the scenario's
 //! Given/When/Then as comments, and failing until someone writes the test.
 
-use super::files::{camel, snake, test_path_for};
+use super::files::{camel, snake, test_path_in};
 use super::{Language, TestIndex};
 use crate::config::Config;
 use crate::diag::TextEdit;
@@ -210,7 +210,9 @@ fn go_package(path: &str) -> String {
 /// The edit adding a test for `sc` (of the spec `spec_name` at `spec_path`) in `language`:
 /// appended to the spec's test file when it is indexed, else creating that file (an edit on a
 /// new path with the empty span `0..0`; see [`crate::diag::TextEdit`]).
+#[allow(clippy::too_many_arguments)]
 pub fn skeleton_edit(
+    ws: &crate::workspace::Workspace,
     language: Language,
     sc: &Scenario,
     spec_name: &str,
@@ -219,7 +221,7 @@ pub fn skeleton_edit(
     config: &Config,
     arrangements: &[&Arrangement],
 ) -> TextEdit {
-    let path = test_path_for(spec_name, spec_path, language, config, arrangements);
+    let path = test_path_in(ws, spec_name, spec_path, language, config, arrangements);
     let existing = tests.get(&path);
     // Follow the file: `test(...)` when its tests use `test`, else `it`.
     let js_fn = match existing {

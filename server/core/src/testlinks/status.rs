@@ -450,8 +450,16 @@ pub fn scenario_diagnostics(
                     ),
                 );
                 if let Some(lang) = language {
-                    let edit =
-                        skeleton_edit(lang, sc, &doc.name, &r.path, tests, config, &arrangements);
+                    let edit = skeleton_edit(
+                        ws,
+                        lang,
+                        sc,
+                        &doc.name,
+                        &r.path,
+                        tests,
+                        config,
+                        &arrangements,
+                    );
                     let verb = if tests.get(&edit.path).is_some() {
                         "Add"
                     } else {

@@ -278,6 +278,7 @@ pub async fn handle(
                 let mut actions = ide::command_context(&snap.ws, &d.key, at)
                     .map(|ctx| command_actions(&ctx, &uri, COMMANDS))
                     .unwrap_or_default();
+                super::edge_cases::with_model_actions(&snap, &d, &mut actions);
                 for a in &mut actions {
                     if let CodeActionOrCommand::CodeAction(a) = a {
                         super::edge_cases::with_edit(&snap, &d, &uri, a);
