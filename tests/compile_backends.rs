@@ -801,6 +801,7 @@ async fn command_backend_reports_changes_outside_the_output_paths() {
 /// deleted outside the output paths too (folders it made removed, modification times restored),
 /// so the workspace is exactly as it was. Files under `target/`, `node_modules/` and git-ignored
 /// files are not looked at (an agent's build output there is not undone nor reported).
+// @spec compile-agent-outside-undone
 #[cfg(unix)]
 #[tokio::test]
 async fn failed_agent_runs_put_back_what_they_changed_outside_the_output_paths() {
@@ -1159,6 +1160,7 @@ async fn write_failures_leave_generated_files_and_manifest_as_they_were() {
 /// keep-both `.specls-new` file and a broken manifest written). The next compile first finishes
 /// the interrupted one — the files and the manifest are put back as they were, the backups and
 /// the new files removed — says so, and then plans as usual (here: up to date).
+// @spec compile-killed-recovered
 #[tokio::test]
 async fn a_compile_killed_while_writing_is_rolled_back_by_the_next_one() {
     use specls::fsutil::{self, faults};
@@ -1223,6 +1225,7 @@ async fn a_compile_killed_while_writing_is_rolled_back_by_the_next_one() {
 /// the greet workspace is compiled (dependency first), the manifest agrees with the disk, and
 /// editing a scenario, a generated file and a dependency each give exactly their drift; the
 /// hand-edited file survives a compile unless overwrite is chosen.
+// @spec compile-drift-every-backend
 #[tokio::test]
 async fn every_backend_compiles_and_drifts_as_specified() {
     let names2 = GOOD_NAMES.replace("strip()", "strip() ");

@@ -95,6 +95,8 @@ async fn a_good_answer_is_checked_and_written_in_the_file_format() {
         .to_string()
         .find("\"expected\"")
         .is_none());
+    // An answer of a few proposals is capped well below a compile's token budget.
+    assert_eq!(body["max_tokens"], specls::edge_cases::EDGE_CASE_MAX_TOKENS);
     let user = body["messages"][1]["content"].as_str().unwrap();
     assert!(
         user.contains("- pay-invoice: Pay an open invoice"),
@@ -134,6 +136,7 @@ async fn anthropic_answers_are_read_the_same_way() {
     assert_eq!(got.proposals.len(), 1);
     let body: serde_json::Value = serde_json::from_str(&server.requests()[0].body).unwrap();
     assert!(body.get("response_format").is_none());
+    assert_eq!(body["max_tokens"], specls::edge_cases::EDGE_CASE_MAX_TOKENS);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

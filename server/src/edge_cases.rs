@@ -105,6 +105,10 @@ pub fn model_name(ws: &Workspace, config: &Config, rel: &str) -> Option<String> 
 /// How long an agent CLI may take to answer.
 const AGENT_TIMEOUT: Duration = Duration::from_secs(300);
 
+/// Most tokens a model may spend on one edge-case answer (compile allows
+/// [`llm::MAX_TOKENS`]): six proposals in the strict JSON shape take well under a thousand.
+pub const EDGE_CASE_MAX_TOKENS: u32 = 1_536;
+
 /// The `response_format` for an OpenAI-compatible server: the answer's JSON schema (strict),
 /// which OpenAI and llama.cpp's server both enforce.
 fn schema_format(rows: bool) -> serde_json::Value {
@@ -206,6 +210,9 @@ async fn ask_http(
         None => None,
     };
     let mut body = llm::json_body(backend, prompt);
+    // A few proposals fit in far fewer tokens than a compile's files; the cap also bounds a small
+    // model that never closes its JSON (it would otherwise run until its context is full).
+    body["max_tokens"] = serde_json::json!(EDGE_CASE_MAX_TOKENS);
     if backend.provider == Provider::OpenAi {
         body["response_format"] = schema_format(rows);
     }

@@ -107,18 +107,18 @@ pub fn load_with(
 ) -> (Workspace, Vec<(String, String)>) {
     let mut ws = Workspace::new();
     let (files, mut errors) = walk_with(paths, Some(root), config);
+    let mut read = Vec::new();
     for file in files {
         let rel = rel_path(root, &file);
         if !may_be_spec(&rel) || config.is_excluded(&rel) {
             continue;
         }
         match std::fs::read(&file) {
-            Ok(bytes) => {
-                ws.upsert_bytes_with(&rel, &bytes, config);
-            }
+            Ok(bytes) => read.push((rel, bytes)),
             Err(e) => errors.push((rel, e.to_string())),
         }
     }
+    ws.upsert_many_bytes_with(&read, config);
     (ws, errors)
 }
 

@@ -103,12 +103,15 @@ struct JournalWrite {
     temp: PathBuf,
 }
 
-/// Prefix of journal files in the state folder (`.specls/journal-<pid>.json`).
+/// Prefix of journal files in the state folder (`.specls/journal-<pid>-<n>.json`).
 pub const JOURNAL_PREFIX: &str = "journal-";
 
-/// The journal path for this process under the state folder of `root`.
+/// A new journal path (one per transaction) under the state folder of `root`:
+/// `.specls/journal-<pid>-<n>.json`.
 pub fn journal_path(root: &Path) -> std::io::Result<PathBuf> {
-    Ok(state_dir(root)?.join(format!("{JOURNAL_PREFIX}{}.json", std::process::id())))
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Ok(state_dir(root)?.join(format!("{JOURNAL_PREFIX}{}-{n}.json", std::process::id())))
 }
 
 fn backup_path(path: &Path, pid: u32) -> PathBuf {
@@ -376,7 +379,7 @@ fn alive(pid: u32) -> bool {
 }
 
 /// Finish the transactions of processes that stopped half-way under the workspace `root`:
-/// every `.specls/journal-<pid>.json` whose process is gone is rolled back (uncommitted) or
+/// every `.specls/journal-*.json` whose process is gone is rolled back (uncommitted) or
 /// cleaned up (committed), then removed. Journals of running processes are left alone.
 pub fn recover(root: &Path) -> Recovered {
     let mut out = Recovered::default();

@@ -19,6 +19,7 @@ pub mod limits;
 pub mod manifest;
 pub mod measurements;
 pub mod model;
+pub mod par;
 pub mod parse;
 pub mod span;
 pub mod suggest;

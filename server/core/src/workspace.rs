@@ -64,6 +64,17 @@ impl Workspace {
         true
     }
 
+    /// [`Workspace::upsert_bytes_with`] for many files (path, bytes), parsed on every core;
+    /// the same workspace as inserting them one by one, in order.
+    pub fn upsert_many_bytes_with(&mut self, files: &[(String, Vec<u8>)], config: &Config) {
+        let parsed = crate::par::map(files, |(path, bytes)| {
+            crate::parse::parse_bytes_config(path, bytes, config)
+        });
+        for ((path, _), parsed) in files.iter().zip(parsed) {
+            self.insert_parsed(path, parsed);
+        }
+    }
+
     fn insert_parsed(&mut self, path: &str, parsed: Option<(String, Document)>) -> bool {
         match parsed {
             Some((text, doc)) => {

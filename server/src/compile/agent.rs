@@ -520,7 +520,13 @@ pub async fn run(
     cancel: &Cancel,
 ) -> Result<Changes, String> {
     let before = snapshot(root, targets)?;
-    let before_outside = outside_stamps(root, targets);
+    // Reading the workspace can take a while: off the async threads.
+    let before_outside = {
+        let (root, targets) = (root.to_path_buf(), targets.clone());
+        tokio::task::spawn_blocking(move || outside_stamps(&root, &targets))
+            .await
+            .map_err(|e| format!("cannot record the workspace before the agent runs: {e}"))?
+    };
     let mut cmd = tokio::process::Command::new(&argv[0]);
     cmd.args(&argv[1..])
         .current_dir(root)

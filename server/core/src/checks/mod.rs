@@ -51,9 +51,9 @@ pub use summary::FileSummary;
 #[derive(Clone, Copy, Default)]
 pub struct Env<'a> {
     /// Is this tool (`uv`, `cargo`) on PATH? Must not run anything.
-    pub tool_exists: Option<&'a dyn Fn(&str) -> bool>,
+    pub tool_exists: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
     /// Does this workspace-relative file exist?
-    pub file_exists: Option<&'a dyn Fn(&str) -> bool>,
+    pub file_exists: Option<&'a (dyn Fn(&str) -> bool + Sync)>,
 }
 
 impl std::fmt::Debug for Env<'_> {
@@ -202,32 +202,41 @@ impl Analysis {
         env: &Env,
     ) -> BTreeMap<String, Vec<Diagnostic>> {
         self.files.retain(|p, _| ws.files.contains_key(p));
+        // The files to check again, each with its previous results (to reuse what the edit
+        // did not touch); checked on every core (opening a workspace checks every file).
+        let mut stale = Vec::new();
         for (path, file) in &ws.files {
             let fresh = match self.files.get(path) {
                 Some(c) => Arc::ptr_eq(&c.doc, &file.doc),
                 None => false,
             };
             if !fresh {
-                // The previous results of this file, to reuse what the edit did not touch.
                 let prev = self.files.remove(path).map(|c| {
                     let check = Arc::try_unwrap(c.check).unwrap_or_else(|a| (*a).clone());
                     (c.doc, c.text, check)
                 });
-                let fc = match prev {
-                    Some((d, t, check)) => {
-                        check_file_reusing(&file.doc, &file.text, env, Some((&d, &t, check)))
-                    }
-                    None => check_file(&file.doc, &file.text, env),
-                };
-                self.files.insert(
-                    path.clone(),
-                    Cached {
-                        doc: file.doc.clone(),
-                        text: file.text.clone(),
-                        check: Arc::new(fc),
-                    },
-                );
+                stale.push(std::sync::Mutex::new(Some((path, file, prev))));
             }
+        }
+        let checked = crate::par::map(&stale, |job| {
+            let (path, file, prev) = job.lock().ok()?.take()?;
+            let fc = match prev {
+                Some((d, t, check)) => {
+                    check_file_reusing(&file.doc, &file.text, env, Some((&d, &t, check)))
+                }
+                None => check_file(&file.doc, &file.text, env),
+            };
+            Some((path, file, fc))
+        });
+        for (path, file, fc) in checked.into_iter().flatten() {
+            self.files.insert(
+                path.clone(),
+                Cached {
+                    doc: file.doc.clone(),
+                    text: file.text.clone(),
+                    check: Arc::new(fc),
+                },
+            );
         }
         let mut paths: Vec<&String> = ws.files.keys().collect();
         paths.sort();

@@ -38,7 +38,36 @@ fn closing_quote(open: char) -> Option<char> {
 
 /// Split text into words, quoted values and numbers; punctuation is dropped.
 pub fn lex(text: &str) -> Vec<Lex> {
-    let chars: Vec<char> = text.chars().collect();
+    // The checks lex every step of every scenario (several times): reuse one buffer of chars
+    // per thread instead of allocating one per call.
+    thread_local! {
+        static CHARS: std::cell::RefCell<Vec<char>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    CHARS.with(|buf| match buf.try_borrow_mut() {
+        Ok(mut chars) => {
+            chars.clear();
+            chars.extend(text.chars());
+            lex_chars(&chars)
+        }
+        Err(_) => lex_chars(&text.chars().collect::<Vec<char>>()),
+    })
+}
+
+/// A word of `chars`, lower-cased (`\u{2019}` read as `'`).
+fn lower_word(chars: &[char]) -> String {
+    if chars.iter().all(char::is_ascii) {
+        chars.iter().map(|c| c.to_ascii_lowercase()).collect()
+    } else {
+        // `str::to_lowercase` on the whole word (final sigma depends on its context).
+        chars
+            .iter()
+            .map(|&ch| if ch == '\u{2019}' { '\'' } else { ch })
+            .collect::<String>()
+            .to_lowercase()
+    }
+}
+
+fn lex_chars(chars: &[char]) -> Vec<Lex> {
     let mut out = Vec::new();
     let mut i = 0;
     while i < chars.len() {
@@ -109,12 +138,7 @@ pub fn lex(text: &str) -> Vec<Lex> {
                     break;
                 }
             }
-            let word: String = chars[start..i]
-                .iter()
-                .map(|&ch| if ch == '\u{2019}' { '\'' } else { ch })
-                .collect::<String>()
-                .to_lowercase();
-            out.push(Lex::Word(word));
+            out.push(Lex::Word(lower_word(&chars[start..i])));
             continue;
         }
         i += 1;
@@ -126,18 +150,23 @@ pub const ARTICLES: &[&str] = &["a", "an", "the"];
 
 /// The duplicate key of a step: lower case, no punctuation, no articles, quoted values verbatim.
 pub fn step_key(text: &str) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(text.len());
     for lex in lex(text) {
-        let piece = match &lex {
-            Lex::Word(w) if ARTICLES.contains(&w.as_str()) => continue,
-            Lex::Word(w) => w.clone(),
-            Lex::Quoted(q) => format!("\"{q}\""),
-            Lex::Number(_, raw) => raw.clone(),
-        };
+        if matches!(&lex, Lex::Word(w) if ARTICLES.contains(&w.as_str())) {
+            continue;
+        }
         if !out.is_empty() {
             out.push(' ');
         }
-        out.push_str(&piece);
+        match &lex {
+            Lex::Word(w) => out.push_str(w),
+            Lex::Quoted(q) => {
+                out.push('"');
+                out.push_str(q);
+                out.push('"');
+            }
+            Lex::Number(_, raw) => out.push_str(raw),
+        }
     }
     out
 }
