@@ -151,6 +151,96 @@ async fn lenses_and_diagnostics_from_the_last_run() {
     c.shutdown().await;
 }
 
+/// A client that resolves lenses (`codeLens.resolveSupport`, as VS Code does) gets the test
+/// lenses unresolved, and `codeLens/resolve` completes each to what a client that does not
+/// resolve gets at once. A lens answered before an edit resolves to the scenario it was answered
+/// for, wherever that scenario went, with its latest status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resolved_lenses_are_the_complete_ones() {
+    let ws = Ws {
+        dir: workspace(true),
+    };
+    let caps =
+        json!({"textDocument": {"codeLens": {"resolveSupport": {"properties": ["command"]}}}});
+    let c = start(&ws, caps).await;
+    let spec_uri = ws.uri(SPEC);
+    c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+        .await;
+    let lenses = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": spec_uri}}),
+        )
+        .await;
+    let lenses = lenses.as_array().unwrap().clone();
+    assert_eq!(lenses.len(), 6, "{lenses:?}");
+    assert!(
+        lenses
+            .iter()
+            .all(|l| l.get("command").is_none() && l["data"].is_array()),
+        "{lenses:?}"
+    );
+    let mut resolved = Vec::new();
+    for l in &lenses {
+        resolved.push(c.call("codeLens/resolve", l.clone()).await);
+    }
+    insta::assert_snapshot!(
+        "testlens_lenses",
+        ws.redact(&json!(render_lenses(&json!(resolved))))
+            .as_str()
+            .unwrap()
+    );
+
+    // A scenario inserted above the first: the old lens of `cart-add` still runs `cart-add`
+    // and shows its result.
+    let text = std::fs::read_to_string(ws.root().join(SPEC)).unwrap();
+    c.open(&spec_uri, &text).await;
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("### Scenario: Add an item"))
+        .unwrap();
+    c.change(
+        &spec_uri,
+        2,
+        json!([{"range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
+                "text": "### Scenario: Browse {#cart-browse}\n\n- **Given** a shop\n- **When** I look\n- **Then** I see items\n\n"}]),
+    )
+    .await;
+    let again = c
+        .call(
+            "textDocument/codeLens",
+            json!({"textDocument": {"uri": spec_uri}}),
+        )
+        .await;
+    assert_eq!(again.as_array().unwrap().len(), 7, "{again}");
+    let old = c.call("codeLens/resolve", lenses[1].clone()).await;
+    assert_eq!(
+        old["command"]["arguments"][0]["scenarios"],
+        json!(["cart-add"]),
+        "{old}"
+    );
+    assert_eq!(
+        old["command"]["title"], "▶ Run · ✓ passed in 12 ms (1 test)",
+        "{old}"
+    );
+    let new = c.call("codeLens/resolve", again[1].clone()).await;
+    assert_eq!(
+        new["command"]["arguments"][0]["scenarios"],
+        json!(["cart-browse"]),
+        "{new}"
+    );
+    assert_eq!(new["command"]["title"], "▶ Run · untested", "{new}");
+    // Not a lens of ours: an error, and the server goes on.
+    let bad = c
+        .request(
+            "codeLens/resolve",
+            json!({"range": lenses[1]["range"], "data": "x"}),
+        )
+        .await;
+    assert!(bad.get("error").is_some(), "{bad}");
+    c.shutdown().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lenses_without_results_say_not_run() {
     let ws = Ws {

@@ -23,7 +23,7 @@ import { findServer } from "./serverPath";
 import { declaredKeys, serverSettings } from "./settings";
 import { SpecTests } from "./testing";
 import { isRunFinished, RUN_FINISHED_METHOD, RunWaiters } from "./runs";
-import { allowed, commandOf, restrictSettings, RUNNING_COMMANDS } from "./trust";
+import { allowed, commandOf, restrictSettings, RUNNING_COMMANDS, shownCommand } from "./trust";
 import { DriftDecorations } from "./drift";
 
 
@@ -158,6 +158,14 @@ export class Extension {
           const lenses = await next(document, token);
           if (!lenses || vscode.workspace.isTrusted) return lenses;
           return lenses.filter((l) => allowed(commandOf(l), false));
+        },
+        // Test lenses come unresolved (the server resolves those on screen): a resolved one that
+        // would run something shows its title alone in an untrusted workspace.
+        resolveCodeLens: async (lens, token, next) => {
+          const resolved = await next(lens, token);
+          if (!resolved || vscode.workspace.isTrusted) return resolved;
+          resolved.command = shownCommand(resolved.command, false);
+          return resolved;
         },
         provideCodeActions: async (document, range, context, token, next) => {
           const actions = await next(document, range, context, token);

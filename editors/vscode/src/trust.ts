@@ -36,3 +36,16 @@ export function commandOf(item: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * The command of a lens the server resolved (`codeLens/resolve`), as shown: in an untrusted
+ * workspace a command that runs something keeps only its title (a lens with the empty command
+ * is plain text), so the scenario's status still shows but nothing runs from it.
+ */
+export function shownCommand<C extends { title: string; command: string }>(
+  command: C | undefined,
+  trusted: boolean,
+): C | { title: string; command: string } | undefined {
+  if (command === undefined || allowed(command.command, trusted)) return command;
+  return { title: command.title, command: "" };
+}

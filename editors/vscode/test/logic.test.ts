@@ -19,7 +19,7 @@ import {
 } from "../src/scenarios";
 import { isRunFinished, RunFinished, runErrorMessage, RunWaiters, startedToken } from "../src/runs";
 import { findServer } from "../src/serverPath";
-import { allowed, commandOf, restrictSettings, RUNNING_COMMANDS } from "../src/trust";
+import { allowed, commandOf, restrictSettings, RUNNING_COMMANDS, shownCommand } from "../src/trust";
 import { CLIENT_ONLY_KEYS, declaredKeys, explicitValue, serverSettings } from "../src/settings";
 
 const root = path.resolve(__dirname, "..", "..");
@@ -233,6 +233,13 @@ test("an untrusted workspace is offered nothing that runs, and run-on-save stays
   assert.equal(commandOf({ title: "Run", command: "specls.runTests" }), "specls.runTests");
   assert.equal(commandOf({ title: "Compile", command: { title: "Compile", command: "specls.compile" } }), "specls.compile");
   assert.equal(commandOf({ title: "Add a test skeleton", edit: {} }), undefined);
+  // A resolved lens that would run tests is plain text in an untrusted workspace, not dropped.
+  const run = { title: "▶ Run · ✓ passed", command: "specls.runTests", arguments: [{ uri: "file:///a" }] };
+  assert.deepEqual(shownCommand(run, false), { title: "▶ Run · ✓ passed", command: "" });
+  assert.equal(shownCommand(run, true), run);
+  const drift = { title: "Show drift", command: "specls.showDrift" };
+  assert.equal(shownCommand(drift, false), drift);
+  assert.equal(shownCommand(undefined, false), undefined);
   // The editor's layer wins over specls.toml: an untrusted workspace's toml cannot turn it on.
   assert.deepEqual(restrictSettings({ runOnSave: true, llm: { model: "m" } }, false), { runOnSave: false, llm: { model: "m" } });
   assert.deepEqual(restrictSettings({ runOnSave: true }, true), { runOnSave: true });

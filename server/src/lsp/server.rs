@@ -54,6 +54,9 @@ pub struct ClientFlags {
     pub work_done_progress: bool,
     pub definition_links: bool,
     pub code_lens_refresh: bool,
+    /// It resolves code lenses without a command (`codeLens/resolve`): test lenses are answered
+    /// unresolved (see `handlers/code_lens.rs`).
+    pub lens_resolve: bool,
 }
 
 pub struct Backend {
@@ -63,6 +66,11 @@ pub struct Backend {
     /// The compile in progress (`specls.compile`).
     pub(crate) compiles: Arc<super::compile::Compiles>,
     pub(crate) runs: Arc<super::run::Runs>,
+    /// The documents unresolved code lenses were answered for.
+    pub(crate) lenses: Arc<handlers::code_lens::LensCache>,
+    /// The raw `initialize` params declared `codeLens.resolveSupport` (see
+    /// [`Backend::note_initialize`]).
+    lens_resolve_declared: AtomicBool,
     /// Edge cases being proposed by a model (`specls.proposeEdgeCases` with `llm`).
     pub(crate) proposing: Arc<handlers::edge_cases::Proposing>,
     initialized: AtomicBool,
@@ -179,6 +187,7 @@ fn client_flags(caps: &ClientCapabilities) -> ClientFlags {
             .and_then(|w| w.code_lens.as_ref())
             .and_then(|c| c.refresh_support)
             .unwrap_or(false),
+        lens_resolve: false,
         definition_links: caps
             .text_document
             .as_ref()
@@ -198,12 +207,22 @@ impl Backend {
             compiles: Arc::default(),
             proposing: Arc::default(),
             runs: Arc::new(super::run::Runs::default()),
+            lenses: Arc::default(),
+            lens_resolve_declared: AtomicBool::new(false),
             initialized: AtomicBool::new(false),
             shut_down: AtomicBool::new(false),
             flags: OnceLock::new(),
             roots: SharedRoots::default(),
             indexer: OnceLock::new(),
             ready,
+        }
+    }
+
+    /// Called by the transport with the raw params of `initialize`, before it is handled: what
+    /// the protocol types in use cannot carry (`textDocument.codeLens.resolveSupport`).
+    pub fn note_initialize(&self, params: &Value) {
+        if handlers::code_lens::declares_resolve_support(params) {
+            self.lens_resolve_declared.store(true, Ordering::Release);
         }
     }
 
@@ -594,7 +613,7 @@ impl Backend {
             document_formatting_provider: Some(OneOf::Left(true)),
             inlay_hint_provider: Some(OneOf::Left(true)),
             code_lens_provider: Some(CodeLensOptions {
-                resolve_provider: Some(false),
+                resolve_provider: Some(true),
             }),
             workspace: Some(WorkspaceServerCapabilities {
                 workspace_folders: Some(WorkspaceFoldersServerCapabilities {
@@ -611,7 +630,11 @@ impl Backend {
 impl LanguageServer for Backend {
     async fn initialize(&self, params: InitializeParams) -> Result<InitializeResult> {
         let encoding = negotiate_encoding(&params.capabilities);
-        let flags = client_flags(&params.capabilities);
+        let mut flags = client_flags(&params.capabilities);
+        flags.lens_resolve = handlers::code_lens::client_resolves(
+            self.lens_resolve_declared.load(Ordering::Acquire),
+            params.client_info.as_ref(),
+        );
         let roots = Arc::new(Roots::new(workspace_folders(&params)));
         let layers = Layers {
             toml: None,
@@ -790,6 +813,10 @@ impl LanguageServer for Backend {
 
     async fn code_lens(&self, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
         handlers::code_lens::handle(self, params).await
+    }
+
+    async fn code_lens_resolve(&self, params: CodeLens) -> Result<CodeLens> {
+        handlers::code_lens::resolve(self, params).await
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> Result<Option<Value>> {

@@ -354,6 +354,11 @@ where
             // the shutdown handler has not run yet.
             service.inner().mark_shut_down();
         }
+        if method == "initialize" {
+            if let Some(params) = req.params() {
+                service.inner().note_initialize(params);
+            }
+        }
         let blocking = method == "initialize" || method == "exit";
         let is_exit = method == "exit";
         let fut = CatchUnwind(Box::pin(service.call(req)));

@@ -45,10 +45,14 @@ pub use context::{command_context, CommandContext, ScenarioRef};
 pub use fmt::{apply_edits, format, format_text};
 pub use hover::{hover, Hover};
 pub use nav::{find_references, goto_definition, Location, NavTarget};
-pub use ranges::{folding_ranges, selection_ranges, FoldingKind, FoldingRange};
+pub use ranges::{
+    folding_ranges, folding_ranges_with, selection_ranges, selection_ranges_with, FoldingKind,
+    FoldingRange,
+};
 pub use rename::{prepare_rename, rename, RenameError};
 pub use symbols::{
-    document_symbols, fuzzy_score, workspace_symbols, Symbol, SymbolKind, WorkspaceSymbol,
+    document_symbols, document_symbols_with, fuzzy_score, workspace_symbols, Symbol, SymbolKind,
+    WorkspaceSymbol,
 };
 pub use text::{looks_like_requirement_id, normalize_step};
 pub use tokens::{

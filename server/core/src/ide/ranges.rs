@@ -36,6 +36,16 @@ fn trim_end(text: &str, span: Span) -> Span {
 /// front matter; for YAML: every multi-line mapping entry and list item, and runs of comments.
 /// Sorted by start; one range per start line (the longest).
 pub fn folding_ranges(ws: &Workspace, path: &str) -> Vec<FoldingRange> {
+    folding_ranges_with(ws, path, None)
+}
+
+/// [`folding_ranges`], given the YAML tree of the document's text when the caller holds it
+/// (None: the text is read here).
+pub fn folding_ranges_with(
+    ws: &Workspace,
+    path: &str,
+    yaml: Option<&yaml::YamlDoc>,
+) -> Vec<FoldingRange> {
     let Some(file) = ws.get(path) else {
         return Vec::new();
     };
@@ -68,7 +78,14 @@ pub fn folding_ranges(ws: &Workspace, path: &str) -> Vec<FoldingRange> {
         doc.kind,
         Some(DocKind::YamlSpec) | Some(DocKind::Arrangement)
     ) {
-        let y = yaml::parse(text);
+        let parsed;
+        let y = match yaml {
+            Some(y) => y,
+            None => {
+                parsed = yaml::parse(text);
+                &parsed
+            }
+        };
         if let Some(root) = &y.root {
             yaml_folds(root, &mut spans, 0);
         }
@@ -160,6 +177,17 @@ fn comment_runs(text: &str, comments: &[Span], out: &mut Vec<(Span, FoldingKind)
 /// word -> (YAML node -> entry -> item ...) -> step text -> step -> scenario -> requirement ->
 /// section(s) -> document. Empty when the path is unknown.
 pub fn selection_ranges(ws: &Workspace, path: &str, offset: usize) -> Vec<Span> {
+    selection_ranges_with(ws, path, offset, None)
+}
+
+/// [`selection_ranges`], given the YAML tree of the document's text when the caller holds it
+/// (None: the text is read here).
+pub fn selection_ranges_with(
+    ws: &Workspace,
+    path: &str,
+    offset: usize,
+    yaml: Option<&yaml::YamlDoc>,
+) -> Vec<Span> {
     let Some(file) = ws.get(path) else {
         return Vec::new();
     };
@@ -221,7 +249,14 @@ pub fn selection_ranges(ws: &Workspace, path: &str, offset: usize) -> Vec<Span> 
         doc.kind,
         Some(DocKind::YamlSpec) | Some(DocKind::Arrangement)
     ) {
-        let y = yaml::parse(text);
+        let parsed;
+        let y = match yaml {
+            Some(y) => y,
+            None => {
+                parsed = yaml::parse(text);
+                &parsed
+            }
+        };
         if let Some(root) = &y.root {
             yaml_chain(root, o, &mut cands, 0);
         }
@@ -323,5 +358,31 @@ mod tests {
                 assert!(w[1].start <= w[0].start && w[0].end <= w[1].end && w[0] != w[1]);
             }
         }
+    }
+
+    /// Given the YAML tree of the text, folding, selection and the outline are what they are
+    /// when they read the text themselves.
+    #[test]
+    fn a_given_yaml_tree_gives_the_same_answers() {
+        let text = "feature: Todo\n# a comment\n# and another\nconstraints:\n  performance:\n    - id: p1\n      text: p95 latency < 100ms\nscenarios:\n  - id: add\n    name: Add\n    given: [an empty list]\n    when: I add milk\n    then: |\n      the list\n      has milk\n";
+        let mut ws = Workspace::new();
+        ws.upsert_bytes("todo.spec.yaml", text.as_bytes());
+        let tree = yaml::parse(text);
+        let path = "todo.spec.yaml";
+        assert!(!folding_ranges(&ws, path).is_empty());
+        assert_eq!(
+            folding_ranges_with(&ws, path, Some(&tree)),
+            folding_ranges(&ws, path)
+        );
+        for o in 0..text.len() + 2 {
+            assert_eq!(
+                selection_ranges_with(&ws, path, o, Some(&tree)),
+                selection_ranges(&ws, path, o)
+            );
+        }
+        assert_eq!(
+            crate::ide::document_symbols_with(&ws, path, Some(&tree)),
+            crate::ide::document_symbols(&ws, path)
+        );
     }
 }

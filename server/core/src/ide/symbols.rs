@@ -129,10 +129,20 @@ fn nest(mut flat: Vec<Symbol>) -> Vec<Symbol> {
 
 /// The outline of the document at `path` (empty when the path is unknown).
 pub fn document_symbols(ws: &Workspace, path: &str) -> Vec<Symbol> {
+    document_symbols_with(ws, path, None)
+}
+
+/// [`document_symbols`], given the YAML tree of the document's text when the caller holds it
+/// (None: the text is read here).
+pub fn document_symbols_with(
+    ws: &Workspace,
+    path: &str,
+    yaml: Option<&yaml::YamlDoc>,
+) -> Vec<Symbol> {
     let Some(file) = ws.get(path) else {
         return Vec::new();
     };
-    outline(&file.text, &file.doc, true)
+    outline(&file.text, &file.doc, true, yaml)
 }
 
 /// Sections with their extent computed from heading levels: up to the next heading of the same
@@ -162,7 +172,12 @@ pub(crate) fn section_extents(text: &str, doc: &Document) -> Vec<(usize, Span)> 
 
 /// The outline; `yaml_tree` adds containers read from the YAML tree (constraint categories,
 /// flows), which costs a parse of the text.
-fn outline(text: &str, doc: &Document, yaml_tree: bool) -> Vec<Symbol> {
+fn outline(
+    text: &str,
+    doc: &Document,
+    yaml_tree: bool,
+    given: Option<&yaml::YamlDoc>,
+) -> Vec<Symbol> {
     let mut flat = Vec::new();
     let yaml_like = matches!(
         doc.kind,
@@ -187,10 +202,17 @@ fn outline(text: &str, doc: &Document, yaml_tree: bool) -> Vec<Symbol> {
                 d.name_span,
             ));
         }
-        let y = if yaml_tree {
-            yaml::parse(text)
-        } else {
-            yaml::YamlDoc::default()
+        let parsed;
+        let y = match given {
+            Some(y) if yaml_tree => y,
+            _ => {
+                parsed = if yaml_tree {
+                    yaml::parse(text)
+                } else {
+                    yaml::YamlDoc::default()
+                };
+                &parsed
+            }
         };
         if let Some(root) = &y.root {
             if doc.kind == Some(DocKind::Arrangement) {
@@ -395,7 +417,7 @@ fn flatten(
 pub fn workspace_symbols(ws: &Workspace, query: &str, limit: usize) -> Vec<WorkspaceSymbol> {
     let mut out = Vec::new();
     for (path, f) in &ws.files {
-        let syms = outline(&f.text, &f.doc, false);
+        let syms = outline(&f.text, &f.doc, false, None);
         let has_spec_root = syms.iter().any(|s| s.kind == SymbolKind::Spec);
         if !has_spec_root {
             if let Some(score) = fuzzy_score(query, &f.doc.name) {

@@ -16,6 +16,7 @@ use specls_core::model::DocKind;
 use super::convert::{doc, offset};
 use crate::lsp::paths::uri_to_path;
 use crate::lsp::server::{blocking, guarded, lsp_range_overlaps, Backend, COMMANDS};
+use crate::lsp::state::Snapshot;
 
 /// The kind of the command actions: `source.specls`, under `source`.
 pub fn command_kind() -> CodeActionKind {
@@ -265,12 +266,13 @@ pub async fn handle(
     params: CodeActionParams,
 ) -> Result<Option<CodeActionResponse>> {
     let only = params.context.only.as_deref();
+    // One snapshot for the whole answer (each is a round trip through the state owner).
+    let snap = backend.snapshot().await?;
     let mut actions = Vec::new();
     if admitted(only, &CodeActionKind::QUICKFIX) {
-        actions = quick_fixes_for(backend, &params).await?;
+        actions = quick_fixes_for(backend, &snap, &params)?;
     }
     if admitted(only, &command_kind()) {
-        let snap = backend.snapshot().await?;
         if let Some(d) = doc(&snap, &params.text_document.uri) {
             let at = offset(&snap, &d, params.range.start)?;
             let uri = params.text_document.uri.clone();
@@ -293,8 +295,9 @@ pub async fn handle(
     Ok((!actions.is_empty()).then_some(actions))
 }
 
-async fn quick_fixes_for(
+fn quick_fixes_for(
     backend: &Backend,
+    snap: &Snapshot,
     params: &CodeActionParams,
 ) -> Result<Vec<CodeActionOrCommand>> {
     let ours = |d: &&Diagnostic| d.source.as_deref() == Some("specls");
@@ -308,16 +311,13 @@ async fn quick_fixes_for(
     if diags.iter().all(|d| d.data.is_none()) {
         // The client did not send our diagnostics back (or dropped their data): use the ones
         // the server last reported for this document.
-        let snap = backend.snapshot().await?;
         let key = snap.key(&params.text_document.uri);
         diags = backend
             .cache
             .remembered_where(&key, |d| lsp_range_overlaps(&d.range, &params.range));
     }
-    let snap = backend.snapshot().await?;
-    let exists = move |u: &Uri| {
-        snap.open.contains_key(&snap.key(u)) || uri_to_path(u).is_none_or(|p| p.exists())
-    };
+    let exists =
+        |u: &Uri| snap.open.contains_key(&snap.key(u)) || uri_to_path(u).is_none_or(|p| p.exists());
     guarded("textDocument/codeAction", || quick_fixes(&diags, &exists))
 }
 

@@ -50,6 +50,50 @@ pub fn line_index(text: &Arc<str>) -> Arc<LineIndex> {
     lines
 }
 
+/// How many YAML trees are kept (a tree is several times the size of its text).
+const YAML_CACHE_SIZE: usize = 2;
+
+/// YAML trees of the texts folding, selection and outline requests were last about, newest
+/// last (same rule as [`LINES`]: the same text pointer means the same text).
+#[allow(clippy::type_complexity)]
+static YAML: Mutex<Vec<(Arc<str>, Arc<specls_core::yaml::YamlDoc>)>> = Mutex::new(Vec::new());
+
+/// The YAML tree of a YAML spec or arrangement (None for other documents), read once per text:
+/// an editor asks for folding ranges, selection ranges and the outline after each edit, and
+/// each read a 1.4 MB text again before.
+pub fn yaml_tree(snap: &Snapshot, doc: &Doc) -> Option<Arc<specls_core::yaml::YamlDoc>> {
+    use specls_core::model::DocKind;
+    let kind = snap.file(&doc.key)?.doc.kind;
+    if !matches!(kind, Some(DocKind::YamlSpec) | Some(DocKind::Arrangement)) {
+        return None;
+    }
+    Some(yaml_tree_of(&doc.text))
+}
+
+/// The YAML tree of a text, from the cache when it was read already.
+fn yaml_tree_of(text: &Arc<str>) -> Arc<specls_core::yaml::YamlDoc> {
+    {
+        let mut cache = YAML.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = cache.iter().position(|(t, _)| Arc::ptr_eq(t, text)) {
+            let entry = cache.remove(i);
+            let tree = entry.1.clone();
+            cache.push(entry);
+            return tree;
+        }
+    }
+    // Read outside the lock: another request may read the same text meanwhile (both results
+    // are equal; the second replaces nothing useful).
+    let tree = Arc::new(specls_core::yaml::parse(text));
+    let mut cache = YAML.lock().unwrap_or_else(|e| e.into_inner());
+    if !cache.iter().any(|(t, _)| Arc::ptr_eq(t, text)) {
+        if cache.len() >= YAML_CACHE_SIZE {
+            cache.remove(0);
+        }
+        cache.push((text.clone(), tree.clone()));
+    }
+    tree
+}
+
 /// The spec a request is about, or None when the document is not a spec the server knows.
 pub fn doc(snap: &Snapshot, uri: &Uri) -> Option<Doc> {
     let key = snap.key(uri);
@@ -97,6 +141,17 @@ pub fn location(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_text_is_read_as_yaml_once() {
+        let text: Arc<str> = "feature: A\nscenarios:\n  - name: x\n".into();
+        let a = yaml_tree_of(&text);
+        assert!(Arc::ptr_eq(&a, &yaml_tree_of(&text)));
+        assert_eq!(*a, specls_core::yaml::parse(&text));
+        // The same content in another allocation is another text.
+        let copy: Arc<str> = text.to_string().into();
+        assert!(!Arc::ptr_eq(&a, &yaml_tree_of(&copy)));
+    }
 
     #[test]
     fn big_texts_share_their_line_index_small_ones_do_not() {

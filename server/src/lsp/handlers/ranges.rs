@@ -18,7 +18,8 @@ pub async fn folding(
     };
     blocking("textDocument/foldingRange", move || {
         let mut out: Vec<lsp::FoldingRange> = Vec::new();
-        for f in ide::folding_ranges(&snap.ws, &d.key) {
+        let tree = super::convert::yaml_tree(&snap, &d);
+        for f in ide::folding_ranges_with(&snap.ws, &d.key, tree.as_deref()) {
             let r = range(&snap, &d, f.span);
             let mut end = r.end.line;
             // A fold ending at the start of a line ends on the line before.
@@ -59,10 +60,11 @@ pub async fn selection(
         .map(|p| offset(&snap, &d, *p))
         .collect::<Result<Vec<usize>>>()?;
     blocking("textDocument/selectionRange", move || {
+        let tree = super::convert::yaml_tree(&snap, &d);
         let out = offsets
             .iter()
             .map(|&at| {
-                let spans = ide::selection_ranges(&snap.ws, &d.key, at);
+                let spans = ide::selection_ranges_with(&snap.ws, &d.key, at, tree.as_deref());
                 // Innermost first: build the chain from the outside in.
                 let mut chain: Option<SelectionRange> = None;
                 for s in spans.iter().rev() {

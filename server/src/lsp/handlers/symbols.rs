@@ -55,7 +55,8 @@ pub async fn document(
         return Ok(None);
     };
     blocking("textDocument/documentSymbol", move || {
-        let symbols = ide::document_symbols(&snap.ws, &d.key);
+        let tree = super::convert::yaml_tree(&snap, &d);
+        let symbols = ide::document_symbols_with(&snap.ws, &d.key, tree.as_deref());
         let out: Vec<DocumentSymbol> = symbols.iter().map(|s| to_proto(&snap, &d, s)).collect();
         Some(DocumentSymbolResponse::Nested(out))
     })
