@@ -11,6 +11,7 @@ pub mod corpus;
 pub mod diag;
 pub mod drift;
 pub mod edge_cases;
+pub mod fxhash;
 pub mod guardian;
 pub mod ide;
 pub mod kind;

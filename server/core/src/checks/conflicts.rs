@@ -20,7 +20,9 @@
 //! A Then that only adds detail (more clauses, or a longer clause) never conflicts, and neither
 //! do scenarios whose When differ or whose Givens differ other than by inclusion.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::fxhash::HashMap;
 
 use crate::diag::Diagnostic;
 use crate::model::Document;
@@ -40,7 +42,7 @@ fn cell_key(s: &str) -> String {
 
 /// Example rows of one document with the same target and input but different expected output.
 pub fn check_examples(doc: &Document, out: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    let mut seen: HashMap<(String, String), usize> = HashMap::default();
     for (i, ex) in doc.examples.iter().enumerate() {
         let input = cell_key(&ex.input);
         if input.is_empty() {
@@ -131,20 +133,17 @@ fn givens_compatible(a: &[String], b: &[String]) -> bool {
 }
 
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
-    let mut by_when: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
-    for (fi, f) in files.iter().enumerate() {
-        for (si, s) in f.scenarios.iter().enumerate() {
-            if s.when.is_empty() || s.then_clauses.is_empty() {
-                continue;
-            }
-            by_when
-                .entry(s.when_key.as_str())
-                .or_default()
-                .push((fi, si));
-        }
-    }
-    let mut groups: Vec<_> = by_when.into_values().filter(|g| g.len() > 1).collect();
-    groups.sort();
+    let total: usize = files.iter().map(|f| f.scenarios.len()).sum();
+    let groups = super::repeated(
+        files.iter().enumerate().flat_map(|(fi, f)| {
+            f.scenarios
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| !(s.when.is_empty() || s.then_clauses.is_empty()))
+                .map(move |(si, s)| (s.when_key.as_str(), (fi, si)))
+        }),
+        total,
+    );
     for g in groups {
         let g = &g[..g.len().min(MAX_GROUP)];
         for (i, &(fa, sa)) in g.iter().enumerate() {

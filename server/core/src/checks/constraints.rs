@@ -9,7 +9,9 @@
 //! Constraints are compared when they have the same metric, percentile, scope (normalised) and
 //! unit dimension; values are compared in a base unit (`1 s` = `1000 ms`).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::fxhash::HashMap;
 
 use crate::diag::{Diagnostic, TextEdit};
 use crate::model::{Comparison, Document};
@@ -184,7 +186,7 @@ type Key<'a> = (&'a str, Option<u64>, Option<&'a str>, &'a str);
 type ScopeKey<'a> = (&'a str, Option<&'a str>, &'a str);
 
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
-    let mut groups: HashMap<Key, Vec<(usize, usize)>> = HashMap::new();
+    let mut groups: HashMap<Key, Vec<(usize, usize)>> = HashMap::default();
     for (fi, f) in files.iter().enumerate() {
         for (ci, c) in f.constraints.iter().enumerate() {
             let key = (
@@ -276,7 +278,7 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
     }
     // Dominated: an upper bound at a lower percentile that a higher percentile's tighter bound
     // already implies.
-    let mut by_scope: HashMap<ScopeKey, Vec<(usize, usize)>> = HashMap::new();
+    let mut by_scope: HashMap<ScopeKey, Vec<(usize, usize)>> = HashMap::default();
     for (fi, f) in files.iter().enumerate() {
         for (ci, c) in f.constraints.iter().enumerate() {
             if c.percentile.is_some() && c.comparison.is_upper() {

@@ -3,7 +3,9 @@
 //! the same after normalisation (a copy under another name, anywhere in the workspace), and
 //! requirement ids defined twice in one spec.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::fxhash::HashMap;
 
 use crate::diag::{Diagnostic, Severity, TextEdit};
 use crate::model::Document;
@@ -50,7 +52,8 @@ pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut
         return check_document(doc, text, out);
     }
     // Scenario names.
-    let mut by_name: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    let mut by_name: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(keys.len(), Default::default());
     let taken = |k: &str| keys.contains(&k);
     for (i, sc) in doc.scenarios.iter().enumerate() {
         if keys[i].is_empty() {
@@ -81,7 +84,8 @@ pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut
         }
     }
     // Scenario ids (only when not already reported as a duplicate name).
-    let mut by_id: HashMap<&str, usize> = HashMap::with_capacity(keys.len());
+    let mut by_id: HashMap<&str, usize> =
+        HashMap::with_capacity_and_hasher(keys.len(), Default::default());
     for (i, sc) in doc.scenarios.iter().enumerate() {
         if sc.id.is_empty() {
             continue;
@@ -110,7 +114,7 @@ pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut
         }
     }
     // Requirement ids.
-    let mut reqs: HashMap<&str, usize> = HashMap::new();
+    let mut reqs: HashMap<&str, usize> = HashMap::default();
     for (i, r) in doc.requirements.iter().enumerate() {
         if r.id.is_empty() {
             continue;
@@ -141,28 +145,23 @@ pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut
     }
 }
 
-/// `(file index, scenario index)` of every scenario, grouped by a key.
-type Groups<'a> = HashMap<&'a str, Vec<(usize, usize)>>;
-
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
     // Names and derived ids across the specs of one feature.
-    let mut by_feature_name: HashMap<(&str, &str), Vec<(usize, usize)>> = HashMap::new();
-    let mut by_id: Groups = HashMap::new();
-    for (fi, f) in files.iter().enumerate() {
-        for (si, s) in f.scenarios.iter().enumerate() {
-            if !s.name_key.is_empty() {
-                by_feature_name
-                    .entry((f.feature.as_str(), s.name_key.as_str()))
-                    .or_default()
-                    .push((fi, si));
-            }
-            if s.explicit_id && !s.id.is_empty() {
-                by_id.entry(s.id.as_str()).or_default().push((fi, si));
-            }
-        }
-    }
-    let mut groups: Vec<_> = by_feature_name.into_values().collect();
-    groups.sort();
+    let total: usize = files.iter().map(|f| f.scenarios.len()).sum();
+    let places = || {
+        files.iter().enumerate().flat_map(|(fi, f)| {
+            f.scenarios
+                .iter()
+                .enumerate()
+                .map(move |(si, s)| (f, s, (fi, si)))
+        })
+    };
+    let groups = super::repeated(
+        places()
+            .filter(|(_, s, _)| !s.name_key.is_empty())
+            .map(|(f, s, at)| ((f.feature.as_str(), s.name_key.as_str()), at)),
+        total,
+    );
     for g in groups {
         let first = g[0];
         for &(fi, si) in &g[1..] {
@@ -190,8 +189,12 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
             );
         }
     }
-    let mut groups: Vec<_> = by_id.into_values().collect();
-    groups.sort();
+    let groups = super::repeated(
+        places()
+            .filter(|(_, s, _)| s.explicit_id && !s.id.is_empty())
+            .map(|(_, s, at)| (s.id.as_str(), at)),
+        total,
+    );
     for g in groups {
         let first = g[0];
         for &(fi, si) in &g[1..] {
@@ -221,16 +224,10 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
         }
     }
     // Same steps under another name, anywhere.
-    let mut by_steps: Groups = HashMap::new();
-    for (fi, f) in files.iter().enumerate() {
-        for (si, s) in f.scenarios.iter().enumerate() {
-            if let Some(k) = &s.steps_key {
-                by_steps.entry(k.as_str()).or_default().push((fi, si));
-            }
-        }
-    }
-    let mut groups: Vec<_> = by_steps.into_values().filter(|g| g.len() > 1).collect();
-    groups.sort();
+    let groups = super::repeated(
+        places().filter_map(|(_, s, at)| Some((s.steps_key.as_deref()?, at))),
+        total,
+    );
     for g in groups {
         let first = g[0];
         let (f0, s0) = (files[first.0], &files[first.0].scenarios[first.1]);

@@ -262,6 +262,40 @@ impl Analysis {
     }
 }
 
+/// The groups of places (file, item) that share a key, for the joins: only keys seen more than
+/// once, each group in the order of `items`, the groups sorted. One hash map entry per key and
+/// no allocation for a key seen once (most of them: the joins run over every scenario of the
+/// workspace on each edit). `hint` is the number of items, to size the table once.
+pub(crate) fn repeated<K: std::hash::Hash + Eq>(
+    items: impl Iterator<Item = (K, (usize, usize))>,
+    hint: usize,
+) -> Vec<Vec<(usize, usize)>> {
+    use std::collections::hash_map::Entry;
+    enum Slot {
+        One((usize, usize)),
+        Group(usize),
+    }
+    let mut map: crate::fxhash::HashMap<K, Slot> =
+        crate::fxhash::HashMap::with_capacity_and_hasher(hint, Default::default());
+    let mut groups: Vec<Vec<(usize, usize)>> = Vec::new();
+    for (key, at) in items {
+        match map.entry(key) {
+            Entry::Vacant(e) => {
+                e.insert(Slot::One(at));
+            }
+            Entry::Occupied(mut e) => match *e.get() {
+                Slot::One(first) => {
+                    e.insert(Slot::Group(groups.len()));
+                    groups.push(vec![first, at]);
+                }
+                Slot::Group(g) => groups[g].push(at),
+            },
+        }
+    }
+    groups.sort();
+    groups
+}
+
 /// Push a diagnostic for `path` into a per-path map.
 pub(crate) fn push(out: &mut BTreeMap<String, Vec<Diagnostic>>, path: &str, d: Diagnostic) {
     out.entry(path.to_string()).or_default().push(d);

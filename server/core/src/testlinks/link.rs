@@ -16,7 +16,9 @@
 //!
 //! Only files in the [`TestIndex`] take part: callers index the files [`super::files`] selects.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use crate::fxhash::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -237,60 +239,77 @@ pub fn link(ws: &Workspace, tests: &TestIndex) -> Links {
 
 /// Link scenarios of `ws` with the tests of `tests`.
 pub fn link_with(ws: &Workspace, tests: &TestIndex, config: &Config) -> Links {
-    // Scenario and requirement ids.
-    let mut by_id: HashMap<&str, Vec<ScenarioRef>> = HashMap::new();
-    let mut by_generated: HashMap<String, Vec<ScenarioRef>> = HashMap::new();
-    let mut by_lower: HashMap<String, Vec<ScenarioRef>> = HashMap::new();
-    let mut requirements: HashMap<&str, (String, Span)> = HashMap::new();
-    let mut by_requirement: HashMap<&str, Vec<ScenarioRef>> = HashMap::new();
+    // Runs on every edit: with no test file nothing links, and the scenario tables below are
+    // only built for what the tests can ask of them.
+    if tests.files.is_empty() {
+        return Links::default();
+    }
     let docs: Vec<(&String, &Document)> =
         ws.files.iter().map(|(p, f)| (p, f.doc.as_ref())).collect();
-    for (path, doc) in &docs {
-        for r in &doc.requirements {
-            requirements
-                .entry(r.id.as_str())
-                .or_insert_with(|| ((*path).clone(), r.id_span));
+    let sref = |(d, index): (usize, usize)| ScenarioRef {
+        path: docs[d].0.clone(),
+        index,
+    };
+    // Scenario and requirement ids (scenarios as (document, index) until they link).
+    let mut by_id: HashMap<&str, Vec<(usize, usize)>> = HashMap::default();
+    let mut by_generated: HashMap<String, Vec<(usize, usize)>> = HashMap::default();
+    let mut by_lower: HashMap<String, Vec<(usize, usize)>> = HashMap::default();
+    let mut requirements: HashMap<&str, (String, Span)> = HashMap::default();
+    let mut by_requirement: HashMap<&str, Vec<(usize, usize)>> = HashMap::default();
+    let has_markers = tests.files.values().any(|f| !f.markers.is_empty());
+    if has_markers {
+        for (path, doc) in &docs {
+            for r in &doc.requirements {
+                requirements
+                    .entry(r.id.as_str())
+                    .or_insert_with(|| ((*path).clone(), r.id_span));
+            }
         }
-    }
-    for (path, doc) in &docs {
-        for (index, sc) in doc.scenarios.iter().enumerate() {
-            let r = ScenarioRef {
-                path: (*path).clone(),
-                index,
-            };
-            by_id.entry(sc.id.as_str()).or_default().push(r.clone());
-            if sc.explicit_id {
-                by_generated
-                    .entry(scenario_id(&doc.name, &sc.name))
-                    .or_default()
-                    .push(r.clone());
-            }
-            by_lower
-                .entry(sc.id.to_lowercase())
-                .or_default()
-                .push(r.clone());
-            // Requirements this scenario belongs to or mentions.
-            let mut reqs: Vec<&str> = Vec::new();
-            if let Some(p) = sc.parent.as_deref() {
-                if let Some((k, _)) = requirements.get_key_value(p) {
-                    reqs.push(k);
+        // Requirements some marker names: only their scenarios are looked for.
+        let named: HashSet<&str> = tests
+            .files
+            .values()
+            .flat_map(|f| f.markers.iter())
+            .filter_map(|m| requirements.get_key_value(m.id.as_str()).map(|(k, _)| *k))
+            .collect();
+        for (d, (_, doc)) in docs.iter().enumerate() {
+            for (index, sc) in doc.scenarios.iter().enumerate() {
+                let r = (d, index);
+                by_id.entry(sc.id.as_str()).or_default().push(r);
+                if sc.explicit_id {
+                    by_generated
+                        .entry(scenario_id(&doc.name, &sc.name))
+                        .or_default()
+                        .push(r);
                 }
-            }
-            for text in std::iter::once(sc.name.as_str()).chain(sc.steps().map(|s| s.text.as_str()))
-            {
-                for word in text.split(|c: char| {
-                    !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'))
-                }) {
-                    let word = word.trim_end_matches(['.', ':']);
-                    if let Some((k, _)) = requirements.get_key_value(word) {
-                        if !reqs.contains(k) {
-                            reqs.push(k);
+                by_lower.entry(sc.id.to_lowercase()).or_default().push(r);
+                if named.is_empty() {
+                    continue;
+                }
+                // Requirements this scenario belongs to or mentions.
+                let mut reqs: Vec<&str> = Vec::new();
+                if let Some(p) = sc.parent.as_deref() {
+                    if let Some(k) = named.get(p) {
+                        reqs.push(k);
+                    }
+                }
+                for text in
+                    std::iter::once(sc.name.as_str()).chain(sc.steps().map(|s| s.text.as_str()))
+                {
+                    for word in text.split(|c: char| {
+                        !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.' | '/' | ':'))
+                    }) {
+                        let word = word.trim_end_matches(['.', ':']);
+                        if let Some(k) = named.get(word) {
+                            if !reqs.contains(k) {
+                                reqs.push(k);
+                            }
                         }
                     }
                 }
-            }
-            for k in reqs {
-                by_requirement.entry(k).or_default().push(r.clone());
+                for k in reqs {
+                    by_requirement.entry(k).or_default().push(r);
+                }
             }
         }
     }
@@ -342,7 +361,7 @@ pub fn link_with(ws: &Workspace, tests: &TestIndex, config: &Config) -> Links {
                 .or_else(|| by_lower.get(&id.to_lowercase()).cloned());
             match scenarios {
                 Some(list) => {
-                    for sc in list {
+                    for sc in list.into_iter().map(sref) {
                         if let Some(t) = m.test {
                             add(
                                 &mut links,
@@ -396,7 +415,7 @@ pub fn link_with(ws: &Workspace, tests: &TestIndex, config: &Config) -> Links {
     }
 
     // 2. Convention, for scenarios no marker names.
-    let mut by_key: HashMap<String, Vec<TestRef>> = HashMap::new();
+    let mut by_key: HashMap<String, Vec<TestRef>> = HashMap::default();
     for (path, file) in &tests.files {
         for (ti, t) in file.tests.iter().enumerate() {
             for k in convention_keys(&t.name, t.kind, file.language) {
@@ -417,16 +436,27 @@ pub fn link_with(ws: &Workspace, tests: &TestIndex, config: &Config) -> Links {
         l.dedup();
         l
     };
+    if by_key.is_empty() {
+        return links;
+    }
     // How many scenarios answer to each name: a name shared by scenarios of several specs is
     // resolved by test file (the spec's own test file, then a file named after the spec).
-    let mut name_count: HashMap<String, usize> = HashMap::new();
-    for (_, doc) in &docs {
-        for sc in &doc.scenarios {
-            *name_count.entry(squash(&sc.name)).or_default() += 1;
-        }
+    let keys: Vec<Vec<String>> = docs
+        .iter()
+        .map(|(_, doc)| doc.scenarios.iter().map(|sc| squash(&sc.name)).collect())
+        .collect();
+    let mut name_count: HashMap<&str, usize> = HashMap::default();
+    for k in keys.iter().flatten() {
+        *name_count.entry(k.as_str()).or_default() += 1;
     }
-    for (path, doc) in &docs {
-        if doc.scenarios.is_empty() {
+    for (d, (path, doc)) in docs.iter().enumerate() {
+        // The scenarios of this document some test is named after.
+        let named: Vec<(usize, &Vec<TestRef>)> = keys[d]
+            .iter()
+            .enumerate()
+            .filter_map(|(index, key)| Some((index, by_key.get(key)?)))
+            .collect();
+        if named.is_empty() {
             continue;
         }
         let spec_key = squash(&doc.name);
@@ -434,7 +464,7 @@ pub fn link_with(ws: &Workspace, tests: &TestIndex, config: &Config) -> Links {
             .iter()
             .map(|&l| files::test_path_in(ws, &doc.name, path, l, config, &arrangements))
             .collect();
-        for (index, sc) in doc.scenarios.iter().enumerate() {
+        for (index, cands) in named {
             let r = ScenarioRef {
                 path: (*path).clone(),
                 index,
@@ -442,11 +472,8 @@ pub fn link_with(ws: &Workspace, tests: &TestIndex, config: &Config) -> Links {
             if links.by_scenario.contains_key(&r) {
                 continue;
             }
-            let key = squash(&sc.name);
-            let Some(cands) = by_key.get(&key) else {
-                continue;
-            };
-            let shared = name_count.get(&key).copied().unwrap_or(0) > 1;
+            let key = &keys[d][index];
+            let shared = name_count.get(key.as_str()).copied().unwrap_or(0) > 1;
             let mut chosen: Vec<&TestRef> = if shared {
                 cands
                     .iter()
