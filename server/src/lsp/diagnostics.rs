@@ -229,7 +229,9 @@ pub fn result_id(diags: &[lsp::Diagnostic]) -> String {
 /// workspace folders change).
 struct Published {
     uri: lsp::Uri,
-    text: Arc<str>,
+    /// The text the diagnostics were computed on (None: an open document the checks do not
+    /// cover, published empty).
+    text: Option<Arc<str>>,
     core: Vec<Diagnostic>,
     lsp: Vec<lsp::Diagnostic>,
 }
@@ -396,6 +398,10 @@ pub fn changed_without_edit(
         .any(|k| results.get(k).unwrap_or(&empty) != before.get(k).unwrap_or(&empty))
 }
 
+/// Push the diagnostics of the files whose diagnostics changed since they were last published.
+/// Every open document gets one publish, an empty list when it has no problem, so the client
+/// knows it was analysed (as rust-analyzer does); files only read from disk are published only
+/// once they have problems. An empty list is never sent twice in a row for one file.
 async fn publish(
     client: &Client,
     snap: &Snapshot,
@@ -412,14 +418,16 @@ async fn publish(
         let mut prev = published.get(key);
         if let Some(p) = prev.filter(|p| p.uri != uri) {
             // The key names another file now: clear the one it named.
-            out.push((p.uri.clone(), key.clone(), Vec::new(), None));
+            if !p.lsp.is_empty() {
+                out.push((p.uri.clone(), key.clone(), Vec::new(), None));
+            }
             prev = None;
         }
         if let Some(p) = prev {
-            if Arc::ptr_eq(&p.text, &text) && &p.core == diags {
+            if p.text.as_ref().is_some_and(|t| Arc::ptr_eq(t, &text)) && &p.core == diags {
                 continue;
             }
-        } else if diags.is_empty() {
+        } else if diags.is_empty() && !snap.open.contains_key(key) {
             published.remove(key);
             continue;
         }
@@ -429,7 +437,7 @@ async fn publish(
             key.clone(),
             Published {
                 uri: uri.clone(),
-                text,
+                text: Some(text),
                 core: diags.clone(),
                 lsp: lsp_diags.clone(),
             },
@@ -438,6 +446,35 @@ async fn publish(
             out.push((uri, key.clone(), lsp_diags, snap.version(key)));
         }
     }
+    // Open documents the checks do not cover (a test file without problems, a file that is no
+    // spec): an empty list, once.
+    for (key, meta) in snap.open.iter() {
+        if !seen.insert(key.as_str()) {
+            continue;
+        }
+        let prev = published.get(key);
+        if prev.is_some_and(|p| p.uri == meta.uri && p.lsp.is_empty()) {
+            continue;
+        }
+        if let Some(p) = prev.filter(|p| p.uri != meta.uri && !p.lsp.is_empty()) {
+            out.push((p.uri.clone(), key.clone(), Vec::new(), None));
+        }
+        published.insert(
+            key.clone(),
+            Published {
+                uri: meta.uri.clone(),
+                text: None,
+                core: Vec::new(),
+                lsp: Vec::new(),
+            },
+        );
+        out.push((
+            meta.uri.clone(),
+            key.clone(),
+            Vec::new(),
+            Some(meta.version),
+        ));
+    }
     let gone: Vec<String> = published
         .keys()
         .filter(|k| !seen.contains(k.as_str()))
@@ -445,8 +482,10 @@ async fn publish(
         .collect();
     for key in gone {
         if let Some(p) = published.remove(&key) {
-            let version = snap.version(&key);
-            out.push((p.uri, key, Vec::new(), version));
+            if !p.lsp.is_empty() {
+                let version = snap.version(&key);
+                out.push((p.uri, key, Vec::new(), version));
+            }
         }
     }
     for (uri, key, diags, version) in out {
