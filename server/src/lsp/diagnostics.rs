@@ -133,6 +133,13 @@ impl Lines {
 
     pub fn range(&mut self, snap: &Snapshot, key: &str, span: specls_core::Span) -> lsp::Range {
         let text = snap.text(key).unwrap_or_default();
+        // An open spec's index comes with the snapshot: the owner keeps it for the buffer's
+        // text, which is the text the snapshot's workspace holds for an open spec.
+        if let (Some(m), Some(_)) = (snap.open.get(key), snap.ws.get(key)) {
+            if m.lines.text_len() == text.len() {
+                return m.lines.range(&text, span, snap.encoding);
+            }
+        }
         let idx = self
             .cache
             .entry(key.to_string())

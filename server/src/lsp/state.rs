@@ -36,6 +36,9 @@ use super::testing::{self, RunResults, TestFiles, TestView};
 pub struct OpenMeta {
     pub uri: Uri,
     pub version: i32,
+    /// The line index of the document's text (the text the workspace holds for it in the
+    /// same snapshot), shared so that converting its diagnostics does not index it again.
+    pub lines: Arc<LineIndex>,
 }
 
 /// An immutable view of the state at one generation.
@@ -328,7 +331,7 @@ struct OpenDoc {
     uri: Uri,
     version: i32,
     text: String,
-    lines: LineIndex,
+    lines: Arc<LineIndex>,
     /// Text changed since the workspace last parsed it.
     dirty: bool,
 }
@@ -695,6 +698,7 @@ impl Owner {
                     OpenMeta {
                         uri: d.uri.clone(),
                         version: d.version,
+                        lines: d.lines.clone(),
                     },
                 );
             }
@@ -739,7 +743,7 @@ impl Owner {
                 uri.as_str()
             );
         }
-        let lines = LineIndex::new(&text);
+        let lines = Arc::new(LineIndex::new(&text));
         self.open.insert(
             key.clone(),
             OpenDoc {
@@ -775,7 +779,7 @@ impl Owner {
         match apply_changes(&doc.text, &doc.lines, &changes, encoding) {
             Ok(Some((text, lines))) => {
                 doc.text = text;
-                doc.lines = lines;
+                doc.lines = Arc::new(lines);
             }
             Ok(None) => {}
             Err(e) => {
