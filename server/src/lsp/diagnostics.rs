@@ -7,7 +7,7 @@
 //! Results computed for a generation that is no longer the latest are dropped.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -52,6 +52,7 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
         analysis.check(&ws, &config, &env)
     })) {
         Ok(mut r) => {
+            drop_later(Box::new(analysis.take_retired()));
             // Scenarios and tests: untested and failed scenarios, unknown markers in tests.
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| snap.test_view())) {
                 Ok(view) => {
@@ -101,6 +102,24 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
     }
 }
 
+/// Drop `x` on a thread of its own: freeing the previous version of a big document (thousands
+/// of scenarios) is not something a keystroke's diagnostics should wait for. Dropped here when
+/// that thread cannot be started.
+fn drop_later(x: Box<dyn Send>) {
+    static DROPPER: OnceLock<Option<std::sync::mpsc::Sender<Box<dyn Send>>>> = OnceLock::new();
+    let tx = DROPPER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Box<dyn Send>>();
+        std::thread::Builder::new()
+            .name("specls-drop".into())
+            .spawn(move || rx.into_iter().for_each(drop))
+            .ok()
+            .map(|_| tx)
+    });
+    if let Some(tx) = tx {
+        let _ = tx.send(x);
+    }
+}
+
 /// Line indexes built on demand, once per file per conversion pass.
 #[derive(Default)]
 pub struct Lines {
@@ -133,6 +152,14 @@ impl Lines {
 
     pub fn range(&mut self, snap: &Snapshot, key: &str, span: specls_core::Span) -> lsp::Range {
         let text = snap.text(key).unwrap_or_default();
+        // An open spec's index comes with the snapshot: the owner keeps it for the buffer's
+        // text, which is the text the snapshot's workspace holds for an open spec.
+        let shared = snap.open.get(key).and_then(|m| m.lines.as_ref());
+        if let (Some(lines), Some(_)) = (shared, snap.ws.get(key)) {
+            if lines.text_len() == text.len() {
+                return lines.range(&text, span, snap.encoding);
+            }
+        }
         let idx = self
             .cache
             .entry(key.to_string())

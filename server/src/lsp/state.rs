@@ -36,6 +36,9 @@ use super::testing::{self, RunResults, TestFiles, TestView};
 pub struct OpenMeta {
     pub uri: Uri,
     pub version: i32,
+    /// The line index of the document's text (the text the workspace holds for it in the
+    /// same snapshot), shared so that converting its diagnostics does not index it again.
+    pub lines: Option<Arc<LineIndex>>,
 }
 
 /// An immutable view of the state at one generation.
@@ -329,8 +332,8 @@ struct OpenDoc {
     version: i32,
     /// Shared with the workspace once parsed (the same allocation, not a copy).
     text: Arc<str>,
-    /// Built by the first edit (most open documents are never edited).
-    lines: Option<LineIndex>,
+    /// Built by the first edit (most open documents are never edited); shared with snapshots.
+    lines: Option<Arc<LineIndex>>,
     /// Text changed since the workspace last parsed it.
     dirty: bool,
 }
@@ -725,6 +728,7 @@ impl Owner {
                     OpenMeta {
                         uri: d.uri.clone(),
                         version: d.version,
+                        lines: d.lines.clone(),
                     },
                 );
             }
@@ -811,11 +815,13 @@ impl Owner {
             );
             return;
         }
-        let lines = doc.lines.get_or_insert_with(|| LineIndex::new(&doc.text));
+        let lines = doc
+            .lines
+            .get_or_insert_with(|| Arc::new(LineIndex::new(&doc.text)));
         match apply_changes(&doc.text, lines, &changes, encoding) {
             Ok(Some((text, lines))) => {
                 doc.text = text.into();
-                doc.lines = Some(lines);
+                doc.lines = Some(Arc::new(lines));
             }
             Ok(None) => {}
             Err(e) => {
