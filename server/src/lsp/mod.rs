@@ -53,13 +53,16 @@ where
 /// is reused only by that arena. Measured on the 600-file workspace (benches/run, open phase):
 /// resident memory grew from 170 to 227 MB over 200 keystrokes with the default arenas, to 187 MB
 /// with two, and stayed at 175 MB with one, opening no slower. Per-thread caches (tcache) keep
-/// small allocations off the arena lock.
+/// small allocations off the arena lock. `MALLOC_ARENA_MAX` in the environment (glibc's own
+/// setting) wins.
 fn single_malloc_arena() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only sets a parameter of the allocator (under its own lock); called
-    // before the runtime and the server threads start.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: mallopt only sets a parameter of the allocator (under its own lock); called
+        // before the runtime and the server threads start.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+        }
     }
 }
 
