@@ -340,6 +340,27 @@ impl TestView {
             index,
         })
     }
+
+    /// The statuses of the first `n` scenarios of `path`, by index: what [`TestView::status`]
+    /// gives for each, from one range query instead of a lookup (and a key) per scenario.
+    pub fn statuses_of(&self, path: &str, n: usize) -> Vec<Option<&ScenarioStatus>> {
+        let mut out = vec![None; n];
+        if n == 0 {
+            return out;
+        }
+        let from = ScenarioRef {
+            path: path.to_string(),
+            index: 0,
+        };
+        let to = ScenarioRef {
+            path: path.to_string(),
+            index: n - 1,
+        };
+        for (r, s) in self.statuses.range(from..=to) {
+            out[r.index] = Some(s);
+        }
+        out
+    }
 }
 
 /// Results that are no results: the skips the last run's own report gives for tests that run
