@@ -255,11 +255,13 @@ impl Answerer {
     pub async fn answer(self, params: Value) -> Result<String> {
         let params: CodeLensParams = serde_json::from_value(params)
             .map_err(|e| invalid_params(format!("textDocument/codeLens: {e}")))?;
+        let t0 = std::time::Instant::now();
         let snap = self
             .state
             .snapshot()
             .await
             .ok_or_else(|| internal("specls: the state owner has stopped"))?;
+        let waited = t0.elapsed();
         let uri = params.text_document.uri;
         let Some(d) = doc(&snap, &uri) else {
             return Ok("null".into());
@@ -278,8 +280,15 @@ impl Answerer {
                     return Ok(json.to_string());
                 }
             }
+            let t1 = std::time::Instant::now();
             let json = lenses_json(&snap, &d, &uri, resolve.then_some(&*cache))?;
             cache.keep_answer(&d.key, &uri, snap.generation, resolve, &json);
+            tracing::debug!(
+                "textDocument/codeLens: snapshot after {:.2} ms, blocking thread after {:.2} ms, lenses written in {:.2} ms",
+                waited.as_secs_f64() * 1000.0,
+                (t1 - t0).as_secs_f64() * 1000.0,
+                t1.elapsed().as_secs_f64() * 1000.0
+            );
             Ok(json)
         })
         .await?
