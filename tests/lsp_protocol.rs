@@ -710,8 +710,87 @@ async fn cross_file_findings_follow_edits_in_another_file() {
     )
     .await;
     c.wait_diagnostics(&b, |p| !has_dup(p)).await;
-    // The finding was reported on b only (the later of the two); a never had diagnostics.
-    assert!(c.latest_diagnostics(&a).is_none());
+    // The finding was reported on b only (the later of the two); a, opened without problems,
+    // was published once, empty (so the client knows it was analysed), and never again.
+    let published_a: Vec<Value> = c
+        .notifications()
+        .into_iter()
+        .filter(|n| n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == a)
+        .collect();
+    assert_eq!(published_a.len(), 1, "{published_a:?}");
+    assert_eq!(published_a[0]["params"]["diagnostics"], json!([]));
+    c.shutdown().await;
+}
+
+/// The publishes of diagnostics for `uri` so far, in order.
+fn publishes(c: &TestClient, uri: &str) -> Vec<Value> {
+    c.notifications()
+        .into_iter()
+        .filter(|n| n["method"] == "textDocument/publishDiagnostics" && n["params"]["uri"] == uri)
+        .map(|n| n["params"].clone())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_document_without_problems_is_published_once_empty() {
+    let root = fixture("crossfile");
+    let a = file_uri(&root.join("specs/a.spec.md"));
+    let b = file_uri(&root.join("specs/b.spec.md"));
+    let notes = file_uri(&root.join("notes.txt"));
+    let c = TestClient::start();
+    c.initialize(Some(&root), utf16_client(), json!({"pollInterval": 0}))
+        .await;
+    let has_dup = |p: &Value| {
+        p["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d["code"] == "duplicate-scenario-steps")
+    };
+    c.wait_diagnostics(&b, has_dup).await;
+    // a has no problem and is only on disk: nothing is published for it.
+    assert_eq!(publishes(&c, &a), Vec::<Value>::new());
+    // Opened (the text on disk), it is published once, empty, with its version.
+    let text = std::fs::read_to_string(root.join("specs/a.spec.md")).unwrap();
+    c.open(&a, &text).await;
+    let first = c.wait_diagnostics(&a, |_| true).await;
+    assert_eq!(first["diagnostics"], json!([]));
+    assert_eq!(first["version"], json!(1));
+    // So is an open document that is no spec at all.
+    c.open(&notes, "some notes\n").await;
+    let n = c.wait_diagnostics(&notes, |_| true).await;
+    assert_eq!(n["diagnostics"], json!([]));
+    // An edit that keeps a clean changes b (its duplicate is gone) but publishes nothing for a
+    // or for the notes.
+    c.change(
+        &a,
+        2,
+        json!([{"range": {"start": {"line": 9, "character": 9}, "end": {"line": 9, "character": 21}}, "text": "I add a pen"}]),
+    )
+    .await;
+    c.change(&notes, 2, json!([{"text": "other notes\n"}]))
+        .await;
+    c.wait_diagnostics(&b, |p| !has_dup(p)).await;
+    // A problem in a: published (and only that since the first publish).
+    c.change(
+        &a,
+        3,
+        json!([{"range": {"start": {"line": 2, "character": 0}, "end": {"line": 2, "character": 12}}, "text": "type: bundel"}]),
+    )
+    .await;
+    c.wait_diagnostics(&a, |p| !p["diagnostics"].as_array().unwrap().is_empty())
+        .await;
+    let versions: Vec<(Value, usize)> = publishes(&c, &a)
+        .iter()
+        .map(|p| {
+            (
+                p["version"].clone(),
+                p["diagnostics"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(versions, vec![(json!(1), 0), (json!(3), 1)]);
+    assert_eq!(publishes(&c, &notes).len(), 1);
     c.shutdown().await;
 }
 

@@ -66,6 +66,67 @@ pub struct Document {
     pub ignores: Vec<Ignore>,
     /// Diagnostics found while parsing.
     pub diagnostics: Vec<Diagnostic>,
+    /// Which parse made this document, and how an incremental reparse made it from an earlier
+    /// one. Not part of the document's value (see [`Lineage`]).
+    #[serde(skip)]
+    pub lineage: Lineage,
+}
+
+/// Where a document comes from, for caches: an id given by the parser, and, for a document an
+/// incremental reparse made ([`crate::parse::incremental::reparse`]), the id of the document
+/// it was made from and which scenarios it kept.
+///
+/// Not part of the document's value: two lineages are always equal and a lineage is never
+/// serialized. A copy of a document has no lineage (cloning gives the default, id 0, "made by
+/// no parse"), so a document changed after parsing never passes for the parser's output.
+#[derive(Debug, Default)]
+pub struct Lineage {
+    /// 0: unknown (built by hand, or a copy).
+    pub id: u64,
+    pub splice: Option<Splice>,
+}
+
+/// How a reparse made a document from an earlier one (the document with id `from`): the
+/// scenario at `index` was read again; all the others, and every other part of the document,
+/// are the earlier document's, moved to their new place. Scenarios `..head` are the earlier
+/// document's first `head`, unmoved, each with every span before the edited region; the last
+/// `tail` scenarios are its last `tail`, moved by `delta`, with every span after the region.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Splice {
+    pub from: u64,
+    pub index: usize,
+    pub head: usize,
+    pub tail: usize,
+    pub delta: isize,
+}
+
+impl Lineage {
+    /// A new id, unique in this process.
+    pub fn fresh() -> Lineage {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Lineage {
+            id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            splice: None,
+        }
+    }
+
+    /// The splice, when this document was made from the document with lineage `from` (with a
+    /// known id).
+    pub fn spliced_from(&self, from: &Lineage) -> Option<Splice> {
+        self.splice.filter(|s| from.id != 0 && s.from == from.id)
+    }
+}
+
+impl Clone for Lineage {
+    fn clone(&self) -> Lineage {
+        Lineage::default()
+    }
+}
+
+impl PartialEq for Lineage {
+    fn eq(&self, _: &Lineage) -> bool {
+        true
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -14,6 +14,66 @@ pub struct SourceFile {
     pub doc: Arc<Document>,
 }
 
+impl SourceFile {
+    /// The file `path` holding `text` (an open buffer), parsed as
+    /// [`Workspace::upsert_bytes_with`] would parse its bytes; None when it is not a spec.
+    ///
+    /// `old` is the file's previous version: when it was read from the same text (and is
+    /// classified the same), it is returned as it is (same `Arc`s, so the checks cached for it
+    /// stay valid); when only an edit separates them, only what the edit touched is read again
+    /// ([`crate::parse::incremental::reparse`], same result as a full parse). The text is
+    /// shared, not copied, except for a file over the size limit (whose text is not kept).
+    pub fn parse_text(
+        path: &str,
+        text: &Arc<str>,
+        old: Option<&SourceFile>,
+        config: &Config,
+    ) -> Option<SourceFile> {
+        use crate::limits::MAX_FILE_BYTES;
+        if text.len() > MAX_FILE_BYTES {
+            let (t, doc) = crate::parse::parse_bytes_config(path, text.as_bytes(), config)?;
+            return Some(SourceFile {
+                text: t.into(),
+                doc: Arc::new(doc),
+            });
+        }
+        let kind = config.classify(path, text)?;
+        let doc = match old {
+            Some(old) if old.same_parse(kind, text) => return Some(old.clone()),
+            Some(old)
+                if Some(kind) == old.doc.kind
+                    && old.text.len() <= MAX_FILE_BYTES
+                    && !old.read_lossily() =>
+            {
+                crate::parse::incremental::reparse(&old.doc, &old.text, text)
+            }
+            _ => crate::parse::parse_document(path, text, kind),
+        };
+        Some(SourceFile {
+            text: text.clone(),
+            doc: Arc::new(doc),
+        })
+    }
+
+    /// Whether this file is exactly what parsing `text` as `kind` gives: the same text, the
+    /// same kind, and not read from invalid UTF-8 (whose document carries a diagnostic about
+    /// the bytes that the text alone would not).
+    pub fn same_parse(&self, kind: DocKind, text: &str) -> bool {
+        self.doc.kind == Some(kind)
+            && *self.text == *text
+            && text.len() <= crate::limits::MAX_FILE_BYTES
+            && !self.read_lossily()
+    }
+
+    /// Read from bytes that were not valid UTF-8 (see [`crate::parse::decode`]).
+    fn read_lossily(&self) -> bool {
+        self.doc
+            .diagnostics
+            .iter()
+            .any(|d| d.code == "invalid-utf8")
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct Workspace {
     /// Keyed by the document's path (workspace-relative, `/` separators).
@@ -42,26 +102,17 @@ impl Workspace {
     /// edit): when the file keeps its kind, only what the edit touched is read again
     /// ([`crate::parse::incremental::reparse`], same result as a full parse).
     pub fn update_text_with(&mut self, path: &str, text: &str, config: &Config) -> bool {
-        let Some(old) = self.files.get(path) else {
-            return self.upsert_bytes_with(path, text.as_bytes(), config);
-        };
-        let kind = config.classify(path, text);
-        if kind.is_none()
-            || kind != old.doc.kind
-            || old.text.len() > crate::limits::MAX_FILE_BYTES
-            || text.len() > crate::limits::MAX_FILE_BYTES
-        {
-            return self.upsert_bytes_with(path, text.as_bytes(), config);
+        let parsed = SourceFile::parse_text(path, &Arc::from(text), self.files.get(path), config);
+        match parsed {
+            Some(f) => {
+                self.files.insert(path.to_string(), f);
+                true
+            }
+            None => {
+                self.files.remove(path);
+                false
+            }
         }
-        let doc = crate::parse::incremental::reparse(&old.doc, &old.text, text);
-        self.files.insert(
-            path.to_string(),
-            SourceFile {
-                text: text.into(),
-                doc: Arc::new(doc),
-            },
-        );
-        true
     }
 
     /// [`Workspace::upsert_bytes_with`] for many files (path, bytes), parsed on every core;

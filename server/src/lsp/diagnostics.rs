@@ -7,7 +7,7 @@
 //! Results computed for a generation that is no longer the latest are dropped.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
@@ -52,6 +52,7 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
         analysis.check(&ws, &config, &env)
     })) {
         Ok(mut r) => {
+            drop_later(Box::new(analysis.take_retired()));
             // Scenarios and tests: untested and failed scenarios, unknown markers in tests.
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| snap.test_view())) {
                 Ok(view) => {
@@ -101,6 +102,24 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
     }
 }
 
+/// Drop `x` on a thread of its own: freeing the previous version of a big document (thousands
+/// of scenarios) is not something a keystroke's diagnostics should wait for. Dropped here when
+/// that thread cannot be started.
+fn drop_later(x: Box<dyn Send>) {
+    static DROPPER: OnceLock<Option<std::sync::mpsc::Sender<Box<dyn Send>>>> = OnceLock::new();
+    let tx = DROPPER.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Box<dyn Send>>();
+        std::thread::Builder::new()
+            .name("specls-drop".into())
+            .spawn(move || rx.into_iter().for_each(drop))
+            .ok()
+            .map(|_| tx)
+    });
+    if let Some(tx) = tx {
+        let _ = tx.send(x);
+    }
+}
+
 /// Line indexes built on demand, once per file per conversion pass.
 #[derive(Default)]
 pub struct Lines {
@@ -133,6 +152,14 @@ impl Lines {
 
     pub fn range(&mut self, snap: &Snapshot, key: &str, span: specls_core::Span) -> lsp::Range {
         let text = snap.text(key).unwrap_or_default();
+        // An open spec's index comes with the snapshot: the owner keeps it for the buffer's
+        // text, which is the text the snapshot's workspace holds for an open spec.
+        let shared = snap.open.get(key).and_then(|m| m.lines.as_ref());
+        if let (Some(lines), Some(_)) = (shared, snap.ws.get(key)) {
+            if lines.text_len() == text.len() {
+                return lines.range(&text, span, snap.encoding);
+            }
+        }
         let idx = self
             .cache
             .entry(key.to_string())
@@ -229,7 +256,9 @@ pub fn result_id(diags: &[lsp::Diagnostic]) -> String {
 /// workspace folders change).
 struct Published {
     uri: lsp::Uri,
-    text: Arc<str>,
+    /// The text the diagnostics were computed on (None: an open document the checks do not
+    /// cover, published empty).
+    text: Option<Arc<str>>,
     core: Vec<Diagnostic>,
     lsp: Vec<lsp::Diagnostic>,
 }
@@ -396,6 +425,10 @@ pub fn changed_without_edit(
         .any(|k| results.get(k).unwrap_or(&empty) != before.get(k).unwrap_or(&empty))
 }
 
+/// Push the diagnostics of the files whose diagnostics changed since they were last published.
+/// Every open document gets one publish, an empty list when it has no problem, so the client
+/// knows it was analysed (as rust-analyzer does); files only read from disk are published only
+/// once they have problems. An empty list is never sent twice in a row for one file.
 async fn publish(
     client: &Client,
     snap: &Snapshot,
@@ -412,14 +445,16 @@ async fn publish(
         let mut prev = published.get(key);
         if let Some(p) = prev.filter(|p| p.uri != uri) {
             // The key names another file now: clear the one it named.
-            out.push((p.uri.clone(), key.clone(), Vec::new(), None));
+            if !p.lsp.is_empty() {
+                out.push((p.uri.clone(), key.clone(), Vec::new(), None));
+            }
             prev = None;
         }
         if let Some(p) = prev {
-            if Arc::ptr_eq(&p.text, &text) && &p.core == diags {
+            if p.text.as_ref().is_some_and(|t| Arc::ptr_eq(t, &text)) && &p.core == diags {
                 continue;
             }
-        } else if diags.is_empty() {
+        } else if diags.is_empty() && !snap.open.contains_key(key) {
             published.remove(key);
             continue;
         }
@@ -429,7 +464,7 @@ async fn publish(
             key.clone(),
             Published {
                 uri: uri.clone(),
-                text,
+                text: Some(text),
                 core: diags.clone(),
                 lsp: lsp_diags.clone(),
             },
@@ -438,6 +473,35 @@ async fn publish(
             out.push((uri, key.clone(), lsp_diags, snap.version(key)));
         }
     }
+    // Open documents the checks do not cover (a test file without problems, a file that is no
+    // spec): an empty list, once.
+    for (key, meta) in snap.open.iter() {
+        if !seen.insert(key.as_str()) {
+            continue;
+        }
+        let prev = published.get(key);
+        if prev.is_some_and(|p| p.uri == meta.uri && p.lsp.is_empty()) {
+            continue;
+        }
+        if let Some(p) = prev.filter(|p| p.uri != meta.uri && !p.lsp.is_empty()) {
+            out.push((p.uri.clone(), key.clone(), Vec::new(), None));
+        }
+        published.insert(
+            key.clone(),
+            Published {
+                uri: meta.uri.clone(),
+                text: None,
+                core: Vec::new(),
+                lsp: Vec::new(),
+            },
+        );
+        out.push((
+            meta.uri.clone(),
+            key.clone(),
+            Vec::new(),
+            Some(meta.version),
+        ));
+    }
     let gone: Vec<String> = published
         .keys()
         .filter(|k| !seen.contains(k.as_str()))
@@ -445,8 +509,10 @@ async fn publish(
         .collect();
     for key in gone {
         if let Some(p) = published.remove(&key) {
-            let version = snap.version(&key);
-            out.push((p.uri, key, Vec::new(), version));
+            if !p.lsp.is_empty() {
+                let version = snap.version(&key);
+                out.push((p.uri, key, Vec::new(), version));
+            }
         }
     }
     for (uri, key, diags, version) in out {

@@ -67,6 +67,11 @@ impl LineIndex {
         }
     }
 
+    /// The length of the text it indexes.
+    pub fn text_len(&self) -> usize {
+        self.len
+    }
+
     /// Number of lines (a text ending in `\n` has an empty last line).
     pub fn line_count(&self) -> usize {
         self.starts.len()

@@ -36,6 +36,9 @@ use super::testing::{self, RunResults, TestFiles, TestView};
 pub struct OpenMeta {
     pub uri: Uri,
     pub version: i32,
+    /// The line index of the document's text (the text the workspace holds for it in the
+    /// same snapshot), shared so that converting its diagnostics does not index it again.
+    pub lines: Option<Arc<LineIndex>>,
 }
 
 /// An immutable view of the state at one generation.
@@ -327,8 +330,10 @@ pub fn start() -> StateHandle {
 struct OpenDoc {
     uri: Uri,
     version: i32,
-    text: String,
-    lines: LineIndex,
+    /// Shared with the workspace once parsed (the same allocation, not a copy).
+    text: Arc<str>,
+    /// Built by the first edit (most open documents are never edited); shared with snapshots.
+    lines: Option<Arc<LineIndex>>,
     /// Text changed since the workspace last parsed it.
     dirty: bool,
 }
@@ -467,22 +472,33 @@ impl Owner {
             Msg::Indexed {
                 files, toml, tests, ..
             } => {
-                let ws = Arc::make_mut(&mut self.ws);
+                // The settings first: the files were read with those of this `specls.toml`.
+                self.layers.toml = toml;
+                self.refresh_settings();
+                let old = std::mem::take(&mut self.ws);
                 let mut fresh = Workspace::new();
                 for (key, file) in files {
                     if let Some(f) = file {
                         fresh.files.insert(key, f);
                     }
                 }
-                for key in self.open.keys() {
-                    fresh.files.remove(key);
-                    if let Some(f) = ws.files.remove(key) {
+                let config = &self.settings.config;
+                for (key, doc) in self.open.iter_mut() {
+                    let disk = fresh.files.remove(key);
+                    if let Some(f) = old.files.get(key) {
+                        // Parsed from the buffer already.
+                        fresh.files.insert(key.clone(), f.clone());
+                    } else if let Some(f) =
+                        disk.filter(|f| doc.dirty && same_parse(f, key, &doc.text, config))
+                    {
+                        // The buffer holds what was read from disk: that parse is the buffer's
+                        // (opening a workspace's files parses each of them once).
+                        doc.text = f.text.clone();
+                        doc.dirty = false;
                         fresh.files.insert(key.clone(), f);
                     }
                 }
-                *ws = fresh;
-                self.layers.toml = toml;
-                self.refresh_settings();
+                self.ws = Arc::new(fresh);
                 self.refresh_matcher();
                 let open_tests: Vec<(String, Arc<str>)> = self
                     .tests
@@ -600,7 +616,7 @@ impl Owner {
             }
             Msg::DocumentText { uri, reply } => {
                 let key = self.roots.key_for_uri(&uri);
-                let _ = reply.send(self.open.get(&key).map(|d| (d.version, d.text.clone())));
+                let _ = reply.send(self.open.get(&key).map(|d| (d.version, d.text.to_string())));
             }
         }
     }
@@ -639,14 +655,31 @@ impl Owner {
             .map(|(k, _)| k.clone())
             .collect();
         if !dirty.is_empty() {
+            // Parsed on every core (opening many documents at once parses each of them).
+            let jobs: Vec<(String, Arc<str>, Option<SourceFile>)> = dirty
+                .into_iter()
+                .filter_map(|key| {
+                    let doc = self.open.get_mut(&key)?;
+                    doc.dirty = false;
+                    let old = self.ws.get(&key).cloned();
+                    Some((key, doc.text.clone(), old))
+                })
+                .collect();
+            let config = &self.settings.config;
+            let parsed = specls_core::par::map(&jobs, |(key, text, old)| {
+                SourceFile::parse_text(key, text, old.as_ref(), config)
+            });
             let ws = Arc::make_mut(&mut self.ws);
             let mut not_specs = Vec::new();
-            for key in dirty {
-                if let Some(doc) = self.open.get_mut(&key) {
-                    if !ws.update_text_with(&key, &doc.text, &self.settings.config) {
+            for ((key, _, _), file) in jobs.into_iter().zip(parsed) {
+                match file {
+                    Some(f) => {
+                        ws.files.insert(key, f);
+                    }
+                    None => {
+                        ws.files.remove(&key);
                         not_specs.push(key);
                     }
-                    doc.dirty = false;
                 }
             }
             if self.refresh_matcher() && self.indexed {
@@ -659,7 +692,7 @@ impl Owner {
                 let lang = self.test_language(&key, &doc.text);
                 match lang {
                     Some(lang) => {
-                        let text: Arc<str> = doc.text.as_str().into();
+                        let text = doc.text.clone();
                         Arc::make_mut(&mut self.tests).upsert(&key, text, lang);
                     }
                     None => {
@@ -695,6 +728,7 @@ impl Owner {
                     OpenMeta {
                         uri: d.uri.clone(),
                         version: d.version,
+                        lines: d.lines.clone(),
                     },
                 );
             }
@@ -739,15 +773,24 @@ impl Owner {
                 uri.as_str()
             );
         }
-        let lines = LineIndex::new(&text);
+        // The text the workspace holds already (read from disk, or an earlier buffer) is not
+        // parsed again: the document opened is the one indexed.
+        let known = self
+            .ws
+            .get(&key)
+            .filter(|f| self.indexed && same_parse(f, &key, &text, &self.settings.config));
+        let (text, dirty) = match known {
+            Some(f) => (f.text.clone(), false),
+            None => (Arc::from(text), true),
+        };
         self.open.insert(
             key.clone(),
             OpenDoc {
                 uri,
                 version,
                 text,
-                lines,
-                dirty: true,
+                lines: None,
+                dirty,
             },
         );
         self.set_meta(&key);
@@ -772,10 +815,13 @@ impl Owner {
             );
             return;
         }
-        match apply_changes(&doc.text, &doc.lines, &changes, encoding) {
+        let lines = doc
+            .lines
+            .get_or_insert_with(|| Arc::new(LineIndex::new(&doc.text)));
+        match apply_changes(&doc.text, lines, &changes, encoding) {
             Ok(Some((text, lines))) => {
-                doc.text = text;
-                doc.lines = lines;
+                doc.text = text.into();
+                doc.lines = Some(Arc::new(lines));
             }
             Ok(None) => {}
             Err(e) => {
@@ -821,6 +867,15 @@ impl Owner {
         }
         self.bump();
     }
+}
+
+/// Whether `file` (in the workspace) is what parsing `text` at `key` with `config` gives.
+fn same_parse(file: &SourceFile, key: &str, text: &str, config: &Config) -> bool {
+    // Cheap tests first: most texts differ in length when they differ.
+    file.text.len() == text.len()
+        && config
+            .classify(key, text)
+            .is_some_and(|kind| file.same_parse(kind, text))
 }
 
 /// Apply LSP content changes in order. `Ok(None)` when there were none. All or nothing: on an
@@ -959,5 +1014,131 @@ fn loader(rx: mpsc::Receiver<Load>, owner: mpsc::Sender<Msg>, current: watch::Re
         if owner.send(msg).is_err() {
             break;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPEC: &str = "---\nname: cart\n---\n\n# Behavior\n\n## Scenario: Add to cart\n**Given** an empty cart\n**When** I add a book\n**Then** the cart holds one book\n";
+
+    fn started() -> (StateHandle, Roots, Uri) {
+        let state = start();
+        let roots = Roots::new(vec![PathBuf::from("/ws")]);
+        let uri =
+            super::super::paths::path_to_uri(std::path::Path::new("/ws/specs/a.spec.md")).unwrap();
+        state.send(Msg::Init {
+            roots: roots.clone(),
+            encoding: Encoding::Utf16,
+            layers: Layers::default(),
+        });
+        (state, roots, uri)
+    }
+
+    /// `a.spec.md` as the initial index reads it from disk.
+    fn indexed(state: &StateHandle, roots: &Roots, text: &str) -> SourceFile {
+        let config = Config::default();
+        let file = load_parsed("specs/a.spec.md", text, &config);
+        state.send(Msg::Indexed {
+            folders: roots.folders.clone(),
+            files: vec![("specs/a.spec.md".into(), Some(file.clone()))],
+            toml: None,
+            tests: Vec::new(),
+        });
+        file
+    }
+
+    fn load_parsed(key: &str, text: &str, config: &Config) -> SourceFile {
+        let (t, doc) =
+            specls_core::parse::parse_bytes_config(key, text.as_bytes(), config).unwrap();
+        SourceFile {
+            text: t.into(),
+            doc: Arc::new(doc),
+        }
+    }
+
+    fn open(state: &StateHandle, uri: &Uri, text: &str) {
+        state.send(Msg::Open {
+            uri: uri.clone(),
+            version: 1,
+            text: text.to_string(),
+        });
+    }
+
+    #[tokio::test]
+    async fn opening_the_text_on_disk_reuses_its_parse() {
+        // Opened after the index: the indexed file is the document (same allocations).
+        let (state, roots, uri) = started();
+        let disk = indexed(&state, &roots, SPEC);
+        open(&state, &uri, SPEC);
+        let snap = state.snapshot().await.unwrap();
+        let f = snap.file("specs/a.spec.md").unwrap();
+        assert!(Arc::ptr_eq(&f.doc, &disk.doc));
+        assert!(Arc::ptr_eq(&f.text, &disk.text));
+        assert_eq!(snap.version("specs/a.spec.md"), Some(1));
+
+        // Opened before the index came in: the same.
+        let (state, roots, uri) = started();
+        open(&state, &uri, SPEC);
+        let disk = indexed(&state, &roots, SPEC);
+        let snap = state.snapshot().await.unwrap();
+        let f = snap.file("specs/a.spec.md").unwrap();
+        assert!(Arc::ptr_eq(&f.doc, &disk.doc));
+        let (version, text) = state.document_text(uri.clone()).await.unwrap();
+        assert_eq!((version, text.as_str()), (1, SPEC));
+    }
+
+    #[tokio::test]
+    async fn an_open_buffer_that_differs_from_the_disk_is_parsed() {
+        let buffer = SPEC.replace("a book", "a pen");
+        for before_index in [false, true] {
+            let (state, roots, uri) = started();
+            if before_index {
+                open(&state, &uri, &buffer);
+            }
+            let disk = indexed(&state, &roots, SPEC);
+            if !before_index {
+                open(&state, &uri, &buffer);
+            }
+            let snap = state.snapshot().await.unwrap();
+            let f = snap.file("specs/a.spec.md").unwrap();
+            assert!(!Arc::ptr_eq(&f.doc, &disk.doc));
+            assert_eq!(&*f.text, buffer.as_str());
+            let fresh = load_parsed("specs/a.spec.md", &buffer, &Config::default());
+            assert_eq!(*f.doc, *fresh.doc);
+        }
+    }
+
+    #[tokio::test]
+    async fn invalid_utf8_on_disk_is_not_the_buffer_parse() {
+        // On disk, a byte that is not UTF-8 (read as U+FFFD, with a diagnostic); the editor
+        // holds the same text, which is valid: its document has no such diagnostic.
+        let (state, roots, uri) = started();
+        let bytes = SPEC.replace("a book", "a b\u{fffd}ok");
+        let mut raw = SPEC.replace("a book", "a b\u{1}ok").into_bytes();
+        let at = raw.iter().position(|&b| b == 1).unwrap();
+        raw[at] = 0xff;
+        let (t, doc) =
+            specls_core::parse::parse_bytes_config("specs/a.spec.md", &raw, &Config::default())
+                .unwrap();
+        assert_eq!(t, bytes);
+        assert!(doc.diagnostics.iter().any(|d| d.code == "invalid-utf8"));
+        state.send(Msg::Indexed {
+            folders: roots.folders.clone(),
+            files: vec![(
+                "specs/a.spec.md".into(),
+                Some(SourceFile {
+                    text: t.into(),
+                    doc: Arc::new(doc),
+                }),
+            )],
+            toml: None,
+            tests: Vec::new(),
+        });
+        open(&state, &uri, &bytes);
+        let snap = state.snapshot().await.unwrap();
+        let f = snap.file("specs/a.spec.md").unwrap();
+        assert!(!f.doc.diagnostics.iter().any(|d| d.code == "invalid-utf8"));
     }
 }

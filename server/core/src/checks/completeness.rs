@@ -219,6 +219,9 @@ fn local_mentions(doc: &Document) -> std::collections::BTreeSet<String> {
 
 /// Requirements this document does not exercise itself (the join checks other documents).
 pub fn unexercised_requirements(doc: &Document) -> Vec<RequirementCandidate> {
+    if doc.requirements.is_empty() {
+        return Vec::new();
+    }
     let mentioned = local_mentions(doc);
     let mut out = Vec::new();
     for r in &doc.requirements {
@@ -297,7 +300,9 @@ fn is_exception_name(w: &str) -> bool {
 }
 
 fn conditions(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
-    let mentioned = local_mentions(doc);
+    // Built on first use: most documents have no conditional behaviour bullets, and reading
+    // every scenario of a big spec on each edit for nothing is what this avoids.
+    let mentioned = std::cell::OnceCell::new();
     for b in &doc.behaviors {
         let words: Vec<String> = lex(&b.text)
             .into_iter()
@@ -314,7 +319,11 @@ fn conditions(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
             .requirements
             .iter()
             .find(|r| r.span.contains(b.span.start) || b.span.contains(r.span.start));
-        if req.is_some_and(|r| mentioned.contains(&r.id)) {
+        if req.is_some_and(|r| {
+            mentioned
+                .get_or_init(|| local_mentions(doc))
+                .contains(&r.id)
+        }) {
             continue;
         }
         let fns = functions_named(doc, b.target.as_deref(), &b.text);
@@ -621,13 +630,45 @@ fn keywords(doc: &Document, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The lines (start, text with its line break) that can hold a placeholder, in order: those
+/// with a `[` or one of the placeholder words. A line without any gives nothing in
+/// [`placeholders`], so a big spec is not read byte by byte on every edit: the text is
+/// scanned in blocks for the three bytes that can start one (a loop the compiler vectorises).
+fn placeholder_lines(text: &str) -> Vec<(usize, &str)> {
+    const W: usize = 64;
+    let bytes = text.as_bytes();
+    let starts_at = |at: usize| match bytes[at] {
+        b'[' => true,
+        b'T' => bytes[at..].starts_with(b"TODO") || bytes[at..].starts_with(b"TBD"),
+        b'F' => bytes[at..].starts_with(b"FIXME"),
+        _ => false,
+    };
+    let mut lines: Vec<(usize, &str)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = (i + W).min(bytes.len());
+        let hit = bytes[i..end].iter().fold(false, |acc, &b| {
+            acc | (b == b'[') | (b == b'T') | (b == b'F')
+        });
+        if hit {
+            for at in i..end {
+                if !starts_at(at) || lines.last().is_some_and(|(s, l)| at < s + l.len()) {
+                    continue;
+                }
+                let start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+                let stop = text[at..].find('\n').map_or(text.len(), |p| at + p + 1);
+                lines.push((start, &text[start..stop]));
+            }
+        }
+        i = end;
+    }
+    lines
+}
+
 fn placeholders(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
     let markdown = doc.kind == Some(DocKind::MarkdownSpec);
     let in_block = |at: usize| markdown && doc.blocks.iter().any(|b| b.span.contains(at));
-    let mut offset = 0;
-    for line in text.split_inclusive('\n') {
-        let start = offset;
-        offset += line.len();
+    for (start, line) in placeholder_lines(text) {
         if line.len() > crate::limits::MAX_LINE_BYTES || in_block(start) {
             continue;
         }
@@ -762,6 +803,35 @@ mod tests {
             ..Default::default()
         });
         assert!(local(&doc2, &text).is_empty());
+    }
+
+    #[test]
+    fn placeholder_lines_are_the_lines_with_a_candidate() {
+        let long = "x".repeat(150);
+        let texts = [
+            String::new(),
+            "TODO".to_string(),
+            "no\nFIXME here\n[x]\nTB\nTBD\nT".to_string(),
+            format!("{long}TODO{long}\n{long}\n[{long}\n{long}FIXM\n{long}TBD"),
+            format!("a [b] TODO\n\n{long}F\nIXME [\n"),
+        ];
+        for text in &texts {
+            let naive: Vec<(usize, &str)> = text
+                .split_inclusive('\n')
+                .scan(0, |at, l| {
+                    let start = *at;
+                    *at += l.len();
+                    Some((start, l))
+                })
+                .filter(|(_, l)| {
+                    l.contains('[')
+                        || l.contains("TODO")
+                        || l.contains("TBD")
+                        || l.contains("FIXME")
+                })
+                .collect();
+            assert_eq!(placeholder_lines(text), naive, "{text:?}");
+        }
     }
 
     #[test]

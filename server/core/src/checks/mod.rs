@@ -169,6 +169,8 @@ pub fn check_workspace_with(
 #[derive(Debug, Default)]
 pub struct Analysis {
     files: HashMap<String, Cached>,
+    /// Documents and texts the last [`Analysis::check`] replaced (see [`Analysis::take_retired`]).
+    retired: Vec<(Arc<Document>, Arc<str>)>,
 }
 
 /// One file's stage-1 results and what they were computed from.
@@ -194,6 +196,13 @@ impl Analysis {
         self.files.clear();
     }
 
+    /// The documents and texts the last [`Analysis::check`] replaced in the cache. Freeing a
+    /// big document takes a while (thousands of scenarios); a caller in a hurry takes them and
+    /// frees them later, elsewhere. Those not taken are freed by the next check.
+    pub fn take_retired(&mut self) -> Vec<(Arc<Document>, Arc<str>)> {
+        std::mem::take(&mut self.retired)
+    }
+
     /// Bring the cache up to date with `ws` and return every diagnostic per path.
     pub fn check(
         &mut self,
@@ -201,6 +210,7 @@ impl Analysis {
         config: &Config,
         env: &Env,
     ) -> BTreeMap<String, Vec<Diagnostic>> {
+        self.retired.clear();
         self.files.retain(|p, _| ws.files.contains_key(p));
         // The files to check again, each with its previous results (to reuse what the edit
         // did not touch); checked on every core (opening a workspace checks every file).
@@ -220,15 +230,17 @@ impl Analysis {
         }
         let checked = crate::par::map(&stale, |job| {
             let (path, file, prev) = job.lock().ok()?.take()?;
-            let fc = match prev {
-                Some((d, t, check)) => {
-                    check_file_reusing(&file.doc, &file.text, env, Some((&d, &t, check)))
-                }
-                None => check_file(&file.doc, &file.text, env),
+            let (fc, retired) = match prev {
+                Some((d, t, check)) => (
+                    check_file_reusing(&file.doc, &file.text, env, Some((&d, &t, check))),
+                    Some((d, t)),
+                ),
+                None => (check_file(&file.doc, &file.text, env), None),
             };
-            Some((path, file, fc))
+            Some((path, file, fc, retired))
         });
-        for (path, file, fc) in checked.into_iter().flatten() {
+        for (path, file, fc, retired) in checked.into_iter().flatten() {
+            self.retired.extend(retired);
             self.files.insert(
                 path.clone(),
                 Cached {

@@ -35,6 +35,9 @@ pub struct ScenarioSummary {
     /// Then steps in the conflict view, with their source text and span.
     pub then_clauses: Vec<(Clause, String, Span)>,
     pub outcome: Outcome,
+    /// Requirement-id-like tokens of its name, steps and tags, and its parent (sorted, once
+    /// each): its part of [`FileSummary::mentions`].
+    pub mentions: Vec<String>,
 }
 
 /// One measurable constraint, with its value in a base unit.
@@ -259,7 +262,19 @@ fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
             then.join("\u{2}")
         )
     });
+    let mut m = BTreeSet::new();
+    requirement_mentions(&sc.name, &mut m);
+    for st in sc.steps() {
+        requirement_mentions(&st.text, &mut m);
+    }
+    for t in &sc.tags {
+        requirement_mentions(t, &mut m);
+    }
+    if let Some(p) = &sc.parent {
+        m.insert(p.clone());
+    }
     ScenarioSummary {
+        mentions: m.into_iter().collect(),
         name: sc.name.clone(),
         name_key: normalize::step_key(&sc.name),
         id: sc.id.clone(),
@@ -345,6 +360,18 @@ fn reuse(
             out[j] = Some(s);
         }
     };
+    // A document an incremental reparse made from `old` says which scenarios it kept.
+    if let Some(sp) = doc.lineage.spliced_from(&old.lineage) {
+        if a.len() == b.len() && sp.head + sp.tail < b.len() {
+            for i in 0..sp.head {
+                take(i, i, 0, &mut out);
+            }
+            for t in 0..sp.tail {
+                take(a.len() - 1 - t, b.len() - 1 - t, sp.delta, &mut out);
+            }
+            return out;
+        }
+    }
     let mut head = 0;
     while head < a.len() && head < b.len() {
         let Some(d) = moved_by(&a[head], old_text, &b[head], text) else {
@@ -411,19 +438,8 @@ pub fn summarize_reusing(
             Some(r) => r,
             None => scenario_summary(sc, text),
         };
+        s.mentions.extend(summary.mentions.iter().cloned());
         s.scenarios.push(summary);
-        let mut m = BTreeSet::new();
-        requirement_mentions(&sc.name, &mut m);
-        for st in sc.steps() {
-            requirement_mentions(&st.text, &mut m);
-        }
-        for t in &sc.tags {
-            requirement_mentions(t, &mut m);
-        }
-        if let Some(p) = &sc.parent {
-            m.insert(p.clone());
-        }
-        s.mentions.extend(m);
     }
     for ex in &doc.examples {
         for (_, v) in &ex.cells {

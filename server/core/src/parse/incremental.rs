@@ -18,7 +18,7 @@
 //!   (state it leaves out, such as a `Tags:` line in a sibling section, shows up there).
 
 use crate::diag::Diagnostic;
-use crate::model::{DocKind, Document, Scenario, ScenarioOrigin};
+use crate::model::{DocKind, Document, Lineage, Scenario, ScenarioOrigin, Splice};
 use crate::span::Span;
 
 use super::{find_ignores, parse_document};
@@ -41,18 +41,12 @@ impl Edit {
 /// boundaries). Linear in the text, and a plain byte comparison.
 pub fn diff(old: &str, new: &str) -> Edit {
     let (a, b) = (old.as_bytes(), new.as_bytes());
-    let mut start = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+    let mut start = common_prefix(a, b);
     while !old.is_char_boundary(start) || !new.is_char_boundary(start) {
         start -= 1;
     }
     let max_suffix = a.len().min(b.len()) - start;
-    let mut suffix = a
-        .iter()
-        .rev()
-        .zip(b.iter().rev())
-        .take(max_suffix)
-        .take_while(|(x, y)| x == y)
-        .count();
+    let mut suffix = common_suffix(&a[a.len() - max_suffix..], &b[b.len() - max_suffix..]);
     while !old.is_char_boundary(a.len() - suffix) || !new.is_char_boundary(b.len() - suffix) {
         suffix -= 1;
     }
@@ -61,6 +55,40 @@ pub fn diff(old: &str, new: &str) -> Edit {
         old_end: a.len() - suffix,
         new_end: b.len() - suffix,
     }
+}
+
+/// Blocks compared at once by [`common_prefix`] and [`common_suffix`] (slice equality is a
+/// `memcmp`, many times faster than comparing byte by byte on a megabyte file).
+const BLOCK: usize = 256;
+
+/// The length of the longest common prefix of `a` and `b`.
+fn common_prefix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let mut i = 0;
+    while i + BLOCK <= n && a[i..i + BLOCK] == b[i..i + BLOCK] {
+        i += BLOCK;
+    }
+    i + a[i..n]
+        .iter()
+        .zip(&b[i..n])
+        .take_while(|(x, y)| x == y)
+        .count()
+}
+
+/// The length of the longest common suffix of `a` and `b`.
+fn common_suffix(a: &[u8], b: &[u8]) -> usize {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[a.len() - n..], &b[b.len() - n..]);
+    let mut k = 0;
+    while k + BLOCK <= n && a[n - k - BLOCK..n - k] == b[n - k - BLOCK..n - k] {
+        k += BLOCK;
+    }
+    k + a[..n - k]
+        .iter()
+        .rev()
+        .zip(b[..n - k].iter().rev())
+        .take_while(|(x, y)| x == y)
+        .count()
 }
 
 /// The document of `new_text`, reusing `old` (the document of `old_text`) where the edit allows.
@@ -322,6 +350,7 @@ fn yaml_item(old: &Document, old_text: &str, new_text: &str, edit: Edit) -> Opti
     }
     doc.diagnostics = splice_diagnostics(&old.diagnostics, &r, &old.path, fresh)?;
     doc.ignores = find_ignores(new_text, DocKind::YamlSpec);
+    doc.lineage = spliced(old, k, &r);
     Some(doc)
 }
 
@@ -520,6 +549,7 @@ fn markdown_section(
     }
     doc.diagnostics = splice_diagnostics(&old.diagnostics, &r, &old.path, fresh_diags)?;
     doc.ignores = find_ignores(new_text, DocKind::MarkdownSpec);
+    doc.lineage = spliced(old, k, &r);
     Some(doc)
 }
 
@@ -619,7 +649,39 @@ impl Document {
             behaviors: self.behaviors.clone(),
             ignores: Vec::new(),
             diagnostics: Vec::new(),
+            lineage: Lineage::default(),
         }
+    }
+}
+
+/// The lineage of a document made from `old` by reading scenario `k` again (the region `r`)
+/// and moving everything else: see [`Splice`]. `head` and `tail` count the scenarios around
+/// `k` all of whose spans lie before, or after, the region.
+fn spliced(old: &Document, k: usize, r: &Region) -> Lineage {
+    let spans = |s: &Scenario| {
+        let steps = s.given.iter().chain(&s.when).chain(&s.then);
+        [s.span, s.name_span]
+            .into_iter()
+            .chain(steps.flat_map(|st| [st.span, st.text_span]))
+            .collect::<Vec<Span>>()
+    };
+    let before = |s: &Scenario| spans(s).iter().all(|x| x.end <= r.start);
+    let after = |s: &Scenario| spans(s).iter().all(|x| x.start >= r.end);
+    let head = old.scenarios[..k].iter().take_while(|s| before(s)).count();
+    let tail = old.scenarios[k + 1..]
+        .iter()
+        .rev()
+        .take_while(|s| after(s))
+        .count();
+    Lineage {
+        splice: Some(Splice {
+            from: old.lineage.id,
+            index: k,
+            head,
+            tail,
+            delta: r.delta,
+        }),
+        ..Lineage::fresh()
     }
 }
 
@@ -631,6 +693,42 @@ mod tests {
 
     fn parse(path: &str, text: &str, kind: DocKind) -> Document {
         parse_document(path, text, kind)
+    }
+
+    #[test]
+    fn block_comparisons_match_byte_by_byte() {
+        let naive_prefix = |a: &[u8], b: &[u8]| a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let naive_suffix = |a: &[u8], b: &[u8]| {
+            a.iter()
+                .rev()
+                .zip(b.iter().rev())
+                .take_while(|(x, y)| x == y)
+                .count()
+        };
+        let base: Vec<u8> = (0..3 * BLOCK + 17).map(|i| (i % 251) as u8).collect();
+        for at in [
+            0,
+            1,
+            BLOCK - 1,
+            BLOCK,
+            BLOCK + 1,
+            2 * BLOCK + 5,
+            base.len() - 1,
+        ] {
+            let mut other = base.clone();
+            other[at] ^= 0xff;
+            for cut in [0, 3, BLOCK, base.len()] {
+                let b = &other[..other.len().min(cut.max(at + 1))];
+                assert_eq!(common_prefix(&base, b), naive_prefix(&base, b));
+                assert_eq!(common_prefix(b, &base), naive_prefix(b, &base));
+                assert_eq!(common_suffix(&base, b), naive_suffix(&base, b));
+                assert_eq!(common_suffix(b, &base), naive_suffix(b, &base));
+            }
+            assert_eq!(common_prefix(&base, &other), at);
+            assert_eq!(common_suffix(&base, &other), base.len() - at - 1);
+        }
+        assert_eq!(common_prefix(&base, &base), base.len());
+        assert_eq!(common_suffix(&base, &base), base.len());
     }
 
     #[test]

@@ -112,6 +112,7 @@ pub fn parse_document(path: &str, text: &str, kind: DocKind) -> Document {
     doc.ignores = find_ignores(text, kind);
     doc.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     diag::cap(&mut doc.diagnostics);
+    doc.lineage = crate::model::Lineage::fresh();
     doc
 }
 
@@ -144,6 +145,10 @@ pub fn default_name(path: &str) -> String {
 /// element that starts there, as the checks decide), or to the whole file when it is the first
 /// non-blank line followed by a blank line.
 pub fn find_ignores(text: &str, kind: DocKind) -> Vec<Ignore> {
+    // Every marker contains the word: a file without it (most) is not split into lines.
+    if !text.contains("specls-ignore") {
+        return Vec::new();
+    }
     let markdown = matches!(kind, DocKind::MarkdownSpec | DocKind::Blueprint);
     let mut out = Vec::new();
     let mut offset = 0;
