@@ -129,6 +129,30 @@ impl PartialEq for Lineage {
     }
 }
 
+impl Document {
+    /// Give back the spare capacity of its lists (parsers push as they read; the document then
+    /// lives as long as its text is unchanged).
+    pub fn shrink_to_fit(&mut self) {
+        self.tags.shrink_to_fit();
+        self.sections.shrink_to_fit();
+        self.requirements.shrink_to_fit();
+        self.functions.shrink_to_fit();
+        self.scenarios.shrink_to_fit();
+        for s in &mut self.scenarios {
+            s.shrink_to_fit();
+        }
+        self.examples.shrink_to_fit();
+        self.constraints.shrink_to_fit();
+        self.dependencies.shrink_to_fit();
+        self.domains.shrink_to_fit();
+        self.workflow_steps.shrink_to_fit();
+        self.blocks.shrink_to_fit();
+        self.behaviors.shrink_to_fit();
+        self.ignores.shrink_to_fit();
+        self.diagnostics.shrink_to_fit();
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FrontMatter {
     /// The whole block including both `---` lines.
@@ -240,6 +264,15 @@ pub struct Scenario {
 }
 
 impl Scenario {
+    /// Give back the spare capacity of its lists (a workspace holds tens of thousands of
+    /// scenarios, most with one or two steps of each kind).
+    pub fn shrink_to_fit(&mut self) {
+        self.given.shrink_to_fit();
+        self.when.shrink_to_fit();
+        self.then.shrink_to_fit();
+        self.tags.shrink_to_fit();
+    }
+
     pub fn steps(&self) -> impl Iterator<Item = &Step> {
         self.given
             .iter()

@@ -45,8 +45,27 @@ where
     transport::serve(input, output, service, socket).await
 }
 
+/// One malloc arena for the whole process (glibc only).
+///
+/// glibc gives threads their own arenas (up to 8 per core); the server's threads (the async
+/// runtime, its blocking pool, the state owner, the loader and the scoped threads that parse and
+/// check on every core) allocate in one arena and free in another, and memory freed in an arena
+/// is reused only by that arena. Measured on the 600-file workspace (benches/run, open phase):
+/// resident memory grew from 170 to 227 MB over 200 keystrokes with the default arenas, to 187 MB
+/// with two, and stayed at 175 MB with one, opening no slower. Per-thread caches (tcache) keep
+/// small allocations off the arena lock.
+fn single_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a parameter of the allocator (under its own lock); called
+    // before the runtime and the server threads start.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+}
+
 /// `specls lsp`: serve over stdin/stdout. Exit code 0 after `shutdown` + `exit`, 1 otherwise.
 pub fn run() -> ExitCode {
+    single_malloc_arena();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("specls-lsp")

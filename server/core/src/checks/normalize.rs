@@ -173,9 +173,12 @@ pub fn step_key(text: &str) -> String {
 
 /// Sorted, de-duplicated keys of a list of step texts (the order of `And` lines does not matter).
 pub fn key_set<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut keys: Vec<String> = texts.map(step_key).filter(|k| !k.is_empty()).collect();
+    // As long as it needs: the checks keep three key sets for every scenario of the workspace.
+    let mut keys: Vec<String> = Vec::with_capacity(texts.size_hint().0);
+    keys.extend(texts.map(step_key).filter(|k| !k.is_empty()));
     keys.sort();
     keys.dedup();
+    keys.shrink_to_fit();
     keys
 }
 
@@ -212,8 +215,10 @@ pub enum Outcome {
 /// The conflict view of one Then step.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Clause {
-    /// Words with placeholders (`#q` for quoted values, `#n` / `#n:time` for numbers).
-    pub skeleton: Vec<String>,
+    /// Words with placeholders (`#q` for quoted values, `#n` / `#n:time` for numbers), each
+    /// followed by one space (no word holds a space), in one allocation: the checks keep a
+    /// clause for every Then step of the workspace. See [`Clause::words`].
+    pub skeleton: String,
     pub values: Vec<Value>,
     /// False when the clause is negated (an odd number of negations and negative antonyms).
     pub positive: bool,
@@ -573,10 +578,27 @@ fn contraction(word: &str) -> Option<&str> {
     })
 }
 
+/// Append a word of a skeleton (see [`Clause::skeleton`]).
+fn push_word(skeleton: &mut String, word: &str) {
+    skeleton.push_str(word);
+    skeleton.push(' ');
+}
+
+/// The last word of a skeleton and the words before it (without their last space).
+fn split_last(skeleton: &str) -> Option<(&str, &str)> {
+    let body = skeleton.strip_suffix(' ')?;
+    Some(body.rsplit_once(' ').unwrap_or(("", body)))
+}
+
 impl Clause {
+    /// The words of the skeleton, in order.
+    pub fn words(&self) -> std::str::SplitTerminator<'_, char> {
+        self.skeleton.split_terminator(' ')
+    }
+
     pub fn parse(text: &str) -> Clause {
         let lexes = lex(text);
-        let mut skeleton: Vec<String> = Vec::new();
+        let mut skeleton = String::with_capacity(text.len() + 8);
         let mut values = Vec::new();
         let mut negations = 0usize;
         let mut error = false;
@@ -585,7 +607,7 @@ impl Clause {
         while i < lexes.len() {
             match &lexes[i] {
                 Lex::Quoted(q) => {
-                    skeleton.push("#q".into());
+                    push_word(&mut skeleton, "#q");
                     values.push(Value::Text(q.clone()));
                 }
                 Lex::Number(n, _) => {
@@ -594,11 +616,12 @@ impl Clause {
                         _ => None,
                     };
                     if let Some((dim, factor)) = next_unit {
-                        skeleton.push(format!("#n:{dim}"));
+                        skeleton.push_str("#n:");
+                        push_word(&mut skeleton, dim);
                         values.push(Value::Number(n * factor));
                         i += 1;
                     } else {
-                        skeleton.push("#n".into());
+                        push_word(&mut skeleton, "#n");
                         values.push(Value::Number(*n));
                     }
                 }
@@ -622,16 +645,16 @@ impl Clause {
                         negations += 1;
                     } else if ARTICLES.contains(&word) || MODALS.contains(&word) {
                     } else if COPULAS.contains(&word) {
-                        if skeleton.last().map(String::as_str) != Some("=") {
-                            skeleton.push("=".into());
+                        if split_last(&skeleton).map(|(_, last)| last) != Some("=") {
+                            push_word(&mut skeleton, "=");
                         }
                     } else if let Some((canon, pos)) = antonym(word) {
                         if !pos {
                             negations += 1;
                         }
-                        skeleton.push(canon.to_string());
+                        push_word(&mut skeleton, canon);
                     } else {
-                        skeleton.push(stem(word));
+                        push_word(&mut skeleton, &stem(word));
                     }
                 }
             }
@@ -665,6 +688,8 @@ impl Clause {
         } else {
             raw
         };
+        skeleton.shrink_to_fit();
+        values.shrink_to_fit();
         Clause {
             skeleton,
             values,
@@ -693,21 +718,23 @@ impl Clause {
         // `status is pending` vs `status is completed`: same subject, a different state word.
         if self.positive
             && other.positive
-            && self.skeleton.len() == other.skeleton.len()
-            && self.skeleton.len() >= 3
+            && self.words().count() >= 3
             && self.values.is_empty()
             && other.values.is_empty()
         {
-            let n = self.skeleton.len();
-            let (a, b) = (&self.skeleton[n - 1], &other.skeleton[n - 1]);
-            if self.skeleton[..n - 1] == other.skeleton[..n - 1] {
-                let prefix = &self.skeleton[..n - 1];
-                let copula = prefix.iter().position(|w| w == "=");
+            let (Some((prefix, a)), Some((other_prefix, b))) =
+                (split_last(&self.skeleton), split_last(&other.skeleton))
+            else {
+                return None;
+            };
+            // The same words before the last one (so the same number of words).
+            if prefix == other_prefix {
+                let words: Vec<&str> = prefix.split(' ').collect();
+                let copula = words.iter().position(|w| *w == "=");
                 if let Some(at) = copula {
-                    let subject = &prefix[..at];
-                    let stateful = subject.iter().any(|w| STATE_SUBJECTS.contains(&w.as_str()));
-                    let states =
-                        STATE_WORDS.contains(&a.as_str()) && STATE_WORDS.contains(&b.as_str());
+                    let subject = &words[..at];
+                    let stateful = subject.iter().any(|w| STATE_SUBJECTS.contains(w));
+                    let states = STATE_WORDS.contains(&a) && STATE_WORDS.contains(&b);
                     // `status is shown` says something about the status, not its value.
                     let not_value = |w: &str| {
                         NOT_VALUES.contains(&w) || ANTONYMS.iter().any(|(c, _, _)| *c == w)
@@ -727,7 +754,7 @@ impl Clause {
 pub fn describe(c: &Clause) -> String {
     let mut out = String::new();
     let mut values = c.values.iter();
-    for (i, w) in c.skeleton.iter().enumerate() {
+    for (i, w) in c.words().enumerate() {
         if i > 0 {
             out.push(' ');
         }

@@ -1181,7 +1181,9 @@ impl<'a> Walker<'a> {
                 format!("scenario `{}` has {missing}", b.sc.name),
             );
         }
-        self.doc.scenarios.push(b.sc);
+        let mut sc = b.sc;
+        sc.shrink_to_fit();
+        self.doc.scenarios.push(sc);
     }
 
     // ---- lines -----------------------------------------------------------------------------

@@ -112,6 +112,7 @@ pub fn parse_document(path: &str, text: &str, kind: DocKind) -> Document {
     doc.ignores = find_ignores(text, kind);
     doc.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     diag::cap(&mut doc.diagnostics);
+    doc.shrink_to_fit();
     doc.lineage = crate::model::Lineage::fresh();
     doc
 }

@@ -728,10 +728,15 @@ impl<'t> Parser<'t> {
                         st.keyword = e.key.clone();
                     }
                 }
-                match sk {
-                    StepKind::Given => given.extend(steps),
-                    StepKind::When => when.extend(steps),
-                    StepKind::Then => then.extend(steps),
+                let list = match sk {
+                    StepKind::Given => &mut given,
+                    StepKind::When => &mut when,
+                    StepKind::Then => &mut then,
+                };
+                if list.is_empty() {
+                    *list = steps; // exactly as long as it needs (see `steps`)
+                } else {
+                    list.extend(steps);
                 }
                 continue;
             }
@@ -804,7 +809,7 @@ impl<'t> Parser<'t> {
             Some(e) => e.span,
             None => item.span,
         };
-        self.doc.scenarios.push(Scenario {
+        let mut sc = Scenario {
             id,
             explicit_id: explicit,
             name: scenario_name,
@@ -817,12 +822,17 @@ impl<'t> Parser<'t> {
             status,
             parent: parent.map(str::to_string),
             origin: kind.origin(),
-        });
+        };
+        sc.shrink_to_fit();
+        self.doc.scenarios.push(sc);
     }
 
     /// Steps from a string or a list; other shapes keep their source text and are flagged.
     fn steps(&mut self, v: &Node, kind: StepKind, key: &str) -> Vec<Step> {
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(match &v.value {
+            Value::Seq(items) => items.len(),
+            _ => 1,
+        });
         match &v.value {
             Value::Null => {}
             Value::Scalar { .. } => out.push(self.step(v, kind)),
