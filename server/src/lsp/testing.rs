@@ -103,7 +103,9 @@ pub fn merge_results(mut files: Vec<(String, Option<SystemTime>, String)>) -> Ru
     files.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     // Every file parsed first, then which results are kept, with keys borrowed from them
     // (not three strings copied per test case).
-    let parsed: Vec<(String, Option<SystemTime>, Vec<String>, Vec<TestResult>)> = files
+    /// A result file read: key, modification time, errors, results.
+    type Read = (String, Option<SystemTime>, Vec<String>, Vec<TestResult>);
+    let parsed: Vec<Read> = files
         .into_iter()
         .map(|(key, modified, text)| {
             let parsed = results::parse(&text);
