@@ -359,7 +359,7 @@ pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mo
                 }
             }
         }
-        let Some(snap) = state.snapshot().await else {
+        let Some(mut snap) = state.snapshot().await else {
             return;
         };
         delay = snap.settings.diagnostics_delay;
@@ -368,11 +368,23 @@ pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mo
             continue;
         };
         if state.generation() != snap.generation {
-            debug!(
-                "diagnostics for generation {} are stale; dropped",
-                snap.generation
-            );
-            continue;
+            // Documents opened meanwhile with the text already analysed (opening a workspace's
+            // files while the first results are computed) leave the results as they are: they
+            // are published for the documents open now.
+            match state.snapshot().await {
+                Some(now) if now.content == snap.content => {
+                    cache.store(now.generation, results.clone());
+                    snap = now;
+                }
+                Some(_) => {
+                    debug!(
+                        "diagnostics for generation {} are stale; dropped",
+                        snap.generation
+                    );
+                    continue;
+                }
+                None => return,
+            }
         }
         match mode {
             Mode::Push => publish(&client, &snap, &results, &mut published, &cache).await,

@@ -45,6 +45,10 @@ pub struct OpenMeta {
 #[derive(Clone, Debug)]
 pub struct Snapshot {
     pub generation: u64,
+    /// Bumped by every change that can alter analysis results (not by opening a document whose
+    /// text was analysed already): results of an older generation with the same `content` are
+    /// still this snapshot's results.
+    pub content: u64,
     pub ws: Arc<Workspace>,
     /// Open documents by key.
     pub open: Arc<BTreeMap<String, OpenMeta>>,
@@ -291,6 +295,7 @@ pub fn start() -> StateHandle {
         indexed: false,
         waiting: Vec::new(),
         generation: generation.clone(),
+        content: 0,
         changes: changes_tx,
         changed: false,
         loader: loader_tx.clone(),
@@ -352,6 +357,8 @@ struct Owner {
     indexed: bool,
     waiting: Vec<oneshot::Sender<Snapshot>>,
     generation: Arc<AtomicU64>,
+    /// See [`Snapshot::content`].
+    content: u64,
     changes: watch::Sender<u64>,
     changed: bool,
     loader: mpsc::Sender<Load>,
@@ -385,9 +392,17 @@ impl Owner {
 
     fn bump(&mut self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
+        self.content += 1;
         self.changed = true;
         self.view = Arc::new(OnceLock::new());
         self.drift = Arc::new(OnceLock::new());
+    }
+
+    /// A new generation for a change of the open documents only (a document opened with the
+    /// text the workspace holds): what the checks read is unchanged.
+    fn bump_open(&mut self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.changed = true;
     }
 
     /// The test-file matcher for the current workspace and settings; true when it changed
@@ -705,6 +720,7 @@ impl Owner {
         }
         Snapshot {
             generation: self.generation.load(Ordering::Acquire),
+            content: self.content,
             ws: self.ws.clone(),
             open: self.open_meta.clone(),
             roots: self.roots.clone(),
@@ -794,7 +810,11 @@ impl Owner {
             },
         );
         self.set_meta(&key);
-        self.bump();
+        if dirty {
+            self.bump();
+        } else {
+            self.bump_open();
+        }
     }
 
     fn change(&mut self, uri: Uri, version: i32, changes: Vec<TextDocumentContentChangeEvent>) {
@@ -1087,6 +1107,24 @@ mod tests {
         assert!(Arc::ptr_eq(&f.doc, &disk.doc));
         let (version, text) = state.document_text(uri.clone()).await.unwrap();
         assert_eq!((version, text.as_str()), (1, SPEC));
+    }
+
+    #[tokio::test]
+    async fn opening_the_analysed_text_changes_the_generation_but_not_the_content() {
+        let (state, roots, uri) = started();
+        indexed(&state, &roots, SPEC);
+        let before = state.snapshot().await.unwrap();
+        open(&state, &uri, SPEC);
+        let same = state.snapshot().await.unwrap();
+        assert!(same.generation > before.generation);
+        assert_eq!(same.content, before.content);
+        assert!(Arc::ptr_eq(&same.view, &before.view));
+        // Another text is another content.
+        let other =
+            super::super::paths::path_to_uri(std::path::Path::new("/ws/specs/b.spec.md")).unwrap();
+        open(&state, &other, SPEC);
+        let changed = state.snapshot().await.unwrap();
+        assert!(changed.content > same.content);
     }
 
     #[tokio::test]
