@@ -705,6 +705,7 @@ mod tests {
         let root = std::path::PathBuf::from("/nonexistent-specls-lens-test");
         let snap = Snapshot {
             generation: 7,
+            content: 7,
             ws: Arc::new(ws),
             open: Arc::default(),
             roots: Arc::new(crate::lsp::paths::Roots::new(vec![root])),
