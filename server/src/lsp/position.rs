@@ -67,6 +67,35 @@ impl LineIndex {
         }
     }
 
+    /// The index of `new`: the indexed text with `span` replaced by `inserted` bytes (`new` is
+    /// the result). Same as `LineIndex::new(new)`, in time proportional to the edit plus a copy
+    /// of the line starts: the starts before the edit are kept, those of the edited bytes read
+    /// again, those after it moved.
+    pub fn edited(&self, new: &str, span: Span, inserted: usize) -> LineIndex {
+        // A line starts at `p` when byte `p - 1` is `\n`, or a `\r` not followed by `\n` at
+        // `p`: only starts whose two bytes both lie outside the edit are taken as they were.
+        let bytes = new.as_bytes();
+        let new_end = span.start + inserted;
+        let keep = self.starts.partition_point(|&s| s < span.start);
+        let after = self.starts.partition_point(|&s| s <= span.end);
+        let mut starts = Vec::with_capacity(self.starts.len() + inserted / 40 + 1);
+        starts.extend_from_slice(&self.starts[..keep]);
+        if starts.is_empty() {
+            starts.push(0);
+        }
+        for p in span.start.max(1)..=new_end.min(bytes.len()) {
+            let b = bytes[p - 1];
+            if b == b'\n' || (b == b'\r' && bytes.get(p) != Some(&b'\n')) {
+                starts.push(p);
+            }
+        }
+        starts.extend(self.starts[after..].iter().map(|&s| s - span.end + new_end));
+        LineIndex {
+            starts,
+            len: new.len(),
+        }
+    }
+
     /// The length of the text it indexes.
     pub fn text_len(&self) -> usize {
         self.len
@@ -172,6 +201,50 @@ impl LineIndex {
         let a = self.offset(text, range.start, enc)?;
         let b = self.offset(text, range.end, enc)?;
         Ok(Span::new(a.min(b), a.max(b)))
+    }
+}
+
+#[cfg(test)]
+mod edited_tests {
+    use super::*;
+
+    /// Random edits of texts made of line breaks of every kind and other characters: the
+    /// index kept up to date equals the index built from scratch.
+    #[test]
+    fn edited_index_equals_a_new_one() {
+        let pieces = ["a", "\n", "\r", "\r\n", "é", "bc", ""];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..200 {
+            let mut text = String::new();
+            for _ in 0..next(30) {
+                text.push_str(pieces[next(pieces.len())]);
+            }
+            let mut idx = LineIndex::new(&text);
+            for _ in 0..20 {
+                let mut a = next(text.len() + 1);
+                while !text.is_char_boundary(a) {
+                    a -= 1;
+                }
+                let mut b = (a + next(4)).min(text.len());
+                while !text.is_char_boundary(b) {
+                    b += 1;
+                }
+                let mut ins = String::new();
+                for _ in 0..next(4) {
+                    ins.push_str(pieces[next(pieces.len())]);
+                }
+                let new = format!("{}{}{}", &text[..a], ins, &text[b..]);
+                idx = idx.edited(&new, Span::new(a, b), ins.len());
+                assert_eq!(idx, LineIndex::new(&new), "{text:?} {a}..{b} <- {ins:?}");
+                text = new;
+            }
+        }
     }
 }
 

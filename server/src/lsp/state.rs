@@ -915,8 +915,11 @@ pub fn apply_changes(
             Some((t, l)) => (t.as_str(), l),
             None => (text, lines),
         };
-        let next = match c.range {
-            None => c.text.clone(),
+        let (next, idx) = match c.range {
+            None => {
+                let idx = LineIndex::new(&c.text);
+                (c.text.clone(), idx)
+            }
             Some(range) => {
                 let span = l
                     .span(t, range, enc)
@@ -925,10 +928,10 @@ pub fn apply_changes(
                 s.push_str(&t[..span.start]);
                 s.push_str(&c.text);
                 s.push_str(&t[span.end..]);
-                s
+                let idx = l.edited(&s, span, c.text.len());
+                (s, idx)
             }
         };
-        let idx = LineIndex::new(&next);
         cur = Some((next, idx));
     }
     Ok(cur)

@@ -630,15 +630,20 @@ fn keywords(doc: &Document, out: &mut Vec<Diagnostic>) {
     }
 }
 
+/// What a clarification placeholder starts with, after its `[` (any case).
+const CLARIFICATION: &str = "NEEDS CLARIFICATION";
+
 /// The lines (start, text with its line break) that can hold a placeholder, in order: those
-/// with a `[` or one of the placeholder words. A line without any gives nothing in
+/// with `[NEEDS CLARIFICATION` (any case) or one of the placeholder words. A line without any gives nothing in
 /// [`placeholders`], so a big spec is not read byte by byte on every edit: the text is
 /// scanned in blocks for the three bytes that can start one (a loop the compiler vectorises).
 fn placeholder_lines(text: &str) -> Vec<(usize, &str)> {
     const W: usize = 64;
     let bytes = text.as_bytes();
     let starts_at = |at: usize| match bytes[at] {
-        b'[' => true,
+        b'[' => bytes
+            .get(at + 1..at + 1 + CLARIFICATION.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(CLARIFICATION.as_bytes())),
         b'T' => bytes[at..].starts_with(b"TODO") || bytes[at..].starts_with(b"TBD"),
         b'F' => bytes[at..].starts_with(b"FIXME"),
         _ => false,
@@ -688,8 +693,10 @@ fn placeholders(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
             }
             if b == b'[' {
                 let rest = &line[i + 1..];
-                let upper = rest.get(..19).map(|s| s.to_ascii_uppercase());
-                if upper.as_deref() == Some("NEEDS CLARIFICATION") {
+                if rest
+                    .get(..19)
+                    .is_some_and(|s| s.eq_ignore_ascii_case(CLARIFICATION))
+                {
                     let end = rest
                         .find(']')
                         .map(|e| i + 1 + e + 1)
@@ -811,7 +818,8 @@ mod tests {
         let texts = [
             String::new(),
             "TODO".to_string(),
-            "no\nFIXME here\n[x]\nTB\nTBD\nT".to_string(),
+            "no\nFIXME here\n[x]\nTB\nTBD\nT\n[needs Clarification: y]\n[NEEDS CLARIFICATIO"
+                .to_string(),
             format!("{long}TODO{long}\n{long}\n[{long}\n{long}FIXM\n{long}TBD"),
             format!("a [b] TODO\n\n{long}F\nIXME [\n"),
         ];
@@ -824,7 +832,7 @@ mod tests {
                     Some((start, l))
                 })
                 .filter(|(_, l)| {
-                    l.contains('[')
+                    l.to_ascii_uppercase().contains("[NEEDS CLARIFICATION")
                         || l.contains("TODO")
                         || l.contains("TBD")
                         || l.contains("FIXME")

@@ -54,7 +54,13 @@ pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut
     // Scenario names.
     let mut by_name: HashMap<&str, usize> =
         HashMap::with_capacity_and_hasher(keys.len(), Default::default());
-    let taken = |k: &str| keys.contains(&k);
+    // The names in use, as a set built at the first duplicate (a spec of thousands of
+    // scenarios with many duplicates must not scan every name for each of them).
+    let all: std::cell::OnceCell<crate::fxhash::HashSet<&str>> = std::cell::OnceCell::new();
+    let taken = |k: &str| {
+        all.get_or_init(|| keys.iter().copied().collect())
+            .contains(k)
+    };
     for (i, sc) in doc.scenarios.iter().enumerate() {
         if keys[i].is_empty() {
             continue;
@@ -162,6 +168,8 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
             .map(|(f, s, at)| ((f.feature.as_str(), s.name_key.as_str()), at)),
         total,
     );
+    // Per file, the names in use (built for the files that have a duplicate, once each).
+    let mut names: HashMap<usize, crate::fxhash::HashSet<&str>> = HashMap::default();
     for g in groups {
         let first = g[0];
         for &(fi, si) in &g[1..] {
@@ -180,8 +188,10 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
             )
             .with_severity(Severity::Warning)
             .with_related(&f0.path, s0.name_span, format!("scenario `{}` in {}", s0.name, f0.path));
-            let names: Vec<&str> = f.scenarios.iter().map(|x| x.name_key.as_str()).collect();
-            let taken = |k: &str| names.contains(&k);
+            let names = names
+                .entry(fi)
+                .or_insert_with(|| f.scenarios.iter().map(|x| x.name_key.as_str()).collect());
+            let taken = |k: &str| names.contains(k);
             super::push(
                 out,
                 &f.path,
