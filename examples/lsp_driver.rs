@@ -171,7 +171,9 @@ impl Server {
         loop {
             let left = deadline.checked_duration_since(Instant::now())?;
             match self.rx.recv_timeout(left) {
-                Ok(m) if m["id"] == json!(id) => return Some(m["result"].clone()),
+                // The result taken, not copied: a copy of a big answer (thousands of lenses)
+                // would be timed as the server's.
+                Ok(mut m) if m["id"] == json!(id) => return Some(m["result"].take()),
                 Ok(m) => seen.push(m),
                 Err(_) => return None,
             }
@@ -202,9 +204,9 @@ impl Server {
         while left_n > 0 {
             let left = deadline.checked_duration_since(Instant::now())?;
             match self.rx.recv_timeout(left) {
-                Ok(m) => match m["id"].as_i64() {
+                Ok(mut m) => match m["id"].as_i64() {
                     Some(id) if id >= first && id <= self.next_id && m.get("method").is_none() => {
-                        out[(id - first) as usize] = m["result"].clone();
+                        out[(id - first) as usize] = m["result"].take();
                         left_n -= 1;
                     }
                     _ => seen.push(m),
@@ -607,7 +609,7 @@ fn typing(s: &Subject, root: &Path, corpus: &Corpus, edits: usize, f: &mut Figur
                 Duration::from_secs(30),
             ) {
                 request_only.push(t0.elapsed());
-                let all = r.as_array().cloned().unwrap_or_default();
+                let all: &[Value] = r.as_array().map(Vec::as_slice).unwrap_or_default();
                 let visible: Vec<Value> = all
                     .iter()
                     .filter(|l| l.get("command").is_none_or(Value::is_null))

@@ -105,15 +105,25 @@ pub fn load_with(
     paths: &[PathBuf],
     config: &Config,
 ) -> (Workspace, Vec<(String, String)>) {
+    let (files, errors) = walk_with(paths, Some(root), config);
+    load_walked(root, &files, errors, config)
+}
+
+/// [`load_with`] over files already walked (with the errors of the walk).
+pub fn load_walked(
+    root: &Path,
+    files: &[PathBuf],
+    mut errors: Vec<(String, String)>,
+    config: &Config,
+) -> (Workspace, Vec<(String, String)>) {
     let mut ws = Workspace::new();
-    let (files, mut errors) = walk_with(paths, Some(root), config);
     let mut read = Vec::new();
     for file in files {
-        let rel = rel_path(root, &file);
+        let rel = rel_path(root, file);
         if !may_be_spec(&rel) || config.is_excluded(&rel) {
             continue;
         }
-        match std::fs::read(&file) {
+        match std::fs::read(file) {
             Ok(bytes) => read.push((rel, bytes)),
             Err(e) => errors.push((rel, e.to_string())),
         }
@@ -133,12 +143,25 @@ pub fn load_tests(
     config: &Config,
     ws: &Workspace,
 ) -> (TestIndex, Vec<(String, String)>) {
+    let (files, mut errors) = walk_with(paths, Some(root), config);
+    let (index, more) = load_tests_walked(root, &files, config, ws);
+    errors.extend(more);
+    (index, errors)
+}
+
+/// [`load_tests`] over files already walked (the walk's own errors are not repeated).
+pub fn load_tests_walked(
+    root: &Path,
+    files: &[PathBuf],
+    config: &Config,
+    ws: &Workspace,
+) -> (TestIndex, Vec<(String, String)>) {
     let arrangements: Vec<_> = ws.docs().filter_map(|d| d.arrangement.as_ref()).collect();
     let matcher = TestFileMatcher::new(config, &arrangements);
     let mut index = TestIndex::new();
-    let (files, mut errors) = walk_with(paths, Some(root), config);
+    let mut errors = Vec::new();
     for file in files {
-        let rel = rel_path(root, &file);
+        let rel = rel_path(root, file);
         let named = matcher.language(&rel);
         let Some(lang) = named.or_else(|| Language::from_path(&rel)) else {
             continue;
@@ -146,7 +169,7 @@ pub fn load_tests(
         if named.is_none() && (lang != Language::Rust || config.is_excluded(&rel)) {
             continue;
         }
-        match std::fs::read(&file) {
+        match std::fs::read(file) {
             Ok(bytes) => {
                 let text = String::from_utf8_lossy(&bytes);
                 if named.is_some() || mentions_tests(lang, &text) {

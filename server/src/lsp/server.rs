@@ -257,6 +257,22 @@ impl Backend {
         self.roots.get()
     }
 
+    /// What answering `textDocument/codeLens` needs (see [`handlers::code_lens::Answerer`]).
+    pub(crate) fn lens_answerer(&self) -> handlers::code_lens::Answerer {
+        handlers::code_lens::Answerer {
+            state: self.state.clone(),
+            cache: self.lenses.clone(),
+            resolve: self.flags().lens_resolve,
+        }
+    }
+
+    /// [`Backend::lens_answerer`] for the transport, while requests are served (after
+    /// `initialize`, before `shutdown`; otherwise the service gives the protocol's errors).
+    pub fn serving_lenses(&self) -> Option<handlers::code_lens::Answerer> {
+        (self.initialized.load(Ordering::Acquire) && !self.was_shut_down())
+            .then(|| self.lens_answerer())
+    }
+
     /// A snapshot reflecting every edit received before the calling request.
     pub(crate) async fn snapshot(&self) -> Result<Snapshot> {
         self.state

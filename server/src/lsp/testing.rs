@@ -4,7 +4,7 @@
 //! view — links, result mapping and per-scenario status — computed once per generation from a
 //! snapshot and shared by lenses, diagnostics, hover and navigation.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -101,23 +101,43 @@ pub fn is_result_key(key: &str, globs: &Globs) -> bool {
 /// newest first, and a test (class + name + file) already reported by a newer file is skipped.
 pub fn merge_results(mut files: Vec<(String, Option<SystemTime>, String)>) -> RunResults {
     files.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    let mut out = RunResults::default();
-    let mut seen: HashMap<(Option<String>, String, Option<String>), ()> = HashMap::new();
-    for (key, modified, text) in files {
-        let parsed = results::parse(&text);
-        let mut errors: Vec<String> = parsed
-            .errors
+    // Every file parsed first, then which results are kept, with keys borrowed from them
+    // (not three strings copied per test case).
+    /// A result file read: key, modification time, errors, results.
+    type Read = (String, Option<SystemTime>, Vec<String>, Vec<TestResult>);
+    let parsed: Vec<Read> = files
+        .into_iter()
+        .map(|(key, modified, text)| {
+            let parsed = results::parse(&text);
+            let mut errors: Vec<String> = parsed
+                .errors
+                .iter()
+                .map(|e| format!("line {}: {}", e.line, e.message))
+                .collect();
+            if parsed.format.is_none() && !text.trim().is_empty() {
+                errors.push("not a test report specls can read (JUnit XML, go test -json, cargo test output or TAP)".into());
+            }
+            (key, modified, errors, parsed.results)
+        })
+        .collect();
+    let keep: Vec<Vec<bool>> = {
+        let mut seen: specls_core::fxhash::HashSet<(Option<&str>, &str, Option<&str>)> =
+            Default::default();
+        parsed
             .iter()
-            .map(|e| format!("line {}: {}", e.line, e.message))
-            .collect();
-        if parsed.format.is_none() && !text.trim().is_empty() {
-            errors.push("not a test report specls can read (JUnit XML, go test -json, cargo test output or TAP)".into());
-        }
+            .map(|(_, _, _, rs)| {
+                rs.iter()
+                    .map(|r| seen.insert((r.class.as_deref(), r.name.as_str(), r.file.as_deref())))
+                    .collect()
+            })
+            .collect()
+    };
+    let mut out = RunResults::default();
+    for ((key, modified, errors, rs), keep) in parsed.into_iter().zip(keep) {
         let si = out.sources.len();
         let mut n = 0;
-        for r in parsed.results {
-            let k = (r.class.clone(), r.name.clone(), r.file.clone());
-            if seen.insert(k, ()).is_some() {
+        for (r, keep) in rs.into_iter().zip(keep) {
+            if !keep {
                 continue;
             }
             out.results.push(r);
@@ -339,6 +359,27 @@ impl TestView {
             path: path.to_string(),
             index,
         })
+    }
+
+    /// The statuses of the first `n` scenarios of `path`, by index: what [`TestView::status`]
+    /// gives for each, from one range query instead of a lookup (and a key) per scenario.
+    pub fn statuses_of(&self, path: &str, n: usize) -> Vec<Option<&ScenarioStatus>> {
+        let mut out = vec![None; n];
+        if n == 0 {
+            return out;
+        }
+        let from = ScenarioRef {
+            path: path.to_string(),
+            index: 0,
+        };
+        let to = ScenarioRef {
+            path: path.to_string(),
+            index: n - 1,
+        };
+        for (r, s) in self.statuses.range(from..=to) {
+            out[r.index] = Some(s);
+        }
+        out
     }
 }
 

@@ -11,7 +11,9 @@
 //! case, a vitest `.each` row map to their enclosing test). A result given to a test also
 //! counts for the suites around it. All lookups are hash maps: linear in results + tests.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::fxhash::HashMap;
 
 use serde::Serialize;
 
@@ -123,39 +125,35 @@ fn path_matches(test_path: &str, hint: &str) -> bool {
     !hint.is_empty() && (ends(t, hint) || ends(hint, t) || ends(test_path, hint))
 }
 
+/// A test during matching: its file's number (in index order) and its index in that file.
+type Id = (u32, u32);
+
 /// Match results to the tests of the index.
 pub fn map_results(tests: &TestIndex, results: &[TestResult]) -> Mapping {
-    // name -> tests, and (file stem, name) -> tests for names many files share.
-    let mut by_name: HashMap<String, Vec<TestRef>> = HashMap::new();
-    let mut by_stem: HashMap<(String, String), Vec<TestRef>> = HashMap::new();
-    for (path, f) in &tests.files {
-        let stem = file_stem(path).to_string();
+    // Tests are numbered, not named, while matching (a `TestRef` owns its path): name ->
+    // tests, and, built on first need, (file stem, name) -> tests for names many files share.
+    let files: Vec<(&String, &super::TestFile)> = tests.files.iter().collect();
+    let mut by_name: HashMap<String, Vec<Id>> = HashMap::default();
+    for (fi, (_, f)) in files.iter().enumerate() {
         for (i, t) in f.tests.iter().enumerate() {
-            by_stem
-                .entry((stem.clone(), norm(&t.name)))
-                .or_default()
-                .push(TestRef {
-                    path: path.clone(),
-                    test: i,
-                });
-            let r = TestRef {
-                path: path.clone(),
-                test: i,
-            };
-            let key = norm(&t.name);
+            let id = (fi as u32, i as u32);
             if !t.parents.is_empty() && f.language.is_js() {
                 // jest-junit names: "describe it".
                 let joined = norm(&format!("{} {}", t.parents.join(" "), t.name));
-                by_name.entry(joined).or_default().push(r.clone());
+                by_name.entry(joined).or_default().push(id);
             }
-            by_name.entry(key).or_default().push(r);
+            by_name.entry(norm(&t.name)).or_default().push(id);
         }
     }
-    let mut m = Mapping {
-        by_test: HashMap::new(),
-        tests_of_result: vec![Vec::new(); results.len()],
-        unmatched: Vec::new(),
+    let mut by_stem: Option<HashMap<(&str, String), Vec<Id>>> = None;
+    let test_of = |(fi, i): Id| {
+        files
+            .get(fi as usize)
+            .and_then(|(_, f)| f.tests.get(i as usize))
     };
+    let mut by_id: HashMap<Id, Vec<usize>> = HashMap::default();
+    let mut tests_of_result: Vec<Vec<Id>> = vec![Vec::new(); results.len()];
+    let mut unmatched = Vec::new();
     for (ri, r) in results.iter().enumerate() {
         // Parent names from the class too (TAP groups `a > b`, node's suite names), so that
         // an unindexed leaf (a `.each` row) falls back to its enclosing test.
@@ -166,7 +164,7 @@ pub fn map_results(tests: &TestIndex, results: &[TestResult]) -> Mapping {
             _ => Vec::new(),
         };
         segs.extend(segments(&r.name));
-        let mut found: Vec<TestRef> = Vec::new();
+        let mut found: Vec<Id> = Vec::new();
         for k in (0..segs.len()).rev() {
             let leaf = segs[k];
             let cands = by_name
@@ -185,9 +183,21 @@ pub fn map_results(tests: &TestIndex, results: &[TestResult]) -> Mapping {
                 .filter(|_| !by_name.contains_key(&norm(leaf)))
                 .map(norm)
                 .unwrap_or_else(|| norm(leaf));
+            let by_stem = by_stem.get_or_insert_with(|| {
+                let mut m: HashMap<(&str, String), Vec<Id>> = HashMap::default();
+                for (fi, (path, f)) in files.iter().enumerate() {
+                    let stem = file_stem(path);
+                    for (i, t) in f.tests.iter().enumerate() {
+                        m.entry((stem, norm(&t.name)))
+                            .or_default()
+                            .push((fi as u32, i as u32));
+                    }
+                }
+                m
+            });
             let narrowed = hs.iter().find_map(|h| {
                 by_stem
-                    .get(&(file_stem(h).to_string(), leaf_key.clone()))
+                    .get(&(file_stem(h), leaf_key.clone()))
                     .filter(|v| !v.is_empty())
             });
             let cands = narrowed.unwrap_or(cands);
@@ -205,12 +215,13 @@ pub fn map_results(tests: &TestIndex, results: &[TestResult]) -> Mapping {
                 }
             }
             let mut best = i64::MIN;
-            for c in cands {
-                let Some(t) = tests.get(&c.path).and_then(|f| f.tests.get(c.test)) else {
+            for &c in cands {
+                let Some(t) = test_of(c) else {
                     continue;
                 };
+                let path = files[c.0 as usize].0;
                 let mut score = 0i64;
-                if hs.iter().any(|h| path_matches(&c.path, h)) {
+                if hs.iter().any(|h| path_matches(path, h)) {
                     score += 4;
                 }
                 for p in &t.parents {
@@ -225,41 +236,45 @@ pub fn map_results(tests: &TestIndex, results: &[TestResult]) -> Mapping {
                     found.clear();
                 }
                 if score == best {
-                    found.push(c.clone());
+                    found.push(c);
                 }
             }
             break;
         }
         if found.is_empty() {
-            m.unmatched.push(ri);
+            unmatched.push(ri);
             continue;
         }
-        for t in &found {
+        for &(fi, test) in &found {
             // The test and every item around it.
-            let mut cur = Some(t.test);
+            let mut cur = Some(test as usize);
             let mut guard = 0;
             while let Some(i) = cur {
-                let key = TestRef {
-                    path: t.path.clone(),
-                    test: i,
-                };
-                let list = m.by_test.entry(key).or_default();
+                let list = by_id.entry((fi, i as u32)).or_default();
                 if list.last() != Some(&ri) {
                     list.push(ri);
                 }
-                cur = tests
-                    .get(&t.path)
-                    .and_then(|f| f.tests.get(i))
-                    .and_then(|x| x.parent);
+                cur = test_of((fi, i as u32)).and_then(|x| x.parent);
                 guard += 1;
                 if guard > 256 {
                     break;
                 }
             }
         }
-        m.tests_of_result[ri] = found;
+        tests_of_result[ri] = found;
     }
-    m
+    let test_ref = |(fi, i): Id| TestRef {
+        path: files[fi as usize].0.clone(),
+        test: i as usize,
+    };
+    Mapping {
+        by_test: by_id.into_iter().map(|(id, v)| (test_ref(id), v)).collect(),
+        tests_of_result: tests_of_result
+            .into_iter()
+            .map(|ids| ids.into_iter().map(test_ref).collect())
+            .collect(),
+        unmatched,
+    }
 }
 
 /// What the last run says about a scenario.

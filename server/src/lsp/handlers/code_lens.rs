@@ -28,8 +28,8 @@ use specls_core::testlinks::status::ScenarioStatus;
 
 use super::commands;
 use super::convert::{doc, range, Doc};
-use crate::lsp::server::{blocking, invalid_params, Backend};
-use crate::lsp::state::Snapshot;
+use crate::lsp::server::{blocking, internal, invalid_params, Backend};
+use crate::lsp::state::{Snapshot, StateHandle};
 use crate::lsp::testing::{status_text, Tally, TestView};
 
 /// A lens provider: the lenses of one feature for one document.
@@ -101,7 +101,24 @@ struct LensCacheInner {
     clock: u64,
     by_key: HashMap<String, u32>,
     docs: HashMap<u32, Answered>,
+    /// The last answers as sent, newest last (see [`LensCache::kept_answer`]).
+    kept: VecDeque<Kept>,
 }
+
+/// An answer as sent: for a document (by key and the client's URI), at a generation, for a
+/// client that resolves lenses or not.
+struct Kept {
+    key: String,
+    uri: String,
+    generation: u64,
+    resolve: bool,
+    /// The document's number in unresolved lenses (`resolve`).
+    number: Option<u32>,
+    json: Arc<str>,
+}
+
+/// How many answers are kept as sent (one per document: the documents on screen).
+const KEPT_ANSWERS: usize = 4;
 
 struct Answered {
     key: String,
@@ -160,6 +177,52 @@ impl LensCache {
         n
     }
 
+    /// The answer sent for this document at this generation, if it is kept. An answer is a
+    /// pure function of the snapshot, the document and the client's URI for it, and every
+    /// change to the snapshot bumps its generation: the same key, URI and generation give the
+    /// same answer.
+    /// With `resolve`, also the document's number its lenses carry.
+    fn kept_answer(
+        &self,
+        key: &str,
+        uri: &Uri,
+        generation: u64,
+        resolve: bool,
+    ) -> Option<(Arc<str>, Option<u32>)> {
+        let c = self.inner();
+        c.kept
+            .iter()
+            .find(|k| {
+                k.generation == generation
+                    && k.resolve == resolve
+                    && k.key == key
+                    && k.uri == uri.as_str()
+            })
+            .map(|k| (k.json.clone(), k.number))
+    }
+
+    /// Keep an answer as sent (the oldest kept one is forgotten; one per document).
+    fn keep_answer(&self, key: &str, uri: &Uri, generation: u64, resolve: bool, json: &str) {
+        let mut c = self.inner();
+        c.kept.retain(|k| k.key != key);
+        if c.kept.len() >= KEPT_ANSWERS {
+            c.kept.pop_front();
+        }
+        let number = if resolve {
+            c.by_key.get(key).copied()
+        } else {
+            None
+        };
+        c.kept.push_back(Kept {
+            key: key.to_string(),
+            uri: uri.as_str().to_string(),
+            generation,
+            resolve,
+            number,
+            json: json.into(),
+        });
+    }
+
     /// The document numbered `n`: its key, URI, and the document answered at `generation`
     /// (None when that answer is no longer kept).
     fn get(&self, n: u32, generation: u64) -> Option<(String, Uri, Option<Arc<Document>>)> {
@@ -174,26 +237,223 @@ impl LensCache {
     }
 }
 
-pub async fn handle(backend: &Backend, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
-    let snap = backend.snapshot().await?;
-    let uri = params.text_document.uri;
-    let Some(d) = doc(&snap, &uri) else {
-        return Ok(None);
-    };
-    let resolve = backend.flags().lens_resolve;
-    let cache = backend.lenses.clone();
-    blocking("textDocument/codeLens", move || {
-        let mut out = Vec::new();
-        for (name, provider) in PROVIDERS {
-            if resolve && *name == "tests" {
-                out.extend(unresolved_test_lenses(&snap, &d, &uri, &cache));
-            } else {
-                out.extend(provider(&snap, &d, &uri));
+/// What answering `textDocument/codeLens` needs, taken from the backend so that the transport
+/// can answer the request itself, straight to JSON text (see [`Answerer::answer`]).
+#[derive(Clone)]
+pub struct Answerer {
+    pub(crate) state: StateHandle,
+    pub(crate) cache: Arc<LensCache>,
+    /// The client resolves lenses (see [`client_resolves`]).
+    pub(crate) resolve: bool,
+}
+
+impl Answerer {
+    /// The answer to `textDocument/codeLens` as JSON text (an array, or `null` for a document
+    /// that is not a spec), written straight from the snapshot: no `serde_json::Value` of
+    /// thousands of lenses is built, serialised and freed. The answer for a document at a
+    /// generation is kept and given again while nothing changed.
+    pub async fn answer(self, params: Value) -> Result<String> {
+        let params: CodeLensParams = serde_json::from_value(params)
+            .map_err(|e| invalid_params(format!("textDocument/codeLens: {e}")))?;
+        let t0 = std::time::Instant::now();
+        let snap = self
+            .state
+            .snapshot()
+            .await
+            .ok_or_else(|| internal("specls: the state owner has stopped"))?;
+        let waited = t0.elapsed();
+        let uri = params.text_document.uri;
+        let Some(d) = doc(&snap, &uri) else {
+            return Ok("null".into());
+        };
+        let (resolve, cache) = (self.resolve, self.cache);
+        blocking("textDocument/codeLens", move || {
+            let g = snap.generation;
+            if let Some((json, number)) = cache.kept_answer(&d.key, &uri, g, resolve) {
+                // Unresolved lenses name their document by number: the answer holds while the
+                // document keeps that number (answering it again also keeps it the newest).
+                let holds = !resolve
+                    || snap.file(&d.key).is_some_and(|f| {
+                        Some(cache.answered(&d.key, &uri, g, f.doc.clone())) == number
+                    });
+                if holds {
+                    return Ok(json.to_string());
+                }
+            }
+            let t1 = std::time::Instant::now();
+            let json = lenses_json(&snap, &d, &uri, resolve.then_some(&*cache))?;
+            cache.keep_answer(&d.key, &uri, snap.generation, resolve, &json);
+            tracing::debug!(
+                "textDocument/codeLens: snapshot after {:.2} ms, blocking thread after {:.2} ms, lenses written in {:.2} ms",
+                waited.as_secs_f64() * 1000.0,
+                (t1 - t0).as_secs_f64() * 1000.0,
+                t1.elapsed().as_secs_f64() * 1000.0
+            );
+            Ok(json)
+        })
+        .await?
+    }
+}
+
+/// Every lens of a document as a JSON array: the providers' lenses in [`PROVIDERS`] order;
+/// test lenses unresolved when `resolving` is given (the client resolves lenses).
+pub fn lenses_json(
+    snap: &Snapshot,
+    d: &Doc,
+    uri: &Uri,
+    resolving: Option<&LensCache>,
+) -> Result<String> {
+    let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
+    out.push(b'[');
+    let mut first = true;
+    for (name, provider) in PROVIDERS {
+        if *name == "tests" {
+            write_test_lenses(&mut out, &mut first, snap, d, uri, resolving)?;
+        } else {
+            for l in provider(snap, d, uri) {
+                separate(&mut out, &mut first);
+                serde_json::to_writer(&mut out, &l).map_err(|e| internal(e.to_string()))?;
             }
         }
-        Some(out)
-    })
-    .await
+    }
+    out.push(b']');
+    String::from_utf8(out).map_err(|e| internal(e.to_string()))
+}
+
+fn separate(out: &mut Vec<u8>, first: &mut bool) {
+    if !std::mem::take(first) {
+        out.push(b',');
+    }
+}
+
+/// A lens as written: what `CodeLens` serialises to, from borrowed parts.
+#[derive(Serialize)]
+struct LensOut<'a> {
+    range: Range,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    command: Option<CommandOut<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<LensData>,
+}
+
+#[derive(Serialize)]
+struct CommandOut<'a> {
+    title: &'a str,
+    command: &'a str,
+    arguments: [RunArgs<'a>; 1],
+}
+
+/// The argument of `specls.runTests` (see [`run_scenario`] and [`run_all`]).
+#[derive(Serialize)]
+struct RunArgs<'a> {
+    uri: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    scenarios: Option<[&'a str; 1]>,
+}
+
+/// [`test_lenses`] (or, with `resolving`, [`unresolved_test_lenses`]) written as JSON array
+/// items: the same lenses, the same order, the same text once parsed.
+fn write_test_lenses(
+    out: &mut Vec<u8>,
+    first: &mut bool,
+    snap: &Snapshot,
+    d: &Doc,
+    uri: &Uri,
+    resolving: Option<&LensCache>,
+) -> Result<()> {
+    let Some(file) = snap.file(&d.key) else {
+        return Ok(());
+    };
+    let doc = &file.doc;
+    if doc.scenarios.is_empty() {
+        return Ok(());
+    }
+    let at = |span: specls_core::Span| {
+        let p = d.lines.position(&d.text, span.start, snap.encoding);
+        Range::new(p, p)
+    };
+    let mut write = |out: &mut Vec<u8>, lens: &LensOut<'_>| -> Result<()> {
+        separate(out, first);
+        serde_json::to_writer(&mut *out, lens).map_err(|e| internal(e.to_string()))
+    };
+    if let Some(cache) = resolving {
+        let g = snap.generation;
+        let n = cache.answered(&d.key, uri, g, doc.clone());
+        write(
+            out,
+            &LensOut {
+                range: at(doc.name_span),
+                command: None,
+                data: Some(LensData(n, -1, g)),
+            },
+        )?;
+        for (i, sc) in doc.scenarios.iter().enumerate() {
+            write(
+                out,
+                &LensOut {
+                    range: at(sc.name_span),
+                    command: None,
+                    data: Some(LensData(n, i as i64, g)),
+                },
+            )?;
+        }
+        return Ok(());
+    }
+    let view = snap.test_view();
+    let statuses = view.statuses_of(&d.key, doc.scenarios.len());
+    let mut tally = Tally::default();
+    for s in statuses.iter().flatten() {
+        tally.add(s);
+    }
+    let all = format!("▶ Run all · {}", tally.text());
+    write(
+        out,
+        &LensOut {
+            range: at(doc.name_span),
+            command: Some(CommandOut {
+                title: &all,
+                command: commands::RUN_TESTS,
+                arguments: [RunArgs {
+                    uri: uri.as_str(),
+                    scenarios: None,
+                }],
+            }),
+            data: None,
+        },
+    )?;
+    let mut title = String::new();
+    for (sc, status) in doc.scenarios.iter().zip(&statuses) {
+        title.clear();
+        title.push_str("▶ Run");
+        if let Some(s) = status {
+            title.push_str(" · ");
+            title.push_str(&status_text(s));
+        }
+        write(
+            out,
+            &LensOut {
+                range: at(sc.name_span),
+                command: Some(CommandOut {
+                    title: &title,
+                    command: commands::RUN_TESTS,
+                    arguments: [RunArgs {
+                        uri: uri.as_str(),
+                        scenarios: Some([&sc.id]),
+                    }],
+                }),
+                data: None,
+            },
+        )?;
+    }
+    Ok(())
+}
+
+/// `textDocument/codeLens` through the language server's own dispatch (the transport answers
+/// it with [`Answerer::answer`] once the server is initialised).
+pub async fn handle(backend: &Backend, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
+    let params = serde_json::to_value(params).map_err(|e| internal(e.to_string()))?;
+    let json = backend.lens_answerer().answer(params).await?;
+    serde_json::from_str(&json).map_err(|e| internal(e.to_string()))
 }
 
 /// `codeLens/resolve`: the title and command of an unresolved test lens, from the scenario it
@@ -423,6 +683,103 @@ mod tests {
             name: name.into(),
             version: None,
         }
+    }
+
+    /// A snapshot of one YAML spec (a non-ASCII name before a scenario, for UTF-16 columns),
+    /// a test file linking some of its scenarios, and results passing, failing and skipping.
+    fn snapshot() -> (Snapshot, Doc, Uri) {
+        use crate::lsp::position::Encoding;
+        use specls_core::testlinks::Language;
+        let spec = "feature: Todo ☑ list\nscenarios:\n  - name: Add an item\n    given: a list\n    when: I add \"x\"\n    then: it is there\n  - name: Remove an item\n    given: a list with ünïcode\n    when: I remove it\n    then: it is gone\n  - name: Skip me\n    given: a\n    when: b\n    then: c\n  - name: Never tested\n    given: a\n    when: b\n    then: c\n";
+        let mut ws = specls_core::workspace::Workspace::new();
+        ws.upsert_bytes("specs/todo.scenarios.yaml", spec.as_bytes());
+        let test = "def test_add_an_item():\n    pass\n\ndef test_remove_an_item():\n    pass\n\ndef test_skip_me():\n    pass\n";
+        let mut tests = crate::lsp::testing::TestFiles::default();
+        tests.upsert("tests/test_todo.py", Arc::from(test), Language::Python);
+        let junit = "<testsuite><testcase classname=\"tests.test_todo\" name=\"test_add_an_item\" time=\"0.25\"/><testcase classname=\"tests.test_todo\" name=\"test_remove_an_item\"><failure message=\"assert \u{201c}x\u{201d} == y\"/></testcase><testcase classname=\"tests.test_todo\" name=\"test_skip_me\"><skipped/></testcase></testsuite>";
+        let run = crate::lsp::testing::merge_results(vec![(
+            ".specls/results/junit.xml".into(),
+            None,
+            junit.into(),
+        )]);
+        let root = std::path::PathBuf::from("/nonexistent-specls-lens-test");
+        let snap = Snapshot {
+            generation: 7,
+            content: 7,
+            ws: Arc::new(ws),
+            open: Arc::default(),
+            roots: Arc::new(crate::lsp::paths::Roots::new(vec![root])),
+            encoding: Encoding::Utf16,
+            settings: Arc::default(),
+            tests: Arc::new(tests),
+            run: Arc::new(run),
+            guardian: crate::lsp::guardian::empty(),
+            view: Arc::default(),
+            drift: Arc::default(),
+            drift_files: Arc::default(),
+        };
+        let uri: Uri = "file:///nonexistent-specls-lens-test/specs/todo.scenarios.yaml"
+            .parse()
+            .unwrap();
+        let d = doc(&snap, &uri).expect("the spec is a document");
+        (snap, d, uri)
+    }
+
+    /// The lenses as the providers give them, serialised as the service would.
+    fn plain(snap: &Snapshot, d: &Doc, uri: &Uri, cache: Option<&LensCache>) -> Value {
+        let mut all = Vec::new();
+        for (name, provider) in PROVIDERS {
+            match (cache, *name) {
+                (Some(c), "tests") => all.extend(unresolved_test_lenses(snap, d, uri, c)),
+                _ => all.extend(provider(snap, d, uri)),
+            }
+        }
+        serde_json::to_value(all).unwrap()
+    }
+
+    #[test]
+    fn lenses_written_as_json_are_the_providers_lenses() {
+        let (snap, d, uri) = snapshot();
+        let written = lenses_json(&snap, &d, &uri, None).unwrap();
+        let written: Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(written, plain(&snap, &d, &uri, None));
+        let titles: Vec<&str> = written
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["command"]["title"].as_str().unwrap())
+            .collect();
+        insta::assert_yaml_snapshot!(titles);
+        // Unresolved: the same ranges and data, and each resolves to the complete lens.
+        let cache = LensCache::default();
+        let written = lenses_json(&snap, &d, &uri, Some(&cache)).unwrap();
+        let written: Value = serde_json::from_str(&written).unwrap();
+        assert_eq!(written, plain(&snap, &d, &uri, Some(&cache)));
+        assert_eq!(written.as_array().unwrap().len(), 5);
+    }
+
+    #[test]
+    fn a_kept_answer_is_for_its_document_generation_and_client() {
+        let cache = LensCache::default();
+        let uri: Uri = "file:///w/a.spec.md".parse().unwrap();
+        let other: Uri = "file:///w/A.spec.md".parse().unwrap();
+        cache.keep_answer("a.spec.md", &uri, 3, false, "[1]");
+        assert_eq!(
+            cache.kept_answer("a.spec.md", &uri, 3, false).map(|k| k.0),
+            Some(Arc::from("[1]"))
+        );
+        assert!(cache.kept_answer("a.spec.md", &uri, 4, false).is_none());
+        assert!(cache.kept_answer("a.spec.md", &uri, 3, true).is_none());
+        assert!(cache.kept_answer("a.spec.md", &other, 3, false).is_none());
+        assert!(cache.kept_answer("b.spec.md", &uri, 3, false).is_none());
+        // One answer per document; the oldest documents' are forgotten.
+        cache.keep_answer("a.spec.md", &uri, 4, false, "[2]");
+        assert!(cache.kept_answer("a.spec.md", &uri, 3, false).is_none());
+        for i in 0..KEPT_ANSWERS {
+            cache.keep_answer(&format!("d{i}"), &uri, 1, false, "[]");
+        }
+        assert!(cache.kept_answer("a.spec.md", &uri, 4, false).is_none());
+        assert!(cache.kept_answer("d0", &uri, 1, false).is_some());
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! `time`, behave's `status`, node's `failure` attribute), `failure`/`error`/`skipped` (with
 //! `message` and text), `system-out`/`system-err`. Everything else is skipped.
 
+use std::borrow::Cow;
+
 use super::{err, excerpt, first_line, push_capped, rust_panic, ParseError, Status, TestResult};
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -38,8 +40,8 @@ pub(super) fn parse(text: &str, errors: &mut Vec<ParseError>) -> Vec<TestResult>
         // Text up to the next tag.
         let next = memchr(b, i, b'<').unwrap_or(n);
         if next > i {
-            if let Some(c) = case.as_mut() {
-                append(c, capture, &decode(&text[i..next]));
+            if let Some(c) = case.as_mut().filter(|_| capture != Capture::None) {
+                append(c, capture, &decode_cow(&text[i..next]));
             }
             i = next;
             if i >= n {
@@ -176,12 +178,19 @@ pub(super) fn parse(text: &str, errors: &mut Vec<ParseError>) -> Vec<TestResult>
                 r.class = attrs.get("classname").filter(|s| !s.is_empty());
                 r.suite = suites.last().cloned().filter(|s| !s.is_empty());
                 r.file = attrs.get("file").filter(|s| !s.is_empty());
-                r.line = attrs.get("line").and_then(|l| l.trim().parse().ok());
+                r.line = attrs.value("line").and_then(|l| l.trim().parse().ok());
                 r.duration_ms = attrs
-                    .get("time")
-                    .and_then(|t| t.trim().replace(',', "").parse::<f64>().ok())
+                    .value("time")
+                    .map(str::trim)
+                    .and_then(|t| {
+                        if t.contains(',') {
+                            t.replace(',', "").parse::<f64>().ok()
+                        } else {
+                            t.parse::<f64>().ok()
+                        }
+                    })
                     .map(super::ms);
-                match attrs.get("status").as_deref() {
+                match attrs.value("status") {
                     Some("skipped" | "untested" | "disabled") => r.status = Status::Skipped,
                     Some("failed") => r.status = Status::Failed,
                     Some("error") => r.status = Status::Error,
@@ -344,12 +353,14 @@ fn tag_end(b: &[u8], from: usize) -> Option<usize> {
     None
 }
 
-struct Attrs {
-    items: Vec<(String, String)>,
+/// The attributes of a tag: names and values borrowed from the report (values decoded only
+/// when they hold an entity).
+struct Attrs<'a> {
+    items: Vec<(&'a str, Cow<'a, str>)>,
 }
 
-impl Attrs {
-    fn parse(s: &str, at: usize, errors: &mut Vec<ParseError>) -> Attrs {
+impl<'a> Attrs<'a> {
+    fn parse(s: &'a str, at: usize, errors: &mut Vec<ParseError>) -> Attrs<'a> {
         let b = s.as_bytes();
         let mut items = Vec::new();
         let mut i = 0;
@@ -370,7 +381,7 @@ impl Attrs {
                 i += 1;
             }
             if b.get(i) != Some(&b'=') {
-                items.push((key.to_string(), String::new()));
+                items.push((key, Cow::Borrowed("")));
                 continue;
             }
             i += 1;
@@ -381,7 +392,7 @@ impl Attrs {
                 Some(&q @ (b'"' | b'\'')) => {
                     let vs = i + 1;
                     let ve = memchr(b, vs, q).unwrap_or(b.len());
-                    items.push((key.to_string(), decode(&s[vs..ve])));
+                    items.push((key, decode_cow(&s[vs..ve])));
                     i = ve + 1;
                 }
                 Some(_) => {
@@ -390,7 +401,7 @@ impl Attrs {
                         i += 1;
                     }
                     errors.push(err(at, format!("attribute `{key}` has an unquoted value")));
-                    items.push((key.to_string(), decode(&s[vs..i])));
+                    items.push((key, decode_cow(&s[vs..i])));
                 }
                 None => {
                     errors.push(err(at, format!("attribute `{key}` has no value")));
@@ -400,12 +411,26 @@ impl Attrs {
         Attrs { items }
     }
 
-    fn get(&self, key: &str) -> Option<String> {
+    /// The value of the last attribute named `key`.
+    fn value(&self, key: &str) -> Option<&str> {
         self.items
             .iter()
             .rev()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.value(key).map(str::to_string)
+    }
+}
+
+/// [`decode`], borrowing text without entities.
+fn decode_cow(s: &str) -> Cow<'_, str> {
+    if s.contains('&') {
+        Cow::Owned(decode(s))
+    } else {
+        Cow::Borrowed(s)
     }
 }
 
