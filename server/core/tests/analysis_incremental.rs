@@ -79,21 +79,31 @@ fn fresh(texts: &[(String, String)], config: &Config) -> Workspace {
     ws
 }
 
-fn check(format: Format, edits: Vec<EditSpec>) {
-    let corpus = Corpus::generate(format, Shape::new(3, 50, 5));
-    let config = Config::default();
-    let env = Env::default();
-    let mut texts: Vec<(String, String)> = corpus
+/// The texts of a generated corpus, their workspace and a fresh analysis that has checked it.
+fn start(
+    format: Format,
+    shape: Shape,
+    config: &Config,
+) -> (Vec<(String, String)>, Workspace, Analysis) {
+    let corpus = Corpus::generate(format, shape);
+    let texts: Vec<(String, String)> = corpus
         .files
         .iter()
         .map(|f| (f.path.clone(), f.text.clone()))
         .collect();
-    let mut ws = fresh(&texts, &config);
+    let ws = fresh(&texts, config);
     let mut analysis = Analysis::new();
     assert_eq!(
-        analysis.check(&ws, &config, &env),
-        check_workspace(&ws, &config)
+        analysis.check(&ws, config, &Env::default()),
+        check_workspace(&ws, config)
     );
+    (texts, ws, analysis)
+}
+
+fn check(format: Format, edits: Vec<EditSpec>) {
+    let config = Config::default();
+    let env = Env::default();
+    let (mut texts, mut ws, mut analysis) = start(format, Shape::new(3, 50, 5), &config);
     for (fi, at, del, piece) in edits {
         let fi = fi % texts.len();
         let insert = match piece {
@@ -143,17 +153,9 @@ proptest! {
 #[test]
 fn renaming_scenarios_back_and_forth_matches_full_analysis() {
     for format in [Format::Yaml, Format::Markdown] {
-        let corpus = Corpus::generate(format, Shape::new(2, 60, 9));
         let config = Config::default();
         let env = Env::default();
-        let mut texts: Vec<(String, String)> = corpus
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), f.text.clone()))
-            .collect();
-        let mut ws = fresh(&texts, &config);
-        let mut analysis = Analysis::new();
-        analysis.check(&ws, &config, &env);
+        let (mut texts, mut ws, mut analysis) = start(format, Shape::new(2, 60, 9), &config);
         for g in [61usize, 75, 100, 118] {
             let text = &texts[1].1;
             let Some(e) = text.find(&format!(" number {g}\n")) else {
