@@ -12,10 +12,11 @@
 
 #[path = "compile/cycle.rs"]
 mod cycle;
+#[path = "llm/model.rs"]
+mod model;
 
-use std::io::{BufRead, BufReader};
+use model::start_model;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,56 +26,6 @@ use specls::compile::{llm, Cancel};
 use specls_core::compile::backend;
 use specls_core::compile::prompt::{Message, Prompt, Role};
 use specls_core::config::{Config, LlmConfig};
-
-struct ModelServer {
-    child: Child,
-    base: String,
-}
-
-impl Drop for ModelServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_model() -> Option<ModelServer> {
-    let python = std::env::var("SPECLS_LLM_PYTHON").ok();
-    let model = std::env::var("SPECLS_LLM_MODEL").ok();
-    let (Some(python), Some(model)) = (python, model) else {
-        if std::env::var("SPECLS_LLM_REQUIRED").as_deref() == Ok("1") {
-            panic!("SPECLS_LLM_PYTHON and SPECLS_LLM_MODEL must be set (tests/run-all llm_tests sets them)");
-        }
-        eprintln!("compile_llm: SPECLS_LLM_PYTHON/SPECLS_LLM_MODEL not set; run `tests/run-all llm_tests` for the real-model tests");
-        return None;
-    };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/llm/serve.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .arg(model)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the model server");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("LISTENING ") {
-                let _ = tx.send(addr.trim().to_string());
-            }
-        }
-    });
-    let base = match rx.recv_timeout(Duration::from_secs(180)) {
-        Ok(b) => b,
-        Err(_) => {
-            let _ = child.kill();
-            panic!("the model server did not start within 180 s");
-        }
-    };
-    Some(ModelServer { child, base })
-}
 
 struct Recorder(Mutex<Vec<Event>>);
 
@@ -215,7 +166,9 @@ async fn drift_cycle(base: &str, provider: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn real_model_over_both_protocols() {
-    let Some(server) = start_model() else { return };
+    let Some(server) = start_model("compile_llm") else {
+        return;
+    };
     for provider in ["openai", "anthropic"] {
         protocol(&server.base, provider).await;
         drift_cycle(&server.base, provider).await;

@@ -10,10 +10,12 @@
 //! never a crash, never a broken file. Through `specls edge-cases --llm --write` and through
 //! the MCP tool.
 
-use std::io::{BufRead, BufReader};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "llm/model.rs"]
+mod model;
+
+use model::start_model;
+use std::process::Command;
+use std::time::Instant;
 
 use serde_json::json;
 
@@ -31,56 +33,6 @@ const CLEAR: &[&str] = &[
     "the model proposed no usable scenario",
     "the model proposed nothing new",
 ];
-
-struct ModelServer {
-    child: Child,
-    base: String,
-}
-
-impl Drop for ModelServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn start_model() -> Option<ModelServer> {
-    let python = std::env::var("SPECLS_LLM_PYTHON").ok();
-    let model = std::env::var("SPECLS_LLM_MODEL").ok();
-    let (Some(python), Some(model)) = (python, model) else {
-        if std::env::var("SPECLS_LLM_REQUIRED").as_deref() == Ok("1") {
-            panic!("SPECLS_LLM_PYTHON and SPECLS_LLM_MODEL must be set (tests/run-all llm_tests sets them)");
-        }
-        eprintln!("edge_cases_real_model: SPECLS_LLM_PYTHON/SPECLS_LLM_MODEL not set; run `tests/run-all llm_tests` for the real-model tests");
-        return None;
-    };
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/llm/serve.py");
-    let mut child = Command::new(python)
-        .arg(script)
-        .arg(model)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start the model server");
-    let stdout = child.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(addr) = line.strip_prefix("LISTENING ") {
-                let _ = tx.send(addr.trim().to_string());
-            }
-        }
-    });
-    let base = match rx.recv_timeout(Duration::from_secs(180)) {
-        Ok(b) => b,
-        Err(_) => {
-            let _ = child.kill();
-            panic!("the model server did not start within 180 s");
-        }
-    };
-    Some(ModelServer { child, base })
-}
 
 fn workspace(base: &str, file: &str, text: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
@@ -194,7 +146,9 @@ fn mcp(base: &str) {
 
 #[test]
 fn real_model_proposals_are_well_formed_or_clearly_refused() {
-    let Some(server) = start_model() else { return };
+    let Some(server) = start_model("edge_cases_real_model") else {
+        return;
+    };
     // Two requests (each can run until the model's context is full: a 135M model under a JSON
     // grammar does not always close its strings), one per front end and format: the CLI
     // writing Markdown, the MCP tool on a YAML spec.
