@@ -286,7 +286,6 @@ async fn ask_agent(
     prompt: &specls_core::compile::prompt::Prompt,
     cancel: &Cancel,
 ) -> Result<String, String> {
-    use std::process::Stdio;
     let template = backend.command.as_deref().ok_or(
         "[llm] provider = \"command\" needs `command` (for example `claude -p {prompt_file}`)",
     )?;
@@ -326,18 +325,7 @@ async fn ask_agent(
             ("root", rt.as_str()),
         ],
     )?;
-    let mut cmd = tokio::process::Command::new(&argv[0]);
-    cmd.args(&argv[1..])
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    #[cfg(unix)]
-    cmd.process_group(0);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start the agent `{}`: {e}", argv[0]))?;
+    let mut child = crate::compile::agent::spawn_agent(&argv, root)?;
     let limit = specls_core::compile::MAX_ANSWER_BYTES;
     let out = tokio::spawn(read_bounded(child.stdout.take().expect("piped"), limit));
     let err = tokio::spawn(read_bounded(child.stderr.take().expect("piped"), 4_000));

@@ -527,19 +527,7 @@ pub async fn run(
             .await
             .map_err(|e| format!("cannot record the workspace before the agent runs: {e}"))?
     };
-    let mut cmd = tokio::process::Command::new(&argv[0]);
-    cmd.args(&argv[1..])
-        .current_dir(root)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true);
-    // Its own process group, so that stopping it stops what it started too.
-    #[cfg(unix)]
-    cmd.process_group(0);
-    let mut child = cmd
-        .spawn()
-        .map_err(|e| format!("cannot start the agent `{}`: {e}", argv[0]))?;
+    let mut child = spawn_agent(argv, root)?;
     let out = tokio::spawn(tail(child.stdout.take().expect("piped")));
     let err = tokio::spawn(tail(child.stderr.take().expect("piped")));
     let status = tokio::select! {
@@ -610,6 +598,23 @@ impl Changes {
         let errors = undo_outside(root, &before, &self.outside);
         outside_undone_note(&self.outside, allowed, &errors)
     }
+}
+
+/// Start an agent CLI (`argv` from [`command_line`]) in `root`: no stdin, stdout and stderr
+/// piped, killed when dropped, in its own process group so that stopping it stops what it
+/// started too.
+pub(crate) fn spawn_agent(argv: &[String], root: &Path) -> Result<tokio::process::Child, String> {
+    let mut cmd = tokio::process::Command::new(&argv[0]);
+    cmd.args(&argv[1..])
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    #[cfg(unix)]
+    cmd.process_group(0);
+    cmd.spawn()
+        .map_err(|e| format!("cannot start the agent `{}`: {e}", argv[0]))
 }
 
 /// Stop the agent and everything it started (its process group).
