@@ -240,7 +240,7 @@ fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
     let clauses: Vec<(Clause, String, Span)> = sc
         .then
         .iter()
-        .map(|st| (Clause::parse(&st.text), st.text.clone(), st.span))
+        .map(|st| (Clause::parse(&st.text), st.text.clone(), sc.abs(st.span)))
         .collect();
     let mut outcome = Outcome::Neutral;
     for (c, _, _) in &clauses {
@@ -305,8 +305,9 @@ fn moved_by(a: &Scenario, a_text: &str, b: &Scenario, b_text: &str) -> Option<is
                 p.kind == q.kind
                     && p.keyword == q.keyword
                     && p.text == q.text
-                    && same(p.span, q.span)
-                    && same(p.text_span, q.text_span)
+                    // Relative to their scenario's start: equal after the same shift.
+                    && p.span == q.span
+                    && p.text_span == q.text_span
             })
     };
     let ok = same(a.span, b.span)

@@ -18,7 +18,7 @@
 //!   (state it leaves out, such as a `Tags:` line in a sibling section, shows up there).
 
 use crate::diag::Diagnostic;
-use crate::model::{DocKind, Document, Lineage, Scenario, ScenarioOrigin, Splice};
+use crate::model::{DocKind, Document, Lineage, RelSpan, Scenario, ScenarioOrigin, Splice};
 use crate::span::Span;
 
 use super::{find_ignores, parse_document};
@@ -180,19 +180,54 @@ fn move_diag(d: &mut Diagnostic, r: &Region, path: &str) -> Option<()> {
     ok.then_some(())
 }
 
-fn move_scenario(sc: &mut Scenario, r: &Region) -> Option<()> {
-    r.keep(&mut sc.span)?;
-    r.keep(&mut sc.name_span)?;
-    for st in sc
-        .given
-        .iter_mut()
-        .chain(sc.when.iter_mut())
-        .chain(sc.then.iter_mut())
-    {
-        r.keep(&mut st.span)?;
-        r.keep(&mut st.text_span)?;
+/// A scenario that is not read again, moved to its place in the new document. Its body (name,
+/// steps...) is shared with the old document's when its steps move with it, as they do when
+/// they lie within its span and its span lies before or after the region; otherwise each of
+/// its spans is moved on its own (a Background's steps before an edit, a scenario after it).
+/// None when a span is inside or across the region.
+fn move_scenario(sc: &Scenario, r: &Region) -> Option<Scenario> {
+    let (mut span, mut name_span) = (sc.span, sc.name_span);
+    r.keep(&mut span)?;
+    r.keep(&mut name_span)?;
+    let before = sc.span.end <= r.start;
+    let after = sc.span.start >= r.end;
+    if sc.steps_inside() && (before || after) {
+        let moved = if after { sc.moved(r.delta) } else { sc.clone() };
+        debug_assert!(moved.span == span && moved.name_span == name_span);
+        return Some(moved);
     }
-    Some(())
+    let mut d = sc.to_draft();
+    d.span = span;
+    d.name_span = name_span;
+    for st in d.given.iter_mut().chain(&mut d.when).chain(&mut d.then) {
+        let (mut a, mut b) = (st.span.abs0(), st.text_span.abs0());
+        r.keep(&mut a)?;
+        r.keep(&mut b)?;
+        st.span = RelSpan::absolute(a);
+        st.text_span = RelSpan::absolute(b);
+    }
+    Some(d.finish())
+}
+
+/// The old scenarios moved, with scenario `k` replaced by `new_sc`.
+fn moved_scenarios(
+    old: &[Scenario],
+    k: usize,
+    new_sc: Scenario,
+    r: &Region,
+) -> Option<Vec<Scenario>> {
+    let mut out = Vec::with_capacity(old.len());
+    out.extend(
+        old[..k]
+            .iter()
+            .map(|s| move_scenario(s, r))
+            .collect::<Option<Vec<_>>>()?,
+    );
+    out.push(new_sc);
+    for s in &old[k + 1..] {
+        out.push(move_scenario(s, r)?);
+    }
+    Some(out)
 }
 
 /// Move every span of the document that lies outside the region (scenarios and diagnostics are
@@ -338,16 +373,7 @@ fn yaml_item(old: &Document, old_text: &str, new_text: &str, edit: Edit) -> Opti
         ..old.clone_without_lists()
     };
     move_rest(&mut doc, &r)?;
-    doc.scenarios.reserve(scs.len());
-    for (i, s) in scs.iter().enumerate() {
-        if i == k {
-            doc.scenarios.push(new_sc.clone());
-            continue;
-        }
-        let mut s = s.clone();
-        move_scenario(&mut s, &r)?;
-        doc.scenarios.push(s);
-    }
+    doc.scenarios = moved_scenarios(scs, k, new_sc, &r)?;
     doc.diagnostics = splice_diagnostics(&old.diagnostics, &r, &old.path, fresh)?;
     doc.ignores = find_ignores(new_text, DocKind::YamlSpec);
     doc.lineage = spliced(old, k, &r);
@@ -537,16 +563,7 @@ fn markdown_section(
     doc.sections = Vec::new();
     move_rest(&mut doc, &r)?;
     doc.sections = sections;
-    doc.scenarios.reserve(old.scenarios.len());
-    for (i, s) in old.scenarios.iter().enumerate() {
-        if i == k {
-            doc.scenarios.push(new_sc.clone());
-            continue;
-        }
-        let mut s = s.clone();
-        move_scenario(&mut s, &r)?;
-        doc.scenarios.push(s);
-    }
+    doc.scenarios = moved_scenarios(&old.scenarios, k, new_sc, &r)?;
     doc.diagnostics = splice_diagnostics(&old.diagnostics, &r, &old.path, fresh_diags)?;
     doc.ignores = find_ignores(new_text, DocKind::MarkdownSpec);
     doc.lineage = spliced(old, k, &r);
@@ -580,25 +597,23 @@ fn read_section(
         }
     };
     let mut scs = part.scenarios.into_iter().filter(|s| s.span.start >= base);
-    let (mut sc, None) = (scs.next()?, scs.next()) else {
+    let (sc, None) = (scs.next()?, scs.next()) else {
         return None;
     };
     // A scenario without a name gets an id from its offset: read it with the whole file.
     if sc.origin != ScenarioOrigin::MarkdownHeading || sc.name.is_empty() {
         return None;
     }
-    to_doc(&mut sc.span);
-    to_doc(&mut sc.name_span);
-    // Background steps come from the context, before the section.
-    for st in sc
-        .given
-        .iter_mut()
-        .chain(sc.when.iter_mut())
-        .chain(sc.then.iter_mut())
+    // Background steps come from the context, before the section: not moved with it.
+    if sc
+        .steps()
+        .any(|st| sc.abs(st.span).start < base || sc.abs(st.text_span).start < base)
+        || sc.span.start < base
+        || sc.name_span.start < base
     {
-        to_doc(&mut st.span);
-        to_doc(&mut st.text_span);
+        return None;
     }
+    let sc = sc.moved(start as isize - base as isize);
     let mut secs = part
         .sections
         .into_iter()
@@ -658,15 +673,16 @@ impl Document {
 /// and moving everything else: see [`Splice`]. `head` and `tail` count the scenarios around
 /// `k` all of whose spans lie before, or after, the region.
 fn spliced(old: &Document, k: usize, r: &Region) -> Lineage {
-    let spans = |s: &Scenario| {
-        let steps = s.given.iter().chain(&s.when).chain(&s.then);
-        [s.span, s.name_span]
-            .into_iter()
-            .chain(steps.flat_map(|st| [st.span, st.text_span]))
-            .collect::<Vec<Span>>()
+    // Every span of the scenario passes `test` (its steps' only when they may lie outside it).
+    let all = |s: &Scenario, test: &dyn Fn(Span) -> bool| {
+        test(s.span)
+            && test(s.name_span)
+            && (s.steps_inside()
+                || s.steps()
+                    .all(|st| test(s.abs(st.span)) && test(s.abs(st.text_span))))
     };
-    let before = |s: &Scenario| spans(s).iter().all(|x| x.end <= r.start);
-    let after = |s: &Scenario| spans(s).iter().all(|x| x.start >= r.end);
+    let before = |s: &Scenario| all(s, &|x: Span| x.end <= r.start);
+    let after = |s: &Scenario| all(s, &|x: Span| x.start >= r.end);
     let head = old.scenarios[..k].iter().take_while(|s| before(s)).count();
     let tail = old.scenarios[k + 1..]
         .iter()
