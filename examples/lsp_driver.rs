@@ -1169,6 +1169,16 @@ fn main() {
             } else {
                 Figures::default()
             };
+            if a.phase("open") {
+                eprintln!(
+                    "{}: {}: keystroke -> diagnostics in a file of the {}-file workspace: p50 {} / p99 {}",
+                    format.name(),
+                    s.label,
+                    many.files.len(),
+                    ms(f.many_key_p50),
+                    ms(f.many_key_p99)
+                );
+            }
             if a.phase("typing") || (s.lenses && s.lens_rounds > 0) {
                 let keys = if a.phase("typing") { n } else { 0 };
                 typing(s, &root_one, &one, keys, &mut f);

@@ -11,7 +11,8 @@ use std::sync::Arc;
 use specls_core::checks::check_workspace;
 use specls_core::config::Config;
 use specls_core::model::{
-    scenario_id, DocKind, Document, ExampleRow, Scenario, ScenarioOrigin, Step, StepKind,
+    scenario_id, DocKind, Document, ExampleRow, RelSpan, ScenarioDraft, ScenarioOrigin, Step,
+    StepKind,
 };
 use specls_core::workspace::{SourceFile, Workspace};
 use specls_core::Span;
@@ -98,8 +99,11 @@ impl Builder {
                         kind,
                         keyword: kw.to_string(),
                         text: t.clone(),
-                        span,
-                        text_span: Span::new(span.start + kw.len() + 1, span.end),
+                        span: RelSpan::absolute(span),
+                        text_span: RelSpan::absolute(Span::new(
+                            span.start + kw.len() + 1,
+                            span.end,
+                        )),
                     }
                 })
                 .collect()
@@ -108,20 +112,23 @@ impl Builder {
         let when = steps(StepKind::When, "when", "When");
         let then = steps(StepKind::Then, "then", "Then");
         let end = self.text.len() - 1;
-        self.doc.scenarios.push(Scenario {
-            id: scenario_id(&self.doc.name, name),
-            explicit_id: false,
-            name: name.to_string(),
-            name_span: Span::new(head.start + "Scenario: ".len(), head.end),
-            span: Span::new(head.start, end),
-            given,
-            when,
-            then,
-            tags: Vec::new(),
-            status: None,
-            parent: None,
-            origin: ScenarioOrigin::MarkdownHeading,
-        });
+        self.doc.scenarios.push(
+            ScenarioDraft {
+                id: scenario_id(&self.doc.name, name),
+                explicit_id: false,
+                name: name.to_string(),
+                name_span: Span::new(head.start + "Scenario: ".len(), head.end),
+                span: Span::new(head.start, end),
+                given,
+                when,
+                then,
+                tags: Vec::new(),
+                status: None,
+                parent: None,
+                origin: ScenarioOrigin::MarkdownHeading,
+            }
+            .finish(),
+        );
     }
 
     fn example(&mut self, fields: &BTreeMap<String, Vec<String>>) {

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use specls_core::parse::parse_document;
-use specls_core::{DocKind, Document, Field, LineIndex, Span, Step};
+use specls_core::{DocKind, Document, Field, LineIndex, Scenario, Span, Step};
 
 struct R<'a> {
     text: &'a str,
@@ -52,15 +52,15 @@ impl R<'_> {
         let _ = writeln!(self.out, "{}{}", "  ".repeat(indent), s);
     }
 
-    fn steps(&mut self, label: &str, steps: &[Step]) {
+    fn steps(&mut self, label: &str, sc: &Scenario, steps: &[Step]) {
         for s in steps {
             let kw = if s.keyword.is_empty() {
                 String::new()
             } else {
                 format!(" [{}]", s.keyword)
             };
-            let at = self.at(s.text_span);
-            self.pos(s.span);
+            let at = self.at(sc.abs(s.text_span));
+            self.pos(sc.abs(s.span));
             self.line(2, format!("{label}{kw} {:?} {at}", s.text));
         }
     }
@@ -182,9 +182,9 @@ fn render(text: &str, doc: &Document) -> String {
                 let _ = write!(head, " status={st}");
             }
             r.line(1, head);
-            r.steps("given", &s.given);
-            r.steps("when", &s.when);
-            r.steps("then", &s.then);
+            r.steps("given", s, &s.given);
+            r.steps("when", s, &s.when);
+            r.steps("then", s, &s.then);
         }
     }
     if !doc.workflow_steps.is_empty() {

@@ -370,14 +370,16 @@ fn compile_target<'a>(ws: &'a Workspace, doc: &Document) -> Option<&'a Document>
 
 /// Drift of every spec considered (see the module docs).
 pub fn drift(ws: &Workspace, manifest: &Manifest, files: &FileHashes) -> Drift {
-    let index = spec_index(ws);
+    // Built when a spec with a manifest entry needs it (a workspace never compiled has none).
+    let index = std::cell::OnceCell::new();
+    let arrangements = crate::manifest::arrangements(ws);
     let mut specs = Vec::new();
     for (path, file) in &ws.files {
         let doc = file.doc.as_ref();
         if !is_spec(doc) {
             continue;
         }
-        if let Some(d) = spec_drift_with(ws, &index, manifest, files, path) {
+        if let Some(d) = spec_drift_with(ws, &index, &arrangements, manifest, files, path) {
             specs.push(d);
         }
     }
@@ -392,12 +394,21 @@ pub fn spec_drift(
     files: &FileHashes,
     path: &str,
 ) -> Option<SpecDrift> {
-    spec_drift_with(ws, &spec_index(ws), manifest, files, path)
+    let arrangements = crate::manifest::arrangements(ws);
+    spec_drift_with(
+        ws,
+        &std::cell::OnceCell::new(),
+        &arrangements,
+        manifest,
+        files,
+        path,
+    )
 }
 
-fn spec_drift_with(
-    ws: &Workspace,
-    index: &crate::checks::dependencies::SpecIndex,
+fn spec_drift_with<'w>(
+    ws: &'w Workspace,
+    index: &std::cell::OnceCell<crate::checks::dependencies::SpecIndex<'w>>,
+    arrangements: &[&Document],
     manifest: &Manifest,
     files: &FileHashes,
     path: &str,
@@ -408,7 +419,8 @@ fn spec_drift_with(
         return None;
     }
     let text: &str = &file.text;
-    let arrangement = arrangement_for(ws, path).map(|a| a.path.clone());
+    let arrangement = crate::manifest::arrangement_among(arrangements.iter().copied(), path)
+        .map(|a| a.path.clone());
     let mut d = SpecDrift {
         path: path.to_string(),
         name: doc.name.clone(),
@@ -443,7 +455,7 @@ fn spec_drift_with(
                 .map(|(k, r)| (k.clone(), r.id.clone(), r.id_span)),
         );
     }
-    let current = current_dependencies(ws, index, doc);
+    let current = current_dependencies(ws, index.get_or_init(|| spec_index(ws)), doc);
     let (added, removed) = dependency_list_change(&current, &entry.dependencies);
     d.dependencies_added = added;
     d.dependencies_removed = removed;

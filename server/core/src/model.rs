@@ -84,6 +84,9 @@ pub struct Lineage {
     /// 0: unknown (built by hand, or a copy).
     pub id: u64,
     pub splice: Option<Splice>,
+    /// The text the document was read from does not contain `specls-ignore` (so it has no
+    /// ignore marker, and an edit that does not write one leaves none). False when unknown.
+    pub marker_free: bool,
 }
 
 /// How a reparse made a document from an earlier one (the document with id `from`): the
@@ -107,6 +110,7 @@ impl Lineage {
         Lineage {
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             splice: None,
+            marker_free: false,
         }
     }
 
@@ -138,9 +142,6 @@ impl Document {
         self.requirements.shrink_to_fit();
         self.functions.shrink_to_fit();
         self.scenarios.shrink_to_fit();
-        for s in &mut self.scenarios {
-            s.shrink_to_fit();
-        }
         self.examples.shrink_to_fit();
         self.constraints.shrink_to_fit();
         self.dependencies.shrink_to_fit();
@@ -170,10 +171,26 @@ pub struct Field {
     pub value_span: Span,
 }
 
+/// Serde for `Arc<str>` fields (as plain strings).
+mod arc_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+        Ok(String::deserialize(d)?.into())
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Section {
-    /// Heading text without `#`s, numbering (`1.`, `2.3`) and surrounding whitespace.
-    pub title: String,
+    /// Heading text without `#`s, numbering (`1.`, `2.3`) and surrounding whitespace. Shared
+    /// (an incremental reparse moves every section of a big file: it copies no title).
+    #[serde(with = "arc_str")]
+    pub title: std::sync::Arc<str>,
     /// The numbering prefix as written (`1.`), if any.
     pub number: Option<String>,
     pub level: u8,
@@ -220,10 +237,43 @@ pub struct Step {
     pub keyword: String,
     /// The step's text without keyword and markup.
     pub text: String,
-    /// The whole step (line or YAML item).
-    pub span: Span,
-    /// Just the text.
-    pub text_span: Span,
+    /// The whole step (line or YAML item), relative to the start of its scenario: the
+    /// document's place is [`Scenario::abs`] of it. (In a [`ScenarioDraft`], relative to 0.)
+    pub span: RelSpan,
+    /// Just the text (relative like `span`).
+    pub text_span: RelSpan,
+}
+
+/// A span relative to a base offset (a step's span relative to the start of its scenario, so
+/// that a scenario moved by an edit elsewhere keeps its steps as they are, shared). Signed: a
+/// Background step of a Markdown scenario lies before the scenario.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RelSpan {
+    pub rel_start: isize,
+    pub rel_end: isize,
+}
+
+impl RelSpan {
+    /// `span` relative to `base`.
+    pub fn new(span: Span, base: usize) -> RelSpan {
+        RelSpan {
+            rel_start: span.start as isize - base as isize,
+            rel_end: span.end as isize - base as isize,
+        }
+    }
+    /// `span` relative to 0 (as parsers build steps, before the scenario is finished).
+    pub fn absolute(span: Span) -> RelSpan {
+        RelSpan::new(span, 0)
+    }
+    /// The span at `base`.
+    pub fn at(self, base: usize) -> Span {
+        let abs = |x: isize| (base as isize + x).max(0) as usize;
+        Span::new(abs(self.rel_start), abs(self.rel_end))
+    }
+    /// The span of a [`ScenarioDraft`]'s step (relative to 0).
+    pub fn abs0(self) -> Span {
+        self.at(0)
+    }
 }
 
 /// Where a scenario came from.
@@ -244,15 +294,29 @@ pub enum ScenarioOrigin {
     YamlFailure,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// A scenario: where it is (its span and its name's, in the document) and what it says (its
+/// [`ScenarioBody`], read through `Deref`: `sc.name`, `sc.given`...). The body is shared, not
+/// copied, between the versions of a document that an incremental reparse makes: an edit
+/// elsewhere only moves the two spans (step spans are relative to `span.start`: see
+/// [`Scenario::abs`]).
+#[derive(Clone, Debug, PartialEq)]
 pub struct Scenario {
+    /// The whole scenario.
+    pub span: Span,
+    pub name_span: Span,
+    /// Every step span lies within `span` (so the steps move with the scenario).
+    steps_inside: bool,
+    body: std::sync::Arc<ScenarioBody>,
+}
+
+/// What a scenario says (see [`Scenario`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioBody {
     /// Explicit id where the format has one, else `slug(spec name) + "/" + slug(scenario name)`.
     pub id: String,
     pub explicit_id: bool,
     pub name: String,
-    pub name_span: Span,
-    /// The whole scenario.
-    pub span: Span,
+    /// Steps, their spans relative to the scenario's start.
     pub given: Vec<Step>,
     pub when: Vec<Step>,
     pub then: Vec<Step>,
@@ -263,7 +327,32 @@ pub struct Scenario {
     pub origin: ScenarioOrigin,
 }
 
-impl Scenario {
+impl std::ops::Deref for Scenario {
+    type Target = ScenarioBody;
+    fn deref(&self) -> &ScenarioBody {
+        &self.body
+    }
+}
+
+/// A scenario as a parser builds it: every span absolute (step spans relative to 0). Made a
+/// [`Scenario`] by [`ScenarioDraft::finish`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScenarioDraft {
+    pub id: String,
+    pub explicit_id: bool,
+    pub name: String,
+    pub name_span: Span,
+    pub span: Span,
+    pub given: Vec<Step>,
+    pub when: Vec<Step>,
+    pub then: Vec<Step>,
+    pub tags: Vec<String>,
+    pub status: Option<String>,
+    pub parent: Option<String>,
+    pub origin: ScenarioOrigin,
+}
+
+impl ScenarioDraft {
     /// Give back the spare capacity of its lists (a workspace holds tens of thousands of
     /// scenarios, most with one or two steps of each kind).
     pub fn shrink_to_fit(&mut self) {
@@ -278,6 +367,181 @@ impl Scenario {
             .iter()
             .chain(self.when.iter())
             .chain(self.then.iter())
+    }
+
+    /// The scenario: step spans made relative to its start.
+    pub fn finish(self) -> Scenario {
+        let ScenarioDraft {
+            id,
+            explicit_id,
+            name,
+            name_span,
+            span,
+            mut given,
+            mut when,
+            mut then,
+            tags,
+            status,
+            parent,
+            origin,
+        } = self;
+        let mut steps_inside = true;
+        for st in given.iter_mut().chain(&mut when).chain(&mut then) {
+            let (a, b) = (st.span.abs0(), st.text_span.abs0());
+            steps_inside &= a.start >= span.start
+                && a.end <= span.end
+                && b.start >= span.start
+                && b.end <= span.end;
+            st.span = RelSpan::new(a, span.start);
+            st.text_span = RelSpan::new(b, span.start);
+        }
+        Scenario {
+            span,
+            name_span,
+            steps_inside,
+            body: std::sync::Arc::new(ScenarioBody {
+                id,
+                explicit_id,
+                name,
+                given,
+                when,
+                then,
+                tags,
+                status,
+                parent,
+                origin,
+            }),
+        }
+    }
+}
+
+impl Scenario {
+    /// The document's place of a span of one of its steps.
+    pub fn abs(&self, rel: RelSpan) -> Span {
+        rel.at(self.span.start)
+    }
+
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.body.steps()
+    }
+
+    /// The scenario as a draft (absolute spans), to change it or build another from it.
+    pub fn to_draft(&self) -> ScenarioDraft {
+        let base = self.span.start;
+        let abs = |steps: &[Step]| -> Vec<Step> {
+            steps
+                .iter()
+                .map(|st| Step {
+                    span: RelSpan::absolute(st.span.at(base)),
+                    text_span: RelSpan::absolute(st.text_span.at(base)),
+                    ..st.clone()
+                })
+                .collect()
+        };
+        ScenarioDraft {
+            id: self.id.clone(),
+            explicit_id: self.explicit_id,
+            name: self.name.clone(),
+            name_span: self.name_span,
+            span: self.span,
+            given: abs(&self.given),
+            when: abs(&self.when),
+            then: abs(&self.then),
+            tags: self.tags.clone(),
+            status: self.status.clone(),
+            parent: self.parent.clone(),
+            origin: self.origin,
+        }
+    }
+
+    /// Every step span lies within the scenario's span.
+    pub fn steps_inside(&self) -> bool {
+        self.steps_inside
+    }
+
+    /// The same scenario moved by `delta` bytes (its body shared): for a scenario all of whose
+    /// spans lie after an edit.
+    pub fn moved(&self, delta: isize) -> Scenario {
+        let add = |x: usize| (x as isize + delta) as usize;
+        Scenario {
+            span: Span::new(add(self.span.start), add(self.span.end)),
+            name_span: Span::new(add(self.name_span.start), add(self.name_span.end)),
+            steps_inside: self.steps_inside,
+            body: self.body.clone(),
+        }
+    }
+
+    /// Whether two scenarios share their body (the same allocation: one was made from the
+    /// other by an incremental reparse that did not read it again).
+    pub fn shares_body(&self, other: &Scenario) -> bool {
+        std::sync::Arc::ptr_eq(&self.body, &other.body)
+    }
+}
+
+impl ScenarioBody {
+    pub fn steps(&self) -> impl Iterator<Item = &Step> {
+        self.given
+            .iter()
+            .chain(self.when.iter())
+            .chain(self.then.iter())
+    }
+}
+
+#[derive(Serialize)]
+struct AbsStep<'a> {
+    kind: StepKind,
+    keyword: &'a str,
+    text: &'a str,
+    span: Span,
+    text_span: Span,
+}
+
+#[derive(Serialize)]
+struct AbsScenario<'a> {
+    id: &'a str,
+    explicit_id: bool,
+    name: &'a str,
+    name_span: Span,
+    span: Span,
+    given: Vec<AbsStep<'a>>,
+    when: Vec<AbsStep<'a>>,
+    then: Vec<AbsStep<'a>>,
+    tags: &'a [String],
+    status: &'a Option<String>,
+    parent: &'a Option<String>,
+    origin: ScenarioOrigin,
+}
+
+fn abs_steps<'a>(sc: &Scenario, v: &'a [Step]) -> Vec<AbsStep<'a>> {
+    v.iter()
+        .map(|st| AbsStep {
+            kind: st.kind,
+            keyword: &st.keyword,
+            text: &st.text,
+            span: sc.abs(st.span),
+            text_span: sc.abs(st.text_span),
+        })
+        .collect()
+}
+
+/// Serialized as before the body was shared: every span absolute, fields in this order.
+impl Serialize for Scenario {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        AbsScenario {
+            id: &self.id,
+            explicit_id: self.explicit_id,
+            name: &self.name,
+            name_span: self.name_span,
+            span: self.span,
+            given: abs_steps(self, &self.given),
+            when: abs_steps(self, &self.when),
+            then: abs_steps(self, &self.then),
+            tags: &self.tags,
+            status: &self.status,
+            parent: &self.parent,
+            origin: self.origin,
+        }
+        .serialize(s)
     }
 }
 

@@ -46,13 +46,18 @@ fn edits() -> impl Strategy<Value = Vec<EditSpec>> {
         Just("[NEEDS CLARIFICATION: x]".to_string()),
         Just("# specls-ignore duplicate-scenario-name\n".to_string()),
         Just("    then: done\n".to_string()),
+        Just("    id: S-1\n".to_string()),
+        Just("    when: the user saves\n".to_string()),
+        Just("- **FR-09**: The system MUST x\n".to_string()),
+        Just("  - name: Save again\n".to_string()),
+        Just("p95 latency < 200ms".to_string()),
         "[a-z0-9 ]{0,6}",
     ];
     let piece = prop_oneof![
         3 => text.prop_map(Piece::Text),
-        2 => (0usize..8, 0.0..1.0f64).prop_map(|(f, at)| Piece::LineOf(f, at)),
+        2 => (0usize..64, 0.0..1.0f64).prop_map(|(f, at)| Piece::LineOf(f, at)),
     ];
-    prop::collection::vec((0usize..8, 0.0..1.0f64, 0usize..40, piece), 1..8)
+    prop::collection::vec((0usize..64, 0.0..1.0f64, 0usize..40, piece), 1..8)
 }
 
 fn floor_boundary(text: &str, mut at: usize) -> usize {
@@ -86,11 +91,12 @@ fn start(
     config: &Config,
 ) -> (Vec<(String, String)>, Workspace, Analysis) {
     let corpus = Corpus::generate(format, shape);
-    let texts: Vec<(String, String)> = corpus
+    let mut texts: Vec<(String, String)> = corpus
         .files
         .iter()
         .map(|f| (f.path.clone(), f.text.clone()))
         .collect();
+    texts.extend(extra_files(&texts[0].1));
     let ws = fresh(&texts, config);
     let mut analysis = Analysis::new();
     assert_eq!(
@@ -98,6 +104,60 @@ fn start(
         check_workspace(&ws, config)
     );
     (texts, ws, analysis)
+}
+
+/// Specs beside the generated ones, so that edits reach every check the analysis caches:
+/// the fixtures of the checks (a feature split over files, constraints in units, suppression
+/// markers, requirements, functions and examples, dependencies), and a YAML spec of the same
+/// feature as the first generated file, with explicit ids (repeated inside it and with a
+/// scenario of the first file's name), a constraint, placeholders and a suppression marker.
+fn extra_files(first: &str) -> Vec<(String, String)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/checks");
+    let mut out = Vec::new();
+    for sub in [
+        "feature-split",
+        "constraints-units",
+        "suppress",
+        "dependencies/specs",
+    ] {
+        let mut names: Vec<_> = std::fs::read_dir(dir.join(sub))
+            .expect("fixture folder")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .filter(|n| n.contains(".spec."))
+            .collect();
+        names.sort();
+        for n in names {
+            let text = std::fs::read_to_string(dir.join(sub).join(&n)).expect("fixture");
+            out.push((format!("extra/{sub}/{n}"), text));
+        }
+    }
+    // The first generated file's feature (YAML `feature:` or a Markdown title) and its first
+    // scenario's name.
+    let feature = first
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("feature: ")
+                .or_else(|| l.strip_prefix("# Feature: "))
+                .or_else(|| l.strip_prefix("name: "))
+                .or_else(|| l.strip_prefix("# "))
+        })
+        .unwrap_or("x")
+        .to_string();
+    let name = first
+        .lines()
+        .find_map(|l| {
+            l.trim_start()
+                .strip_prefix("- name: ")
+                .or_else(|| l.split_once("Scenario: ").map(|(_, n)| n))
+        })
+        .unwrap_or("x")
+        .to_string();
+    let yaml = format!(
+        "feature: {feature}\ndescription: the same feature as a generated file\n\nconstraints:\n  performance:\n    - name: Latency\n      requirement: p95 latency < 100ms\n\nscenarios:\n  - name: {name}\n    id: S-1\n    given: a user FR-01\n    when: the user saves\n    then: the record is \"saved\"\n\n  - name: Save again\n    id: S-1\n    given: a user FR-01\n    when: the user saves\n    then: the record is \"rejected\"\n\n  # specls-ignore duplicate-scenario-steps\n  - name: Save a third time TODO\n    id: S-3\n    given: a user FR-01\n    when: the user saves\n    then: the record is \"saved\"\n\n  - name: {name}\n    id: S-4\n    given: another user\n    when: the user leaves\n    then: nothing is saved\n"
+    );
+    out.push(("extra/same-feature.spec.yaml".to_string(), yaml));
+    out
 }
 
 fn check(format: Format, edits: Vec<EditSpec>) {

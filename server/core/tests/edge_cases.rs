@@ -108,7 +108,7 @@ const DUP_CONFLICT: &[&str] = &[
 fn texts(sc: &Scenario, steps: &[specls_core::model::Step]) -> Vec<String> {
     steps
         .iter()
-        .filter(|s| s.span.start >= sc.span.start)
+        .filter(|s| sc.abs(s.span).start >= sc.span.start)
         .map(|s| specls_core::edge_cases::step_text(&s.text).to_string())
         .collect()
 }

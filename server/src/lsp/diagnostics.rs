@@ -23,8 +23,10 @@ use specls_core::diag::{Diagnostic, Severity};
 use super::position::LineIndex;
 use super::state::{Snapshot, StateHandle};
 
-/// Core diagnostics per document key, for one generation.
-pub type Results = Arc<BTreeMap<String, Vec<Diagnostic>>>;
+/// Core diagnostics per document key, for one generation. A file's list is shared (`Arc`)
+/// with the previous generation's when it did not change, so that what follows (publishing,
+/// pull diagnostics) can skip it by pointer.
+pub type Results = Arc<BTreeMap<String, Arc<Vec<Diagnostic>>>>;
 
 /// Is `tool` an executable on PATH? A lookup only: nothing is run.
 fn tool_exists(tool: &str) -> bool {
@@ -40,6 +42,30 @@ fn tool_exists(tool: &str) -> bool {
 /// Run the core checks, reusing `analysis` (per-file results of unchanged documents); a panic
 /// in them is logged, the cache is reset, and there is no result.
 pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
+    compute_merging(snap, analysis, &mut Merged::default())
+}
+
+/// The diagnostics the checks do not make (tests, guardian, drift), per file, with the list
+/// they were added to and the result, from the last computation: a file whose checks and extra
+/// diagnostics are the same keeps its `Arc`.
+#[derive(Default)]
+pub struct Merged {
+    files: HashMap<String, MergedFile>,
+}
+
+/// One file's list from the checks, what was added to it, and the result.
+struct MergedFile {
+    base: Arc<Vec<Diagnostic>>,
+    extra: Vec<Diagnostic>,
+    out: Arc<Vec<Diagnostic>>,
+}
+
+/// [`compute`], reusing the merged lists of `merged` where nothing changed.
+pub fn compute_merging(
+    snap: &Snapshot,
+    analysis: &mut Analysis,
+    merged: &mut Merged,
+) -> Option<Results> {
     let roots = snap.roots.clone();
     let file_exists = move |rel: &str| roots.path_for_key(rel).is_some_and(|p| p.exists());
     let env = Env {
@@ -49,15 +75,18 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
     let ws = snap.ws.clone();
     let config = snap.settings.config.clone();
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        analysis.check(&ws, &config, &env)
+        analysis.check_shared(&ws, &config, &env)
     })) {
         Ok(mut r) => {
             drop_later(Box::new(analysis.take_retired()));
+            // What the checks do not make, per file.
+            let mut extra: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
             // Scenarios and tests: untested and failed scenarios, unknown markers in tests.
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| snap.test_view())) {
                 Ok(view) => {
                     for (key, diags) in &view.diagnostics {
-                        r.entry(key.clone())
+                        extra
+                            .entry(key.clone())
                             .or_default()
                             .extend(diags.iter().cloned());
                     }
@@ -65,7 +94,7 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
                 Err(_) => warn!("linking scenarios and tests panicked; test diagnostics left out"),
             }
             for (key, diags) in super::guardian::diagnostics(snap) {
-                r.entry(key).or_default().extend(diags);
+                extra.entry(key).or_default().extend(diags);
             }
             // Drift since the last compile (manifests and generated files read from disk).
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -75,12 +104,36 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
                     for (key, diags) in specls_core::drift::diagnostics(&snap.ws, &d.drift) {
                         if let Some(f) = snap.ws.get(&key) {
                             let diags = specls_core::checks::finish(&f.doc, diags, &config);
-                            r.entry(key).or_default().extend(diags);
+                            extra.entry(key).or_default().extend(diags);
                         }
                     }
                 }
                 Ok(None) => {}
                 Err(_) => warn!("drift panicked; drift diagnostics left out"),
+            }
+            merged.files.retain(|k, _| extra.contains_key(k));
+            for (key, more) in extra {
+                let base = r.entry(key.clone()).or_default();
+                if let Some(m) = merged.files.get(&key) {
+                    let same_base =
+                        Arc::ptr_eq(&m.base, base) || (m.base.is_empty() && base.is_empty());
+                    if same_base && m.extra == more {
+                        *base = m.out.clone();
+                        continue;
+                    }
+                }
+                let mut all = base.as_ref().clone();
+                all.extend(more.iter().cloned());
+                let out = Arc::new(all);
+                let base = std::mem::replace(base, out.clone());
+                merged.files.insert(
+                    key,
+                    MergedFile {
+                        base,
+                        extra: more,
+                        out,
+                    },
+                );
             }
             // Problems in specls.toml are diagnostics of that file.
             if let Some(toml) = &snap.settings.toml {
@@ -90,7 +143,7 @@ pub fn compute(snap: &Snapshot, analysis: &mut Analysis) -> Option<Results> {
                     .iter()
                     .map(|i| i.to_diagnostic())
                     .collect();
-                r.insert(toml.key.clone(), diags);
+                r.insert(toml.key.clone(), Arc::new(diags));
             }
             Some(Arc::new(r))
         }
@@ -259,8 +312,10 @@ struct Published {
     /// The text the diagnostics were computed on (None: an open document the checks do not
     /// cover, published empty).
     text: Option<Arc<str>>,
-    core: Vec<Diagnostic>,
+    core: Arc<Vec<Diagnostic>>,
     lsp: Vec<lsp::Diagnostic>,
+    /// The workspace folders the URI was made with.
+    roots: Option<Arc<super::paths::Roots>>,
 }
 
 /// The latest results, shared with request handlers (pull diagnostics, code actions).
@@ -268,7 +323,7 @@ struct Published {
 pub struct Cache {
     latest: Mutex<Option<(u64, Results)>>,
     /// Per-file check results, reused across generations (only taken on blocking threads).
-    analysis: Arc<Mutex<Analysis>>,
+    analysis: Arc<Mutex<(Analysis, Merged)>>,
     /// LSP diagnostics as last sent or answered, per key (code actions fall back to these when
     /// the client does not send `data` back).
     lsp: Mutex<HashMap<String, Vec<lsp::Diagnostic>>>,
@@ -316,7 +371,8 @@ impl Cache {
         let analysis = self.analysis.clone();
         let r = tokio::task::spawn_blocking(move || {
             let mut a = analysis.lock().unwrap_or_else(|e| e.into_inner());
-            compute(&s, &mut a)
+            let (analysis, merged) = &mut *a;
+            compute_merging(&s, analysis, merged)
         })
         .await
         .ok()
@@ -429,7 +485,7 @@ pub fn changed_without_edit(
         return true;
     };
     let edited = |k: &String| open.get(k).is_some_and(|v| before_open.get(k) != Some(v));
-    let empty = Vec::new();
+    let empty = Arc::new(Vec::new());
     results
         .keys()
         .chain(before.keys())
@@ -453,6 +509,23 @@ async fn publish(
     for (key, diags) in results.iter() {
         seen.insert(key.as_str());
         let Some(text) = snap.text(key) else { continue };
+        // Unchanged since published (same text, same diagnostics, same URI): skipped without
+        // comparing the lists or making the URI (most files on each keystroke).
+        if let Some(p) = published.get(key) {
+            let same_uri = match snap.open.get(key) {
+                Some(m) => m.uri == p.uri,
+                None => p
+                    .roots
+                    .as_ref()
+                    .is_some_and(|r| Arc::ptr_eq(r, &snap.roots)),
+            };
+            if same_uri
+                && Arc::ptr_eq(&p.core, diags)
+                && p.text.as_ref().is_some_and(|t| Arc::ptr_eq(t, &text))
+            {
+                continue;
+            }
+        }
         let Some(uri) = snap.uri(key) else { continue };
         let mut prev = published.get(key);
         if let Some(p) = prev.filter(|p| p.uri != uri) {
@@ -463,7 +536,10 @@ async fn publish(
             prev = None;
         }
         if let Some(p) = prev {
-            if p.text.as_ref().is_some_and(|t| Arc::ptr_eq(t, &text)) && &p.core == diags {
+            if p.text.as_ref().is_some_and(|t| Arc::ptr_eq(t, &text)) && p.core == *diags {
+                let p = published.get_mut(key).expect("published");
+                p.core = diags.clone();
+                p.roots = Some(snap.roots.clone());
                 continue;
             }
         } else if diags.is_empty() && !snap.open.contains_key(key) {
@@ -479,6 +555,7 @@ async fn publish(
                 text: Some(text),
                 core: diags.clone(),
                 lsp: lsp_diags.clone(),
+                roots: Some(snap.roots.clone()),
             },
         );
         if !same {
@@ -503,8 +580,9 @@ async fn publish(
             Published {
                 uri: meta.uri.clone(),
                 text: None,
-                core: Vec::new(),
+                core: Arc::new(Vec::new()),
                 lsp: Vec::new(),
+                roots: None,
             },
         );
         out.push((
@@ -547,7 +625,7 @@ mod tests {
                         .iter()
                         .map(|c| Diagnostic::new(c, Span::new(0, 1), "m"))
                         .collect();
-                    (k.to_string(), diags)
+                    (k.to_string(), Arc::new(diags))
                 })
                 .collect(),
         )

@@ -31,16 +31,69 @@ use super::normalize::{lex, significant_words, Lex};
 use super::summary::{FileSummary, RequirementCandidate};
 
 pub fn check_document(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
+    check_document_but_placeholders(doc, text, out);
+    out.extend(placeholders(doc, text));
+}
+
+/// [`check_document`] without [`placeholders`] (which come after the others).
+pub fn check_document_but_placeholders(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
     functions(doc, out);
     conditions(doc, text, out);
     sections(doc, text, out);
     keywords(doc, out);
-    if matches!(
+}
+
+/// The placeholders of `doc` (`TODO`, `[NEEDS CLARIFICATION]`...), in the order of the text.
+pub fn placeholders(doc: &Document, text: &str) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    if has_placeholders(doc) {
+        placeholders_in(doc, text, 0, text.len(), &mut out);
+    }
+    out
+}
+
+fn has_placeholders(doc: &Document) -> bool {
+    matches!(
         doc.kind,
         Some(DocKind::MarkdownSpec) | Some(DocKind::YamlSpec)
-    ) {
-        placeholders(doc, text, out);
+    )
+}
+
+/// [`placeholders`] of `doc`, made from `old` by an edit inside `window` (the bytes
+/// `window.0..window.1` of the old text became `window.0..window.1 + delta` of `text`; the text
+/// and the document are the same before it and moved by `delta` after it), given `prev`, the
+/// placeholders of `old`: only the lines around the window are read again.
+pub fn placeholders_after_edit(
+    doc: &Document,
+    text: &str,
+    prev: Vec<Diagnostic>,
+    window: (usize, usize),
+    delta: isize,
+) -> Vec<Diagnostic> {
+    if !has_placeholders(doc) {
+        return Vec::new();
     }
+    let new_end = (window.1 as isize + delta) as usize;
+    // The whole lines around the window (in the old text, `to - delta`).
+    let from = text[..window.0].rfind('\n').map_or(0, |p| p + 1);
+    let to = text[new_end..]
+        .find('\n')
+        .map_or(text.len(), |p| new_end + p + 1);
+    let old_to = (to as isize - delta) as usize;
+    let mut out = Vec::with_capacity(prev.len() + 1);
+    let mut rest = prev.into_iter().peekable();
+    while let Some(d) = rest.next_if(|d| d.span.start < from) {
+        out.push(d);
+    }
+    placeholders_in(doc, text, from, to, &mut out);
+    for mut d in rest.filter(|d| d.span.start >= old_to) {
+        d.local_spans_mut(&doc.path, &mut |s| {
+            s.start = (s.start as isize + delta) as usize;
+            s.end = (s.end as isize + delta) as usize;
+        });
+        out.push(d);
+    }
+    out
 }
 
 fn fn_key(s: &str) -> String {
@@ -637,9 +690,9 @@ const CLARIFICATION: &str = "NEEDS CLARIFICATION";
 /// with `[NEEDS CLARIFICATION` (any case) or one of the placeholder words. A line without any gives nothing in
 /// [`placeholders`], so a big spec is not read byte by byte on every edit: the text is
 /// scanned in blocks for the three bytes that can start one (a loop the compiler vectorises).
-fn placeholder_lines(text: &str) -> Vec<(usize, &str)> {
+fn placeholder_lines(text: &str, from: usize, to: usize) -> Vec<(usize, &str)> {
     const W: usize = 64;
-    let bytes = text.as_bytes();
+    let bytes = &text.as_bytes()[..to];
     let starts_at = |at: usize| match bytes[at] {
         b'[' => bytes
             .get(at + 1..at + 1 + CLARIFICATION.len())
@@ -649,7 +702,7 @@ fn placeholder_lines(text: &str) -> Vec<(usize, &str)> {
         _ => false,
     };
     let mut lines: Vec<(usize, &str)> = Vec::new();
-    let mut i = 0;
+    let mut i = from;
     while i < bytes.len() {
         let end = (i + W).min(bytes.len());
         let hit = bytes[i..end].iter().fold(false, |acc, &b| {
@@ -670,10 +723,12 @@ fn placeholder_lines(text: &str) -> Vec<(usize, &str)> {
     lines
 }
 
-fn placeholders(doc: &Document, text: &str, out: &mut Vec<Diagnostic>) {
+/// The placeholders on the lines of `text` between `from` (a line's start) and `to` (a line's
+/// end, after its line break, or the end of the text).
+fn placeholders_in(doc: &Document, text: &str, from: usize, to: usize, out: &mut Vec<Diagnostic>) {
     let markdown = doc.kind == Some(DocKind::MarkdownSpec);
     let in_block = |at: usize| markdown && doc.blocks.iter().any(|b| b.span.contains(at));
-    for (start, line) in placeholder_lines(text) {
+    for (start, line) in placeholder_lines(text, from, to) {
         if line.len() > crate::limits::MAX_LINE_BYTES || in_block(start) {
             continue;
         }
@@ -838,7 +893,7 @@ mod tests {
                         || l.contains("FIXME")
                 })
                 .collect();
-            assert_eq!(placeholder_lines(text), naive, "{text:?}");
+            assert_eq!(placeholder_lines(text, 0, text.len()), naive, "{text:?}");
         }
     }
 

@@ -134,46 +134,64 @@ fn givens_compatible(a: &[String], b: &[String]) -> bool {
 
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
     let total: usize = files.iter().map(|f| f.scenarios.len()).sum();
+    let kind = super::JoinKind::When;
     let groups = super::repeated(
         files.iter().enumerate().flat_map(|(fi, f)| {
             f.scenarios
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| !(s.when.is_empty() || s.then_clauses.is_empty()))
-                .map(move |(si, s)| (s.when_key.as_str(), (fi, si)))
+                .filter_map(move |(si, s)| Some((kind.key(f, s)?, (fi, si))))
         }),
         total,
     );
+    let file = |fi: usize| files[fi];
+    let mut push = |fi: usize, d: Diagnostic| super::push(out, &files[fi].path, d);
     for g in groups {
-        let g = &g[..g.len().min(MAX_GROUP)];
-        for (i, &(fa, sa)) in g.iter().enumerate() {
-            for &(fb, sb) in &g[i + 1..] {
-                let (a, b) = (&files[fa].scenarios[sa], &files[fb].scenarios[sb]);
-                if a.given == b.given && a.then == b.then {
-                    continue; // a duplicate, not a conflict
-                }
-                if !givens_compatible(&a.given, &b.given) {
-                    continue;
-                }
-                let Some((why, span_a, span_b)) = contradiction(a, b) else {
-                    continue;
-                };
-                let given = if a.given == b.given {
-                    "the same Given and When"
+        group(&g, &file, None, &mut push);
+    }
+}
+
+/// The conflicts within one group of scenarios with the same When (places (file, scenario) in
+/// the workspace's order), for the places in file `only` (all when None), given to `push` with
+/// their file.
+pub(crate) fn group<'a>(
+    g: &[(usize, usize)],
+    file: &dyn Fn(usize) -> &'a FileSummary,
+    only: Option<usize>,
+    push: &mut dyn FnMut(usize, Diagnostic),
+) {
+    let g = &g[..g.len().min(MAX_GROUP)];
+    for (i, &(fa, sa)) in g.iter().enumerate() {
+        for &(fb, sb) in &g[i + 1..] {
+            if only.is_some_and(|o| o != fa && o != fb) {
+                continue;
+            }
+            let (a, b) = (&file(fa).scenarios[sa], &file(fb).scenarios[sb]);
+            if a.given == b.given && a.then == b.then {
+                continue; // a duplicate, not a conflict
+            }
+            if !givens_compatible(&a.given, &b.given) {
+                continue;
+            }
+            let Some((why, span_a, span_b)) = contradiction(a, b) else {
+                continue;
+            };
+            let given = if a.given == b.given {
+                "the same Given and When"
+            } else {
+                "the same When and overlapping Given"
+            };
+            let (pa, pb) = (&file(fa).path, &file(fb).path);
+            let place = |p: &str, other: &str| {
+                if p == other {
+                    "in this spec".to_string()
                 } else {
-                    "the same When and overlapping Given"
-                };
-                let (pa, pb) = (&files[fa].path, &files[fb].path);
-                let place = |p: &str, other: &str| {
-                    if p == other {
-                        "in this spec".to_string()
-                    } else {
-                        format!("in {p}")
-                    }
-                };
-                super::push(
-                    out,
-                    pa,
+                    format!("in {p}")
+                }
+            };
+            if only.is_none_or(|o| o == fa) {
+                push(
+                    fa,
                     Diagnostic::new(
                         "conflicting-scenarios",
                         a.name_span,
@@ -190,13 +208,14 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
                         format!("conflicting Then of scenario `{}`", b.name),
                     ),
                 );
+            }
+            if only.is_none_or(|o| o == fb) {
                 let why_b = match contradiction(b, a) {
                     Some((w, _, _)) => w,
                     None => why.clone(),
                 };
-                super::push(
-                    out,
-                    pb,
+                push(
+                    fb,
                     Diagnostic::new(
                         "conflicting-scenarios",
                         b.name_span,

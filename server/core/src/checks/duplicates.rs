@@ -61,32 +61,15 @@ pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut
         all.get_or_init(|| keys.iter().copied().collect())
             .contains(k)
     };
-    for (i, sc) in doc.scenarios.iter().enumerate() {
-        if keys[i].is_empty() {
+    for (i, key) in keys.iter().enumerate() {
+        if key.is_empty() {
             continue;
         }
-        match by_name.get(keys[i]) {
+        match by_name.get(key) {
             None => {
-                by_name.insert(keys[i], i);
+                by_name.insert(key, i);
             }
-            Some(&first) => {
-                let f = &doc.scenarios[first];
-                let d = Diagnostic::new(
-                    "duplicate-scenario-name",
-                    sc.name_span,
-                    format!(
-                        "duplicate scenario name `{}`: this spec already has a scenario named `{}`",
-                        sc.name, f.name
-                    ),
-                )
-                .with_related(
-                    &doc.path,
-                    f.name_span,
-                    format!("first scenario named `{}`", f.name),
-                );
-                let at = find_in(text, sc.name_span, &sc.name);
-                out.push(rename_fix(d, &doc.path, &sc.name, at, &taken));
-            }
+            Some(&first) => out.push(name_duplicate(doc, text, i, first, &taken)),
         }
     }
     // Scenario ids (only when not already reported as a duplicate name).
@@ -101,25 +84,72 @@ pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut
                 by_id.insert(&sc.id, i);
             }
             Some(&first) => {
-                let f = &doc.scenarios[first];
-                if keys[first] == keys[i] && !sc.explicit_id && !f.explicit_id {
-                    continue;
+                if let Some(d) = id_duplicate(doc, keys[first] == keys[i], i, first) {
+                    out.push(d);
                 }
-                out.push(
-                    Diagnostic::new(
-                        "duplicate-scenario-id",
-                        sc.name_span,
-                        format!(
-                            "duplicate scenario id `{}`: scenario `{}` has the same id as `{}` in this spec",
-                            sc.id, sc.name, f.name
-                        ),
-                    )
-                    .with_related(&doc.path, f.name_span, format!("scenario `{}` with id `{}`", f.name, f.id)),
-                );
             }
         }
     }
-    // Requirement ids.
+    requirement_duplicates(doc, out);
+}
+
+/// Scenario `i` of `doc` has the name (key) of the earlier scenario `first`.
+pub(crate) fn name_duplicate(
+    doc: &Document,
+    text: &str,
+    i: usize,
+    first: usize,
+    taken: &dyn Fn(&str) -> bool,
+) -> Diagnostic {
+    let (sc, f) = (&doc.scenarios[i], &doc.scenarios[first]);
+    let d = Diagnostic::new(
+        "duplicate-scenario-name",
+        sc.name_span,
+        format!(
+            "duplicate scenario name `{}`: this spec already has a scenario named `{}`",
+            sc.name, f.name
+        ),
+    )
+    .with_related(
+        &doc.path,
+        f.name_span,
+        format!("first scenario named `{}`", f.name),
+    );
+    let at = find_in(text, sc.name_span, &sc.name);
+    rename_fix(d, &doc.path, &sc.name, at, taken)
+}
+
+/// Scenario `i` of `doc` has the id of the earlier scenario `first` (`same_name`: their names'
+/// keys are the same); None when that is already reported as a duplicate name.
+pub(crate) fn id_duplicate(
+    doc: &Document,
+    same_name: bool,
+    i: usize,
+    first: usize,
+) -> Option<Diagnostic> {
+    let (sc, f) = (&doc.scenarios[i], &doc.scenarios[first]);
+    if same_name && !sc.explicit_id && !f.explicit_id {
+        return None;
+    }
+    Some(
+        Diagnostic::new(
+            "duplicate-scenario-id",
+            sc.name_span,
+            format!(
+                "duplicate scenario id `{}`: scenario `{}` has the same id as `{}` in this spec",
+                sc.id, sc.name, f.name
+            ),
+        )
+        .with_related(
+            &doc.path,
+            f.name_span,
+            format!("scenario `{}` with id `{}`", f.name, f.id),
+        ),
+    )
+}
+
+/// Requirement ids defined twice in `doc`.
+pub(crate) fn requirement_duplicates(doc: &Document, out: &mut Vec<Diagnostic>) {
     let mut reqs: HashMap<&str, usize> = HashMap::default();
     for (i, r) in doc.requirements.iter().enumerate() {
         if r.id.is_empty() {
@@ -152,119 +182,131 @@ pub fn check_document_keyed(doc: &Document, text: &str, keys: &[&str], out: &mut
 }
 
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
-    // Names and derived ids across the specs of one feature.
     let total: usize = files.iter().map(|f| f.scenarios.len()).sum();
-    let places = || {
-        files.iter().enumerate().flat_map(|(fi, f)| {
-            f.scenarios
-                .iter()
-                .enumerate()
-                .map(move |(si, s)| (f, s, (fi, si)))
-        })
-    };
-    let groups = super::repeated(
-        places()
-            .filter(|(_, s, _)| !s.name_key.is_empty())
-            .map(|(f, s, at)| ((f.feature.as_str(), s.name_key.as_str()), at)),
-        total,
-    );
+    let file = |fi: usize| files[fi];
+    let mut push = |fi: usize, d: Diagnostic| super::push(out, &files[fi].path, d);
     // Per file, the names in use (built for the files that have a duplicate, once each).
-    let mut names: HashMap<usize, crate::fxhash::HashSet<&str>> = HashMap::default();
-    for g in groups {
-        let first = g[0];
-        for &(fi, si) in &g[1..] {
-            if fi == first.0 {
-                continue; // same file: reported by the single-file check
-            }
-            let (f0, s0) = (files[first.0], &files[first.0].scenarios[first.1]);
-            let (f, s) = (files[fi], &files[fi].scenarios[si]);
-            let d = Diagnostic::new(
-                "duplicate-scenario-name",
-                s.name_span,
-                format!(
-                    "duplicate scenario name `{}`: feature `{}` already has a scenario named `{}` in {}",
-                    s.name, f.name, s0.name, f0.path
-                ),
-            )
-            .with_severity(Severity::Warning)
-            .with_related(&f0.path, s0.name_span, format!("scenario `{}` in {}", s0.name, f0.path));
-            let names = names
-                .entry(fi)
-                .or_insert_with(|| f.scenarios.iter().map(|x| x.name_key.as_str()).collect());
-            let taken = |k: &str| names.contains(k);
-            super::push(
-                out,
-                &f.path,
-                rename_fix(d, &f.path, &s.name, s.name_text_span, &taken),
-            );
+    let names: std::cell::RefCell<HashMap<usize, crate::fxhash::HashSet<&str>>> =
+        Default::default();
+    let taken = |fi: usize, k: &str| {
+        names
+            .borrow_mut()
+            .entry(fi)
+            .or_insert_with(|| {
+                files[fi]
+                    .scenarios
+                    .iter()
+                    .map(|x| x.name_key.as_str())
+                    .collect()
+            })
+            .contains(k)
+    };
+    for kind in [
+        super::JoinKind::Name,
+        super::JoinKind::Id,
+        super::JoinKind::Steps,
+    ] {
+        let groups = super::repeated(
+            files.iter().enumerate().flat_map(|(fi, f)| {
+                f.scenarios
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(si, s)| Some((kind.key(f, s)?, (fi, si))))
+            }),
+            total,
+        );
+        for g in groups {
+            group(kind, &g, &file, None, &taken, &mut push);
         }
     }
-    let groups = super::repeated(
-        places()
-            .filter(|(_, s, _)| s.explicit_id && !s.id.is_empty())
-            .map(|(_, s, at)| (s.id.as_str(), at)),
-        total,
-    );
-    for g in groups {
-        let first = g[0];
-        for &(fi, si) in &g[1..] {
-            if fi == first.0 {
-                continue;
-            }
-            let (f0, s0) = (files[first.0], &files[first.0].scenarios[first.1]);
-            let (f, s) = (files[fi], &files[fi].scenarios[si]);
-            super::push(
-                out,
-                &f.path,
-                Diagnostic::new(
-                    "duplicate-scenario-id",
+}
+
+/// The diagnostics of one group of scenarios sharing a key of `kind` (a name in one feature, an
+/// explicit id, the steps; places (file, scenario) in the workspace's order), for the places
+/// in file `only` (all when None), given to `push` with their file.
+pub(crate) fn group<'a>(
+    kind: super::JoinKind,
+    g: &[(usize, usize)],
+    file: &dyn Fn(usize) -> &'a FileSummary,
+    only: Option<usize>,
+    taken: &dyn Fn(usize, &str) -> bool,
+    push: &mut dyn FnMut(usize, Diagnostic),
+) {
+    use super::JoinKind;
+    let first = g[0];
+    let (f0, s0) = (file(first.0), &file(first.0).scenarios[first.1]);
+    for &(fi, si) in &g[1..] {
+        if only.is_some_and(|o| o != fi) {
+            continue;
+        }
+        let (f, s) = (file(fi), &file(fi).scenarios[si]);
+        match kind {
+            JoinKind::Name => {
+                if fi == first.0 {
+                    continue; // same file: reported by the single-file check
+                }
+                let d = Diagnostic::new(
+                    "duplicate-scenario-name",
                     s.name_span,
                     format!(
-                        "duplicate scenario id `{}`: scenario `{}` has the same id as `{}` in {}",
-                        s.id, s.name, s0.name, f0.path
+                        "duplicate scenario name `{}`: feature `{}` already has a scenario named `{}` in {}",
+                        s.name, f.name, s0.name, f0.path
                     ),
                 )
                 .with_severity(Severity::Warning)
-                .with_related(
-                    &f0.path,
-                    s0.name_span,
-                    format!("scenario `{}` with id `{}`", s0.name, s0.id),
-                ),
-            );
-        }
-    }
-    // Same steps under another name, anywhere.
-    let groups = super::repeated(
-        places().filter_map(|(_, s, at)| Some((s.steps_key.as_deref()?, at))),
-        total,
-    );
-    for g in groups {
-        let first = g[0];
-        let (f0, s0) = (files[first.0], &files[first.0].scenarios[first.1]);
-        for &(fi, si) in &g[1..] {
-            let (f, s) = (files[fi], &files[fi].scenarios[si]);
-            let same_name = s.name_key == s0.name_key;
-            if same_name && (fi == first.0 || f.feature == f0.feature) {
-                continue; // already a duplicate name
+                .with_related(&f0.path, s0.name_span, format!("scenario `{}` in {}", s0.name, f0.path));
+                let taken = |k: &str| taken(fi, k);
+                push(
+                    fi,
+                    rename_fix(d, &f.path, &s.name, s.name_text_span, &taken),
+                );
             }
-            let where_ = if fi == first.0 {
-                "in this spec".to_string()
-            } else {
-                format!("in {}", f0.path)
-            };
-            super::push(
-                out,
-                &f.path,
-                Diagnostic::new(
-                    "duplicate-scenario-steps",
-                    s.name_span,
-                    format!(
-                        "scenario `{}` repeats scenario `{}` {where_}: the same Given, When and Then after normalisation",
-                        s.name, s0.name
+            JoinKind::Id => {
+                if fi == first.0 {
+                    continue;
+                }
+                push(
+                    fi,
+                    Diagnostic::new(
+                        "duplicate-scenario-id",
+                        s.name_span,
+                        format!(
+                            "duplicate scenario id `{}`: scenario `{}` has the same id as `{}` in {}",
+                            s.id, s.name, s0.name, f0.path
+                        ),
+                    )
+                    .with_severity(Severity::Warning)
+                    .with_related(
+                        &f0.path,
+                        s0.name_span,
+                        format!("scenario `{}` with id `{}`", s0.name, s0.id),
                     ),
-                )
-                .with_related(&f0.path, s0.name_span, format!("scenario `{}` with the same steps", s0.name)),
-            );
+                );
+            }
+            JoinKind::Steps => {
+                let same_name = s.name_key == s0.name_key;
+                if same_name && (fi == first.0 || f.feature == f0.feature) {
+                    continue; // already a duplicate name
+                }
+                let where_ = if fi == first.0 {
+                    "in this spec".to_string()
+                } else {
+                    format!("in {}", f0.path)
+                };
+                push(
+                    fi,
+                    Diagnostic::new(
+                        "duplicate-scenario-steps",
+                        s.name_span,
+                        format!(
+                            "scenario `{}` repeats scenario `{}` {where_}: the same Given, When and Then after normalisation",
+                            s.name, s0.name
+                        ),
+                    )
+                    .with_related(&f0.path, s0.name_span, format!("scenario `{}` with the same steps", s0.name)),
+                );
+            }
+            JoinKind::When | JoinKind::LocalId => {}
         }
     }
 }

@@ -27,6 +27,7 @@
 //! - Side effects are the caller's: PATH and file lookups come in through [`Env`]; the core
 //!   default does no lookups (and so reports no `tool-not-found` / `blueprint-missing-test`).
 
+mod analysis;
 pub mod arrangement;
 pub mod completeness;
 pub mod conflicts;
@@ -37,14 +38,14 @@ pub mod normalize;
 pub mod summary;
 pub mod suppress;
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::Arc;
+use std::collections::BTreeMap;
 
 use crate::config::Config;
 use crate::diag::Diagnostic;
 use crate::model::Document;
 use crate::workspace::Workspace;
 
+pub use analysis::Analysis;
 pub use summary::FileSummary;
 
 /// Lookups that touch the outside world, provided by the front end. `None` means "do not check".
@@ -161,116 +162,62 @@ pub fn check_workspace_with(
     config: &Config,
     env: &Env,
 ) -> BTreeMap<String, Vec<Diagnostic>> {
-    Analysis::default().check(ws, config, env)
+    // The plain form (every file, then the joins): the reference the incremental
+    // [`Analysis`] is tested against.
+    let files: Vec<(&String, &crate::workspace::SourceFile)> = ws.files.iter().collect();
+    let checks = crate::par::map(&files, |(_, f)| check_file(&f.doc, &f.text, env));
+    let summaries: Vec<&FileSummary> = checks.iter().map(|c| &c.summary).collect();
+    let mut cross = join(&summaries);
+    let mut out = BTreeMap::new();
+    for ((path, f), fc) in files.into_iter().zip(&checks) {
+        let mut diags = fc.local.clone();
+        diags.extend(cross.remove(path.as_str()).unwrap_or_default());
+        out.insert(path.clone(), finish(&f.doc, diags, config));
+    }
+    out
 }
 
-/// A cache of the per-file stage, for the LSP: call [`Analysis::check`] with each new snapshot;
-/// files whose document (`Arc`) did not change reuse their cached checks and summary.
-#[derive(Debug, Default)]
-pub struct Analysis {
-    files: HashMap<String, Cached>,
-    /// Documents and texts the last [`Analysis::check`] replaced (see [`Analysis::take_retired`]).
-    retired: Vec<(Arc<Document>, Arc<str>)>,
+/// The joins of scenarios across files (and, for `LocalName`/`LocalId`, inside one file), by
+/// the key scenarios share.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) enum JoinKind {
+    /// The same name (key) in one feature: duplicates.
+    Name,
+    /// The same explicit id: duplicates across files.
+    Id,
+    /// The same Given, When and Then: copies.
+    Steps,
+    /// The same When: compared for conflicts.
+    When,
+    /// The same id in one file (explicit or derived): duplicates inside a spec.
+    LocalId,
 }
 
-/// One file's stage-1 results and what they were computed from.
-#[derive(Debug)]
-struct Cached {
-    doc: Arc<Document>,
-    text: Arc<str>,
-    check: Arc<FileCheck>,
-}
+impl JoinKind {
+    pub(crate) const ALL: [JoinKind; 5] = [
+        JoinKind::Name,
+        JoinKind::Id,
+        JoinKind::Steps,
+        JoinKind::When,
+        JoinKind::LocalId,
+    ];
 
-impl Analysis {
-    pub fn new() -> Analysis {
-        Analysis::default()
-    }
-
-    /// Forget a file's cached results (for example when the environment changed).
-    pub fn invalidate(&mut self, path: &str) {
-        self.files.remove(path);
-    }
-
-    /// Forget everything (for example after PATH changed).
-    pub fn clear(&mut self) {
-        self.files.clear();
-    }
-
-    /// The documents and texts the last [`Analysis::check`] replaced in the cache. Freeing a
-    /// big document takes a while (thousands of scenarios); a caller in a hurry takes them and
-    /// frees them later, elsewhere. Those not taken are freed by the next check.
-    pub fn take_retired(&mut self) -> Vec<(Arc<Document>, Arc<str>)> {
-        std::mem::take(&mut self.retired)
-    }
-
-    /// Bring the cache up to date with `ws` and return every diagnostic per path.
-    pub fn check(
-        &mut self,
-        ws: &Workspace,
-        config: &Config,
-        env: &Env,
-    ) -> BTreeMap<String, Vec<Diagnostic>> {
-        self.retired.clear();
-        self.files.retain(|p, _| ws.files.contains_key(p));
-        // The files to check again, each with its previous results (to reuse what the edit
-        // did not touch); checked on every core (opening a workspace checks every file).
-        let mut stale = Vec::new();
-        for (path, file) in &ws.files {
-            let fresh = match self.files.get(path) {
-                Some(c) => Arc::ptr_eq(&c.doc, &file.doc),
-                None => false,
-            };
-            if !fresh {
-                let prev = self.files.remove(path).map(|c| {
-                    let check = Arc::try_unwrap(c.check).unwrap_or_else(|a| (*a).clone());
-                    (c.doc, c.text, check)
-                });
-                stale.push(std::sync::Mutex::new(Some((path, file, prev))));
+    /// The key of scenario `s` of file `f` in this join; None when it takes no part.
+    pub(crate) fn key<'a>(
+        self,
+        f: &'a FileSummary,
+        s: &'a summary::ScenarioSummary,
+    ) -> Option<(&'a str, &'a str)> {
+        match self {
+            JoinKind::Name => {
+                (!s.name_key.is_empty()).then_some((f.feature.as_str(), s.name_key.as_str()))
             }
+            JoinKind::Id => (s.explicit_id && !s.id.is_empty()).then_some(("", s.id.as_str())),
+            JoinKind::Steps => s.steps_key.as_deref().map(|k| ("", k)),
+            JoinKind::When => (!(s.when.is_empty() || s.then_clauses.is_empty()))
+                .then_some(("", s.when_key.as_str())),
+            JoinKind::LocalId => (!s.id.is_empty()).then_some((f.path.as_str(), s.id.as_str())),
         }
-        let checked = crate::par::map(&stale, |job| {
-            let (path, file, prev) = job.lock().ok()?.take()?;
-            let (fc, retired) = match prev {
-                Some((d, t, check)) => (
-                    check_file_reusing(&file.doc, &file.text, env, Some((&d, &t, check))),
-                    Some((d, t)),
-                ),
-                None => (check_file(&file.doc, &file.text, env), None),
-            };
-            Some((path, file, fc, retired))
-        });
-        for (path, file, fc, retired) in checked.into_iter().flatten() {
-            self.retired.extend(retired);
-            self.files.insert(
-                path.clone(),
-                Cached {
-                    doc: file.doc.clone(),
-                    text: file.text.clone(),
-                    check: Arc::new(fc),
-                },
-            );
-        }
-        let mut paths: Vec<&String> = ws.files.keys().collect();
-        paths.sort();
-        let summaries: Vec<&FileSummary> = paths
-            .iter()
-            .filter_map(|p| self.files.get(*p).map(|c| &c.check.summary))
-            .collect();
-        let mut cross = join(&summaries);
-        let mut out = BTreeMap::new();
-        for path in paths {
-            let c = &self.files[path];
-            let (doc, fc) = (&c.doc, &c.check);
-            let mut diags = fc.local.clone();
-            diags.extend(cross.remove(path.as_str()).unwrap_or_default());
-            out.insert(path.clone(), finish(doc, diags, config));
-        }
-        out
-    }
-
-    /// The cached summary of a file, if checked.
-    pub fn summary(&self, path: &str) -> Option<&FileSummary> {
-        self.files.get(path).map(|c| &c.check.summary)
     }
 }
 

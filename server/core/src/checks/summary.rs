@@ -240,7 +240,7 @@ fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
     let clauses: Vec<(Clause, String, Span)> = sc
         .then
         .iter()
-        .map(|st| (Clause::parse(&st.text), st.text.clone(), st.span))
+        .map(|st| (Clause::parse(&st.text), st.text.clone(), sc.abs(st.span)))
         .collect();
     let mut outcome = Outcome::Neutral;
     for (c, _, _) in &clauses {
@@ -305,8 +305,9 @@ fn moved_by(a: &Scenario, a_text: &str, b: &Scenario, b_text: &str) -> Option<is
                 p.kind == q.kind
                     && p.keyword == q.keyword
                     && p.text == q.text
-                    && same(p.span, q.span)
-                    && same(p.text_span, q.text_span)
+                    // Relative to their scenario's start: equal after the same shift.
+                    && p.span == q.span
+                    && p.text_span == q.text_span
             })
     };
     let ok = same(a.span, b.span)
@@ -422,6 +423,107 @@ pub fn summarize_reusing(
     text: &str,
     prev: Option<(&Document, &str, FileSummary)>,
 ) -> FileSummary {
+    let mut reused = reuse(doc, text, prev);
+    let mut scenarios = Vec::with_capacity(doc.scenarios.len());
+    for (i, sc) in doc.scenarios.iter().enumerate() {
+        scenarios.push(match reused.get_mut(i).and_then(Option::take) {
+            Some(r) => r,
+            None => scenario_summary(sc, text),
+        });
+    }
+    let mut s = file_level(doc, text);
+    s.mentions = mentions(doc, &scenarios);
+    s.scenarios = scenarios;
+    s
+}
+
+/// [`summarize`] in place, for a document an incremental reparse made from the document `s`
+/// summarises (see [`spliced`]): only the scenarios `changed` (the ones it read again) are
+/// summarised again, those after them are moved by `delta`, and the parts that are not
+/// scenarios are made again. Same result as [`summarize`] (but for `unexercised`, left as it
+/// is). Returns whether everything but the scenarios is the same as before.
+pub fn update_in_place(
+    s: &mut FileSummary,
+    doc: &Document,
+    text: &str,
+    changed: std::ops::Range<usize>,
+    delta: isize,
+) -> bool {
+    let mut same_mentions = true;
+    for i in changed.clone() {
+        let new = scenario_summary(&doc.scenarios[i], text);
+        same_mentions &= new.mentions == s.scenarios[i].mentions;
+        s.scenarios[i] = new;
+    }
+    if delta != 0 {
+        for sc in &mut s.scenarios[changed.end..] {
+            move_summary(sc, delta);
+        }
+    }
+    let mut f = file_level(doc, text);
+    f.mentions = if same_mentions {
+        std::mem::take(&mut s.mentions)
+    } else {
+        mentions(doc, &s.scenarios)
+    };
+    let same = f.path == s.path
+        && f.name == s.name
+        && f.feature == s.feature
+        && f.aliases == s.aliases
+        && f.domain_aliases == s.domain_aliases
+        && f.constraints == s.constraints
+        && f.dependencies == s.dependencies
+        && f.domains == s.domains
+        && f.functions_io == s.functions_io
+        && f.workflow == s.workflow
+        && (same_mentions || f.mentions == s.mentions);
+    f.scenarios = std::mem::take(&mut s.scenarios);
+    f.unexercised = std::mem::take(&mut s.unexercised);
+    *s = f;
+    same
+}
+
+/// How an incremental reparse made `doc` from `old`: the scenarios it read again (the others
+/// are `old`'s, those after them moved) and by how much what follows them moved (see
+/// [`crate::model::Splice`]); None when `doc` was not made from `old` that way.
+pub fn spliced(old: &Document, doc: &Document) -> Option<(std::ops::Range<usize>, isize)> {
+    let sp = doc.lineage.spliced_from(&old.lineage)?;
+    let n = doc.scenarios.len();
+    (old.scenarios.len() == n && sp.head + sp.tail < n).then_some((sp.head..n - sp.tail, sp.delta))
+}
+
+fn move_summary(s: &mut ScenarioSummary, d: isize) {
+    move_span(&mut s.name_span, d);
+    move_span(&mut s.span, d);
+    if let Some(t) = &mut s.name_text_span {
+        move_span(t, d);
+    }
+    for (_, _, sp) in &mut s.then_clauses {
+        move_span(sp, d);
+    }
+}
+
+/// Requirement ids mentioned by the scenarios (their summaries) and example rows of `doc`.
+fn mentions(doc: &Document, scenarios: &[ScenarioSummary]) -> BTreeSet<String> {
+    let mut m = BTreeSet::new();
+    for s in scenarios {
+        m.extend(s.mentions.iter().cloned());
+    }
+    for ex in &doc.examples {
+        for (_, v) in &ex.cells {
+            requirement_mentions(v, &mut m);
+        }
+        for t in [&ex.name, &ex.target].into_iter().flatten() {
+            requirement_mentions(t, &mut m);
+        }
+        requirement_mentions(&ex.input, &mut m);
+        requirement_mentions(&ex.expected, &mut m);
+    }
+    m
+}
+
+/// Everything of the summary but the scenarios, the mentions and the unexercised requirements.
+fn file_level(doc: &Document, text: &str) -> FileSummary {
     let mut s = FileSummary {
         path: doc.path.clone(),
         name: doc.name.clone(),
@@ -430,28 +532,6 @@ pub fn summarize_reusing(
     };
     s.aliases = spec_aliases(doc);
     s.domain_aliases = domain_aliases(doc);
-
-    let mut reused = reuse(doc, text, prev);
-    s.scenarios.reserve(doc.scenarios.len());
-    for (i, sc) in doc.scenarios.iter().enumerate() {
-        let summary = match reused.get_mut(i).and_then(Option::take) {
-            Some(r) => r,
-            None => scenario_summary(sc, text),
-        };
-        s.mentions.extend(summary.mentions.iter().cloned());
-        s.scenarios.push(summary);
-    }
-    for ex in &doc.examples {
-        for (_, v) in &ex.cells {
-            requirement_mentions(v, &mut s.mentions);
-        }
-        for t in [&ex.name, &ex.target].into_iter().flatten() {
-            requirement_mentions(t, &mut s.mentions);
-        }
-        requirement_mentions(&ex.input, &mut s.mentions);
-        requirement_mentions(&ex.expected, &mut s.mentions);
-    }
-
     for c in &doc.constraints {
         let Some(m) = &c.measure else { continue };
         let (value, dim) = crate::parse::constraint::base_value(m);

@@ -48,8 +48,8 @@ impl DocBuilder {
             kind,
             keyword: kw.trim().to_string(),
             text: text.to_string(),
-            span,
-            text_span: Span::new(span.start + kw.len(), span.end),
+            span: RelSpan::absolute(span),
+            text_span: RelSpan::absolute(Span::new(span.start + kw.len(), span.end)),
         }
     }
 
@@ -75,29 +75,32 @@ impl DocBuilder {
         let when = when.iter().map(|t| self.step(StepKind::When, t)).collect();
         let then = then.iter().map(|t| self.step(StepKind::Then, t)).collect();
         let end = self.text.len().saturating_sub(1);
-        self.doc.scenarios.push(Scenario {
-            id: id
-                .map(str::to_string)
-                .unwrap_or_else(|| scenario_id(&self.doc.name, name)),
-            explicit_id: id.is_some(),
-            name: name.to_string(),
-            name_span,
-            span: Span::new(head.start, end),
-            given,
-            when,
-            then,
-            tags: Vec::new(),
-            status: None,
-            parent: parent.map(str::to_string),
-            origin: ScenarioOrigin::MarkdownHeading,
-        });
+        self.doc.scenarios.push(
+            ScenarioDraft {
+                id: id
+                    .map(str::to_string)
+                    .unwrap_or_else(|| scenario_id(&self.doc.name, name)),
+                explicit_id: id.is_some(),
+                name: name.to_string(),
+                name_span,
+                span: Span::new(head.start, end),
+                given,
+                when,
+                then,
+                tags: Vec::new(),
+                status: None,
+                parent: parent.map(str::to_string),
+                origin: ScenarioOrigin::MarkdownHeading,
+            }
+            .finish(),
+        );
         self
     }
 
     pub fn section(mut self, level: u8, title: &str) -> Self {
         let span = self.line(&format!("{} {title}", "#".repeat(level as usize)));
         self.doc.sections.push(Section {
-            title: title.to_string(),
+            title: title.into(),
             number: None,
             level,
             heading_span: span,

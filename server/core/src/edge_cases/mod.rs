@@ -898,7 +898,7 @@ fn same_steps(s: &Scenario, d: &Draft) -> bool {
     let eq = |a: &[crate::model::Step], b: &[String]| {
         let own: Vec<&str> = a
             .iter()
-            .filter(|x| x.span.start >= s.span.start)
+            .filter(|x| s.abs(x.span).start >= s.span.start)
             .map(|x| step_text(&x.text))
             .collect();
         own.len() == b.len() && own.iter().zip(b).all(|(x, y)| *x == y.trim())
@@ -1065,7 +1065,7 @@ fn covered(nb: &[String], needles: &[&str]) -> bool {
 fn own(sc: &Scenario, steps: &[crate::model::Step]) -> Vec<String> {
     steps
         .iter()
-        .filter(|s| s.span.start >= sc.span.start && s.span.end <= sc.span.end)
+        .filter(|s| sc.abs(s.span).start >= sc.span.start && sc.abs(s.span).end <= sc.span.end)
         .map(|s| s.text.trim().to_string())
         .collect()
 }

@@ -148,8 +148,8 @@ fn keyword(raw: &str, word: &str) -> String {
 }
 
 fn markdown(text: &str, sc: &Scenario, name: &str, d: &Draft) -> Option<TextEdit> {
-    let first = sc.steps().min_by_key(|s| s.span.start)?;
-    let last_end = sc.steps().map(|s| s.span.end).max()?;
+    let first = sc.steps().min_by_key(|s| s.span.rel_start)?;
+    let last_end = sc.steps().map(|s| sc.abs(s.span).end).max()?;
     if sc.name_span.start > text.len() || sc.name_span.is_empty() {
         return None;
     }
@@ -157,8 +157,8 @@ fn markdown(text: &str, sc: &Scenario, name: &str, d: &Draft) -> Option<TextEdit
     if !heading_prefix.trim_start().starts_with('#') {
         return None;
     }
-    let step_ls = line_start(text, first.span.start);
-    let prefix = &text[step_ls..first.text_span.start];
+    let step_ls = line_start(text, sc.abs(first.span).start);
+    let prefix = &text[step_ls..sc.abs(first.text_span).start];
     let raw: String = first
         .keyword
         .chars()
@@ -208,8 +208,8 @@ fn markdown(text: &str, sc: &Scenario, name: &str, d: &Draft) -> Option<TextEdit
 
 fn one_line(text: &str, sc: &Scenario, d: &Draft) -> Option<TextEdit> {
     let ls = line_start(text, sc.span.start);
-    let first = sc.steps().min_by_key(|s| s.span.start)?;
-    let prefix = &text[ls..first.span.start];
+    let first = sc.steps().min_by_key(|s| s.span.rel_start)?;
+    let prefix = &text[ls..sc.abs(first.span).start];
     let kw_given = sc.given.first().map(|s| s.keyword.as_str());
     let style_bold = kw_given.unwrap_or(&first.keyword).starts_with("**");
     let kw = |w: &str| {

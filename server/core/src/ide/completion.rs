@@ -503,7 +503,7 @@ fn step_items(
                 if kind.is_some_and(|k| k != st.kind) || st.text.trim().is_empty() {
                     continue;
                 }
-                if d.path == here.0 && st.span.touches(here.1) {
+                if d.path == here.0 && sc.abs(st.span).touches(here.1) {
                     continue;
                 }
                 let key = normalize_step(&st.text);
@@ -731,10 +731,10 @@ fn markdown_completions(
 fn previous_step_kind(doc: &Document, o: usize) -> Option<StepKind> {
     doc.scenarios
         .iter()
-        .flat_map(|s| s.steps())
-        .filter(|st| st.span.end <= o)
-        .max_by_key(|st| st.span.end)
-        .map(|st| st.kind)
+        .flat_map(|s| s.steps().map(move |st| (s.abs(st.span), st.kind)))
+        .filter(|(span, _)| span.end <= o)
+        .max_by_key(|(span, _)| span.end)
+        .map(|(_, kind)| kind)
 }
 
 fn yaml_completions(

@@ -248,9 +248,10 @@ fn format_markdown(text: &str, doc: &Document) -> String {
             continue;
         }
         for st in sc.steps() {
-            if valid(text, st.span) {
-                let l = line_at(text, st.span.start);
-                if l.start <= st.span.start {
+            let span = sc.abs(st.span);
+            if valid(text, span) {
+                let l = line_at(text, span.start);
+                if l.start <= span.start {
                     step_lines.push(l);
                 }
             }

@@ -76,7 +76,10 @@ pub fn hover(ws: &Workspace, path: &str, offset: usize) -> Option<Hover> {
         }
         Target::RequirementId { id, span } => (span, hover_requirement(ws, id, None)),
         Target::Requirement { req } => (req.id_span, hover_requirement(ws, &req.id, Some(req))),
-        Target::Step { scenario, step } => (step.span, hover_step(ws, path, scenario, step)),
+        Target::Step { scenario, step } => (
+            scenario.abs(step.span),
+            hover_step(ws, path, scenario, step),
+        ),
         Target::Scenario {
             path: sc_path,
             scenario,
@@ -253,7 +256,7 @@ fn hover_step(ws: &Workspace, path: &str, sc: &Scenario, step: &Step) -> String 
         md(step.text.trim()),
         md(&sc.name)
     );
-    let others = step_uses(ws, path, step);
+    let others = step_uses(ws, path, sc, step);
     if others.is_empty() {
         s.push_str("\n\nNo other scenario uses this step.");
     } else {
@@ -271,7 +274,7 @@ fn hover_step(ws: &Workspace, path: &str, sc: &Scenario, step: &Step) -> String 
                 kind_word(ost.kind),
                 code(p),
                 ws.get(p)
-                    .map(|f| line_col(&f.text, ost.span.start))
+                    .map(|f| line_col(&f.text, osc.abs(ost.span).start))
                     .unwrap_or_default()
             );
         }

@@ -137,18 +137,19 @@ pub fn goto_definition(ws: &Workspace, path: &str, offset: usize) -> Vec<NavTarg
                 },
             })
             .collect(),
-        Target::Step { step, .. } => step_uses(ws, path, step)
+        Target::Step { scenario, step } => step_uses(ws, path, scenario, step)
             .into_iter()
-            .map(|(p, _, st)| NavTarget {
-                path: p.to_string(),
-                span: st.span,
-                focus_span: if st.span.start <= st.text_span.start
-                    && st.text_span.end <= st.span.end
-                {
-                    st.text_span
-                } else {
-                    Span::empty(st.span.start)
-                },
+            .map(|(p, sc, st)| {
+                let (span, text_span) = (sc.abs(st.span), sc.abs(st.text_span));
+                NavTarget {
+                    path: p.to_string(),
+                    span,
+                    focus_span: if span.start <= text_span.start && text_span.end <= span.end {
+                        text_span
+                    } else {
+                        Span::empty(span.start)
+                    },
+                }
             })
             .collect(),
         Target::Scenario {
@@ -225,12 +226,12 @@ pub fn find_references(
                 }
             }
         }
-        Target::Step { step, .. } => {
+        Target::Step { scenario, step } => {
             if include_declaration {
-                out.push(loc(path, step.text_span));
+                out.push(loc(path, scenario.abs(step.text_span)));
             }
-            for (p, _, st) in step_uses(ws, path, step) {
-                out.push(loc(p, st.text_span));
+            for (p, sc, st) in step_uses(ws, path, scenario, step) {
+                out.push(loc(p, sc.abs(st.text_span)));
             }
         }
         Target::Scenario {
@@ -260,8 +261,10 @@ pub fn find_references(
 pub(crate) fn step_uses<'a>(
     ws: &'a Workspace,
     path: &str,
+    scenario: &Scenario,
     step: &Step,
 ) -> Vec<(&'a str, &'a Scenario, &'a Step)> {
+    let at = scenario.abs(step.span);
     let key = normalize_step(&step.text);
     let mut out = Vec::new();
     if key.is_empty() {
@@ -270,7 +273,7 @@ pub(crate) fn step_uses<'a>(
     for (p, f) in &ws.files {
         for sc in &f.doc.scenarios {
             for st in sc.steps() {
-                if p == path && st.span == step.span {
+                if p == path && sc.abs(st.span) == at {
                     continue;
                 }
                 if normalize_step(&st.text) == key {

@@ -208,8 +208,8 @@ pub fn selection_ranges_with(
         cands.push(sc.name_span);
         cands.push(sc.span);
         for st in sc.steps() {
-            cands.push(st.text_span);
-            cands.push(st.span);
+            cands.push(sc.abs(st.text_span));
+            cands.push(sc.abs(st.span));
         }
     }
     for r in &doc.requirements {

@@ -212,7 +212,10 @@ pub(crate) fn target_at<'a>(ws: &'a Workspace, path: &str, offset: usize) -> Opt
                 });
             }
         }
-        if let Some(step) = sc.steps().find(|s| s.span.touches(o) && !s.span.is_empty()) {
+        if let Some(step) = sc
+            .steps()
+            .find(|s| sc.abs(s.span).touches(o) && !sc.abs(s.span).is_empty())
+        {
             return Some(Target::Step { scenario: sc, step });
         }
     }

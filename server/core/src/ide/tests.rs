@@ -31,8 +31,8 @@ fn step(text: &str, kind: StepKind, kw: &str, body: &str) -> Step {
         kind,
         keyword: kw.to_string(),
         text: body.to_string(),
-        span: line,
-        text_span: find(text, body, 0),
+        span: RelSpan::absolute(line),
+        text_span: RelSpan::absolute(find(text, body, 0)),
     }
 }
 
@@ -43,7 +43,7 @@ pub(crate) const STORE: &str = "feature: store\ndescription: Persists tasks\nsce
 pub(crate) fn todo_doc() -> Document {
     let t = TODO;
     let sec = |title: &str, level: u8, heading: &str| Section {
-        title: title.to_string(),
+        title: title.into(),
         number: None,
         level,
         heading_span: line_of(t, heading),
@@ -82,7 +82,7 @@ pub(crate) fn todo_doc() -> Document {
             },
         ],
         scenarios: vec![
-            Scenario {
+            ScenarioDraft {
                 id: "todo/add-a-task".into(),
                 explicit_id: false,
                 name: "Add a task".into(),
@@ -100,8 +100,9 @@ pub(crate) fn todo_doc() -> Document {
                 status: None,
                 parent: None,
                 origin: ScenarioOrigin::MarkdownHeading,
-            },
-            Scenario {
+            }
+            .finish(),
+            ScenarioDraft {
                 id: "todo/complete-a-task".into(),
                 explicit_id: false,
                 name: "Complete a task".into(),
@@ -114,7 +115,8 @@ pub(crate) fn todo_doc() -> Document {
                 status: None,
                 parent: None,
                 origin: ScenarioOrigin::MarkdownHeading,
-            },
+            }
+            .finish(),
         ],
         dependencies: vec![Dependency {
             name: "store".into(),
@@ -133,7 +135,7 @@ pub(crate) fn store_doc() -> Document {
         name: "store".into(),
         name_span: find(t, "store", 0),
         description: Some("Persists tasks".into()),
-        scenarios: vec![Scenario {
+        scenarios: vec![ScenarioDraft {
             id: "store-save".into(),
             explicit_id: true,
             name: "Save".into(),
@@ -143,28 +145,29 @@ pub(crate) fn store_doc() -> Document {
                 kind: StepKind::Given,
                 keyword: String::new(),
                 text: "An empty list.".into(),
-                span: find(t, "An empty list.", 0),
-                text_span: find(t, "An empty list.", 0),
+                span: RelSpan::absolute(find(t, "An empty list.", 0)),
+                text_span: RelSpan::absolute(find(t, "An empty list.", 0)),
             }],
             when: vec![Step {
                 kind: StepKind::When,
                 keyword: String::new(),
                 text: "I save".into(),
-                span: find(t, "I save", 0),
-                text_span: find(t, "I save", 0),
+                span: RelSpan::absolute(find(t, "I save", 0)),
+                text_span: RelSpan::absolute(find(t, "I save", 0)),
             }],
             then: vec![Step {
                 kind: StepKind::Then,
                 keyword: String::new(),
                 text: "it is stored".into(),
-                span: find(t, "it is stored", 0),
-                text_span: find(t, "it is stored", 0),
+                span: RelSpan::absolute(find(t, "it is stored", 0)),
+                text_span: RelSpan::absolute(find(t, "it is stored", 0)),
             }],
             tags: vec![],
             status: None,
             parent: None,
             origin: ScenarioOrigin::Yaml,
-        }],
+        }
+        .finish()],
         ..Default::default()
     }
 }

@@ -82,7 +82,7 @@ pub fn semantic_tokens(ws: &Workspace, path: &str) -> Vec<SemanticToken> {
     for sc in &doc.scenarios {
         push(sc.name_span, TokenType::ScenarioName, DECL);
         for st in sc.steps() {
-            if let Some(k) = keyword_in(text, st.span, st.text_span) {
+            if let Some(k) = keyword_in(text, sc.abs(st.span), sc.abs(st.text_span)) {
                 push(k, TokenType::StepKeyword, 0);
             }
         }

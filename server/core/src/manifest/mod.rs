@@ -444,8 +444,26 @@ pub fn record(
 /// contains the spec. The nearest one wins; among arrangements of one folder, the first by
 /// path. None when no arrangement applies: such specs are not meant to be compiled by specls.
 pub fn arrangement_for<'a>(ws: &'a Workspace, spec_path: &str) -> Option<&'a Document> {
+    arrangement_among(ws.docs(), spec_path)
+}
+
+/// The arrangements of a workspace (its documents that are arrangements), for
+/// [`arrangement_among`]: looking a spec's arrangement up among them rather than among every
+/// document (drift does it for every spec).
+pub fn arrangements(ws: &Workspace) -> Vec<&Document> {
+    ws.docs()
+        .filter(|d| d.arrangement.is_some() && d.kind == Some(DocKind::Arrangement))
+        .collect()
+}
+
+/// [`arrangement_for`] among these documents (every document of the workspace, or its
+/// [`arrangements`]).
+pub fn arrangement_among<'a>(
+    docs: impl IntoIterator<Item = &'a Document>,
+    spec_path: &str,
+) -> Option<&'a Document> {
     let mut best: Option<(usize, &Document)> = None;
-    for doc in ws.docs() {
+    for doc in docs {
         let Some(arr) = doc.arrangement.as_ref() else {
             continue;
         };

@@ -42,7 +42,7 @@ use crate::diag::Diagnostic;
 use crate::limits;
 use crate::model::{
     slug, Behavior, CodeBlock, Constraint, Criterion, Dependency, Document, ExampleRow, Function,
-    Requirement, Scenario, ScenarioOrigin, Section, Step, StepKind, WorkflowStep,
+    RelSpan, Requirement, ScenarioDraft, ScenarioOrigin, Section, Step, StepKind, WorkflowStep,
 };
 use crate::parse::constraint::parse_measure;
 use crate::parse::front_matter::{self, Split};
@@ -454,7 +454,7 @@ impl HeadCtx {
 }
 
 struct Builder {
-    sc: Scenario,
+    sc: ScenarioDraft,
     /// Heading level of an explicit scenario (7 for a `**Scenario:**` line); 0 for implicit.
     level: u8,
     implicit: bool,
@@ -846,7 +846,7 @@ impl<'a> Walker<'a> {
         let (title, number) = clean_title(raw);
         let section_span = trim_span(text, Span::new(h.span.start, self.section_end[i]));
         self.doc.sections.push(Section {
-            title: title.clone(),
+            title: title.as_str().into(),
             number,
             level: h.level,
             heading_span: h.span,
@@ -1087,7 +1087,7 @@ impl<'a> Walker<'a> {
             }
         });
         self.scen = Some(Builder {
-            sc: Scenario {
+            sc: ScenarioDraft {
                 id,
                 explicit_id,
                 name,
@@ -1120,7 +1120,7 @@ impl<'a> Walker<'a> {
             self.background = Some((b.level, steps));
             return;
         }
-        let steps_span = b.sc.steps().map(|s| s.span).reduce(Span::cover);
+        let steps_span = b.sc.steps().map(|s| s.span.abs0()).reduce(Span::cover);
         if let Some(s) = steps_span {
             b.sc.span = b.sc.span.cover(s);
         }
@@ -1139,7 +1139,7 @@ impl<'a> Walker<'a> {
             let viable = !b.sc.then.is_empty() && has_cause;
             if !viable {
                 if b.clear {
-                    let spans: Vec<Span> = b.sc.steps().map(|s| s.span).collect();
+                    let spans: Vec<Span> = b.sc.steps().map(|s| s.span.abs0()).collect();
                     for s in spans {
                         self.diag(
                             "step-outside-scenario",
@@ -1183,7 +1183,7 @@ impl<'a> Walker<'a> {
         }
         let mut sc = b.sc;
         sc.shrink_to_fit();
-        self.doc.scenarios.push(sc);
+        self.doc.scenarios.push(sc.finish());
     }
 
     // ---- lines -----------------------------------------------------------------------------
@@ -1265,9 +1265,11 @@ impl<'a> Walker<'a> {
                 let t = lines::trim_step_text(text, content);
                 if !t.is_empty() {
                     self.step_list |= list;
-                    step.text_span = Span::new(step.text_span.start, t.end);
-                    step.span = Span::new(step.span.start, t.end);
-                    step.text = norm(step.text_span.slice(text));
+                    // A draft's step: spans relative to 0.
+                    let text_span = Span::new(step.text_span.abs0().start, t.end);
+                    step.text_span = RelSpan::absolute(text_span);
+                    step.span = RelSpan::absolute(Span::new(step.span.abs0().start, t.end));
+                    step.text = norm(text_span.slice(text));
                     return;
                 }
             }
@@ -1310,7 +1312,7 @@ impl<'a> Walker<'a> {
                 let parent = self.parent();
                 let id = id_in(content.slice(text));
                 self.scen = Some(Builder {
-                    sc: Scenario {
+                    sc: ScenarioDraft {
                         explicit_id: id.is_some(),
                         id: id.unwrap_or_default(),
                         name: String::new(),
@@ -1362,8 +1364,8 @@ impl<'a> Walker<'a> {
                 kind,
                 keyword: kw.span.slice(text).to_string(),
                 text: norm(text_span.slice(text)),
-                span: Span::new(kw.span.start, text_span.end),
-                text_span,
+                span: RelSpan::absolute(Span::new(kw.span.start, text_span.end)),
+                text_span: RelSpan::absolute(text_span),
             };
             match kind {
                 StepKind::Given => b.sc.given.push(step),

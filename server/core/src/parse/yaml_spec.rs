@@ -11,8 +11,8 @@ use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, TextEdit};
 use crate::model::{
-    scenario_id, slug, Constraint, Dependency, Document, Domain, Scenario, ScenarioOrigin, Step,
-    StepKind, WorkflowStep,
+    scenario_id, slug, Constraint, Dependency, Document, Domain, RelSpan, Scenario, ScenarioDraft,
+    ScenarioOrigin, Step, StepKind, WorkflowStep,
 };
 use crate::parse::constraint;
 use crate::span::Span;
@@ -809,7 +809,7 @@ impl<'t> Parser<'t> {
             Some(e) => e.span,
             None => item.span,
         };
-        let mut sc = Scenario {
+        let mut sc = ScenarioDraft {
             id,
             explicit_id: explicit,
             name: scenario_name,
@@ -824,7 +824,7 @@ impl<'t> Parser<'t> {
             origin: kind.origin(),
         };
         sc.shrink_to_fit();
-        self.doc.scenarios.push(sc);
+        self.doc.scenarios.push(sc.finish());
     }
 
     /// Steps from a string or a list; other shapes keep their source text and are flagged.
@@ -886,8 +886,8 @@ impl<'t> Parser<'t> {
             kind,
             keyword: String::new(),
             text: self.node_text(node),
-            span: node.span,
-            text_span: self.text_span(node),
+            span: RelSpan::absolute(node.span),
+            text_span: RelSpan::absolute(self.text_span(node)),
         }
     }
 

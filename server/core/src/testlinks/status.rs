@@ -316,7 +316,9 @@ pub fn scenario_status(
     results: &[TestResult],
     mapping: &Mapping,
 ) -> BTreeMap<ScenarioRef, ScenarioStatus> {
-    let mut out = BTreeMap::new();
+    // In the map's order (paths, then indexes), so that the map is built at once at the end
+    // rather than by an insertion per scenario (this runs over the whole workspace).
+    let mut out = Vec::new();
     let mut idx: Vec<usize> = Vec::new();
     for (path, f) in &ws.files {
         for index in 0..f.doc.scenarios.len() {
@@ -326,7 +328,7 @@ pub fn scenario_status(
             };
             let linked = links.tests_of(&r);
             if linked.is_empty() {
-                out.insert(r, ScenarioStatus::Untested);
+                out.push((r, ScenarioStatus::Untested));
                 continue;
             }
             idx.clear();
@@ -390,10 +392,10 @@ pub fn scenario_status(
                     ScenarioStatus::Skipped { tests: skipped }
                 }
             };
-            out.insert(r, status);
+            out.push((r, status));
         }
     }
-    out
+    out.into_iter().collect()
 }
 
 /// `scenario-untested` (with a test-skeleton fix in the project's language, when it is known)

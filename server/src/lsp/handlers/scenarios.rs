@@ -154,11 +154,11 @@ fn status_from_view(s: &ScenarioStatus) -> Status {
 /// Every spec with scenarios (or only `only`, a document key), in path order.
 pub fn scenarios(
     ws: &Workspace,
-    diags: &BTreeMap<String, Vec<Diagnostic>>,
+    diags: &BTreeMap<String, std::sync::Arc<Vec<Diagnostic>>>,
     view: Option<&TestView>,
     only: Option<&str>,
 ) -> Vec<SpecInfo> {
-    let none = Vec::new();
+    let none = std::sync::Arc::new(Vec::new());
     ws.files
         .iter()
         .filter(|(key, _)| only.is_none_or(|o| o == key.as_str()))
@@ -217,7 +217,7 @@ pub struct Health {
 
 pub fn health(
     ws: &Workspace,
-    diags: &BTreeMap<String, Vec<Diagnostic>>,
+    diags: &BTreeMap<String, std::sync::Arc<Vec<Diagnostic>>>,
     view: Option<&TestView>,
 ) -> Health {
     let mut h = Health {
@@ -241,7 +241,7 @@ pub fn health(
             }
         }
     }
-    for d in diags.values().flatten() {
+    for d in diags.values().flat_map(|v| v.iter()) {
         match d.severity {
             diag::Severity::Error => h.errors += 1,
             diag::Severity::Warning => h.warnings += 1,
@@ -380,7 +380,10 @@ mod tests {
             message: "test_one".into(),
         });
         let untested = Diagnostic::new("scenario-untested", Span::empty(two.start), "no test");
-        let diags = BTreeMap::from([("a.spec.yaml".to_string(), vec![failed, untested])]);
+        let diags = BTreeMap::from([(
+            "a.spec.yaml".to_string(),
+            std::sync::Arc::new(vec![failed, untested]),
+        )]);
         let found = scenarios(&ws, &diags, None, None);
         assert_eq!(found.len(), 1, "the arrangement is not listed");
         let s = &found[0].scenarios;

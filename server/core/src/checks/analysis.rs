@@ -1,0 +1,630 @@
+//! [`Analysis`]: the checks kept up to date edit by edit, for the language server.
+//!
+//! What an edit costs is what it changed, not the size of the file or of the workspace:
+//!
+//! - Per file: when an incremental reparse made the new document from the cached one (its
+//!   [`crate::model::Lineage`] says which scenarios it read again), only those scenarios are
+//!   summarised again and the others are moved in place ([`summary::update_spliced`]);
+//!   placeholders are looked for again only on the lines around the edit. The other
+//!   single-file checks (examples, constraints, functions, sections...) run again: they read
+//!   the document's other parts, not its scenarios.
+//! - The joins over scenarios (duplicate names, ids and steps, conflicts; and duplicate names
+//!   and ids inside one file) keep an index from each key to the places (file, scenario) that
+//!   have it. An edit removes the places of the scenarios it replaced and adds the new ones; the
+//!   diagnostics are then made again only for the files that share a key with what changed
+//!   (or with the edited file, whose spans moved), from the groups they are in.
+//! - The other joins (constraints, requirements, dependencies) read no scenario: they run again
+//!   only when some file's other parts changed.
+//! - Each file's final diagnostics (suppression, levels, order) are kept, shared (`Arc`), and
+//!   made again only for the files whose parts changed.
+//!
+//! The result is always the one [`super::check_workspace`] gives (tested by
+//! `tests/analysis_incremental.rs` on random edits).
+
+use std::collections::BTreeMap;
+use std::hash::{Hash, Hasher};
+use std::ops::Range;
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::diag::Diagnostic;
+use crate::fxhash::{FxHasher, HashMap, HashSet};
+use crate::model::Document;
+use crate::workspace::Workspace;
+
+use super::summary::{self, FileSummary};
+use super::{completeness, conflicts, duplicates, Env, JoinKind};
+
+/// A cache of the checks, for the LSP: call [`Analysis::check`] (or
+/// [`Analysis::check_shared`]) with each new snapshot; what did not change is reused.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    files: HashMap<String, Cached>,
+    /// File slots: the path of each (None: free).
+    slots: Vec<Option<String>>,
+    free: Vec<u32>,
+    /// Join key hash -> the places with a key of that hash.
+    index: HashMap<u64, Vec<Place>>,
+    /// Files to finish again at the next check (their results are out of date).
+    dirty: HashSet<u32>,
+    /// The configuration the results were finished with.
+    config: Option<Config>,
+    /// Documents and texts the last [`Analysis::check`] replaced (see [`Analysis::take_retired`]).
+    retired: Vec<(Arc<Document>, Arc<str>)>,
+}
+
+/// One scenario's place in a join.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Place {
+    kind: JoinKind,
+    slot: u32,
+    scenario: u32,
+}
+
+/// One file's results and what they were computed from.
+#[derive(Debug)]
+struct Cached {
+    doc: Arc<Document>,
+    text: Arc<str>,
+    slot: u32,
+    summary: Box<FileSummary>,
+    /// The single-file checks after the duplicates and before the placeholders (requirement
+    /// ids, example rows, constraints, completeness), the placeholders, and those after them.
+    before: Vec<Diagnostic>,
+    placeholders: Vec<Diagnostic>,
+    after: Vec<Diagnostic>,
+    /// The index keys (hashes) of the groups of at least two places this file has a place in
+    /// (a superset: pruned when read).
+    shared: HashSet<u64>,
+    /// The joins that read no scenario: this file's part.
+    other: Vec<Diagnostic>,
+    result: Arc<Vec<Diagnostic>>,
+}
+
+/// What the per-file stage gives for one file.
+struct Checked {
+    summary: Box<FileSummary>,
+    /// The scenarios summarised again (None: all of them).
+    changed: Option<Range<usize>>,
+    /// Whether anything but the scenarios changed in the summary.
+    other_changed: bool,
+    before: Vec<Diagnostic>,
+    placeholders: Vec<Diagnostic>,
+    after: Vec<Diagnostic>,
+}
+
+/// The previous results of a file being checked again.
+struct Prev {
+    doc: Arc<Document>,
+    text: Arc<str>,
+    summary: Box<FileSummary>,
+    placeholders: Vec<Diagnostic>,
+    shared: HashSet<u64>,
+    other: Vec<Diagnostic>,
+}
+
+fn key_hash(kind: JoinKind, key: (&str, &str)) -> u64 {
+    let mut h = FxHasher::default();
+    kind.hash(&mut h);
+    key.hash(&mut h);
+    h.finish()
+}
+
+/// Everything of two summaries but the scenarios is the same.
+fn same_outside_scenarios(a: &FileSummary, b: &FileSummary) -> bool {
+    let FileSummary {
+        path,
+        name,
+        feature,
+        aliases,
+        domain_aliases,
+        scenarios: _,
+        constraints,
+        dependencies,
+        domains,
+        mentions,
+        unexercised,
+        functions_io,
+        workflow,
+    } = a;
+    *path == b.path
+        && *name == b.name
+        && *feature == b.feature
+        && *aliases == b.aliases
+        && *domain_aliases == b.domain_aliases
+        && *constraints == b.constraints
+        && *dependencies == b.dependencies
+        && *domains == b.domains
+        && *mentions == b.mentions
+        && *unexercised == b.unexercised
+        && *functions_io == b.functions_io
+        && *workflow == b.workflow
+}
+
+/// The per-file stage: the summary and the single-file checks but the duplicates of names and
+/// ids (which come from the index). `splice`: the scenarios the reparse read again and how far
+/// those after them moved, when it made `doc` from the previous document.
+fn check_one(
+    doc: &Document,
+    text: &str,
+    env: &Env,
+    prev: Option<Prev>,
+    splice: Option<(Range<usize>, isize)>,
+) -> Checked {
+    let unexercised = completeness::unexercised_requirements(doc);
+    let mut placeholders = None;
+    let (mut summary, changed, other_changed) = match (prev, splice) {
+        (Some(mut p), Some((range, delta))) => {
+            let old_unexercised = std::mem::take(&mut p.summary.unexercised);
+            let same = summary::update_in_place(&mut p.summary, doc, text, range.clone(), delta);
+            // The text is the same outside the scenarios read again.
+            let n = p.doc.scenarios.len();
+            let from = match range.start {
+                0 => 0,
+                i => p.doc.scenarios[i - 1].span.end,
+            };
+            let to = match range.end {
+                e if e == n => p.text.len(),
+                e => p.doc.scenarios[e].span.start,
+            };
+            let moved = text.len() as isize - p.text.len() as isize;
+            placeholders = Some(completeness::placeholders_after_edit(
+                doc,
+                text,
+                std::mem::take(&mut p.placeholders),
+                (from, to),
+                moved,
+            ));
+            let other_changed = !same || old_unexercised != unexercised;
+            (p.summary, Some(range), other_changed)
+        }
+        (Some(p), None) => {
+            let mut s = summary::summarize(doc, text);
+            s.unexercised = unexercised.clone();
+            let other_changed = !same_outside_scenarios(&p.summary, &s);
+            (Box::new(s), None, other_changed)
+        }
+        (None, _) => (Box::new(summary::summarize(doc, text)), None, true),
+    };
+    summary.unexercised = unexercised;
+    let mut before = Vec::new();
+    duplicates::requirement_duplicates(doc, &mut before);
+    super::conflicts::check_examples(doc, &mut before);
+    super::constraints::check_document(doc, text, &mut before);
+    completeness::check_document_but_placeholders(doc, text, &mut before);
+    let placeholders = placeholders.unwrap_or_else(|| completeness::placeholders(doc, text));
+    let mut after = Vec::new();
+    super::arrangement::check_document(doc, text, env, &mut after);
+    Checked {
+        summary,
+        changed,
+        other_changed,
+        before,
+        placeholders,
+        after,
+    }
+}
+
+impl Analysis {
+    pub fn new() -> Analysis {
+        Analysis::default()
+    }
+
+    /// Forget a file's cached results (for example when the environment changed).
+    pub fn invalidate(&mut self, path: &str) {
+        self.forget(path);
+    }
+
+    /// Forget everything (for example after PATH changed).
+    pub fn clear(&mut self) {
+        let retired = std::mem::take(&mut self.retired);
+        *self = Analysis {
+            retired,
+            ..Analysis::default()
+        };
+    }
+
+    /// The documents and texts the last [`Analysis::check`] replaced in the cache. Freeing a
+    /// big document takes a while (thousands of scenarios); a caller in a hurry takes them and
+    /// frees them later, elsewhere. Those not taken are freed by the next check.
+    pub fn take_retired(&mut self) -> Vec<(Arc<Document>, Arc<str>)> {
+        std::mem::take(&mut self.retired)
+    }
+
+    /// The cached summary of a file, if checked.
+    pub fn summary(&self, path: &str) -> Option<&FileSummary> {
+        self.files.get(path).map(|c| &*c.summary)
+    }
+
+    /// Bring the cache up to date with `ws` and return every diagnostic per path.
+    pub fn check(
+        &mut self,
+        ws: &Workspace,
+        config: &Config,
+        env: &Env,
+    ) -> BTreeMap<String, Vec<Diagnostic>> {
+        self.check_shared(ws, config, env)
+            .into_iter()
+            .map(|(k, v)| (k, v.as_ref().clone()))
+            .collect()
+    }
+
+    /// [`Analysis::check`] with each file's diagnostics shared: a file whose diagnostics did
+    /// not change has the same `Arc` as in the previous result.
+    pub fn check_shared(
+        &mut self,
+        ws: &Workspace,
+        config: &Config,
+        env: &Env,
+    ) -> BTreeMap<String, Arc<Vec<Diagnostic>>> {
+        self.retired.clear();
+        if self.config.as_ref() != Some(config) {
+            self.config = Some(config.clone());
+            let all: Vec<u32> = self.files.values().map(|c| c.slot).collect();
+            self.dirty.extend(all);
+        }
+        let mut other_changed = false;
+        // Files gone.
+        let gone: Vec<String> = self
+            .files
+            .keys()
+            .filter(|p| !ws.files.contains_key(*p))
+            .cloned()
+            .collect();
+        for p in gone {
+            other_changed = true;
+            self.forget(&p);
+        }
+        // The files to check again, each with its previous results; their old places leave
+        // the index (all of them, or those of the scenarios the reparse read again).
+        let mut stale = Vec::new();
+        for (path, file) in &ws.files {
+            let slot = match self.files.get(path) {
+                Some(c) if Arc::ptr_eq(&c.doc, &file.doc) => continue,
+                Some(c) => c.slot,
+                None => {
+                    other_changed = true;
+                    self.new_slot(path)
+                }
+            };
+            let mut splice = None;
+            let prev = self.files.remove(path).map(|c| {
+                splice = summary::spliced(&c.doc, &file.doc)
+                    .filter(|_| c.summary.feature == crate::model::slug(&file.doc.name))
+                    .filter(|_| c.summary.scenarios.len() == c.doc.scenarios.len());
+                let range = match &splice {
+                    Some((r, _)) => r.clone(),
+                    None => 0..c.summary.scenarios.len(),
+                };
+                self.unindex(c.slot, &c.summary, range);
+                self.shared_files(&c.shared);
+                Prev {
+                    doc: c.doc,
+                    text: c.text,
+                    summary: c.summary,
+                    placeholders: c.placeholders,
+                    shared: c.shared,
+                    other: c.other,
+                }
+            });
+            self.dirty.insert(slot);
+            stale.push(std::sync::Mutex::new(Some((
+                path, file, slot, prev, splice,
+            ))));
+        }
+        // The per-file stage, on every core (opening a workspace checks every file).
+        let checked = crate::par::map(&stale, |job| {
+            let (path, file, slot, mut prev, splice) = job.lock().ok()?.take()?;
+            let retired = prev.as_ref().map(|p| (p.doc.clone(), p.text.clone()));
+            let (shared, other) = prev
+                .as_mut()
+                .map(|p| (std::mem::take(&mut p.shared), std::mem::take(&mut p.other)))
+                .unwrap_or_default();
+            let c = check_one(&file.doc, &file.text, env, prev, splice);
+            Some((path, file, slot, c, shared, other, retired))
+        });
+        let mut added = Vec::new();
+        for (path, file, slot, c, shared, other, retired) in checked.into_iter().flatten() {
+            self.retired.extend(retired);
+            other_changed |= c.other_changed;
+            let range = c.changed.clone().unwrap_or(0..c.summary.scenarios.len());
+            added.push((slot, range));
+            self.files.insert(
+                path.clone(),
+                Cached {
+                    doc: file.doc.clone(),
+                    text: file.text.clone(),
+                    slot,
+                    summary: c.summary,
+                    before: c.before,
+                    placeholders: c.placeholders,
+                    after: c.after,
+                    shared,
+                    other,
+                    result: Arc::new(Vec::new()),
+                },
+            );
+        }
+        // The new places join the index.
+        for (slot, range) in added {
+            self.index_places(slot, range);
+        }
+        // The joins that read no scenario, when some file's other parts changed.
+        if other_changed {
+            self.other_joins();
+        }
+        // Finish the files whose parts changed.
+        let dirty: Vec<u32> = self.dirty.drain().collect();
+        for slot in dirty {
+            self.finish_file(slot, config);
+        }
+        let mut out = BTreeMap::new();
+        for path in ws.files.keys() {
+            if let Some(c) = self.files.get(path) {
+                out.insert(path.clone(), c.result.clone());
+            }
+        }
+        out
+    }
+
+    fn new_slot(&mut self, path: &str) -> u32 {
+        match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = Some(path.to_string());
+                s
+            }
+            None => {
+                self.slots.push(Some(path.to_string()));
+                (self.slots.len() - 1) as u32
+            }
+        }
+    }
+
+    /// Take a file out of the cache and the index; the files it shared a group with are
+    /// finished again at the next check.
+    fn forget(&mut self, path: &str) {
+        let Some(c) = self.files.remove(path) else {
+            return;
+        };
+        let n = c.summary.scenarios.len();
+        self.unindex(c.slot, &c.summary, 0..n);
+        self.shared_files(&c.shared);
+        self.dirty.remove(&c.slot);
+        self.slots[c.slot as usize] = None;
+        self.free.push(c.slot);
+        self.retired.push((c.doc, c.text));
+    }
+
+    /// Mark dirty every file with a place in these groups.
+    fn shared_files(&mut self, shared: &HashSet<u64>) {
+        for h in shared {
+            if let Some(places) = self.index.get(h) {
+                self.dirty.extend(places.iter().map(|p| p.slot));
+            }
+        }
+    }
+
+    /// Remove the places of scenarios `range` of a file (slot, summary) from the index; the
+    /// files in the groups they leave are finished again.
+    fn unindex(&mut self, slot: u32, s: &FileSummary, range: Range<usize>) {
+        for si in range {
+            let Some(sc) = s.scenarios.get(si) else { break };
+            for kind in JoinKind::ALL {
+                let Some(key) = kind.key(s, sc) else { continue };
+                let h = key_hash(kind, key);
+                let place = Place {
+                    kind,
+                    slot,
+                    scenario: si as u32,
+                };
+                let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(h) else {
+                    continue;
+                };
+                let places = e.get_mut();
+                let had = places.len();
+                if let Some(at) = places.iter().position(|p| *p == place) {
+                    places.swap_remove(at);
+                }
+                if had > 1 {
+                    self.dirty.extend(places.iter().map(|p| p.slot));
+                }
+                if places.is_empty() {
+                    e.remove();
+                }
+            }
+        }
+    }
+
+    /// Add the places of scenarios `range` of the file in `slot` to the index.
+    fn index_places(&mut self, slot: u32, range: Range<usize>) {
+        let Some(path) = self.slots[slot as usize].clone() else {
+            return;
+        };
+        let mut joined: Vec<(u64, Vec<u32>)> = Vec::new();
+        {
+            let Some(c) = self.files.get(&path) else {
+                return;
+            };
+            let s = &c.summary;
+            for si in range {
+                let sc = &s.scenarios[si];
+                for kind in JoinKind::ALL {
+                    let Some(key) = kind.key(s, sc) else { continue };
+                    let h = key_hash(kind, key);
+                    let places = self.index.entry(h).or_default();
+                    places.push(Place {
+                        kind,
+                        slot,
+                        scenario: si as u32,
+                    });
+                    if places.len() > 1 {
+                        joined.push((h, places.iter().map(|p| p.slot).collect()));
+                    }
+                }
+            }
+        }
+        for (h, slots) in joined {
+            for other in slots {
+                self.dirty.insert(other);
+                if let Some(p) = self.slots[other as usize].clone() {
+                    if let Some(c) = self.files.get_mut(&p) {
+                        c.shared.insert(h);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Constraints, requirements exercised elsewhere, dependencies: over every file, each
+    /// file's part compared with the last one.
+    fn other_joins(&mut self) {
+        let mut paths: Vec<&String> = self.files.keys().collect();
+        paths.sort();
+        let summaries: Vec<&FileSummary> = paths.iter().map(|p| &*self.files[*p].summary).collect();
+        let mut out = BTreeMap::new();
+        super::constraints::join(&summaries, &mut out);
+        completeness::join(&summaries, &mut out);
+        super::dependencies::join(&summaries, &mut out);
+        let paths: Vec<String> = paths.into_iter().cloned().collect();
+        for path in paths {
+            let diags = out.remove(&path).unwrap_or_default();
+            if let Some(c) = self.files.get_mut(&path) {
+                if c.other != diags {
+                    c.other = diags;
+                    self.dirty.insert(c.slot);
+                }
+            }
+        }
+    }
+
+    fn summary_of(&self, slot: u32) -> &FileSummary {
+        let path = self.slots[slot as usize]
+            .as_ref()
+            .expect("a file in the index");
+        &self.files[path].summary
+    }
+
+    /// Whether the file in `slot` has a scenario whose name's key is `k`.
+    fn has_name(&self, slot: u32, k: &str) -> bool {
+        let s = self.summary_of(slot);
+        let Some(places) = self.index.get(&key_hash(JoinKind::Name, (&s.feature, k))) else {
+            return false;
+        };
+        places.iter().any(|p| {
+            p.kind == JoinKind::Name
+                && p.slot == slot
+                && s.scenarios[p.scenario as usize].name_key == k
+        })
+    }
+
+    /// The diagnostics of the file in `slot` made again from its parts and its groups.
+    fn finish_file(&mut self, slot: u32, config: &Config) {
+        let Some(path) = self.slots.get(slot as usize).cloned().flatten() else {
+            return;
+        };
+        let Some(c) = self.files.get(&path) else {
+            return;
+        };
+        // The groups of this file, each split by actual key (a hash may be shared), in the
+        // workspace's order.
+        let mut keep = HashSet::default();
+        let mut groups: Vec<(JoinKind, Vec<(usize, usize)>)> = Vec::new();
+        for h in &c.shared {
+            let Some(places) = self.index.get(h) else {
+                continue;
+            };
+            if places.len() < 2 || !places.iter().any(|p| p.slot == slot) {
+                continue;
+            }
+            keep.insert(*h);
+            let mut sorted: Vec<(JoinKind, &str, usize, u32)> = places
+                .iter()
+                .map(|p| {
+                    let path = self.slots[p.slot as usize].as_deref().unwrap_or("");
+                    (p.kind, path, p.scenario as usize, p.slot)
+                })
+                .collect();
+            sorted.sort();
+            let mut split: Vec<(JoinKind, Vec<(usize, usize)>)> = Vec::new();
+            for (kind, _, si, s) in sorted {
+                let f = self.summary_of(s);
+                let key = kind.key(f, &f.scenarios[si]);
+                let same = split.iter_mut().find(|(k, g)| {
+                    let (fs, ss) = g[0];
+                    let f0 = self.summary_of(fs as u32);
+                    *k == kind && kind.key(f0, &f0.scenarios[ss]) == key
+                });
+                match same {
+                    Some((_, g)) => g.push((s as usize, si)),
+                    None => split.push((kind, vec![(s as usize, si)])),
+                }
+            }
+            groups.extend(
+                split
+                    .into_iter()
+                    .filter(|(_, g)| g.len() > 1 && g.iter().any(|p| p.0 == slot as usize)),
+            );
+        }
+        let order = |g: &(JoinKind, Vec<(usize, usize)>)| {
+            let (s, si) = g.1[0];
+            (g.0, self.slots[s].as_deref().unwrap_or(""), si)
+        };
+        groups.sort_by(|a, b| order(a).cmp(&order(b)));
+        let file = |s: usize| self.summary_of(s as u32);
+        let taken = |s: usize, k: &str| self.has_name(s as u32, k);
+        let doc = &c.doc;
+        let text = &c.text;
+        let me = slot as usize;
+        // Inside the file: names, then ids, by scenario.
+        let mut names: Vec<(usize, usize)> = Vec::new();
+        let mut ids: Vec<(usize, usize)> = Vec::new();
+        for (kind, g) in &groups {
+            let mine: Vec<usize> = g.iter().filter(|p| p.0 == me).map(|p| p.1).collect();
+            let Some((&first, rest)) = mine.split_first() else {
+                continue;
+            };
+            match kind {
+                JoinKind::Name => names.extend(rest.iter().map(|&i| (i, first))),
+                JoinKind::LocalId => ids.extend(rest.iter().map(|&i| (i, first))),
+                _ => {}
+            }
+        }
+        names.sort_unstable();
+        ids.sort_unstable();
+        let mut diags = doc.diagnostics.clone();
+        let keys = |i: usize| c.summary.scenarios[i].name_key.as_str();
+        for (i, first) in names {
+            let taken = |k: &str| self.has_name(slot, k);
+            diags.push(duplicates::name_duplicate(doc, text, i, first, &taken));
+        }
+        for (i, first) in ids {
+            diags.extend(duplicates::id_duplicate(
+                doc,
+                keys(first) == keys(i),
+                i,
+                first,
+            ));
+        }
+        diags.extend(c.before.iter().cloned());
+        diags.extend(c.placeholders.iter().cloned());
+        diags.extend(c.after.iter().cloned());
+        // Across files.
+        let mut push = |_: usize, d: Diagnostic| diags.push(d);
+        for (kind, g) in &groups {
+            match kind {
+                JoinKind::Name | JoinKind::Id | JoinKind::Steps => {
+                    duplicates::group(*kind, g, &file, Some(me), &taken, &mut push)
+                }
+                JoinKind::When => conflicts::group(g, &file, Some(me), &mut push),
+                JoinKind::LocalId => {}
+            }
+        }
+        diags.extend(c.other.iter().cloned());
+        let result = super::finish(doc, diags, config);
+        let c = self.files.get_mut(&path).expect("checked above");
+        c.shared = keep;
+        if *c.result != result {
+            c.result = Arc::new(result);
+        }
+    }
+}
