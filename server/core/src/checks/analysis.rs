@@ -44,7 +44,7 @@ pub struct Analysis {
     slots: Vec<Option<String>>,
     free: Vec<u32>,
     /// Join key hash -> the places with a key of that hash.
-    index: HashMap<u64, Vec<Place>>,
+    index: HashMap<u64, Bucket>,
     /// Files to finish again at the next check (their results are out of date).
     dirty: HashSet<u32>,
     /// The configuration the results were finished with.
@@ -53,12 +53,77 @@ pub struct Analysis {
     retired: Vec<(Arc<Document>, Arc<str>)>,
 }
 
-/// One scenario's place in a join.
+/// One scenario's place in a join, in one word: the join (3 bits), the file's slot (29 bits)
+/// and the scenario's index (32 bits). The index holds one per scenario and join.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Place {
-    kind: JoinKind,
-    slot: u32,
-    scenario: u32,
+struct Place(u64);
+
+impl Place {
+    fn new(kind: JoinKind, slot: u32, scenario: u32) -> Place {
+        Place((kind as u64) << 61 | u64::from(slot & 0x1fff_ffff) << 32 | u64::from(scenario))
+    }
+    fn kind(self) -> JoinKind {
+        match self.0 >> 61 {
+            0 => JoinKind::Name,
+            1 => JoinKind::Id,
+            2 => JoinKind::Steps,
+            3 => JoinKind::When,
+            _ => JoinKind::LocalId,
+        }
+    }
+    fn slot(self) -> u32 {
+        ((self.0 >> 32) & 0x1fff_ffff) as u32
+    }
+    fn scenario(self) -> u32 {
+        self.0 as u32
+    }
+}
+
+/// The places with one key hash: most keys have one (no allocation for those).
+#[derive(Debug)]
+enum Bucket {
+    One(Place),
+    Many(Vec<Place>),
+}
+
+impl Default for Bucket {
+    fn default() -> Bucket {
+        Bucket::Many(Vec::new())
+    }
+}
+
+impl std::ops::Deref for Bucket {
+    type Target = [Place];
+    fn deref(&self) -> &[Place] {
+        match self {
+            Bucket::One(p) => std::slice::from_ref(p),
+            Bucket::Many(v) => v,
+        }
+    }
+}
+
+impl Bucket {
+    fn push(&mut self, p: Place) {
+        match self {
+            Bucket::Many(v) if v.is_empty() => *self = Bucket::One(p),
+            Bucket::One(a) => *self = Bucket::Many(vec![*a, p]),
+            Bucket::Many(v) => v.push(p),
+        }
+    }
+    fn remove(&mut self, p: Place) {
+        match self {
+            Bucket::One(a) if *a == p => *self = Bucket::Many(Vec::new()),
+            Bucket::One(_) => {}
+            Bucket::Many(v) => {
+                if let Some(at) = v.iter().position(|x| *x == p) {
+                    v.swap_remove(at);
+                }
+                if let [one] = v[..] {
+                    *self = Bucket::One(one);
+                }
+            }
+        }
+    }
 }
 
 /// One file's results and what they were computed from.
@@ -399,7 +464,7 @@ impl Analysis {
     fn shared_files(&mut self, shared: &HashSet<u64>) {
         for h in shared {
             if let Some(places) = self.index.get(h) {
-                self.dirty.extend(places.iter().map(|p| p.slot));
+                self.dirty.extend(places.iter().map(|p| p.slot()));
             }
         }
     }
@@ -412,21 +477,15 @@ impl Analysis {
             for kind in JoinKind::ALL {
                 let Some(key) = kind.key(s, sc) else { continue };
                 let h = key_hash(kind, key);
-                let place = Place {
-                    kind,
-                    slot,
-                    scenario: si as u32,
-                };
+                let place = Place::new(kind, slot, si as u32);
                 let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(h) else {
                     continue;
                 };
                 let places = e.get_mut();
                 let had = places.len();
-                if let Some(at) = places.iter().position(|p| *p == place) {
-                    places.swap_remove(at);
-                }
+                places.remove(place);
                 if had > 1 {
-                    self.dirty.extend(places.iter().map(|p| p.slot));
+                    self.dirty.extend(places.iter().map(|p| p.slot()));
                 }
                 if places.is_empty() {
                     e.remove();
@@ -452,13 +511,9 @@ impl Analysis {
                     let Some(key) = kind.key(s, sc) else { continue };
                     let h = key_hash(kind, key);
                     let places = self.index.entry(h).or_default();
-                    places.push(Place {
-                        kind,
-                        slot,
-                        scenario: si as u32,
-                    });
+                    places.push(Place::new(kind, slot, si as u32));
                     if places.len() > 1 {
-                        joined.push((h, places.iter().map(|p| p.slot).collect()));
+                        joined.push((h, places.iter().map(|p| p.slot()).collect()));
                     }
                 }
             }
@@ -511,9 +566,9 @@ impl Analysis {
             return false;
         };
         places.iter().any(|p| {
-            p.kind == JoinKind::Name
-                && p.slot == slot
-                && s.scenarios[p.scenario as usize].name_key == k
+            p.kind() == JoinKind::Name
+                && p.slot() == slot
+                && s.scenarios[p.scenario() as usize].name_key == k
         })
     }
 
@@ -533,15 +588,15 @@ impl Analysis {
             let Some(places) = self.index.get(h) else {
                 continue;
             };
-            if places.len() < 2 || !places.iter().any(|p| p.slot == slot) {
+            if places.len() < 2 || !places.iter().any(|p| p.slot() == slot) {
                 continue;
             }
             keep.insert(*h);
             let mut sorted: Vec<(JoinKind, &str, usize, u32)> = places
                 .iter()
                 .map(|p| {
-                    let path = self.slots[p.slot as usize].as_deref().unwrap_or("");
-                    (p.kind, path, p.scenario as usize, p.slot)
+                    let path = self.slots[p.slot() as usize].as_deref().unwrap_or("");
+                    (p.kind(), path, p.scenario() as usize, p.slot())
                 })
                 .collect();
             sorted.sort();
