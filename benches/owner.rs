@@ -5,8 +5,9 @@
 //!
 //! - apply: the LSP change applied to the text and its line index (`state::apply_changes`),
 //!   and the text made shareable (`Arc<str>`);
-//! - reparse: `SourceFile::parse_text` with the previous file (kind detection, the edit found,
-//!   the scenario read again and spliced into the previous document);
+//! - reparse: `SourceFile::parse_text_edited` with the previous file and the edit, as the owner
+//!   calls it (kind detection, the edit narrowed, the scenario read again and spliced into the
+//!   previous document);
 //! - drop: the previous version freed (text, line index, document), as the owner does when no
 //!   snapshot holds it any more.
 //!
@@ -122,7 +123,7 @@ fn main() {
                 text: new.clone(),
             };
             let t0 = Instant::now();
-            let (new_text, new_lines) =
+            let (new_text, new_lines, edit) =
                 apply_changes(&cur.text, &lines, &[change], Encoding::Utf16)
                     .expect("in range")
                     .expect("a change");
@@ -130,7 +131,8 @@ fn main() {
             let new_lines = Arc::new(new_lines);
             let t1 = Instant::now();
             let next =
-                SourceFile::parse_text(&key, &new_text, Some(&cur), &config).expect("a spec");
+                SourceFile::parse_text_edited(&key, &new_text, Some(&cur), &config, Some(edit))
+                    .expect("a spec");
             let t2 = Instant::now();
             let old = std::mem::replace(&mut cur, next);
             let old_lines = std::mem::replace(&mut lines, new_lines);
@@ -153,7 +155,7 @@ fn main() {
         }
         for (name, v) in [
             ("apply change (text + line index)", &mut st.apply),
-            ("reparse (SourceFile::parse_text)", &mut st.reparse),
+            ("reparse (SourceFile::parse_text_edited)", &mut st.reparse),
             ("drop the previous version", &mut st.drop),
             ("total", &mut st.total),
             ("floor: one copy of the text", &mut st.floor),

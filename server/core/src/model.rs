@@ -84,6 +84,9 @@ pub struct Lineage {
     /// 0: unknown (built by hand, or a copy).
     pub id: u64,
     pub splice: Option<Splice>,
+    /// The text the document was read from does not contain `specls-ignore` (so it has no
+    /// ignore marker, and an edit that does not write one leaves none). False when unknown.
+    pub marker_free: bool,
 }
 
 /// How a reparse made a document from an earlier one (the document with id `from`): the
@@ -107,6 +110,7 @@ impl Lineage {
         Lineage {
             id: NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             splice: None,
+            marker_free: false,
         }
     }
 
@@ -167,10 +171,26 @@ pub struct Field {
     pub value_span: Span,
 }
 
+/// Serde for `Arc<str>` fields (as plain strings).
+mod arc_str {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::sync::Arc;
+
+    pub fn serialize<S: Serializer>(v: &Arc<str>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(v)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Arc<str>, D::Error> {
+        Ok(String::deserialize(d)?.into())
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Section {
-    /// Heading text without `#`s, numbering (`1.`, `2.3`) and surrounding whitespace.
-    pub title: String,
+    /// Heading text without `#`s, numbering (`1.`, `2.3`) and surrounding whitespace. Shared
+    /// (an incremental reparse moves every section of a big file: it copies no title).
+    #[serde(with = "arc_str")]
+    pub title: std::sync::Arc<str>,
     /// The numbering prefix as written (`1.`), if any.
     pub number: Option<String>,
     pub level: u8,

@@ -29,6 +29,19 @@ impl SourceFile {
         old: Option<&SourceFile>,
         config: &Config,
     ) -> Option<SourceFile> {
+        SourceFile::parse_text_edited(path, text, old, config, None)
+    }
+
+    /// [`SourceFile::parse_text`] told what changed since `old`: `edit` (when known) describes
+    /// `old`'s text -> `text` (every byte outside it the same in both), so the texts are not
+    /// compared outside it (see [`crate::parse::incremental::reparse_edited`]).
+    pub fn parse_text_edited(
+        path: &str,
+        text: &Arc<str>,
+        old: Option<&SourceFile>,
+        config: &Config,
+        edit: Option<crate::parse::incremental::Edit>,
+    ) -> Option<SourceFile> {
         use crate::limits::MAX_FILE_BYTES;
         if text.len() > MAX_FILE_BYTES {
             let (t, doc) = crate::parse::parse_bytes_config(path, text.as_bytes(), config)?;
@@ -38,14 +51,28 @@ impl SourceFile {
             });
         }
         let kind = config.classify(path, text)?;
+        let unchanged = |old: &SourceFile| match edit {
+            // Told the edit: the texts are the same when it changed nothing.
+            Some(e) if e.fits(&old.text, text) => {
+                old.text[e.start..e.old_end] == text[e.start..e.new_end]
+            }
+            _ => *old.text == **text,
+        };
         let doc = match old {
-            Some(old) if old.same_parse(kind, text) => return Some(old.clone()),
+            Some(old)
+                if old.doc.kind == Some(kind)
+                    && unchanged(old)
+                    && text.len() <= MAX_FILE_BYTES
+                    && !old.read_lossily() =>
+            {
+                return Some(old.clone())
+            }
             Some(old)
                 if Some(kind) == old.doc.kind
                     && old.text.len() <= MAX_FILE_BYTES
                     && !old.read_lossily() =>
             {
-                crate::parse::incremental::reparse(&old.doc, &old.text, text)
+                crate::parse::incremental::reparse_edited(&old.doc, &old.text, text, edit)
             }
             _ => crate::parse::parse_document(path, text, kind),
         };

@@ -23,6 +23,7 @@ use tower_lsp_server::lsp_types::{TextDocumentContentChangeEvent, Uri};
 use tracing::{debug, info, warn};
 
 use specls_core::config::Config;
+use specls_core::parse::incremental::Edit;
 use specls_core::testlinks::{Language, TestFile, TestFileMatcher};
 use specls_core::workspace::{SourceFile, Workspace};
 
@@ -341,6 +342,18 @@ struct OpenDoc {
     lines: Option<Arc<LineIndex>>,
     /// Text changed since the workspace last parsed it.
     dirty: bool,
+    /// How the text differs from the workspace's (for a dirty document).
+    since: Since,
+}
+
+/// How an open document's text differs from the text the workspace parsed for it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Since {
+    /// The same text (or no text parsed yet that the edits apply to).
+    Unknown,
+    /// The workspace's text with this edit applied (every byte outside it unchanged): the
+    /// reparse compares nothing outside it.
+    Edited(Edit),
 }
 
 struct Owner {
@@ -510,6 +523,7 @@ impl Owner {
                         // (opening a workspace's files parses each of them once).
                         doc.text = f.text.clone();
                         doc.dirty = false;
+                        doc.since = Since::Unknown;
                         fresh.files.insert(key.clone(), f);
                     }
                 }
@@ -671,22 +685,27 @@ impl Owner {
             .collect();
         if !dirty.is_empty() {
             // Parsed on every core (opening many documents at once parses each of them).
-            let jobs: Vec<(String, Arc<str>, Option<SourceFile>)> = dirty
+            type Job = (String, Arc<str>, Option<SourceFile>, Option<Edit>);
+            let jobs: Vec<Job> = dirty
                 .into_iter()
                 .filter_map(|key| {
                     let doc = self.open.get_mut(&key)?;
                     doc.dirty = false;
                     let old = self.ws.get(&key).cloned();
-                    Some((key, doc.text.clone(), old))
+                    let edit = match std::mem::replace(&mut doc.since, Since::Unknown) {
+                        Since::Edited(e) if old.is_some() => Some(e),
+                        _ => None,
+                    };
+                    Some((key, doc.text.clone(), old, edit))
                 })
                 .collect();
             let config = &self.settings.config;
-            let parsed = specls_core::par::map(&jobs, |(key, text, old)| {
-                SourceFile::parse_text(key, text, old.as_ref(), config)
+            let parsed = specls_core::par::map(&jobs, |(key, text, old, edit)| {
+                SourceFile::parse_text_edited(key, text, old.as_ref(), config, *edit)
             });
             let ws = Arc::make_mut(&mut self.ws);
             let mut not_specs = Vec::new();
-            for ((key, _, _), file) in jobs.into_iter().zip(parsed) {
+            for ((key, _, _, _), file) in jobs.into_iter().zip(parsed) {
                 match file {
                     Some(f) => {
                         ws.files.insert(key, f);
@@ -762,6 +781,7 @@ impl Owner {
         let docs: Vec<OpenDoc> = self.open.drain().map(|(_, d)| d).collect();
         for mut d in docs {
             d.dirty = true;
+            d.since = Since::Unknown;
             let key = self.roots.key_for_uri(&d.uri);
             self.open.insert(key, d);
         }
@@ -807,6 +827,7 @@ impl Owner {
                 text,
                 lines: None,
                 dirty,
+                since: Since::Unknown,
             },
         );
         self.set_meta(&key);
@@ -839,9 +860,17 @@ impl Owner {
             .lines
             .get_or_insert_with(|| Arc::new(LineIndex::new(&doc.text)));
         match apply_changes(&doc.text, lines, &changes, encoding) {
-            Ok(Some((text, lines))) => {
+            Ok(Some((text, lines, edit))) => {
                 doc.text = text.into();
                 doc.lines = Some(Arc::new(lines));
+                // Edits since the last parse compose into one, unless the workspace's text
+                // is not the one they started from (nothing parsed since the document opened
+                // with other text).
+                doc.since = match doc.since {
+                    Since::Edited(e) => Since::Edited(e.then(edit)),
+                    Since::Unknown if !doc.dirty => Since::Edited(edit),
+                    Since::Unknown => Since::Unknown,
+                };
             }
             Ok(None) => {}
             Err(e) => {
@@ -898,27 +927,33 @@ fn same_parse(file: &SourceFile, key: &str, text: &str, config: &Config) -> bool
             .is_some_and(|kind| file.same_parse(kind, text))
 }
 
-/// Apply LSP content changes in order. `Ok(None)` when there were none. All or nothing: on an
-/// out-of-range position the original text is kept.
+/// Apply LSP content changes in order: the new text, its line index and one edit of `text`
+/// that covers them all. `Ok(None)` when there were none. All or nothing: on an out-of-range
+/// position the original text is kept.
 pub fn apply_changes(
     text: &str,
     lines: &LineIndex,
     changes: &[TextDocumentContentChangeEvent],
     enc: Encoding,
-) -> Result<Option<(String, LineIndex)>, String> {
+) -> Result<Option<(String, LineIndex, Edit)>, String> {
     if changes.is_empty() {
         return Ok(None);
     }
-    let mut cur: Option<(String, LineIndex)> = None;
+    let mut cur: Option<(String, LineIndex, Edit)> = None;
     for (i, c) in changes.iter().enumerate() {
         let (t, l) = match &cur {
-            Some((t, l)) => (t.as_str(), l),
+            Some((t, l, _)) => (t.as_str(), l),
             None => (text, lines),
         };
-        let (next, idx) = match c.range {
+        let (next, idx, edit) = match c.range {
             None => {
                 let idx = LineIndex::new(&c.text);
-                (c.text.clone(), idx)
+                let all = Edit {
+                    start: 0,
+                    old_end: t.len(),
+                    new_end: c.text.len(),
+                };
+                (c.text.clone(), idx, all)
             }
             Some(range) => {
                 let span = l
@@ -929,10 +964,19 @@ pub fn apply_changes(
                 s.push_str(&c.text);
                 s.push_str(&t[span.end..]);
                 let idx = l.edited(&s, span, c.text.len());
-                (s, idx)
+                let edit = Edit {
+                    start: span.start,
+                    old_end: span.end,
+                    new_end: span.start + c.text.len(),
+                };
+                (s, idx, edit)
             }
         };
-        cur = Some((next, idx));
+        let edit = match &cur {
+            Some((_, _, before)) => before.then(edit),
+            None => edit,
+        };
+        cur = Some((next, idx, edit));
     }
     Ok(cur)
 }
@@ -1181,5 +1225,92 @@ mod tests {
         let snap = state.snapshot().await.unwrap();
         let f = snap.file("specs/a.spec.md").unwrap();
         assert!(!f.doc.diagnostics.iter().any(|d| d.code == "invalid-utf8"));
+    }
+
+    /// Edits sent as the editor sends them (several changes per message, several messages
+    /// between snapshots, the reparse told the edits by the owner): every snapshot's document
+    /// is what a full parse of the buffer gives.
+    #[tokio::test]
+    async fn documents_reparsed_from_edits_equal_a_full_parse() {
+        use specls_core::corpus::{Corpus, Format, Shape};
+        use tower_lsp_server::lsp_types::Range;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n.max(1) as u64) as usize
+        };
+        for (format, file) in [
+            (Format::Markdown, "a.spec.md"),
+            (Format::Yaml, "a.spec.yaml"),
+        ] {
+            let corpus = Corpus::generate(format, Shape::new(1, 30, 3));
+            let mut text = corpus.files[0].text.clone();
+            let key = format!("specs/{file}");
+            let (state, roots, _) = started();
+            let uri = super::super::paths::path_to_uri(&PathBuf::from("/ws").join(&key)).unwrap();
+            state.send(Msg::Indexed {
+                folders: roots.folders.clone(),
+                files: Vec::new(),
+                toml: None,
+                tests: Vec::new(),
+            });
+            open(&state, &uri, &text);
+            let mut version = 1;
+            let pieces = [
+                "x",
+                "\n",
+                " ",
+                "é",
+                "given: a\n",
+                "## Scenario: N\n",
+                ": ",
+                "- ",
+            ];
+            for round in 0..60 {
+                for _ in 0..1 + next(3) {
+                    let mut changes = Vec::new();
+                    for _ in 0..1 + next(3) {
+                        // A line-sized region around a random place, replaced.
+                        let mut s = next(text.len());
+                        while !text.is_char_boundary(s) {
+                            s -= 1;
+                        }
+                        let mut e = (s + next(8)).min(text.len());
+                        while !text.is_char_boundary(e) {
+                            e += 1;
+                        }
+                        let ins = if next(3) == 0 {
+                            String::new()
+                        } else {
+                            pieces[next(pieces.len())].to_string()
+                        };
+                        let lines = LineIndex::new(&text);
+                        let range = Range::new(
+                            lines.position(&text, s, Encoding::Utf16),
+                            lines.position(&text, e, Encoding::Utf16),
+                        );
+                        text.replace_range(s..e, &ins);
+                        changes.push(TextDocumentContentChangeEvent {
+                            range: Some(range),
+                            range_length: None,
+                            text: ins,
+                        });
+                    }
+                    version += 1;
+                    state.send(Msg::Change {
+                        uri: uri.clone(),
+                        version,
+                        changes,
+                    });
+                }
+                let snap = state.snapshot().await.unwrap();
+                let f = snap.file(&key).unwrap();
+                assert_eq!(&*f.text, text.as_str(), "{format:?} round {round}");
+                let full = load_parsed(&key, &text, &Config::default());
+                assert_eq!(*f.doc, *full.doc, "{format:?} round {round}");
+            }
+        }
     }
 }

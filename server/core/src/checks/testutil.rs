@@ -100,7 +100,7 @@ impl DocBuilder {
     pub fn section(mut self, level: u8, title: &str) -> Self {
         let span = self.line(&format!("{} {title}", "#".repeat(level as usize)));
         self.doc.sections.push(Section {
-            title: title.to_string(),
+            title: title.into(),
             number: None,
             level,
             heading_span: span,

@@ -43,7 +43,7 @@ pub(crate) const STORE: &str = "feature: store\ndescription: Persists tasks\nsce
 pub(crate) fn todo_doc() -> Document {
     let t = TODO;
     let sec = |title: &str, level: u8, heading: &str| Section {
-        title: title.to_string(),
+        title: title.into(),
         number: None,
         level,
         heading_span: line_of(t, heading),

@@ -21,7 +21,7 @@ use crate::diag::Diagnostic;
 use crate::model::{DocKind, Document, Lineage, RelSpan, Scenario, ScenarioOrigin, Splice};
 use crate::span::Span;
 
-use super::{find_ignores, parse_document};
+use super::{find_ignores, parse_document, IGNORE_MARKER};
 
 /// One edit: bytes `start..old_end` of the old text became `start..new_end` of the new text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,6 +34,56 @@ pub struct Edit {
 impl Edit {
     pub fn delta(&self) -> isize {
         self.new_end as isize - self.old_end as isize
+    }
+
+    /// This edit followed by `next` (an edit of the text this one made), as one edit of the
+    /// first text: from the first byte either changed to the last, in both texts.
+    pub fn then(self, next: Edit) -> Edit {
+        let start = self.start.min(next.start);
+        // The end of the changed bytes in the text between the two edits.
+        let mid_end = self.new_end.max(next.old_end);
+        // Bytes after `self.new_end` in that text are the first text's after `old_end`, and
+        // bytes after `next.old_end` are the last text's after `next.new_end`.
+        Edit {
+            start,
+            old_end: mid_end - self.new_end + self.old_end,
+            new_end: mid_end - next.old_end + next.new_end,
+        }
+    }
+
+    /// Whether this edit can describe `old` -> `new`: in bounds, on character boundaries, and
+    /// the lengths agree (the bytes around it are not compared).
+    pub fn fits(&self, old: &str, new: &str) -> bool {
+        self.start <= self.old_end
+            && self.start <= self.new_end
+            && self.old_end <= old.len()
+            && self.new_end <= new.len()
+            && old.len() - self.old_end == new.len() - self.new_end
+            && old.is_char_boundary(self.start)
+            && old.is_char_boundary(self.old_end)
+            && new.is_char_boundary(self.start)
+            && new.is_char_boundary(self.new_end)
+    }
+}
+
+/// The smallest single edit that turns `old` into `new`, given `hint`: an edit known to
+/// describe them (every byte outside it is the same in both texts). Only the bytes inside the
+/// hint are compared; without a hint that fits, the whole texts are ([`diff`]).
+pub fn diff_within(old: &str, new: &str, hint: Option<Edit>) -> Edit {
+    match hint {
+        Some(h) if h.fits(old, new) => {
+            debug_assert!(
+                old[..h.start] == new[..h.start] && old[h.old_end..] == new[h.new_end..],
+                "the hint {h:?} does not describe the edit"
+            );
+            let d = diff(&old[h.start..h.old_end], &new[h.start..h.new_end]);
+            Edit {
+                start: h.start + d.start,
+                old_end: h.start + d.old_end,
+                new_end: h.start + d.new_end,
+            }
+        }
+        _ => diff(old, new),
     }
 }
 
@@ -94,7 +144,19 @@ fn common_suffix(a: &[u8], b: &[u8]) -> usize {
 /// The document of `new_text`, reusing `old` (the document of `old_text`) where the edit allows.
 /// Always equal to `parse_document(&old.path, new_text, kind)` with `old`'s kind.
 pub fn reparse(old: &Document, old_text: &str, new_text: &str) -> Document {
-    if let Some(doc) = try_reparse(old, old_text, new_text) {
+    reparse_edited(old, old_text, new_text, None)
+}
+
+/// [`reparse`] told what changed: `edit` (when known) describes `old_text` -> `new_text`
+/// (every byte outside it is the same in both; it need not be the smallest such edit), so the
+/// texts are not compared outside it.
+pub fn reparse_edited(
+    old: &Document,
+    old_text: &str,
+    new_text: &str,
+    edit: Option<Edit>,
+) -> Document {
+    if let Some(doc) = try_reparse_edited(old, old_text, new_text, edit) {
         return doc;
     }
     let kind = old.kind.unwrap_or(DocKind::MarkdownSpec);
@@ -103,6 +165,16 @@ pub fn reparse(old: &Document, old_text: &str, new_text: &str) -> Document {
 
 /// The incremental path only: None when the edit needs a full parse.
 pub fn try_reparse(old: &Document, old_text: &str, new_text: &str) -> Option<Document> {
+    try_reparse_edited(old, old_text, new_text, None)
+}
+
+/// [`try_reparse`] told what changed (see [`reparse_edited`]).
+pub fn try_reparse_edited(
+    old: &Document,
+    old_text: &str,
+    new_text: &str,
+    edit: Option<Edit>,
+) -> Option<Document> {
     if new_text.len() > crate::limits::MAX_FILE_BYTES
         || old_text.len() > crate::limits::MAX_FILE_BYTES
         || old
@@ -112,7 +184,7 @@ pub fn try_reparse(old: &Document, old_text: &str, new_text: &str) -> Option<Doc
     {
         return None;
     }
-    let edit = diff(old_text, new_text);
+    let edit = diff_within(old_text, new_text, edit);
     if edit.start == edit.old_end && edit.start == edit.new_end {
         return Some(old.clone());
     }
@@ -289,6 +361,36 @@ fn move_rest(doc: &mut Document, r: &Region) -> Option<()> {
     Some(())
 }
 
+/// The ignore markers of `new_text` (made from `old`'s text by `edit`), and whether it is
+/// free of the marker word. When the old text was, only the bytes around the edit can hold
+/// the word (an occurrence elsewhere would have been in the old text): the new text is not
+/// searched, nor split into lines, when they do not.
+fn ignores_after(
+    old: &Document,
+    new_text: &str,
+    kind: DocKind,
+    edit: Edit,
+) -> (Vec<crate::model::Ignore>, bool) {
+    let w = IGNORE_MARKER.len();
+    if old.lineage.marker_free {
+        let lo = edit.start.saturating_sub(w - 1);
+        let hi = (edit.new_end + w - 1).min(new_text.len());
+        let near = new_text.as_bytes()[lo..hi.max(lo)]
+            .windows(w)
+            .any(|x| x == IGNORE_MARKER.as_bytes());
+        if !near {
+            return (Vec::new(), true);
+        }
+    }
+    let free = !new_text.contains(IGNORE_MARKER);
+    let ignores = if free {
+        Vec::new()
+    } else {
+        find_ignores(new_text, kind)
+    };
+    (ignores, free)
+}
+
 /// Old diagnostics outside the region (moved) plus the region's new ones, in the order the full
 /// parse gives (stable by position, region's own order kept), capped like the full parse.
 fn splice_diagnostics(
@@ -367,16 +469,15 @@ fn yaml_item(old: &Document, old_text: &str, new_text: &str, edit: Edit) -> Opti
         return None;
     }
     let mut doc = Document {
-        scenarios: Vec::new(),
-        diagnostics: Vec::new(),
-        ignores: Vec::new(),
+        sections: old.sections.clone(),
         ..old.clone_without_lists()
     };
     move_rest(&mut doc, &r)?;
     doc.scenarios = moved_scenarios(scs, k, new_sc, &r)?;
     doc.diagnostics = splice_diagnostics(&old.diagnostics, &r, &old.path, fresh)?;
-    doc.ignores = find_ignores(new_text, DocKind::YamlSpec);
-    doc.lineage = spliced(old, k, &r);
+    let (ignores, marker_free) = ignores_after(old, new_text, DocKind::YamlSpec, edit);
+    doc.ignores = ignores;
+    doc.lineage = spliced(old, k, &r, marker_free);
     Some(doc)
 }
 
@@ -419,8 +520,11 @@ fn other_items_meet(doc: &Document, r: Span) -> bool {
 }
 
 fn is_background(title: &str) -> bool {
-    let t = title.to_ascii_lowercase();
-    t == "background" || t.starts_with("background:")
+    const B: &str = "background";
+    title.eq_ignore_ascii_case(B)
+        || (title.len() > B.len()
+            && title.is_char_boundary(B.len() + 1)
+            && title[..B.len() + 1].eq_ignore_ascii_case("background:"))
 }
 
 /// The last non-blank line of `text`.
@@ -542,31 +646,25 @@ fn markdown_section(
     if new_sec.level != sec.level {
         return None;
     }
-    let mut doc = Document {
-        scenarios: Vec::new(),
-        diagnostics: Vec::new(),
-        ignores: Vec::new(),
-        ..old.clone_without_lists()
-    };
-    // Sections: the edited one replaced, the others moved.
-    let mut sections = Vec::with_capacity(secs.len());
-    for (i, s) in doc.sections.iter().enumerate() {
+    let mut doc = old.clone_without_lists();
+    move_rest(&mut doc, &r)?;
+    // Sections: the edited one replaced, the others moved (their titles shared).
+    doc.sections.reserve_exact(secs.len());
+    for (i, s) in secs.iter().enumerate() {
         if i == j {
-            sections.push(new_sec.clone());
+            doc.sections.push(new_sec.clone());
             continue;
         }
         let mut s = s.clone();
         r.keep(&mut s.heading_span)?;
         r.keep(&mut s.span)?;
-        sections.push(s);
+        doc.sections.push(s);
     }
-    doc.sections = Vec::new();
-    move_rest(&mut doc, &r)?;
-    doc.sections = sections;
     doc.scenarios = moved_scenarios(&old.scenarios, k, new_sc, &r)?;
     doc.diagnostics = splice_diagnostics(&old.diagnostics, &r, &old.path, fresh_diags)?;
-    doc.ignores = find_ignores(new_text, DocKind::MarkdownSpec);
-    doc.lineage = spliced(old, k, &r);
+    let (ignores, marker_free) = ignores_after(old, new_text, DocKind::MarkdownSpec, edit);
+    doc.ignores = ignores;
+    doc.lineage = spliced(old, k, &r, marker_free);
     Some(doc)
 }
 
@@ -636,7 +734,8 @@ fn read_section(
 }
 
 impl Document {
-    /// A copy without the (large) per-item lists that an incremental reparse rebuilds.
+    /// A copy without the (large) per-item lists that an incremental reparse rebuilds
+    /// (scenarios, sections, ignores, diagnostics).
     fn clone_without_lists(&self) -> Document {
         Document {
             path: self.path.clone(),
@@ -649,7 +748,7 @@ impl Document {
             description: self.description.clone(),
             tags: self.tags.clone(),
             front_matter: self.front_matter.clone(),
-            sections: self.sections.clone(),
+            sections: Vec::new(),
             requirements: self.requirements.clone(),
             functions: self.functions.clone(),
             scenarios: Vec::new(),
@@ -672,7 +771,7 @@ impl Document {
 /// The lineage of a document made from `old` by reading scenario `k` again (the region `r`)
 /// and moving everything else: see [`Splice`]. `head` and `tail` count the scenarios around
 /// `k` all of whose spans lie before, or after, the region.
-fn spliced(old: &Document, k: usize, r: &Region) -> Lineage {
+fn spliced(old: &Document, k: usize, r: &Region, marker_free: bool) -> Lineage {
     // Every span of the scenario passes `test` (its steps' only when they may lie outside it).
     let all = |s: &Scenario, test: &dyn Fn(Span) -> bool| {
         test(s.span)
@@ -697,6 +796,7 @@ fn spliced(old: &Document, k: usize, r: &Region) -> Lineage {
             tail,
             delta: r.delta,
         }),
+        marker_free,
         ..Lineage::fresh()
     }
 }
@@ -831,6 +931,103 @@ mod tests {
         assert_eq!(inc, None);
     }
 
+    /// An ignore marker made by joining two pieces of text (a deletion between them) is
+    /// found: the old text had none, and the new one has it only around the edit.
+    #[test]
+    fn an_ignore_marker_made_by_an_edit_is_found() {
+        for (text, cut, kind) in [
+            (
+                "# Feature\n\n## Scenario: One\n\nGiven a\nWhen b\nThen c\n\n<!-- specls-Xignore -->\n## Scenario: Two\n\nGiven d\nWhen e\nThen f\n\n## Scenario: Three\n\nGiven g\nWhen h\nThen i\n",
+                "X",
+                DocKind::MarkdownSpec,
+            ),
+            (
+                "feature: F\nscenarios:\n  - name: One\n    when: a\n    then: b\n  - name: Two\n    # specls-Xignore\n    when: c\n    then: d\n  - name: Three\n    when: e\n    then: f\n",
+                "X",
+                DocKind::YamlSpec,
+            ),
+        ] {
+            let path = if kind == DocKind::YamlSpec { "f.spec.yaml" } else { "f.spec.md" };
+            let old = parse(path, text, kind);
+            assert!(old.ignores.is_empty() && old.lineage.marker_free);
+            let at = text.find(cut).unwrap();
+            let new = format!("{}{}", &text[..at], &text[at + cut.len()..]);
+            let full = parse(path, &new, kind);
+            assert_eq!(full.ignores.len(), 1);
+            // (A Markdown section with an HTML comment is read with the whole file.)
+            let inc = match kind {
+                DocKind::YamlSpec => try_reparse(&old, text, &new).expect("the fast path applies"),
+                _ => reparse(&old, text, &new),
+            };
+            assert_eq!(inc, full);
+            assert!(!inc.lineage.marker_free);
+            // And typing next to it, with the marker elsewhere in the text, keeps it.
+            let at = new.find("Three").unwrap();
+            let newer = format!("{}x{}", &new[..at], &new[at..]);
+            let inc2 = reparse(&inc, &new, &newer);
+            assert_eq!(inc2, parse(path, &newer, kind));
+            assert_eq!(inc2.ignores.len(), 1);
+        }
+    }
+
+    /// Edits applied one after the other are described by their composition, and the
+    /// smallest edit found inside it is as small as the one `diff` finds comparing the whole
+    /// texts.
+    #[test]
+    fn composed_edits_describe_the_change() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..300 {
+            let base: String = (0..next(40))
+                .map(|i| ["a", "b", "é", "\n"][(i + next(4)) % 4])
+                .collect();
+            let mut text = base.clone();
+            let mut total: Option<Edit> = None;
+            for _ in 0..1 + next(4) {
+                let mut s = next(text.len() + 1);
+                while !text.is_char_boundary(s) {
+                    s -= 1;
+                }
+                let mut e = (s + next(5)).min(text.len());
+                while !text.is_char_boundary(e) {
+                    e += 1;
+                }
+                let ins: String = (0..next(4)).map(|_| ["x", "é", "\n"][next(3)]).collect();
+                let edit = Edit {
+                    start: s,
+                    old_end: e,
+                    new_end: s + ins.len(),
+                };
+                text.replace_range(s..e, &ins);
+                total = Some(match total {
+                    None => edit,
+                    Some(t) => t.then(edit),
+                });
+            }
+            let t = total.unwrap();
+            assert!(t.fits(&base, &text), "{t:?} {base:?} -> {text:?}");
+            assert_eq!(&base[..t.start], &text[..t.start]);
+            assert_eq!(&base[t.old_end..], &text[t.new_end..]);
+            let d = diff_within(&base, &text, Some(t));
+            assert!(d.fits(&base, &text) && d.start >= t.start && d.old_end <= t.old_end);
+            assert_eq!(&base[..d.start], &text[..d.start]);
+            assert_eq!(&base[d.old_end..], &text[d.new_end..]);
+            assert_eq!(
+                d.old_end - d.start + d.new_end - d.start,
+                {
+                    let w = diff(&base, &text);
+                    w.old_end - w.start + w.new_end - w.start
+                },
+                "as small as the whole texts' diff"
+            );
+        }
+    }
+
     /// A random edit: where (a fraction of the text), how much to delete, what to insert.
     fn edits() -> impl Strategy<Value = Vec<(f64, usize, String)>> {
         let piece = prop_oneof![
@@ -847,6 +1044,11 @@ mod tests {
             Just("```".to_string()),
             Just("é".to_string()),
             Just("    then: done\n".to_string()),
+            // Ignore markers (and a piece of one, which a later edit may complete).
+            Just("# specls-ignore\n".to_string()),
+            Just("<!-- specls-ignore duplicate-scenario-name -->\n".to_string()),
+            Just("specls-ig".to_string()),
+            Just("nore".to_string()),
             "[a-z ]{0,6}",
         ];
         prop::collection::vec((0.0..1.0f64, 0usize..12, piece), 1..6)
@@ -868,6 +1070,17 @@ mod tests {
             let inc = reparse(&doc, &text, &new);
             let full = parse(&path, &new, kind);
             assert_eq!(inc, full, "edit {start}..{end} -> {ins:?}");
+            // Told the edit (as the language server is), the same document.
+            let hint = Edit {
+                start,
+                old_end: end,
+                new_end: start + ins.len(),
+            };
+            assert_eq!(
+                reparse_edited(&doc, &text, &new, Some(hint)),
+                full,
+                "edit {start}..{end} -> {ins:?}, told"
+            );
             // The checks' summaries reuse what did not change, with the same result.
             let prev = crate::checks::summary::summarize(&doc, &text);
             assert_eq!(

@@ -846,7 +846,7 @@ impl<'a> Walker<'a> {
         let (title, number) = clean_title(raw);
         let section_span = trim_span(text, Span::new(h.span.start, self.section_end[i]));
         self.doc.sections.push(Section {
-            title: title.clone(),
+            title: title.as_str().into(),
             number,
             level: h.level,
             heading_span: h.span,

@@ -109,11 +109,17 @@ pub fn parse_document(path: &str, text: &str, kind: DocKind) -> Document {
     if doc.name.is_empty() {
         doc.name = default_name(path);
     }
-    doc.ignores = find_ignores(text, kind);
+    let marker_free = !text.contains(IGNORE_MARKER);
+    if !marker_free {
+        doc.ignores = find_ignores(text, kind);
+    }
     doc.diagnostics.sort_by_key(|d| (d.span.start, d.span.end));
     diag::cap(&mut doc.diagnostics);
     doc.shrink_to_fit();
-    doc.lineage = crate::model::Lineage::fresh();
+    doc.lineage = crate::model::Lineage {
+        marker_free,
+        ..crate::model::Lineage::fresh()
+    };
     doc
 }
 
@@ -141,13 +147,16 @@ pub fn default_name(path: &str) -> String {
     stem.to_string()
 }
 
+/// The word every ignore marker contains.
+pub const IGNORE_MARKER: &str = "specls-ignore";
+
 /// Find `specls-ignore CODE[, CODE]` markers: `<!-- specls-ignore ... -->` in Markdown,
 /// `# specls-ignore ...` in YAML. A marker applies to the next non-blank line (to the whole
 /// element that starts there, as the checks decide), or to the whole file when it is the first
 /// non-blank line followed by a blank line.
 pub fn find_ignores(text: &str, kind: DocKind) -> Vec<Ignore> {
     // Every marker contains the word: a file without it (most) is not split into lines.
-    if !text.contains("specls-ignore") {
+    if !text.contains(IGNORE_MARKER) {
         return Vec::new();
     }
     let markdown = matches!(kind, DocKind::MarkdownSpec | DocKind::Blueprint);
