@@ -110,14 +110,15 @@ impl Bucket {
             Bucket::Many(v) => v.push(p),
         }
     }
-    fn remove(&mut self, p: Place) {
+    fn retain(&mut self, keep: impl Fn(&Place) -> bool) {
         match self {
-            Bucket::One(a) if *a == p => *self = Bucket::Many(Vec::new()),
-            Bucket::One(_) => {}
-            Bucket::Many(v) => {
-                if let Some(at) = v.iter().position(|x| *x == p) {
-                    v.swap_remove(at);
+            Bucket::One(a) => {
+                if !keep(a) {
+                    *self = Bucket::Many(Vec::new());
                 }
+            }
+            Bucket::Many(v) => {
+                v.retain(|p| keep(p));
                 if let [one] = v[..] {
                     *self = Bucket::One(one);
                 }
@@ -472,24 +473,30 @@ impl Analysis {
     /// Remove the places of scenarios `range` of a file (slot, summary) from the index; the
     /// files in the groups they leave are finished again.
     fn unindex(&mut self, slot: u32, s: &FileSummary, range: Range<usize>) {
-        for si in range {
+        // The groups they are in, once each: a group can hold thousands of places (a big
+        // file of copies), each visited once, not once per place taken out.
+        let mut touched: HashSet<u64> = HashSet::default();
+        for si in range.clone() {
             let Some(sc) = s.scenarios.get(si) else { break };
             for kind in JoinKind::ALL {
-                let Some(key) = kind.key(s, sc) else { continue };
-                let h = key_hash(kind, key);
-                let place = Place::new(kind, slot, si as u32);
-                let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(h) else {
-                    continue;
-                };
-                let places = e.get_mut();
-                let had = places.len();
-                places.remove(place);
-                if had > 1 {
-                    self.dirty.extend(places.iter().map(|p| p.slot()));
+                if let Some(key) = kind.key(s, sc) {
+                    touched.insert(key_hash(kind, key));
                 }
-                if places.is_empty() {
-                    e.remove();
-                }
+            }
+        }
+        let (from, to) = (range.start as u32, range.end as u32);
+        for h in touched {
+            let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(h) else {
+                continue;
+            };
+            let places = e.get_mut();
+            let had = places.len();
+            places.retain(|p| !(p.slot() == slot && (from..to).contains(&p.scenario())));
+            if had > 1 {
+                self.dirty.extend(places.iter().map(|p| p.slot()));
+            }
+            if places.is_empty() {
+                e.remove();
             }
         }
     }
@@ -499,7 +506,8 @@ impl Analysis {
         let Some(path) = self.slots[slot as usize].clone() else {
             return;
         };
-        let mut joined: Vec<(u64, Vec<u32>)> = Vec::new();
+        // The groups that got a second place, once each.
+        let mut joined: HashSet<u64> = HashSet::default();
         {
             let Some(c) = self.files.get(&path) else {
                 return;
@@ -513,12 +521,15 @@ impl Analysis {
                     let places = self.index.entry(h).or_default();
                     places.push(Place::new(kind, slot, si as u32));
                     if places.len() > 1 {
-                        joined.push((h, places.iter().map(|p| p.slot()).collect()));
+                        joined.insert(h);
                     }
                 }
             }
         }
-        for (h, slots) in joined {
+        for h in joined {
+            let mut slots: Vec<u32> = self.index[&h].iter().map(|p| p.slot()).collect();
+            slots.sort_unstable();
+            slots.dedup();
             for other in slots {
                 self.dirty.insert(other);
                 if let Some(p) = self.slots[other as usize].clone() {
@@ -557,19 +568,6 @@ impl Analysis {
             .as_ref()
             .expect("a file in the index");
         &self.files[path].summary
-    }
-
-    /// Whether the file in `slot` has a scenario whose name's key is `k`.
-    fn has_name(&self, slot: u32, k: &str) -> bool {
-        let s = self.summary_of(slot);
-        let Some(places) = self.index.get(&key_hash(JoinKind::Name, (&s.feature, k))) else {
-            return false;
-        };
-        places.iter().any(|p| {
-            p.kind() == JoinKind::Name
-                && p.slot() == slot
-                && s.scenarios[p.scenario() as usize].name_key == k
-        })
     }
 
     /// The diagnostics of the file in `slot` made again from its parts and its groups.
@@ -626,7 +624,21 @@ impl Analysis {
         };
         groups.sort_by(|a, b| order(a).cmp(&order(b)));
         let file = |s: usize| self.summary_of(s as u32);
-        let taken = |s: usize, k: &str| self.has_name(s as u32, k);
+        // The names in use in this file, built at the first rename fix (only this file's
+        // diagnostics are made here, so only its names are asked for).
+        let names_in_use: std::cell::OnceCell<HashSet<&str>> = std::cell::OnceCell::new();
+        let taken_here = |k: &str| {
+            names_in_use
+                .get_or_init(|| {
+                    c.summary
+                        .scenarios
+                        .iter()
+                        .map(|x| x.name_key.as_str())
+                        .collect()
+                })
+                .contains(k)
+        };
+        let taken = |_: usize, k: &str| taken_here(k);
         let doc = &c.doc;
         let text = &c.text;
         let me = slot as usize;
@@ -649,8 +661,7 @@ impl Analysis {
         let mut diags = doc.diagnostics.clone();
         let keys = |i: usize| c.summary.scenarios[i].name_key.as_str();
         for (i, first) in names {
-            let taken = |k: &str| self.has_name(slot, k);
-            diags.push(duplicates::name_duplicate(doc, text, i, first, &taken));
+            diags.push(duplicates::name_duplicate(doc, text, i, first, &taken_here));
         }
         for (i, first) in ids {
             diags.extend(duplicates::id_duplicate(
