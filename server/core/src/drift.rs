@@ -21,8 +21,8 @@ use serde::Serialize;
 use crate::diag::Diagnostic;
 use crate::manifest::order::{changed_dependencies, dependency_list_change, quoted};
 use crate::manifest::{
-    current_dependencies, is_spec, item_keys, requirement_hashes, scenario_hashes,
-    spec_hash, spec_index, Manifest, Origin,
+    current_dependencies, is_spec, item_keys, requirement_hashes, scenario_hashes, spec_hash,
+    spec_index, Manifest, Origin,
 };
 use crate::model::Document;
 use crate::span::Span;
