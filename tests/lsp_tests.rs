@@ -177,7 +177,7 @@ async fn resolved_lenses_are_the_complete_ones() {
     assert!(
         lenses
             .iter()
-            .all(|l| l.get("command").is_none() && l["data"].is_array()),
+            .all(|l| l.get("command").is_none() && l["data"].is_u64()),
         "{lenses:?}"
     );
     let mut resolved = Vec::new();
@@ -238,6 +238,14 @@ async fn resolved_lenses_are_the_complete_ones() {
         )
         .await;
     assert!(bad.get("error").is_some(), "{bad}");
+    // A handle no answer gave: an error too.
+    let unknown = c
+        .request(
+            "codeLens/resolve",
+            json!({"range": lenses[1]["range"], "data": 1u64 << 40}),
+        )
+        .await;
+    assert!(unknown.get("error").is_some(), "{unknown}");
     c.shutdown().await;
 }
 

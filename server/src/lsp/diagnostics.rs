@@ -156,9 +156,9 @@ pub fn compute_merging(
 }
 
 /// Drop `x` on a thread of its own: freeing the previous version of a big document (thousands
-/// of scenarios) is not something a keystroke's diagnostics should wait for. Dropped here when
-/// that thread cannot be started.
-fn drop_later(x: Box<dyn Send>) {
+/// of scenarios) is not something a keystroke's diagnostics (or a request) should wait for.
+/// Dropped here when that thread cannot be started.
+pub(crate) fn drop_later(x: Box<dyn Send>) {
     static DROPPER: OnceLock<Option<std::sync::mpsc::Sender<Box<dyn Send>>>> = OnceLock::new();
     let tx = DROPPER.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel::<Box<dyn Send>>();

@@ -246,18 +246,22 @@ fn parse(body: &[u8]) -> Parsed {
     )
 }
 
-/// A response whose result is JSON text already.
-fn raw_response(id: &Id, result: &str) -> Option<String> {
+/// A response whose result is JSON text already, framed: the header and the body in one
+/// buffer, with one copy of the result (a spec's lenses can be half a megabyte).
+fn raw_response(id: &Id, result: &str) -> Option<Vec<u8>> {
     let id = serde_json::to_string(id).ok()?;
-    let mut out = String::with_capacity(result.len() + id.len() + 40);
-    out.push_str("{\"jsonrpc\":\"2.0\",\"result\":");
-    out.push_str(result);
-    out.push_str(",\"id\":");
-    out.push_str(&id);
-    out.push('}');
+    const HEAD: &str = "{\"jsonrpc\":\"2.0\",\"result\":";
+    const ID: &str = ",\"id\":";
+    let len = HEAD.len() + result.len() + ID.len() + id.len() + 1;
+    let header = format!("Content-Length: {len}\r\n\r\n");
+    let mut out = Vec::with_capacity(header.len() + len);
+    for part in [header.as_str(), HEAD, result, ID, id.as_str(), "}"] {
+        out.extend_from_slice(part.as_bytes());
+    }
     Some(out)
 }
 
+/// A message framed for the output: its `Content-Length` header and the JSON text.
 fn frame(json: &str) -> Vec<u8> {
     let mut out = format!("Content-Length: {}\r\n\r\n", json.len()).into_bytes();
     out.extend_from_slice(json.as_bytes());
@@ -275,11 +279,12 @@ where
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin + Send + 'static,
 {
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<String>();
+    // Framed messages, each written with one `write_all`.
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let writer = tokio::spawn(async move {
         let mut output = output;
-        while let Some(json) = out_rx.recv().await {
-            if output.write_all(&frame(&json)).await.is_err() {
+        while let Some(framed) = out_rx.recv().await {
+            if output.write_all(&framed).await.is_err() {
                 break;
             }
             if out_rx.is_empty() && output.flush().await.is_err() {
@@ -292,7 +297,7 @@ where
         let out_tx = out_tx.clone();
         move |resp: &Response| match serde_json::to_string(resp) {
             Ok(json) => {
-                let _ = out_tx.send(json);
+                let _ = out_tx.send(frame(&json));
             }
             Err(e) => error!("cannot serialise a response: {e}"),
         }
@@ -305,7 +310,7 @@ where
             while let Some(req) = to_client.next().await {
                 match serde_json::to_string(&req) {
                     Ok(json) => {
-                        if out_tx.send(json).is_err() {
+                        if out_tx.send(frame(&json)).is_err() {
                             break;
                         }
                     }
@@ -384,7 +389,9 @@ where
                         CatchUnwind(Box::pin(answerer.answer(params.unwrap_or(Value::Null)))).await;
                     let json = match answer {
                         Ok(Ok(result)) => raw_response(&id, &result),
-                        Ok(Err(e)) => serde_json::to_string(&Response::from_error(id, e)).ok(),
+                        Ok(Err(e)) => serde_json::to_string(&Response::from_error(id, e))
+                            .ok()
+                            .map(|j| frame(&j)),
                         Err(panic) => {
                             error!("handler for textDocument/codeLens panicked: {panic}");
                             serde_json::to_string(&error_response(
@@ -393,15 +400,16 @@ where
                                 format!("specls: internal error while handling textDocument/codeLens: {panic}"),
                             ))
                             .ok()
+                            .map(|j| frame(&j))
                         }
                     };
-                    if let Some(json) = json {
+                    if let Some(framed) = json {
                         debug!(
                             "textDocument/codeLens: {} bytes in {:.2} ms",
-                            json.len(),
+                            framed.len(),
                             t0.elapsed().as_secs_f64() * 1000.0
                         );
-                        let _ = out_tx.send(json);
+                        let _ = out_tx.send(framed);
                     }
                 });
                 continue;

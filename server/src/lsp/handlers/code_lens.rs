@@ -9,16 +9,16 @@
 //! Test lenses: one per scenario, "▶ Run" with the scenario's last result in its title, and
 //! "▶ Run all" with the tally above the spec. A spec of 5,000 scenarios has 5,001 of them, so
 //! for a client that resolves lenses (see [`client_resolves`]) they are answered unresolved: a
-//! range and a small `data` ([`LensData`]: a document number, the scenario's index and the
-//! generation of the answer), and `codeLens/resolve` gives the title and the command of the few
-//! the editor shows. The documents of the last answers are kept ([`LensCache`]), so a lens
-//! resolves to the scenario it was answered for even after later edits; its status is the
-//! latest. A client that does not resolve gets every lens complete.
+//! range and, as `data`, one number ([`LensHandle`]), and `codeLens/resolve` gives the title and
+//! the command of the few the editor shows. The handles of the last answers and the documents
+//! they were answered for are kept ([`LensCache`]), so a lens resolves to the scenario it was
+//! answered for even after later edits; its status is the latest. A client that does not
+//! resolve gets every lens complete.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Value};
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::*;
@@ -77,30 +77,36 @@ pub fn declares_resolve_support(initialize_params: &Value) -> bool {
         .is_some_and(|p| p.iter().any(|v| v == "command"))
 }
 
-/// The `data` of an unresolved test lens: `[document, scenario, generation]`, where the
-/// document is a number given by the [`LensCache`], the scenario an index into the spec's
-/// scenarios as answered (-1: the spec's "Run all" lens), and the generation that of the answer.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LensData(pub u32, pub i64, pub u64);
+/// The `data` of an unresolved test lens: one number, a handle given by the [`LensCache`].
+/// An answer of unresolved lenses takes `1 + scenarios` consecutive handles: the first for the
+/// spec's "Run all" lens, then one per scenario, in order. One number is the smallest `data`
+/// there is: a client parses it for each of thousands of lenses (an array of three numbers cost
+/// a JavaScript client a third more time to parse the answer of a 5,000-scenario spec).
+pub type LensHandle = u64;
 
-/// How many answers per document are kept for resolving.
+/// Handles stay below 2^53: exact in every JSON reader (JavaScript's numbers are doubles).
+const HANDLE_LIMIT: u64 = 1 << 53;
+/// How many answers per document keep the document they were answered for (a lens resolves to
+/// the scenario it was answered for, wherever it went).
 const ANSWERS_KEPT: usize = 2;
-/// How many documents are numbered before the oldest are forgotten.
+/// How many answers per document keep their handles (older than [`ANSWERS_KEPT`], a lens
+/// resolves to the scenario at the same place now).
+const HANDLES_KEPT: usize = 16;
+/// How many documents are kept before the one answered longest ago is forgotten.
 const DOCS_KEPT: usize = 64;
 
-/// The documents unresolved lenses were answered for: a number per document (the `data` of a
-/// lens names its document by number, a few bytes instead of its URI on each of thousands of
-/// lenses), and the parsed documents of its last answers.
+/// The documents unresolved lenses were answered for: the handles each answer took, and the
+/// parsed documents of the last answers.
 #[derive(Default)]
 pub struct LensCache(Mutex<LensCacheInner>);
 
 #[derive(Default)]
 struct LensCacheInner {
-    next: u32,
+    /// The next free handle.
+    next: LensHandle,
     /// Counts answers (for forgetting the document answered longest ago).
     clock: u64,
-    by_key: HashMap<String, u32>,
-    docs: HashMap<u32, Answered>,
+    docs: HashMap<String, Answered>,
     /// The last answers as sent, newest last (see [`LensCache::kept_answer`]).
     kept: VecDeque<Kept>,
 }
@@ -112,8 +118,8 @@ struct Kept {
     uri: String,
     generation: u64,
     resolve: bool,
-    /// The document's number in unresolved lenses (`resolve`).
-    number: Option<u32>,
+    /// The first handle of its unresolved lenses (`resolve`).
+    base: Option<LensHandle>,
     json: Arc<str>,
 }
 
@@ -121,12 +127,99 @@ struct Kept {
 const KEPT_ANSWERS: usize = 4;
 
 struct Answered {
-    key: String,
     uri: Uri,
     /// Newest last.
-    answers: VecDeque<(u64, Arc<Document>)>,
+    answers: VecDeque<Answer>,
     /// When this document was last answered (for forgetting the oldest).
     used: u64,
+}
+
+/// The handles `base..base + count` of one answer, at a generation, and (for the last
+/// [`ANSWERS_KEPT`] answers) the document answered.
+struct Answer {
+    base: LensHandle,
+    count: u64,
+    generation: u64,
+    doc: Option<Arc<Document>>,
+}
+
+/// What a handle names: the document's key and URI, the index of the lens in its answer (0:
+/// "Run all", `1 + i`: scenario `i`), and the document answered (None when that answer is too
+/// old to be kept).
+type Named = (String, Uri, u64, Option<Arc<Document>>);
+
+impl LensCacheInner {
+    /// [`LensCache::answered`]; the documents it no longer keeps go to `retired`.
+    fn answer(
+        &mut self,
+        key: &str,
+        uri: &Uri,
+        generation: u64,
+        doc: Arc<Document>,
+        count: u64,
+        retired: &mut Vec<Arc<Document>>,
+    ) -> LensHandle {
+        let c = self;
+        c.clock += 1;
+        let stamp = c.clock;
+        if let Some(a) = c.docs.get_mut(key) {
+            if let Some(last) = a
+                .answers
+                .back()
+                .filter(|l| l.generation == generation && l.count == count)
+            {
+                let base = last.base;
+                a.uri = uri.clone();
+                a.used = stamp;
+                return base;
+            }
+        }
+        if c.next.saturating_add(count) >= HANDLE_LIMIT {
+            // Never in practice (2^53 handles); were it reached, numbering starts again and
+            // every handle given so far is forgotten rather than named twice.
+            c.next = 0;
+            for (_, a) in c.docs.drain() {
+                retired.extend(a.answers.into_iter().filter_map(|x| x.doc));
+            }
+            c.kept.clear();
+        }
+        let base = c.next;
+        c.next += count;
+        if !c.docs.contains_key(key) && c.docs.len() >= DOCS_KEPT {
+            let oldest = c
+                .docs
+                .iter()
+                .min_by_key(|(_, a)| a.used)
+                .map(|(k, _)| k.clone());
+            if let Some(old) = oldest {
+                if let Some(a) = c.docs.remove(&old) {
+                    retired.extend(a.answers.into_iter().filter_map(|x| x.doc));
+                }
+                c.kept.retain(|k| k.key != old);
+            }
+        }
+        let a = c.docs.entry(key.to_string()).or_insert_with(|| Answered {
+            uri: uri.clone(),
+            answers: VecDeque::new(),
+            used: 0,
+        });
+        a.uri = uri.clone();
+        a.used = stamp;
+        a.answers.push_back(Answer {
+            base,
+            count,
+            generation,
+            doc: Some(doc),
+        });
+        while a.answers.len() > HANDLES_KEPT {
+            retired.extend(a.answers.pop_front().and_then(|x| x.doc));
+        }
+        let n = a.answers.len();
+        for old in a.answers.iter_mut().take(n.saturating_sub(ANSWERS_KEPT)) {
+            retired.extend(old.doc.take());
+        }
+        base
+    }
 }
 
 impl LensCache {
@@ -134,61 +227,41 @@ impl LensCache {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Record an answer for the document `key` at `generation`: its number.
-    pub fn answered(&self, key: &str, uri: &Uri, generation: u64, doc: Arc<Document>) -> u32 {
-        let mut c = self.inner();
-        c.clock += 1;
-        let stamp = c.clock;
-        let n = match c.by_key.get(key) {
-            Some(n) => *n,
-            None => {
-                if c.docs.len() >= DOCS_KEPT {
-                    if let Some((&old, _)) = c.docs.iter().min_by_key(|(_, a)| a.used) {
-                        if let Some(a) = c.docs.remove(&old) {
-                            c.by_key.remove(&a.key);
-                        }
-                    }
-                }
-                let n = c.next;
-                c.next = c.next.wrapping_add(1);
-                c.by_key.insert(key.to_string(), n);
-                c.docs.insert(
-                    n,
-                    Answered {
-                        key: key.to_string(),
-                        uri: uri.clone(),
-                        answers: VecDeque::new(),
-                        used: 0,
-                    },
-                );
-                n
-            }
-        };
-        if let Some(a) = c.docs.get_mut(&n) {
-            a.uri = uri.clone();
-            a.used = stamp;
-            if a.answers.back().is_none_or(|(g, _)| *g != generation) {
-                a.answers.push_back((generation, doc));
-                while a.answers.len() > ANSWERS_KEPT {
-                    a.answers.pop_front();
-                }
-            }
+    /// Record an answer of `count` unresolved lenses for the document `key` at `generation`:
+    /// the first of its handles. The same document, generation and count as the document's
+    /// last answer is the same answer, with the same handles.
+    pub fn answered(
+        &self,
+        key: &str,
+        uri: &Uri,
+        generation: u64,
+        doc: Arc<Document>,
+        count: u64,
+    ) -> LensHandle {
+        let mut retired = Vec::new();
+        let base = self
+            .inner()
+            .answer(key, uri, generation, doc, count, &mut retired);
+        if !retired.is_empty() {
+            // Often the last holder of an old version of a big document: freeing thousands of
+            // scenarios is no part of answering (it took most of the time of an answer).
+            crate::lsp::diagnostics::drop_later(Box::new(retired));
         }
-        n
+        base
     }
 
     /// The answer sent for this document at this generation, if it is kept. An answer is a
     /// pure function of the snapshot, the document and the client's URI for it, and every
     /// change to the snapshot bumps its generation: the same key, URI and generation give the
     /// same answer.
-    /// With `resolve`, also the document's number its lenses carry.
+    /// With `resolve`, also the first handle of its lenses.
     fn kept_answer(
         &self,
         key: &str,
         uri: &Uri,
         generation: u64,
         resolve: bool,
-    ) -> Option<(Arc<str>, Option<u32>)> {
+    ) -> Option<(Arc<str>, Option<LensHandle>)> {
         let c = self.inner();
         c.kept
             .iter()
@@ -198,42 +271,57 @@ impl LensCache {
                     && k.key == key
                     && k.uri == uri.as_str()
             })
-            .map(|k| (k.json.clone(), k.number))
+            .map(|k| (k.json.clone(), k.base))
     }
 
-    /// Keep an answer as sent (the oldest kept one is forgotten; one per document).
-    fn keep_answer(&self, key: &str, uri: &Uri, generation: u64, resolve: bool, json: &str) {
+    /// Keep an answer as sent (the oldest kept one is forgotten; one per document). `base`: the
+    /// first handle of its unresolved lenses.
+    fn keep_answer(
+        &self,
+        key: &str,
+        uri: &Uri,
+        generation: u64,
+        resolve: bool,
+        base: Option<LensHandle>,
+        json: &str,
+    ) {
         let mut c = self.inner();
-        c.kept.retain(|k| k.key != key);
-        if c.kept.len() >= KEPT_ANSWERS {
-            c.kept.pop_front();
+        // Answers are big: freed off the request's way, as documents are.
+        let mut retired: Vec<Kept> = Vec::new();
+        while let Some(i) = c.kept.iter().position(|k| k.key == key) {
+            retired.extend(c.kept.remove(i));
         }
-        let number = if resolve {
-            c.by_key.get(key).copied()
-        } else {
-            None
-        };
+        if c.kept.len() >= KEPT_ANSWERS {
+            retired.extend(c.kept.pop_front());
+        }
+        if !retired.is_empty() {
+            crate::lsp::diagnostics::drop_later(Box::new(retired));
+        }
         c.kept.push_back(Kept {
             key: key.to_string(),
             uri: uri.as_str().to_string(),
             generation,
             resolve,
-            number,
+            base,
             json: json.into(),
         });
     }
 
-    /// The document numbered `n`: its key, URI, and the document answered at `generation`
-    /// (None when that answer is no longer kept).
-    fn get(&self, n: u32, generation: u64) -> Option<(String, Uri, Option<Arc<Document>>)> {
+    /// What the handle `h` names (None when no kept answer gave it).
+    fn get(&self, h: LensHandle) -> Option<Named> {
         let c = self.inner();
-        let a = c.docs.get(&n)?;
-        let doc = a
-            .answers
-            .iter()
-            .find(|(g, _)| *g == generation)
-            .map(|(_, d)| d.clone());
-        Some((a.key.clone(), a.uri.clone(), doc))
+        c.docs.iter().find_map(|(key, a)| {
+            let answer = a
+                .answers
+                .iter()
+                .find(|x| x.base <= h && h - x.base < x.count)?;
+            Some((
+                key.clone(),
+                a.uri.clone(),
+                h - answer.base,
+                answer.doc.clone(),
+            ))
+        })
     }
 }
 
@@ -252,7 +340,7 @@ impl Answerer {
     /// that is not a spec), written straight from the snapshot: no `serde_json::Value` of
     /// thousands of lenses is built, serialised and freed. The answer for a document at a
     /// generation is kept and given again while nothing changed.
-    pub async fn answer(self, params: Value) -> Result<String> {
+    pub async fn answer(self, params: Value) -> Result<Arc<str>> {
         let params: CodeLensParams = serde_json::from_value(params)
             .map_err(|e| invalid_params(format!("textDocument/codeLens: {e}")))?;
         let t0 = std::time::Instant::now();
@@ -263,26 +351,29 @@ impl Answerer {
             .ok_or_else(|| internal("specls: the state owner has stopped"))?;
         let waited = t0.elapsed();
         let uri = params.text_document.uri;
-        let Some(d) = doc(&snap, &uri) else {
-            return Ok("null".into());
-        };
         let (resolve, cache) = (self.resolve, self.cache);
         blocking("textDocument/codeLens", move || {
+            let t1 = std::time::Instant::now();
+            let Some(d) = doc(&snap, &uri) else {
+                return Ok(Arc::from("null"));
+            };
             let g = snap.generation;
-            if let Some((json, number)) = cache.kept_answer(&d.key, &uri, g, resolve) {
-                // Unresolved lenses name their document by number: the answer holds while the
-                // document keeps that number (answering it again also keeps it the newest).
-                let holds = !resolve
-                    || snap.file(&d.key).is_some_and(|f| {
-                        Some(cache.answered(&d.key, &uri, g, f.doc.clone())) == number
-                    });
+            if let Some((json, base)) = cache.kept_answer(&d.key, &uri, g, resolve) {
+                // Unresolved lenses carry handles: the answer holds while its handles do
+                // (answering it again also keeps its document the newest).
+                let holds = base.is_none_or(|b| {
+                    snap.file(&d.key).is_some_and(|f| {
+                        let count = f.doc.scenarios.len() as u64 + 1;
+                        cache.answered(&d.key, &uri, g, f.doc.clone(), count) == b
+                    })
+                });
                 if holds {
-                    return Ok(json.to_string());
+                    return Ok(json);
                 }
             }
-            let t1 = std::time::Instant::now();
-            let json = lenses_json(&snap, &d, &uri, resolve.then_some(&*cache))?;
-            cache.keep_answer(&d.key, &uri, snap.generation, resolve, &json);
+            let (json, base) = write_lenses(&snap, &d, &uri, resolve.then_some(&*cache))?;
+            let json: Arc<str> = json.into();
+            cache.keep_answer(&d.key, &uri, g, resolve, base, &json);
             tracing::debug!(
                 "textDocument/codeLens: snapshot after {:.2} ms, blocking thread after {:.2} ms, lenses written in {:.2} ms",
                 waited.as_secs_f64() * 1000.0,
@@ -303,12 +394,23 @@ pub fn lenses_json(
     uri: &Uri,
     resolving: Option<&LensCache>,
 ) -> Result<String> {
-    let mut out: Vec<u8> = Vec::with_capacity(64 * 1024);
+    write_lenses(snap, d, uri, resolving).map(|(json, _)| json)
+}
+
+/// [`lenses_json`], and the first handle of the unresolved lenses in it.
+fn write_lenses(
+    snap: &Snapshot,
+    d: &Doc,
+    uri: &Uri,
+    resolving: Option<&LensCache>,
+) -> Result<(String, Option<LensHandle>)> {
+    let mut out: Vec<u8> = Vec::new();
     out.push(b'[');
     let mut first = true;
+    let mut base = None;
     for (name, provider) in PROVIDERS {
         if *name == "tests" {
-            write_test_lenses(&mut out, &mut first, snap, d, uri, resolving)?;
+            base = write_test_lenses(&mut out, &mut first, snap, d, uri, resolving)?;
         } else {
             for l in provider(snap, d, uri) {
                 separate(&mut out, &mut first);
@@ -317,7 +419,8 @@ pub fn lenses_json(
         }
     }
     out.push(b']');
-    String::from_utf8(out).map_err(|e| internal(e.to_string()))
+    let json = String::from_utf8(out).map_err(|e| internal(e.to_string()))?;
+    Ok((json, base))
 }
 
 fn separate(out: &mut Vec<u8>, first: &mut bool) {
@@ -326,14 +429,12 @@ fn separate(out: &mut Vec<u8>, first: &mut bool) {
     }
 }
 
-/// A lens as written: what `CodeLens` serialises to, from borrowed parts.
+/// A complete lens as written: what `CodeLens` serialises to, from borrowed parts.
 #[derive(Serialize)]
 struct LensOut<'a> {
     range: Range,
     #[serde(skip_serializing_if = "Option::is_none")]
     command: Option<CommandOut<'a>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    data: Option<LensData>,
 }
 
 #[derive(Serialize)]
@@ -352,7 +453,8 @@ struct RunArgs<'a> {
 }
 
 /// [`test_lenses`] (or, with `resolving`, [`unresolved_test_lenses`]) written as JSON array
-/// items: the same lenses, the same order, the same text once parsed.
+/// items: the same lenses, the same order, the same text once parsed. With `resolving`, the
+/// first handle of the unresolved lenses.
 fn write_test_lenses(
     out: &mut Vec<u8>,
     first: &mut bool,
@@ -360,45 +462,38 @@ fn write_test_lenses(
     d: &Doc,
     uri: &Uri,
     resolving: Option<&LensCache>,
-) -> Result<()> {
+) -> Result<Option<LensHandle>> {
     let Some(file) = snap.file(&d.key) else {
-        return Ok(());
+        return Ok(None);
     };
     let doc = &file.doc;
     if doc.scenarios.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    let at = |span: specls_core::Span| {
-        let p = d.lines.position(&d.text, span.start, snap.encoding);
-        Range::new(p, p)
-    };
+    // Scenarios come in the order of the text: their positions are found going forward.
+    let mut cursor = d.lines.cursor(&d.text, snap.encoding);
+    let mut at = |span: specls_core::Span| cursor.position(span.start);
+    if let Some(cache) = resolving {
+        // Written by hand: thousands of lenses of a fixed shape, numbers only.
+        let count = doc.scenarios.len() as u64 + 1;
+        let base = cache.answered(&d.key, uri, snap.generation, doc.clone(), count);
+        out.reserve(80 * count as usize);
+        let starts =
+            std::iter::once(doc.name_span).chain(doc.scenarios.iter().map(|s| s.name_span));
+        for (h, span) in (base..).zip(starts) {
+            separate(out, first);
+            write_unresolved(out, at(span), h);
+        }
+        return Ok(Some(base));
+    }
     let mut write = |out: &mut Vec<u8>, lens: &LensOut<'_>| -> Result<()> {
         separate(out, first);
         serde_json::to_writer(&mut *out, lens).map_err(|e| internal(e.to_string()))
     };
-    if let Some(cache) = resolving {
-        let g = snap.generation;
-        let n = cache.answered(&d.key, uri, g, doc.clone());
-        write(
-            out,
-            &LensOut {
-                range: at(doc.name_span),
-                command: None,
-                data: Some(LensData(n, -1, g)),
-            },
-        )?;
-        for (i, sc) in doc.scenarios.iter().enumerate() {
-            write(
-                out,
-                &LensOut {
-                    range: at(sc.name_span),
-                    command: None,
-                    data: Some(LensData(n, i as i64, g)),
-                },
-            )?;
-        }
-        return Ok(());
-    }
+    let mut at = |span: specls_core::Span| {
+        let p = at(span);
+        Range::new(p, p)
+    };
     let view = snap.test_view();
     let statuses = view.statuses_of(&d.key, doc.scenarios.len());
     let mut tally = Tally::default();
@@ -418,7 +513,6 @@ fn write_test_lenses(
                     scenarios: None,
                 }],
             }),
-            data: None,
         },
     )?;
     let mut title = String::new();
@@ -441,11 +535,41 @@ fn write_test_lenses(
                         scenarios: Some([&sc.id]),
                     }],
                 }),
-                data: None,
             },
         )?;
     }
-    Ok(())
+    Ok(None)
+}
+
+/// An unresolved lens at `p` (an empty range) with the handle `h` as its `data`, as
+/// `serde_json` writes `CodeLens { range, command: None, data: Some(h) }`.
+fn write_unresolved(out: &mut Vec<u8>, p: Position, h: LensHandle) {
+    out.extend_from_slice(b"{\"range\":{\"start\":{\"line\":");
+    write_number(out, p.line.into());
+    out.extend_from_slice(b",\"character\":");
+    write_number(out, p.character.into());
+    out.extend_from_slice(b"},\"end\":{\"line\":");
+    write_number(out, p.line.into());
+    out.extend_from_slice(b",\"character\":");
+    write_number(out, p.character.into());
+    out.extend_from_slice(b"}},\"data\":");
+    write_number(out, h);
+    out.push(b'}');
+}
+
+/// `n` in decimal.
+fn write_number(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
 }
 
 /// `textDocument/codeLens` through the language server's own dispatch (the transport answers
@@ -462,16 +586,12 @@ pub async fn resolve(backend: &Backend, lens: CodeLens) -> Result<CodeLens> {
     if lens.command.is_some() {
         return Ok(lens);
     }
-    let Some(LensData(n, index, generation)) = lens
-        .data
-        .as_ref()
-        .and_then(|d| serde_json::from_value::<LensData>(d.clone()).ok())
-    else {
+    let Some(handle) = lens.data.as_ref().and_then(Value::as_u64) else {
         return Err(invalid_params("codeLens/resolve: not a lens of specls"));
     };
-    let Some((key, uri, answered)) = backend.lenses.get(n, generation) else {
+    let Some((key, uri, index, answered)) = backend.lenses.get(handle) else {
         return Err(invalid_params(
-            "codeLens/resolve: the document of this lens is no longer known; ask for the lenses again",
+            "codeLens/resolve: the answer of this lens is no longer known; ask for the lenses again",
         ));
     };
     let snap = backend.snapshot().await?;
@@ -484,9 +604,9 @@ pub async fn resolve(backend: &Backend, lens: CodeLens) -> Result<CodeLens> {
             ));
         };
         let view = snap.test_view();
-        let command = match usize::try_from(index) {
-            Err(_) => run_all(&view, &key, current.as_deref(), &uri),
-            Ok(i) => {
+        let command = match index.checked_sub(1).and_then(|i| usize::try_from(i).ok()) {
+            None => run_all(&view, &key, current.as_deref(), &uri),
+            Some(i) => {
                 let Some(sc) = doc.scenarios.get(i) else {
                     return Err(invalid_params(
                         "codeLens/resolve: no such scenario; ask for the lenses again",
@@ -592,7 +712,7 @@ pub fn test_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
     out
 }
 
-/// [`test_lenses`] unresolved: the same ranges, each with its [`LensData`] instead of a command.
+/// [`test_lenses`] unresolved: the same ranges, each with its [`LensHandle`] instead of a command.
 pub fn unresolved_test_lenses(
     snap: &Snapshot,
     d: &Doc,
@@ -606,23 +726,17 @@ pub fn unresolved_test_lenses(
     if doc.scenarios.is_empty() {
         return Vec::new();
     }
-    let g = snap.generation;
-    let n = cache.answered(&d.key, uri, g, doc.clone());
-    let data = |i: i64| Some(json!(LensData(n, i, g)));
-    let mut out = Vec::with_capacity(doc.scenarios.len() + 1);
-    out.push(CodeLens {
-        range: at_start(snap, d, doc.name_span),
-        command: None,
-        data: data(-1),
-    });
-    for (i, sc) in doc.scenarios.iter().enumerate() {
-        out.push(CodeLens {
-            range: at_start(snap, d, sc.name_span),
+    let count = doc.scenarios.len() as u64 + 1;
+    let base = cache.answered(&d.key, uri, snap.generation, doc.clone(), count);
+    let spans = std::iter::once(doc.name_span).chain(doc.scenarios.iter().map(|s| s.name_span));
+    (base..)
+        .zip(spans)
+        .map(|(h, span)| CodeLens {
+            range: at_start(snap, d, span),
             command: None,
-            data: data(i as i64),
-        });
-    }
-    out
+            data: Some(json!(h)),
+        })
+        .collect()
 }
 
 /// Guardian plans of task blueprints: "▶ Run guardian plan" above the plan, and each step's
@@ -763,7 +877,7 @@ mod tests {
         let cache = LensCache::default();
         let uri: Uri = "file:///w/a.spec.md".parse().unwrap();
         let other: Uri = "file:///w/A.spec.md".parse().unwrap();
-        cache.keep_answer("a.spec.md", &uri, 3, false, "[1]");
+        cache.keep_answer("a.spec.md", &uri, 3, false, None, "[1]");
         assert_eq!(
             cache.kept_answer("a.spec.md", &uri, 3, false).map(|k| k.0),
             Some(Arc::from("[1]"))
@@ -773,10 +887,10 @@ mod tests {
         assert!(cache.kept_answer("a.spec.md", &other, 3, false).is_none());
         assert!(cache.kept_answer("b.spec.md", &uri, 3, false).is_none());
         // One answer per document; the oldest documents' are forgotten.
-        cache.keep_answer("a.spec.md", &uri, 4, false, "[2]");
+        cache.keep_answer("a.spec.md", &uri, 4, false, None, "[2]");
         assert!(cache.kept_answer("a.spec.md", &uri, 3, false).is_none());
         for i in 0..KEPT_ANSWERS {
-            cache.keep_answer(&format!("d{i}"), &uri, 1, false, "[]");
+            cache.keep_answer(&format!("d{i}"), &uri, 1, false, None, "[]");
         }
         assert!(cache.kept_answer("a.spec.md", &uri, 4, false).is_none());
         assert!(cache.kept_answer("d0", &uri, 1, false).is_some());
@@ -802,26 +916,45 @@ mod tests {
         let cache = LensCache::default();
         let uri: Uri = "file:///w/a.spec.md".parse().unwrap();
         let doc = Arc::new(Document::default());
-        let n = cache.answered("a.spec.md", &uri, 1, doc.clone());
-        assert_eq!(cache.answered("a.spec.md", &uri, 2, doc.clone()), n);
-        assert!(cache.get(n, 1).unwrap().2.is_some());
-        cache.answered("a.spec.md", &uri, 3, doc.clone());
-        let (key, got_uri, old) = cache.get(n, 1).unwrap();
+        let first = cache.answered("a.spec.md", &uri, 1, doc.clone(), 3);
+        // The same generation and count: the same answer, the same handles.
+        assert_eq!(cache.answered("a.spec.md", &uri, 1, doc.clone(), 3), first);
+        let second = cache.answered("a.spec.md", &uri, 2, doc.clone(), 3);
+        assert_eq!(second, first + 3, "a new answer takes the next handles");
+        let (key, got_uri, index, answered) = cache.get(first + 2).unwrap();
         assert_eq!(
-            (key.as_str(), &got_uri, old.is_none()),
-            ("a.spec.md", &uri, true)
+            (key.as_str(), &got_uri, index, answered.is_some()),
+            ("a.spec.md", &uri, 2, true)
         );
-        assert!(cache.get(n, 3).unwrap().2.is_some());
-        // More documents than are kept: the one answered longest ago is forgotten.
+        assert!(cache.get(second + 3).is_none(), "not given yet");
+        // A third answer: the first one's document is forgotten, its handles still name the
+        // same places.
+        cache.answered("a.spec.md", &uri, 3, doc.clone(), 3);
+        let (_, _, index, answered) = cache.get(first + 1).unwrap();
+        assert_eq!((index, answered.is_none()), (1, true));
+        assert!(cache.get(second).unwrap().3.is_some());
+        // After many more answers, the oldest handles are forgotten.
+        for g in 4..4 + HANDLES_KEPT as u64 {
+            cache.answered("a.spec.md", &uri, g, doc.clone(), 3);
+        }
+        assert!(cache.get(first).is_none());
+        // More documents than are kept: the one answered longest ago is forgotten, with its
+        // kept answer.
+        let a = cache.answered("a.spec.md", &uri, 100, doc.clone(), 1);
+        cache.keep_answer("a.spec.md", &uri, 100, true, Some(a), "[]");
+        let mut d0 = None;
         for i in 0..DOCS_KEPT {
-            let key = format!("d{i}.spec.md");
-            cache.answered(&key, &uri, 1, doc.clone());
+            let h = cache.answered(&format!("d{i}.spec.md"), &uri, 1, doc.clone(), 1);
             if i == 0 {
-                cache.answered("a.spec.md", &uri, 4, doc.clone());
+                d0 = Some(h);
+                cache.answered("a.spec.md", &uri, 100, doc.clone(), 1);
             }
         }
-        assert!(cache.get(n, 4).is_some(), "answered after d0");
-        let d0 = cache.inner().by_key.get("d0.spec.md").copied();
-        assert!(d0.is_none(), "d0 was answered longest ago");
+        assert!(cache.get(a).is_some(), "answered after d0");
+        assert!(cache.kept_answer("a.spec.md", &uri, 100, true).is_some());
+        assert!(
+            cache.get(d0.unwrap()).is_none(),
+            "d0 was answered longest ago"
+        );
     }
 }

@@ -98,7 +98,15 @@ fn yaml_tree_of(text: &Arc<str>) -> Arc<specls_core::yaml::YamlDoc> {
 pub fn doc(snap: &Snapshot, uri: &Uri) -> Option<Doc> {
     let key = snap.key(uri);
     let text = snap.file(&key)?.text.clone();
-    let lines = line_index(&text);
+    // An edited open spec's index comes with the snapshot: the owner updates it with each edit,
+    // for the buffer's text, which is the text the snapshot's workspace holds for it (a new
+    // text after every keystroke would otherwise be indexed again by the first request).
+    let lines = snap
+        .open
+        .get(&key)
+        .and_then(|m| m.lines.clone())
+        .filter(|l| l.text_len() == text.len())
+        .unwrap_or_else(|| line_index(&text));
     Some(Doc { key, text, lines })
 }
 
