@@ -10,7 +10,14 @@ const MIN_PER_THREAD: usize = 8;
 
 /// How many threads to use for `items` items.
 fn threads(items: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    if items < 2 * MIN_PER_THREAD {
+        return 1;
+    }
+    // Asked once: on Linux the answer reads the cgroup's files (several system calls), and
+    // small jobs (one document reparsed per keystroke) come here often.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores =
+        *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, NonZeroUsize::get));
     cores.min(8).min(items / MIN_PER_THREAD).max(1)
 }
 

@@ -407,7 +407,10 @@ impl Owner {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.content += 1;
         self.changed = true;
-        self.view = Arc::new(OnceLock::new());
+        // The previous generation's test view (statuses of every scenario) is freed off this
+        // thread, which applies the next keystroke.
+        let view = std::mem::replace(&mut self.view, Arc::new(OnceLock::new()));
+        super::diagnostics::drop_later(Box::new(view));
         self.drift = Arc::new(OnceLock::new());
     }
 

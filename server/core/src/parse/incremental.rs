@@ -289,12 +289,9 @@ fn moved_scenarios(
     r: &Region,
 ) -> Option<Vec<Scenario>> {
     let mut out = Vec::with_capacity(old.len());
-    out.extend(
-        old[..k]
-            .iter()
-            .map(|s| move_scenario(s, r))
-            .collect::<Option<Vec<_>>>()?,
-    );
+    for s in &old[..k] {
+        out.push(move_scenario(s, r)?);
+    }
     out.push(new_sc);
     for s in &old[k + 1..] {
         out.push(move_scenario(s, r)?);
