@@ -21,8 +21,8 @@ use serde::Serialize;
 use crate::diag::Diagnostic;
 use crate::manifest::order::{changed_dependencies, dependency_list_change, quoted};
 use crate::manifest::{
-    arrangement_for, current_dependencies, is_spec, item_keys, requirement_hashes, scenario_hashes,
-    spec_hash, spec_index, Manifest, Origin,
+    current_dependencies, is_spec, item_keys, requirement_hashes, scenario_hashes, spec_hash,
+    spec_index, Manifest, Origin,
 };
 use crate::model::Document;
 use crate::span::Span;
@@ -355,17 +355,11 @@ pub fn header_span(doc: &Document, text: &str) -> Span {
     Span::empty(0)
 }
 
-/// True when specls should say a spec was never compiled: an arrangement governs it and it is
-/// not a `reference` spec.
-fn compile_target<'a>(ws: &'a Workspace, doc: &Document) -> Option<&'a Document> {
-    if doc
-        .spec_type
+/// A `reference` spec (documentation for other specs; never compiled).
+fn is_reference(doc: &Document) -> bool {
+    doc.spec_type
         .as_deref()
         .is_some_and(|t| t.eq_ignore_ascii_case("reference"))
-    {
-        return None;
-    }
-    arrangement_for(ws, &doc.path)
 }
 
 /// Drift of every spec considered (see the module docs).
@@ -419,8 +413,8 @@ fn spec_drift_with<'w>(
         return None;
     }
     let text: &str = &file.text;
-    let arrangement = crate::manifest::arrangement_among(arrangements.iter().copied(), path)
-        .map(|a| a.path.clone());
+    let arrangement_doc = crate::manifest::arrangement_among(arrangements.iter().copied(), path);
+    let arrangement = arrangement_doc.map(|a| a.path.clone());
     let mut d = SpecDrift {
         path: path.to_string(),
         name: doc.name.clone(),
@@ -429,7 +423,11 @@ fn spec_drift_with<'w>(
         ..Default::default()
     };
     let Some(entry) = manifest.get(path) else {
-        compile_target(ws, doc)?;
+        // Only a spec an arrangement governs (and not a reference) can be compiled.
+        if is_reference(doc) {
+            return None;
+        }
+        arrangement_doc?;
         d.never_compiled = true;
         d.drifted = true;
         return Some(d);

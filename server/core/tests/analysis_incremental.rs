@@ -242,3 +242,46 @@ fn renaming_scenarios_back_and_forth_matches_full_analysis() {
         }
     }
 }
+
+/// A file of many copies of one scenario (every join has one big group), in two files, edited:
+/// the same diagnostics as a full analysis.
+#[test]
+fn copies_of_one_scenario_match_full_analysis() {
+    let config = Config::default();
+    let env = Env::default();
+    let copy =
+        "  - name: Pay the bill\n    given: a table\n    when: I pay\n    then: it is \"paid\"\n\n";
+    let mut texts = vec![
+        (
+            "a.spec.yaml".to_string(),
+            format!("feature: Bills\n\nscenarios:\n{}", copy.repeat(300)),
+        ),
+        (
+            "b.spec.yaml".to_string(),
+            format!("feature: Bills\n\nscenarios:\n{}", copy.repeat(20)),
+        ),
+    ];
+    let mut ws = fresh(&texts, &config);
+    let mut analysis = Analysis::new();
+    assert_eq!(
+        analysis.check(&ws, &config, &env),
+        check_workspace(&ws, &config)
+    );
+    for (file, from, to) in [
+        (0, "Pay the bill\n", "Pay the bills\n"),
+        (0, "it is \"paid\"", "it is \"unpaid\""),
+        (1, "Pay the bill\n", "Pay\n"),
+        (0, "Pay the bills\n", "Pay the bill\n"),
+    ] {
+        let (path, text) = &texts[file];
+        let at = text.rfind(from).expect("the text to edit");
+        let new = format!("{}{}{}", &text[..at], to, &text[at + from.len()..]);
+        ws.update_text_with(path, &new, &config);
+        texts[file].1 = new;
+        assert_eq!(
+            analysis.check(&ws, &config, &env),
+            check_workspace(&fresh(&texts, &config), &config),
+            "after {from:?} -> {to:?} in file {file}"
+        );
+    }
+}

@@ -44,7 +44,7 @@ pub struct Analysis {
     slots: Vec<Option<String>>,
     free: Vec<u32>,
     /// Join key hash -> the places with a key of that hash.
-    index: HashMap<u64, Vec<Place>>,
+    index: HashMap<u64, Bucket>,
     /// Files to finish again at the next check (their results are out of date).
     dirty: HashSet<u32>,
     /// The configuration the results were finished with.
@@ -53,12 +53,78 @@ pub struct Analysis {
     retired: Vec<(Arc<Document>, Arc<str>)>,
 }
 
-/// One scenario's place in a join.
+/// One scenario's place in a join, in one word: the join (3 bits), the file's slot (29 bits)
+/// and the scenario's index (32 bits). The index holds one per scenario and join.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-struct Place {
-    kind: JoinKind,
-    slot: u32,
-    scenario: u32,
+struct Place(u64);
+
+impl Place {
+    fn new(kind: JoinKind, slot: u32, scenario: u32) -> Place {
+        Place((kind as u64) << 61 | u64::from(slot & 0x1fff_ffff) << 32 | u64::from(scenario))
+    }
+    fn kind(self) -> JoinKind {
+        match self.0 >> 61 {
+            0 => JoinKind::Name,
+            1 => JoinKind::Id,
+            2 => JoinKind::Steps,
+            3 => JoinKind::When,
+            _ => JoinKind::LocalId,
+        }
+    }
+    fn slot(self) -> u32 {
+        ((self.0 >> 32) & 0x1fff_ffff) as u32
+    }
+    fn scenario(self) -> u32 {
+        self.0 as u32
+    }
+}
+
+/// The places with one key hash: most keys have one (no allocation for those).
+#[derive(Debug)]
+enum Bucket {
+    One(Place),
+    Many(Vec<Place>),
+}
+
+impl Default for Bucket {
+    fn default() -> Bucket {
+        Bucket::Many(Vec::new())
+    }
+}
+
+impl std::ops::Deref for Bucket {
+    type Target = [Place];
+    fn deref(&self) -> &[Place] {
+        match self {
+            Bucket::One(p) => std::slice::from_ref(p),
+            Bucket::Many(v) => v,
+        }
+    }
+}
+
+impl Bucket {
+    fn push(&mut self, p: Place) {
+        match self {
+            Bucket::Many(v) if v.is_empty() => *self = Bucket::One(p),
+            Bucket::One(a) => *self = Bucket::Many(vec![*a, p]),
+            Bucket::Many(v) => v.push(p),
+        }
+    }
+    fn retain(&mut self, keep: impl Fn(&Place) -> bool) {
+        match self {
+            Bucket::One(a) => {
+                if !keep(a) {
+                    *self = Bucket::Many(Vec::new());
+                }
+            }
+            Bucket::Many(v) => {
+                v.retain(|p| keep(p));
+                if let [one] = v[..] {
+                    *self = Bucket::One(one);
+                }
+            }
+        }
+    }
 }
 
 /// One file's results and what they were computed from.
@@ -399,7 +465,7 @@ impl Analysis {
     fn shared_files(&mut self, shared: &HashSet<u64>) {
         for h in shared {
             if let Some(places) = self.index.get(h) {
-                self.dirty.extend(places.iter().map(|p| p.slot));
+                self.dirty.extend(places.iter().map(|p| p.slot()));
             }
         }
     }
@@ -407,30 +473,30 @@ impl Analysis {
     /// Remove the places of scenarios `range` of a file (slot, summary) from the index; the
     /// files in the groups they leave are finished again.
     fn unindex(&mut self, slot: u32, s: &FileSummary, range: Range<usize>) {
-        for si in range {
+        // The groups they are in, once each: a group can hold thousands of places (a big
+        // file of copies), each visited once, not once per place taken out.
+        let mut touched: HashSet<u64> = HashSet::default();
+        for si in range.clone() {
             let Some(sc) = s.scenarios.get(si) else { break };
             for kind in JoinKind::ALL {
-                let Some(key) = kind.key(s, sc) else { continue };
-                let h = key_hash(kind, key);
-                let place = Place {
-                    kind,
-                    slot,
-                    scenario: si as u32,
-                };
-                let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(h) else {
-                    continue;
-                };
-                let places = e.get_mut();
-                let had = places.len();
-                if let Some(at) = places.iter().position(|p| *p == place) {
-                    places.swap_remove(at);
+                if let Some(key) = kind.key(s, sc) {
+                    touched.insert(key_hash(kind, key));
                 }
-                if had > 1 {
-                    self.dirty.extend(places.iter().map(|p| p.slot));
-                }
-                if places.is_empty() {
-                    e.remove();
-                }
+            }
+        }
+        let (from, to) = (range.start as u32, range.end as u32);
+        for h in touched {
+            let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(h) else {
+                continue;
+            };
+            let places = e.get_mut();
+            let had = places.len();
+            places.retain(|p| !(p.slot() == slot && (from..to).contains(&p.scenario())));
+            if had > 1 {
+                self.dirty.extend(places.iter().map(|p| p.slot()));
+            }
+            if places.is_empty() {
+                e.remove();
             }
         }
     }
@@ -440,7 +506,8 @@ impl Analysis {
         let Some(path) = self.slots[slot as usize].clone() else {
             return;
         };
-        let mut joined: Vec<(u64, Vec<u32>)> = Vec::new();
+        // The groups that got a second place, once each.
+        let mut joined: HashSet<u64> = HashSet::default();
         {
             let Some(c) = self.files.get(&path) else {
                 return;
@@ -452,18 +519,17 @@ impl Analysis {
                     let Some(key) = kind.key(s, sc) else { continue };
                     let h = key_hash(kind, key);
                     let places = self.index.entry(h).or_default();
-                    places.push(Place {
-                        kind,
-                        slot,
-                        scenario: si as u32,
-                    });
+                    places.push(Place::new(kind, slot, si as u32));
                     if places.len() > 1 {
-                        joined.push((h, places.iter().map(|p| p.slot).collect()));
+                        joined.insert(h);
                     }
                 }
             }
         }
-        for (h, slots) in joined {
+        for h in joined {
+            let mut slots: Vec<u32> = self.index[&h].iter().map(|p| p.slot()).collect();
+            slots.sort_unstable();
+            slots.dedup();
             for other in slots {
                 self.dirty.insert(other);
                 if let Some(p) = self.slots[other as usize].clone() {
@@ -504,19 +570,6 @@ impl Analysis {
         &self.files[path].summary
     }
 
-    /// Whether the file in `slot` has a scenario whose name's key is `k`.
-    fn has_name(&self, slot: u32, k: &str) -> bool {
-        let s = self.summary_of(slot);
-        let Some(places) = self.index.get(&key_hash(JoinKind::Name, (&s.feature, k))) else {
-            return false;
-        };
-        places.iter().any(|p| {
-            p.kind == JoinKind::Name
-                && p.slot == slot
-                && s.scenarios[p.scenario as usize].name_key == k
-        })
-    }
-
     /// The diagnostics of the file in `slot` made again from its parts and its groups.
     fn finish_file(&mut self, slot: u32, config: &Config) {
         let Some(path) = self.slots.get(slot as usize).cloned().flatten() else {
@@ -533,15 +586,15 @@ impl Analysis {
             let Some(places) = self.index.get(h) else {
                 continue;
             };
-            if places.len() < 2 || !places.iter().any(|p| p.slot == slot) {
+            if places.len() < 2 || !places.iter().any(|p| p.slot() == slot) {
                 continue;
             }
             keep.insert(*h);
             let mut sorted: Vec<(JoinKind, &str, usize, u32)> = places
                 .iter()
                 .map(|p| {
-                    let path = self.slots[p.slot as usize].as_deref().unwrap_or("");
-                    (p.kind, path, p.scenario as usize, p.slot)
+                    let path = self.slots[p.slot() as usize].as_deref().unwrap_or("");
+                    (p.kind(), path, p.scenario() as usize, p.slot())
                 })
                 .collect();
             sorted.sort();
@@ -571,7 +624,21 @@ impl Analysis {
         };
         groups.sort_by(|a, b| order(a).cmp(&order(b)));
         let file = |s: usize| self.summary_of(s as u32);
-        let taken = |s: usize, k: &str| self.has_name(s as u32, k);
+        // The names in use in this file, built at the first rename fix (only this file's
+        // diagnostics are made here, so only its names are asked for).
+        let names_in_use: std::cell::OnceCell<HashSet<&str>> = std::cell::OnceCell::new();
+        let taken_here = |k: &str| {
+            names_in_use
+                .get_or_init(|| {
+                    c.summary
+                        .scenarios
+                        .iter()
+                        .map(|x| x.name_key.as_str())
+                        .collect()
+                })
+                .contains(k)
+        };
+        let taken = |_: usize, k: &str| taken_here(k);
         let doc = &c.doc;
         let text = &c.text;
         let me = slot as usize;
@@ -594,8 +661,7 @@ impl Analysis {
         let mut diags = doc.diagnostics.clone();
         let keys = |i: usize| c.summary.scenarios[i].name_key.as_str();
         for (i, first) in names {
-            let taken = |k: &str| self.has_name(slot, k);
-            diags.push(duplicates::name_duplicate(doc, text, i, first, &taken));
+            diags.push(duplicates::name_duplicate(doc, text, i, first, &taken_here));
         }
         for (i, first) in ids {
             diags.extend(duplicates::id_duplicate(
