@@ -133,17 +133,7 @@ fn givens_compatible(a: &[String], b: &[String]) -> bool {
 }
 
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
-    let total: usize = files.iter().map(|f| f.scenarios.len()).sum();
-    let kind = super::JoinKind::When;
-    let groups = super::repeated(
-        files.iter().enumerate().flat_map(|(fi, f)| {
-            f.scenarios
-                .iter()
-                .enumerate()
-                .filter_map(move |(si, s)| Some((kind.key(f, s)?, (fi, si))))
-        }),
-        total,
-    );
+    let groups = super::JoinKind::When.groups(files);
     let file = |fi: usize| files[fi];
     let mut push = |fi: usize, d: Diagnostic| super::push(out, &files[fi].path, d);
     for g in groups {

@@ -182,7 +182,6 @@ pub(crate) fn requirement_duplicates(doc: &Document, out: &mut Vec<Diagnostic>) 
 }
 
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
-    let total: usize = files.iter().map(|f| f.scenarios.len()).sum();
     let file = |fi: usize| files[fi];
     let mut push = |fi: usize, d: Diagnostic| super::push(out, &files[fi].path, d);
     // Per file, the names in use (built for the files that have a duplicate, once each).
@@ -206,16 +205,7 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
         super::JoinKind::Id,
         super::JoinKind::Steps,
     ] {
-        let groups = super::repeated(
-            files.iter().enumerate().flat_map(|(fi, f)| {
-                f.scenarios
-                    .iter()
-                    .enumerate()
-                    .filter_map(move |(si, s)| Some((kind.key(f, s)?, (fi, si))))
-            }),
-            total,
-        );
-        for g in groups {
+        for g in kind.groups(files) {
             group(kind, &g, &file, None, &taken, &mut push);
         }
     }

@@ -219,6 +219,20 @@ impl JoinKind {
             JoinKind::LocalId => (!s.id.is_empty()).then_some((f.path.as_str(), s.id.as_str())),
         }
     }
+    /// The groups of scenarios (file, scenario) of `files` that share their key in this join
+    /// (see [`repeated`]): what the full check reports on.
+    pub(crate) fn groups(self, files: &[&FileSummary]) -> Vec<Vec<(usize, usize)>> {
+        let total: usize = files.iter().map(|f| f.scenarios.len()).sum();
+        repeated(
+            files.iter().enumerate().flat_map(|(fi, f)| {
+                f.scenarios
+                    .iter()
+                    .enumerate()
+                    .filter_map(move |(si, s)| Some((self.key(f, s)?, (fi, si))))
+            }),
+            total,
+        )
+    }
 }
 
 /// The groups of places (file, item) that share a key, for the joins: only keys seen more than
