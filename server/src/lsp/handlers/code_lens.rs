@@ -177,14 +177,16 @@ impl LensCacheInner {
         if c.next.saturating_add(count) >= HANDLE_LIMIT {
             // Never in practice (2^53 handles); were it reached, numbering starts again and
             // every handle given so far is forgotten rather than named twice.
-            c.next = 0;
+            c.next = 1;
             for (_, a) in c.docs.drain() {
                 retired.extend(a.answers.into_iter().filter_map(|x| x.doc));
             }
             c.kept.clear();
         }
-        let base = c.next;
-        c.next += count;
+        // Handles start at 1: a lens whose `data` is 0 is never resolved by VS Code's client
+        // (it tests `data` for truth), and the first answer's "Run all" lens was one.
+        let base = c.next.max(1);
+        c.next = base + count;
         if !c.docs.contains_key(key) && c.docs.len() >= DOCS_KEPT {
             let oldest = c
                 .docs
@@ -917,6 +919,9 @@ mod tests {
         let uri: Uri = "file:///w/a.spec.md".parse().unwrap();
         let doc = Arc::new(Document::default());
         let first = cache.answered("a.spec.md", &uri, 1, doc.clone(), 3);
+        // Never 0: VS Code's client drops a lens's `data` when it is falsy, and the lens could
+        // not be resolved.
+        assert_eq!(first, 1, "handles start at 1");
         // The same generation and count: the same answer, the same handles.
         assert_eq!(cache.answered("a.spec.md", &uri, 1, doc.clone(), 3), first);
         let second = cache.answered("a.spec.md", &uri, 2, doc.clone(), 3);
