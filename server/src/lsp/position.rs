@@ -269,21 +269,29 @@ mod edited_tests {
 
     /// Random edits of texts made of line breaks of every kind and other characters: the
     /// index kept up to date equals the index built from scratch.
-    #[test]
-    fn edited_index_equals_a_new_one() {
-        let pieces = ["a", "\n", "\r", "\r\n", "é", "bc", ""];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: usize| {
+    /// A seeded generator of numbers below `n` (xorshift), for the random texts below.
+    fn numbers(mut seed: u64) -> impl FnMut(usize) -> usize {
+        move |n: usize| {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
             (seed % n as u64) as usize
-        };
+        }
+    }
+
+    /// Up to `most` pieces drawn from `pieces`, joined.
+    fn text_of(next: &mut impl FnMut(usize) -> usize, pieces: &[&str], most: usize) -> String {
+        (0..next(most))
+            .map(|_| pieces[next(pieces.len())])
+            .collect()
+    }
+
+    #[test]
+    fn edited_index_equals_a_new_one() {
+        let pieces = ["a", "\n", "\r", "\r\n", "é", "bc", ""];
+        let mut next = numbers(0x9e37_79b9_7f4a_7c15);
         for _ in 0..200 {
-            let mut text = String::new();
-            for _ in 0..next(30) {
-                text.push_str(pieces[next(pieces.len())]);
-            }
+            let mut text = text_of(&mut next, &pieces, 30);
             let mut idx = LineIndex::new(&text);
             for _ in 0..20 {
                 let mut a = next(text.len() + 1);
@@ -294,10 +302,7 @@ mod edited_tests {
                 while !text.is_char_boundary(b) {
                     b += 1;
                 }
-                let mut ins = String::new();
-                for _ in 0..next(4) {
-                    ins.push_str(pieces[next(pieces.len())]);
-                }
+                let ins = text_of(&mut next, &pieces, 4);
                 let new = format!("{}{}{}", &text[..a], ins, &text[b..]);
                 idx = idx.edited(&new, Span::new(a, b), ins.len());
                 assert_eq!(idx, LineIndex::new(&new), "{text:?} {a}..{b} <- {ins:?}");
@@ -311,18 +316,9 @@ mod edited_tests {
     #[test]
     fn cursor_positions_equal_positions() {
         let pieces = ["a", "\n", "\r", "\r\n", "é", "😀", "bc", "\n\n\n\n\n"];
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut next = numbers(0x2545_f491_4f6c_dd1d);
         for _ in 0..300 {
-            let mut text = String::new();
-            for _ in 0..next(60) {
-                text.push_str(pieces[next(pieces.len())]);
-            }
+            let text = text_of(&mut next, &pieces, 60);
             let idx = LineIndex::new(&text);
             let mut offsets: Vec<usize> = (0..next(40)).map(|_| next(text.len() + 3)).collect();
             for enc in [Encoding::Utf8, Encoding::Utf16] {
