@@ -249,6 +249,84 @@ async fn resolved_lenses_are_the_complete_ones() {
     c.shutdown().await;
 }
 
+/// A lens request sent right after an edit sees that edit, whether the server still has to
+/// parse it or its diagnostics were published already (the request then takes the snapshot
+/// they were built from, without asking the state owner), for a client that resolves lenses
+/// and one that does not; asked again without an edit, the same answer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lens_request_sees_every_edit_before_it() {
+    for resolving in [true, false] {
+        let ws = Ws {
+            dir: workspace(true),
+        };
+        let caps = if resolving {
+            json!({"textDocument": {"codeLens": {"resolveSupport": {"properties": ["command"]}}}})
+        } else {
+            json!({})
+        };
+        let c = start(&ws, caps).await;
+        let spec_uri = ws.uri(SPEC);
+        c.wait_diagnostics(&spec_uri, |p| has_code(p, "scenario-failed"))
+            .await;
+        let mut text = std::fs::read_to_string(ws.root().join(SPEC)).unwrap();
+        c.open(&spec_uri, &text).await;
+        let lenses = |uri: &str| {
+            c.call(
+                "textDocument/codeLens",
+                json!({"textDocument": {"uri": uri}}),
+            )
+        };
+        let before = lenses(&spec_uri).await.as_array().unwrap().len();
+        for round in 1..=24 {
+            // A new scenario above the first one.
+            let line = text
+                .lines()
+                .position(|l| l.starts_with("### Scenario:"))
+                .unwrap();
+            let added = format!(
+                "### Scenario: Extra {round} {{#cart-extra-{round}}}\n\n- **Given** a\n- **When** b\n- **Then** c {round}\n\n"
+            );
+            let at = text
+                .match_indices('\n')
+                .nth(line - 1)
+                .map_or(0, |(i, _)| i + 1);
+            text.insert_str(at, &added);
+            c.change(
+                &spec_uri,
+                round + 1,
+                json!([{"range": {"start": {"line": line, "character": 0}, "end": {"line": line, "character": 0}},
+                        "text": added}]),
+            )
+            .await;
+            if round % 3 == 0 {
+                // Its diagnostics first: the request finds the snapshot they were built from.
+                c.wait_diagnostics(&spec_uri, |p| p["version"] == json!(round + 1))
+                    .await;
+            }
+            let got = lenses(&spec_uri).await;
+            let all = got.as_array().unwrap();
+            assert_eq!(all.len(), before + round as usize, "round {round}: {got}");
+            let first = if resolving {
+                c.call("codeLens/resolve", all[1].clone()).await
+            } else {
+                all[1].clone()
+            };
+            assert_eq!(
+                first["command"]["arguments"][0]["scenarios"],
+                json!([format!("cart-extra-{round}")]),
+                "round {round}: {first}"
+            );
+            assert_eq!(
+                all[1]["range"]["start"]["line"],
+                json!(line),
+                "round {round}: {got}"
+            );
+            assert_eq!(lenses(&spec_uri).await, got, "round {round}: asked again");
+        }
+        c.shutdown().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lenses_without_results_say_not_run() {
     let ws = Ws {

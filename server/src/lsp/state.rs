@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::{oneshot, watch};
 use tower_lsp_server::lsp_types::{TextDocumentContentChangeEvent, Uri};
@@ -184,6 +184,39 @@ pub enum Msg {
     },
 }
 
+impl Msg {
+    /// Whether the owner's state may change with this message (every message but the
+    /// questions).
+    fn changes_state(&self) -> bool {
+        !matches!(self, Msg::Snapshot(_) | Msg::DocumentText { .. })
+    }
+}
+
+/// The owner's last snapshot, for readers to take without a round trip through the owner
+/// while no change is on its way to it (see [`StateHandle::latest`]).
+#[derive(Default)]
+struct Latest {
+    /// State-changing messages sent to the owner, counted before each is sent.
+    sent: AtomicU64,
+    /// The last snapshot the owner built, with the count of state-changing messages it had
+    /// taken then; emptied as the owner takes the next one.
+    built: Mutex<Option<(u64, Snapshot)>>,
+}
+
+impl Latest {
+    fn built(&self) -> std::sync::MutexGuard<'_, Option<(u64, Snapshot)>> {
+        self.built.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Send `msg` to the owner, counted when it changes state.
+    fn post(&self, tx: &mpsc::Sender<Msg>, msg: Msg) -> bool {
+        if msg.changes_state() {
+            self.sent.fetch_add(1, Ordering::SeqCst);
+        }
+        tx.send(msg).is_ok()
+    }
+}
+
 /// A job for the loader thread.
 pub enum Load {
     Files {
@@ -227,6 +260,7 @@ pub struct StateHandle {
     current: watch::Receiver<Current>,
     reindex: watch::Receiver<u64>,
     drift_files: Arc<super::drift::DriftFiles>,
+    latest: Arc<Latest>,
 }
 
 impl StateHandle {
@@ -243,7 +277,7 @@ impl StateHandle {
         self.reindex.clone()
     }
     pub fn send(&self, msg: Msg) {
-        if self.tx.send(msg).is_err() {
+        if !self.latest.post(&self.tx, msg) {
             warn!("state owner has stopped; message dropped");
         }
     }
@@ -262,9 +296,36 @@ impl StateHandle {
     }
     /// A snapshot reflecting every message sent before this call. Waits for the initial index.
     pub async fn snapshot(&self) -> Option<Snapshot> {
+        if let Some(s) = self.latest() {
+            return Some(s);
+        }
         let (tx, rx) = oneshot::channel();
         self.send(Msg::Snapshot(tx));
         rx.await.ok()
+    }
+    /// [`StateHandle::snapshot`] for a thread that may block (not an async task).
+    pub fn snapshot_blocking(&self) -> Option<Snapshot> {
+        if let Some(s) = self.latest() {
+            return Some(s);
+        }
+        let (tx, rx) = oneshot::channel();
+        self.send(Msg::Snapshot(tx));
+        rx.blocking_recv().ok()
+    }
+    /// The owner's last snapshot, when it reflects every message sent before this call: no
+    /// change is queued or being applied since it was built (the owner empties it as it takes
+    /// each change, and counts the changes it took against those sent). Most requests come
+    /// after the snapshot their document's diagnostics were built from, and take it here
+    /// instead of waking the owner and waiting for its answer.
+    pub fn latest(&self) -> Option<Snapshot> {
+        // Every change sent before this call was counted before it was sent. A snapshot built
+        // after the owner took as many changes as were sent reflects them all: the owner takes
+        // them in the order they were sent, and any sent after this call come after them.
+        let sent = self.latest.sent.load(Ordering::SeqCst);
+        match &*self.latest.built() {
+            Some((taken, snap)) if *taken == sent => Some(snap.clone()),
+            _ => None,
+        }
     }
     pub async fn document_text(&self, uri: Uri) -> Option<(i32, String)> {
         let (tx, rx) = oneshot::channel();
@@ -282,7 +343,10 @@ pub fn start() -> StateHandle {
     let (current_tx, current_rx) = watch::channel(Current::default());
     let (reindex_tx, reindex_rx) = watch::channel(0);
     let drift_files = Arc::new(super::drift::DriftFiles::default());
+    let latest = Arc::new(Latest::default());
     let owner = Owner {
+        latest: latest.clone(),
+        taken: 0,
         current: current_tx,
         reindex: reindex_tx,
         ws: Arc::new(Workspace::new()),
@@ -316,9 +380,10 @@ pub fn start() -> StateHandle {
     }
     let owner_tx = tx.clone();
     let loader_current = current_rx.clone();
+    let loader_latest = latest.clone();
     let spawned = std::thread::Builder::new()
         .name("specls-loader".into())
-        .spawn(move || loader(loader_rx, owner_tx, loader_current));
+        .spawn(move || loader(loader_rx, owner_tx, loader_latest, loader_current));
     if let Err(e) = spawned {
         warn!("cannot start the loader thread: {e}");
     }
@@ -330,6 +395,7 @@ pub fn start() -> StateHandle {
         current: current_rx,
         reindex: reindex_rx,
         drift_files,
+        latest,
     }
 }
 
@@ -357,6 +423,10 @@ enum Since {
 }
 
 struct Owner {
+    /// The last snapshot built, for readers (see [`StateHandle::latest`]).
+    latest: Arc<Latest>,
+    /// State-changing messages taken.
+    taken: u64,
     current: watch::Sender<Current>,
     reindex: watch::Sender<u64>,
     ws: Arc<Workspace>,
@@ -468,6 +538,13 @@ impl Owner {
     }
 
     fn handle(&mut self, msg: Msg) {
+        if msg.changes_state() {
+            self.taken += 1;
+            // The last snapshot no longer reflects every change sent (and holds no reference
+            // to what this change may alter in place).
+            let old = self.latest.built().take();
+            drop(old);
+        }
         let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.apply(msg)));
         if result.is_err() {
             warn!("state owner: a message handler panicked; state kept as it was before it");
@@ -740,7 +817,7 @@ impl Owner {
                 }
             }
         }
-        Snapshot {
+        let snap = Snapshot {
             generation: self.generation.load(Ordering::Acquire),
             content: self.content,
             ws: self.ws.clone(),
@@ -754,7 +831,9 @@ impl Owner {
             view: self.view.clone(),
             drift: self.drift.clone(),
             drift_files: self.drift_files.clone(),
-        }
+        };
+        *self.latest.built() = Some((self.taken, snap.clone()));
+        snap
     }
 
     fn set_meta(&mut self, key: &str) {
@@ -1042,7 +1121,12 @@ pub fn read_toml(roots: &Roots, path: &std::path::Path) -> Option<TomlFile> {
     })
 }
 
-fn loader(rx: mpsc::Receiver<Load>, owner: mpsc::Sender<Msg>, current: watch::Receiver<Current>) {
+fn loader(
+    rx: mpsc::Receiver<Load>,
+    owner: mpsc::Sender<Msg>,
+    latest: Arc<Latest>,
+    current: watch::Receiver<Current>,
+) {
     while let Ok(job) = rx.recv() {
         let msg = match job {
             Load::Files { roots, paths } => {
@@ -1081,7 +1165,7 @@ fn loader(rx: mpsc::Receiver<Load>, owner: mpsc::Sender<Msg>, current: watch::Re
             }
             Load::Toml { roots, path } => Msg::Toml(read_toml(&roots, &path)),
         };
-        if owner.send(msg).is_err() {
+        if !latest.post(&owner, msg) {
             break;
         }
     }
@@ -1228,6 +1312,69 @@ mod tests {
         let snap = state.snapshot().await.unwrap();
         let f = snap.file("specs/a.spec.md").unwrap();
         assert!(!f.doc.diagnostics.iter().any(|d| d.code == "invalid-utf8"));
+    }
+
+    /// The owner's last snapshot is taken directly only while it reflects every change sent:
+    /// never after a change it has not built a snapshot for, whether it has taken that change
+    /// yet or not; questions (snapshots, document texts) leave it as it is.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_last_snapshot_is_taken_directly_only_while_no_change_is_pending() {
+        let (state, roots, uri) = started();
+        indexed(&state, &roots, SPEC);
+        open(&state, &uri, SPEC);
+        assert!(
+            state.latest().is_none(),
+            "changes sent since the last snapshot"
+        );
+        let first = state.snapshot().await.unwrap();
+        let direct = state
+            .latest()
+            .expect("nothing sent since the last snapshot");
+        assert_eq!(direct.generation, first.generation);
+        assert!(Arc::ptr_eq(&direct.ws, &first.ws));
+        let mut text = SPEC.to_string();
+        for version in 2..60 {
+            text = text.replace("**Then**", "**Then** then");
+            state.send(Msg::Change {
+                uri: uri.clone(),
+                version,
+                changes: vec![TextDocumentContentChangeEvent {
+                    range: None,
+                    range_length: None,
+                    text: text.clone(),
+                }],
+            });
+            assert!(state.latest().is_none(), "version {version}: a change sent");
+            let snap = if version % 2 == 0 {
+                state.snapshot().await.unwrap()
+            } else {
+                let s = state.clone();
+                tokio::task::spawn_blocking(move || s.snapshot_blocking())
+                    .await
+                    .unwrap()
+                    .unwrap()
+            };
+            assert_eq!(snap.version("specs/a.spec.md"), Some(version));
+            assert_eq!(&*snap.file("specs/a.spec.md").unwrap().text, text.as_str());
+            let direct = state.latest().expect("nothing sent since");
+            assert_eq!(direct.generation, snap.generation);
+            assert_eq!(direct.version("specs/a.spec.md"), Some(version));
+            let (v, t) = state.document_text(uri.clone()).await.unwrap();
+            assert_eq!((v, t.as_str()), (version, text.as_str()));
+            assert!(state.latest().is_some(), "a question changes nothing");
+        }
+        // A change from disk as well (the loader's messages are counted the same way).
+        state.send(Msg::Close { uri: uri.clone() });
+        let closed = state.snapshot().await.unwrap();
+        assert!(closed.version("specs/a.spec.md").is_none());
+        state.send(Msg::Disk {
+            folders: roots.folders.clone(),
+            files: vec![("specs/a.spec.md".into(), None)],
+            tests: Vec::new(),
+        });
+        assert!(state.latest().is_none(), "a change from disk sent");
+        let gone = state.snapshot().await.unwrap();
+        assert!(gone.file("specs/a.spec.md").is_none());
     }
 
     /// Edits sent as the editor sends them (several changes per message, several messages

@@ -246,23 +246,75 @@ fn parse(body: &[u8]) -> Parsed {
     )
 }
 
-/// A response whose result is JSON text already, framed: the header and the body in one
-/// buffer, with one copy of the result (a spec's lenses can be half a megabyte).
-fn raw_response(id: &Id, result: &str) -> Option<Vec<u8>> {
+/// A message framed for the output (its `Content-Length` header and the JSON text), written
+/// with one `write_all`.
+pub enum Framed {
+    Owned(Vec<u8>),
+    /// The message from this index on, in a buffer that is also kept (a code lens answer,
+    /// written once: see [`response_buffer`]).
+    Shared(std::sync::Arc<Vec<u8>>, usize),
+}
+
+impl Framed {
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Framed::Owned(b) => b,
+            Framed::Shared(b, start) => &b[*start..],
+        }
+    }
+}
+
+/// What a response's body starts with when its result follows.
+const RESULT_HEAD: &str = "{\"jsonrpc\":\"2.0\",\"result\":";
+/// Room for a header (`Content-Length: `, up to 20 digits, two line breaks).
+const HEADER_ROOM: usize = 40;
+
+/// A buffer to write a response into, result first (see [`finish_response`]): room for the
+/// header, then the start of the body. The result goes from `buffer.len()` on.
+pub fn response_buffer(capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_ROOM + RESULT_HEAD.len() + capacity + 32);
+    out.resize(HEADER_ROOM, 0);
+    out.extend_from_slice(RESULT_HEAD.as_bytes());
+    out
+}
+
+/// End the response to `id` written into a [`response_buffer`] (its result written after it)
+/// and put its header in the room before its body: where the framed message starts. No copy of
+/// the result is made (a spec's lenses can be half a megabyte).
+pub fn finish_response(out: &mut Vec<u8>, id: &Id) -> Option<usize> {
     let id = serde_json::to_string(id).ok()?;
-    const HEAD: &str = "{\"jsonrpc\":\"2.0\",\"result\":";
+    out.extend_from_slice(b",\"id\":");
+    out.extend_from_slice(id.as_bytes());
+    out.push(b'}');
+    let header = format!("Content-Length: {}\r\n\r\n", out.len() - HEADER_ROOM);
+    let start = HEADER_ROOM.checked_sub(header.len())?;
+    out[start..HEADER_ROOM].copy_from_slice(header.as_bytes());
+    Some(start)
+}
+
+/// A response whose result is JSON text already, framed: the header and the body in one
+/// buffer, with one copy of the result.
+pub fn raw_response(id: &Id, result: &[u8]) -> Option<Vec<u8>> {
+    let id = serde_json::to_string(id).ok()?;
     const ID: &str = ",\"id\":";
-    let len = HEAD.len() + result.len() + ID.len() + id.len() + 1;
+    let len = RESULT_HEAD.len() + result.len() + ID.len() + id.len() + 1;
     let header = format!("Content-Length: {len}\r\n\r\n");
     let mut out = Vec::with_capacity(header.len() + len);
-    for part in [header.as_str(), HEAD, result, ID, id.as_str(), "}"] {
-        out.extend_from_slice(part.as_bytes());
+    for part in [
+        header.as_bytes(),
+        RESULT_HEAD.as_bytes(),
+        result,
+        ID.as_bytes(),
+        id.as_bytes(),
+        b"}",
+    ] {
+        out.extend_from_slice(part);
     }
     Some(out)
 }
 
 /// A message framed for the output: its `Content-Length` header and the JSON text.
-fn frame(json: &str) -> Vec<u8> {
+pub fn frame(json: &str) -> Vec<u8> {
     let mut out = format!("Content-Length: {}\r\n\r\n", json.len()).into_bytes();
     out.extend_from_slice(json.as_bytes());
     out
@@ -280,11 +332,11 @@ where
     O: AsyncWrite + Unpin + Send + 'static,
 {
     // Framed messages, each written with one `write_all`.
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Vec<u8>>();
+    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Framed>();
     let writer = tokio::spawn(async move {
         let mut output = output;
         while let Some(framed) = out_rx.recv().await {
-            if output.write_all(&framed).await.is_err() {
+            if output.write_all(framed.bytes()).await.is_err() {
                 break;
             }
             if out_rx.is_empty() && output.flush().await.is_err() {
@@ -297,7 +349,7 @@ where
         let out_tx = out_tx.clone();
         move |resp: &Response| match serde_json::to_string(resp) {
             Ok(json) => {
-                let _ = out_tx.send(frame(&json));
+                let _ = out_tx.send(Framed::Owned(frame(&json)));
             }
             Err(e) => error!("cannot serialise a response: {e}"),
         }
@@ -310,7 +362,7 @@ where
             while let Some(req) = to_client.next().await {
                 match serde_json::to_string(&req) {
                     Ok(json) => {
-                        if out_tx.send(frame(&json)).is_err() {
+                        if out_tx.send(Framed::Owned(frame(&json))).is_err() {
                             break;
                         }
                     }
@@ -378,35 +430,29 @@ where
         }
         // Code lenses are answered here, straight to JSON text: a spec of 5,000 scenarios has
         // thousands of lenses, and the service would build a `Value` of them, serialise and
-        // free it.
+        // free it. One blocking thread takes the snapshot (directly when no change is on its
+        // way to the state owner), writes the framed answer and hands it to the writer: no
+        // task waits on it, so no other thread is woken in between.
         if method == "textDocument/codeLens" {
             if let (Some(id), Some(answerer)) = (id.clone(), service.inner().serving_lenses()) {
                 let (_, _, params) = req.into_parts();
                 let out_tx = out_tx.clone();
-                tokio::spawn(async move {
+                tokio::task::spawn_blocking(move || {
                     let t0 = std::time::Instant::now();
-                    let answer =
-                        CatchUnwind(Box::pin(answerer.answer(params.unwrap_or(Value::Null)))).await;
-                    let json = match answer {
-                        Ok(Ok(result)) => raw_response(&id, &result),
-                        Ok(Err(e)) => serde_json::to_string(&Response::from_error(id, e))
+                    let params = params.unwrap_or(Value::Null);
+                    let answer = super::server::guarded("textDocument/codeLens", || {
+                        answerer.respond(&id, params)
+                    });
+                    let framed = match answer.and_then(|a| a) {
+                        Ok(framed) => Some(framed),
+                        Err(e) => serde_json::to_string(&Response::from_error(id, e))
                             .ok()
-                            .map(|j| frame(&j)),
-                        Err(panic) => {
-                            error!("handler for textDocument/codeLens panicked: {panic}");
-                            serde_json::to_string(&error_response(
-                                id,
-                                ErrorCode::InternalError,
-                                format!("specls: internal error while handling textDocument/codeLens: {panic}"),
-                            ))
-                            .ok()
-                            .map(|j| frame(&j))
-                        }
+                            .map(|j| Framed::Owned(frame(&j))),
                     };
-                    if let Some(framed) = json {
+                    if let Some(framed) = framed {
                         debug!(
                             "textDocument/codeLens: {} bytes in {:.2} ms",
-                            framed.len(),
+                            framed.bytes().len(),
                             t0.elapsed().as_secs_f64() * 1000.0
                         );
                         let _ = out_tx.send(framed);
@@ -463,6 +509,35 @@ where
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A response written result first into a [`response_buffer`] and finished in place, and
+    /// one framed from its result text, are the framed JSON-RPC response to that id.
+    #[test]
+    fn responses_framed_in_place_are_the_responses() {
+        let ids = [
+            Id::Number(7),
+            Id::Number(i64::MIN),
+            Id::String("a \"quoted\" é id".into()),
+            Id::Null,
+        ];
+        for id in ids {
+            for result in ["null", "[]", "[{\"range\":1,\"data\":2}]"] {
+                let expected = Response::from_ok(id.clone(), serde_json::from_str(result).unwrap());
+                let expected = serde_json::to_value(&expected).unwrap();
+                let mut out = response_buffer(result.len());
+                out.extend_from_slice(result.as_bytes());
+                let start = finish_response(&mut out, &id).unwrap();
+                let raw = raw_response(&id, result.as_bytes()).unwrap();
+                for framed in [&out[start..], &raw[..]] {
+                    let text = std::str::from_utf8(framed).unwrap();
+                    let (header, body) = text.split_once("\r\n\r\n").unwrap();
+                    assert_eq!(header, format!("Content-Length: {}", body.len()));
+                    let body: Value = serde_json::from_str(body).unwrap();
+                    assert_eq!(body, expected, "{text}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn the_spec_name_of_workspace_diagnostic_capabilities_is_read() {

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::{json, Value};
-use tower_lsp_server::jsonrpc::Result;
+use tower_lsp_server::jsonrpc::{Id, Result};
 use tower_lsp_server::lsp_types::*;
 
 use specls_core::model::Document;
@@ -28,9 +28,10 @@ use specls_core::testlinks::status::ScenarioStatus;
 
 use super::commands;
 use super::convert::{doc, range, Doc};
-use crate::lsp::server::{blocking, internal, invalid_params, Backend};
+use crate::lsp::server::{blocking, guarded, internal, invalid_params, Backend};
 use crate::lsp::state::{Snapshot, StateHandle};
 use crate::lsp::testing::{status_text, Tally, TestView};
+use crate::lsp::transport::{finish_response, raw_response, response_buffer, Framed};
 
 /// A lens provider: the lenses of one feature for one document.
 pub type Provider = fn(&Snapshot, &Doc, &Uri) -> Vec<CodeLens>;
@@ -120,7 +121,30 @@ struct Kept {
     resolve: bool,
     /// The first handle of its unresolved lenses (`resolve`).
     base: Option<LensHandle>,
-    json: Arc<str>,
+    json: Text,
+}
+
+/// JSON text in a shared buffer: `buf[at]` (an answer is kept in the buffer of the response
+/// it was written into, see [`Answerer::respond`]).
+#[derive(Clone)]
+pub struct Text {
+    buf: Arc<Vec<u8>>,
+    at: std::ops::Range<usize>,
+}
+
+impl Text {
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[self.at.clone()]
+    }
+}
+
+impl From<Vec<u8>> for Text {
+    fn from(buf: Vec<u8>) -> Text {
+        Text {
+            at: 0..buf.len(),
+            buf: Arc::new(buf),
+        }
+    }
 }
 
 /// How many answers are kept as sent (one per document: the documents on screen).
@@ -263,7 +287,7 @@ impl LensCache {
         uri: &Uri,
         generation: u64,
         resolve: bool,
-    ) -> Option<(Arc<str>, Option<LensHandle>)> {
+    ) -> Option<(Text, Option<LensHandle>)> {
         let c = self.inner();
         c.kept
             .iter()
@@ -285,7 +309,7 @@ impl LensCache {
         generation: u64,
         resolve: bool,
         base: Option<LensHandle>,
-        json: &str,
+        json: Text,
     ) {
         let mut c = self.inner();
         // Answers are big: freed off the request's way, as documents are.
@@ -305,7 +329,7 @@ impl LensCache {
             generation,
             resolve,
             base,
-            json: json.into(),
+            json,
         });
     }
 
@@ -338,55 +362,97 @@ pub struct Answerer {
 }
 
 impl Answerer {
-    /// The answer to `textDocument/codeLens` as JSON text (an array, or `null` for a document
-    /// that is not a spec), written straight from the snapshot: no `serde_json::Value` of
-    /// thousands of lenses is built, serialised and freed. The answer for a document at a
-    /// generation is kept and given again while nothing changed.
-    pub async fn answer(self, params: Value) -> Result<Arc<str>> {
+    /// The framed response to the `textDocument/codeLens` request `id` (an array of lenses, or
+    /// `null` for a document that is not a spec), written straight from the snapshot into the
+    /// response's buffer: no `serde_json::Value` of thousands of lenses is built, serialised and
+    /// freed, and the lenses are not copied again to frame them. The answer for a document at a
+    /// generation is kept and given again while nothing changed. Blocks (for the snapshot when
+    /// a change is on its way to the state owner): called on a blocking thread.
+    pub fn respond(&self, id: &Id, params: Value) -> Result<Framed> {
         let params: CodeLensParams = serde_json::from_value(params)
             .map_err(|e| invalid_params(format!("textDocument/codeLens: {e}")))?;
         let t0 = std::time::Instant::now();
         let snap = self
             .state
-            .snapshot()
-            .await
+            .snapshot_blocking()
             .ok_or_else(|| internal("specls: the state owner has stopped"))?;
         let waited = t0.elapsed();
-        let uri = params.text_document.uri;
-        let (resolve, cache) = (self.resolve, self.cache);
-        blocking("textDocument/codeLens", move || {
-            let t1 = std::time::Instant::now();
-            let Some(d) = doc(&snap, &uri) else {
-                return Ok(Arc::from("null"));
-            };
-            let g = snap.generation;
-            if let Some((json, base)) = cache.kept_answer(&d.key, &uri, g, resolve) {
-                // Unresolved lenses carry handles: the answer holds while its handles do
-                // (answering it again also keeps its document the newest).
-                let holds = base.is_none_or(|b| {
-                    snap.file(&d.key).is_some_and(|f| {
-                        let count = f.doc.scenarios.len() as u64 + 1;
-                        cache.answered(&d.key, &uri, g, f.doc.clone(), count) == b
-                    })
-                });
-                if holds {
-                    return Ok(json);
-                }
+        let answer = self.answer(&snap, id, &params.text_document.uri, waited);
+        release(snap);
+        answer
+    }
+
+    /// [`Answerer::respond`] from the snapshot `snap` (taken after `waited`).
+    fn answer(
+        &self,
+        snap: &Snapshot,
+        id: &Id,
+        uri: &Uri,
+        waited: std::time::Duration,
+    ) -> Result<Framed> {
+        let unframed = || internal("specls: cannot frame the textDocument/codeLens answer");
+        let Some(d) = doc(snap, uri) else {
+            return raw_response(id, b"null")
+                .map(Framed::Owned)
+                .ok_or_else(unframed);
+        };
+        let (resolve, cache) = (self.resolve, &*self.cache);
+        let g = snap.generation;
+        if let Some((json, base)) = cache.kept_answer(&d.key, uri, g, resolve) {
+            // Unresolved lenses carry handles: the answer holds while its handles do
+            // (answering it again also keeps its document the newest).
+            let holds = base.is_none_or(|b| {
+                snap.file(&d.key).is_some_and(|f| {
+                    let count = f.doc.scenarios.len() as u64 + 1;
+                    cache.answered(&d.key, uri, g, f.doc.clone(), count) == b
+                })
+            });
+            if holds {
+                return raw_response(id, json.as_bytes())
+                    .map(Framed::Owned)
+                    .ok_or_else(unframed);
             }
-            let (json, base) = write_lenses(&snap, &d, &uri, resolve.then_some(&*cache))?;
-            let json: Arc<str> = json.into();
-            cache.keep_answer(&d.key, &uri, g, resolve, base, &json);
-            tracing::debug!(
-                "textDocument/codeLens: snapshot after {:.2} ms, blocking thread after {:.2} ms, lenses written in {:.2} ms",
-                waited.as_secs_f64() * 1000.0,
-                (t1 - t0).as_secs_f64() * 1000.0,
-                t1.elapsed().as_secs_f64() * 1000.0
-            );
-            Ok(json)
-        })
-        .await?
+        }
+        let t1 = std::time::Instant::now();
+        let count = snap.file(&d.key).map_or(0, |f| f.doc.scenarios.len());
+        let mut out = response_buffer(LENS_BYTES * (count + 1));
+        let from = out.len();
+        let base = write_lenses(&mut out, snap, &d, uri, resolve.then_some(cache))?;
+        let at = from..out.len();
+        let start = finish_response(&mut out, id).ok_or_else(unframed)?;
+        let buf = Arc::new(out);
+        cache.keep_answer(
+            &d.key,
+            uri,
+            g,
+            resolve,
+            base,
+            Text {
+                buf: buf.clone(),
+                at,
+            },
+        );
+        tracing::debug!(
+            "textDocument/codeLens: snapshot after {:.2} ms, lenses written in {:.2} ms",
+            waited.as_secs_f64() * 1000.0,
+            t1.elapsed().as_secs_f64() * 1000.0
+        );
+        Ok(Framed::Shared(buf, start))
     }
 }
+
+/// Let go of a snapshot after answering from it. The last holder of its workspace (a version
+/// the state owner has replaced since) hands it to a thread of its own: freeing an old version
+/// of a big document is no part of an answer.
+fn release(snap: Snapshot) {
+    if Arc::strong_count(&snap.ws) == 1 {
+        crate::lsp::diagnostics::drop_later(Box::new(snap));
+    }
+}
+
+/// Room for one unresolved lens (about 100 bytes with a five-digit line and a six-digit handle;
+/// room not written to costs nothing).
+const LENS_BYTES: usize = 128;
 
 /// Every lens of a document as a JSON array: the providers' lenses in [`PROVIDERS`] order;
 /// test lenses unresolved when `resolving` is given (the client resolves lenses).
@@ -396,33 +462,34 @@ pub fn lenses_json(
     uri: &Uri,
     resolving: Option<&LensCache>,
 ) -> Result<String> {
-    write_lenses(snap, d, uri, resolving).map(|(json, _)| json)
+    let mut out = Vec::new();
+    write_lenses(&mut out, snap, d, uri, resolving)?;
+    String::from_utf8(out).map_err(|e| internal(e.to_string()))
 }
 
-/// [`lenses_json`], and the first handle of the unresolved lenses in it.
+/// [`lenses_json`] appended to `out`; the first handle of the unresolved lenses in it.
 fn write_lenses(
+    out: &mut Vec<u8>,
     snap: &Snapshot,
     d: &Doc,
     uri: &Uri,
     resolving: Option<&LensCache>,
-) -> Result<(String, Option<LensHandle>)> {
-    let mut out: Vec<u8> = Vec::new();
+) -> Result<Option<LensHandle>> {
     out.push(b'[');
     let mut first = true;
     let mut base = None;
     for (name, provider) in PROVIDERS {
         if *name == "tests" {
-            base = write_test_lenses(&mut out, &mut first, snap, d, uri, resolving)?;
+            base = write_test_lenses(out, &mut first, snap, d, uri, resolving)?;
         } else {
             for l in provider(snap, d, uri) {
-                separate(&mut out, &mut first);
-                serde_json::to_writer(&mut out, &l).map_err(|e| internal(e.to_string()))?;
+                separate(out, &mut first);
+                serde_json::to_writer(&mut *out, &l).map_err(|e| internal(e.to_string()))?;
             }
         }
     }
     out.push(b']');
-    let json = String::from_utf8(out).map_err(|e| internal(e.to_string()))?;
-    Ok((json, base))
+    Ok(base)
 }
 
 fn separate(out: &mut Vec<u8>, first: &mut bool) {
@@ -479,7 +546,7 @@ fn write_test_lenses(
         // Written by hand: thousands of lenses of a fixed shape, numbers only.
         let count = doc.scenarios.len() as u64 + 1;
         let base = cache.answered(&d.key, uri, snap.generation, doc.clone(), count);
-        out.reserve(80 * count as usize);
+        out.reserve(LENS_BYTES * count as usize);
         let starts =
             std::iter::once(doc.name_span).chain(doc.scenarios.iter().map(|s| s.name_span));
         for (h, span) in (base..).zip(starts) {
@@ -544,42 +611,77 @@ fn write_test_lenses(
 }
 
 /// An unresolved lens at `p` (an empty range) with the handle `h` as its `data`, as
-/// `serde_json` writes `CodeLens { range, command: None, data: Some(h) }`.
+/// `serde_json` writes `CodeLens { range, command: None, data: Some(h) }`: put together on the
+/// stack (pieces of fixed length, each number formatted once) and added to `out` at once.
 fn write_unresolved(out: &mut Vec<u8>, p: Position, h: LensHandle) {
-    out.extend_from_slice(b"{\"range\":{\"start\":{\"line\":");
-    write_number(out, p.line.into());
-    out.extend_from_slice(b",\"character\":");
-    write_number(out, p.character.into());
-    out.extend_from_slice(b"},\"end\":{\"line\":");
-    write_number(out, p.line.into());
-    out.extend_from_slice(b",\"character\":");
-    write_number(out, p.character.into());
-    out.extend_from_slice(b"}},\"data\":");
-    write_number(out, h);
-    out.push(b'}');
+    const START: &[u8] = b"{\"range\":{\"start\":{\"line\":";
+    const CHARACTER: &[u8] = b",\"character\":";
+    const END: &[u8] = b"},\"end\":{\"line\":";
+    const DATA: &[u8] = b"}},\"data\":";
+    let line = Decimal::of(p.line.into());
+    let character = Decimal::of(p.character.into());
+    let handle = Decimal::of(h);
+    // The fixed text is 78 bytes, and each of the five numbers takes at most 20.
+    let mut buf = [0u8; 192];
+    let mut n = 0;
+    let mut put = |bytes: &[u8], len: usize| {
+        buf[n..n + bytes.len()].copy_from_slice(bytes);
+        n += len;
+    };
+    put(START, START.len());
+    put(&line.digits, line.len);
+    put(CHARACTER, CHARACTER.len());
+    put(&character.digits, character.len);
+    put(END, END.len());
+    put(&line.digits, line.len);
+    put(CHARACTER, CHARACTER.len());
+    put(&character.digits, character.len);
+    put(DATA, DATA.len());
+    put(&handle.digits, handle.len);
+    put(b"}", 1);
+    out.extend_from_slice(&buf[..n]);
 }
 
-/// `n` in decimal.
-fn write_number(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
+/// A number in decimal: its digits from the left of `digits`, `len` of them.
+struct Decimal {
+    digits: [u8; 20],
+    len: usize,
+}
+
+impl Decimal {
+    fn of(mut n: u64) -> Decimal {
+        let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
+        let mut digits = [0u8; 20];
+        for d in digits[..len].iter_mut().rev() {
+            *d = b'0' + (n % 10) as u8;
+            n /= 10;
         }
+        Decimal { digits, len }
     }
-    out.extend_from_slice(&digits[i..]);
 }
 
 /// `textDocument/codeLens` through the language server's own dispatch (the transport answers
 /// it with [`Answerer::answer`] once the server is initialised).
 pub async fn handle(backend: &Backend, params: CodeLensParams) -> Result<Option<Vec<CodeLens>>> {
     let params = serde_json::to_value(params).map_err(|e| internal(e.to_string()))?;
-    let json = backend.lens_answerer().answer(params).await?;
-    serde_json::from_str(&json).map_err(|e| internal(e.to_string()))
+    let answerer = backend.lens_answerer();
+    let framed = blocking("textDocument/codeLens", move || {
+        answerer.respond(&Id::Null, params)
+    })
+    .await??;
+    let bytes = framed.bytes();
+    let body = bytes
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| &bytes[i + 4..])
+        .ok_or_else(|| internal("specls: a textDocument/codeLens answer without a header"))?;
+    #[derive(serde::Deserialize)]
+    struct Body {
+        result: Option<Vec<CodeLens>>,
+    }
+    serde_json::from_slice::<Body>(body)
+        .map(|b| b.result)
+        .map_err(|e| internal(e.to_string()))
 }
 
 /// `codeLens/resolve`: the title and command of an unresolved test lens, from the scenario it
@@ -597,7 +699,11 @@ pub async fn resolve(backend: &Backend, lens: CodeLens) -> Result<CodeLens> {
         ));
     };
     let snap = backend.snapshot().await?;
-    blocking("codeLens/resolve", move || {
+    // A scenario's lens is a few lookups once the statuses of this generation are known (the
+    // diagnostics computed them): resolved here, without waking a blocking thread for it. The
+    // tally of "Run all", and statuses still to compute, take a blocking thread.
+    let quick = index > 0 && snap.view.get().is_some();
+    let work = move || {
         let current = snap.file(&key).map(|f| f.doc.clone());
         // The scenario as answered; without that answer (too old), the one at the same place now.
         let Some(doc) = answered.or_else(|| current.clone()) else {
@@ -626,13 +732,23 @@ pub async fn resolve(backend: &Backend, lens: CodeLens) -> Result<CodeLens> {
                 run_scenario(&uri, &sc.id, status)
             }
         };
+        if Arc::strong_count(&doc) == 1 {
+            // The last holder of a document the cache let go of (thousands of scenarios, maybe):
+            // freed off the request's way.
+            crate::lsp::diagnostics::drop_later(Box::new(doc));
+        }
+        release(snap);
         Ok(CodeLens {
             range: lens.range,
             command: Some(command),
             data: lens.data,
         })
-    })
-    .await?
+    };
+    if quick {
+        guarded("codeLens/resolve", work)?
+    } else {
+        blocking("codeLens/resolve", work).await?
+    }
 }
 
 /// The command of a scenario's lens: run it; the title says its last result.
@@ -794,6 +910,10 @@ pub fn guardian_lenses(snap: &Snapshot, d: &Doc, uri: &Uri) -> Vec<CodeLens> {
 mod tests {
     use super::*;
 
+    fn text(json: &str) -> Text {
+        Text::from(json.as_bytes().to_vec())
+    }
+
     fn info(name: &str) -> ClientInfo {
         ClientInfo {
             name: name.into(),
@@ -874,25 +994,62 @@ mod tests {
         assert_eq!(written.as_array().unwrap().len(), 5);
     }
 
+    /// Unresolved lenses written by hand are what `serde_json` writes, for numbers of every
+    /// length.
+    #[test]
+    fn unresolved_lenses_are_written_as_serde_writes_them() {
+        let numbers = [
+            0u64,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12_345,
+            99_999,
+            100_000,
+            u32::MAX as u64,
+        ];
+        let handles = [1u64, 9, 10, 250_123, HANDLE_LIMIT - 1, u64::MAX];
+        for &line in &numbers {
+            for &character in numbers.iter().rev() {
+                for &h in &handles {
+                    let p = Position::new(line as u32, character as u32);
+                    let mut out = Vec::new();
+                    write_unresolved(&mut out, p, h);
+                    let expected = serde_json::to_string(&CodeLens {
+                        range: Range::new(p, p),
+                        command: None,
+                        data: Some(json!(h)),
+                    })
+                    .unwrap();
+                    assert_eq!(String::from_utf8(out).unwrap(), expected);
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_kept_answer_is_for_its_document_generation_and_client() {
         let cache = LensCache::default();
         let uri: Uri = "file:///w/a.spec.md".parse().unwrap();
         let other: Uri = "file:///w/A.spec.md".parse().unwrap();
-        cache.keep_answer("a.spec.md", &uri, 3, false, None, "[1]");
+        cache.keep_answer("a.spec.md", &uri, 3, false, None, text("[1]"));
         assert_eq!(
-            cache.kept_answer("a.spec.md", &uri, 3, false).map(|k| k.0),
-            Some(Arc::from("[1]"))
+            cache
+                .kept_answer("a.spec.md", &uri, 3, false)
+                .map(|k| k.0.as_bytes().to_vec()),
+            Some(b"[1]".to_vec())
         );
         assert!(cache.kept_answer("a.spec.md", &uri, 4, false).is_none());
         assert!(cache.kept_answer("a.spec.md", &uri, 3, true).is_none());
         assert!(cache.kept_answer("a.spec.md", &other, 3, false).is_none());
         assert!(cache.kept_answer("b.spec.md", &uri, 3, false).is_none());
         // One answer per document; the oldest documents' are forgotten.
-        cache.keep_answer("a.spec.md", &uri, 4, false, None, "[2]");
+        cache.keep_answer("a.spec.md", &uri, 4, false, None, text("[2]"));
         assert!(cache.kept_answer("a.spec.md", &uri, 3, false).is_none());
         for i in 0..KEPT_ANSWERS {
-            cache.keep_answer(&format!("d{i}"), &uri, 1, false, None, "[]");
+            cache.keep_answer(&format!("d{i}"), &uri, 1, false, None, text("[]"));
         }
         assert!(cache.kept_answer("a.spec.md", &uri, 4, false).is_none());
         assert!(cache.kept_answer("d0", &uri, 1, false).is_some());
@@ -946,7 +1103,7 @@ mod tests {
         // More documents than are kept: the one answered longest ago is forgotten, with its
         // kept answer.
         let a = cache.answered("a.spec.md", &uri, 100, doc.clone(), 1);
-        cache.keep_answer("a.spec.md", &uri, 100, true, Some(a), "[]");
+        cache.keep_answer("a.spec.md", &uri, 100, true, Some(a), text("[]"));
         let mut d0 = None;
         for i in 0..DOCS_KEPT {
             let h = cache.answered(&format!("d{i}.spec.md"), &uri, 1, doc.clone(), 1);
