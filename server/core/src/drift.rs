@@ -413,6 +413,13 @@ fn spec_drift_with<'w>(
         return None;
     }
     let text: &str = &file.text;
+    let entry = manifest.get(path);
+    // Only a spec an arrangement governs (and not a reference) can be compiled: without a
+    // manifest entry, the others are not considered (found before anything is made for them:
+    // this runs for every spec of the workspace at each generation).
+    if entry.is_none() && (is_reference(doc) || arrangements.is_empty()) {
+        return None;
+    }
     let arrangement_doc = crate::manifest::arrangement_among(arrangements.iter().copied(), path);
     let arrangement = arrangement_doc.map(|a| a.path.clone());
     let mut d = SpecDrift {
@@ -422,11 +429,7 @@ fn spec_drift_with<'w>(
         header: header_span(doc, text),
         ..Default::default()
     };
-    let Some(entry) = manifest.get(path) else {
-        // Only a spec an arrangement governs (and not a reference) can be compiled.
-        if is_reference(doc) {
-            return None;
-        }
+    let Some(entry) = entry else {
         arrangement_doc?;
         d.never_compiled = true;
         d.drifted = true;

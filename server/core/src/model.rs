@@ -754,8 +754,10 @@ pub fn slug(s: &str) -> String {
                 out.push('-');
             }
             dash = false;
-            for l in ch.to_lowercase() {
-                out.push(l);
+            if ch.is_ascii() {
+                out.push(ch.to_ascii_lowercase());
+            } else {
+                out.extend(ch.to_lowercase());
             }
         } else {
             dash = true;

@@ -53,11 +53,17 @@ pub struct Merged {
     files: HashMap<String, MergedFile>,
 }
 
-/// One file's list from the checks, what was added to it, and the result.
+/// One file's list from the checks, what was added to it (in parts), and the result.
 struct MergedFile {
     base: Arc<Vec<Diagnostic>>,
-    extra: Vec<Diagnostic>,
+    extra: Vec<Arc<Vec<Diagnostic>>>,
     out: Arc<Vec<Diagnostic>>,
+}
+
+/// The same parts: each the same list (shared, as the test view's are from one generation to
+/// the next when they did not change) or an equal one.
+fn same_parts(a: &[Arc<Vec<Diagnostic>>], b: &[Arc<Vec<Diagnostic>>]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| Arc::ptr_eq(x, y) || x == y)
 }
 
 /// [`compute`], reusing the merged lists of `merged` where nothing changed.
@@ -79,22 +85,22 @@ pub fn compute_merging(
     })) {
         Ok(mut r) => {
             drop_later(Box::new(analysis.take_retired()));
-            // What the checks do not make, per file.
-            let mut extra: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
+            // What the checks do not make, per file, in parts (no part is empty).
+            let mut extra: BTreeMap<String, Vec<Arc<Vec<Diagnostic>>>> = BTreeMap::new();
             // Scenarios and tests: untested and failed scenarios, unknown markers in tests.
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| snap.test_view())) {
                 Ok(view) => {
                     for (key, diags) in &view.diagnostics {
-                        extra
-                            .entry(key.clone())
-                            .or_default()
-                            .extend(diags.iter().cloned());
+                        extra.entry(key.clone()).or_default().push(diags.clone());
                     }
                 }
                 Err(_) => warn!("linking scenarios and tests panicked; test diagnostics left out"),
             }
             for (key, diags) in super::guardian::diagnostics(snap) {
-                extra.entry(key).or_default().extend(diags);
+                let parts = extra.entry(key).or_default();
+                if !diags.is_empty() {
+                    parts.push(Arc::new(diags));
+                }
             }
             // Drift since the last compile (manifests and generated files read from disk).
             match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -104,7 +110,10 @@ pub fn compute_merging(
                     for (key, diags) in specls_core::drift::diagnostics(&snap.ws, &d.drift) {
                         if let Some(f) = snap.ws.get(&key) {
                             let diags = specls_core::checks::finish(&f.doc, diags, &config);
-                            extra.entry(key).or_default().extend(diags);
+                            let parts = extra.entry(key).or_default();
+                            if !diags.is_empty() {
+                                parts.push(Arc::new(diags));
+                            }
                         }
                     }
                 }
@@ -117,13 +126,15 @@ pub fn compute_merging(
                 if let Some(m) = merged.files.get(&key) {
                     let same_base =
                         Arc::ptr_eq(&m.base, base) || (m.base.is_empty() && base.is_empty());
-                    if same_base && m.extra == more {
+                    if same_base && same_parts(&m.extra, &more) {
                         *base = m.out.clone();
                         continue;
                     }
                 }
                 let mut all = base.as_ref().clone();
-                all.extend(more.iter().cloned());
+                for part in &more {
+                    all.extend(part.iter().cloned());
+                }
                 let out = Arc::new(all);
                 let base = std::mem::replace(base, out.clone());
                 merged.files.insert(

@@ -64,6 +64,9 @@ pub struct Snapshot {
     pub guardian: Arc<super::guardian::GuardianResults>,
     /// Links and statuses of this generation, computed by the first reader that needs them.
     pub view: Arc<OnceLock<Arc<TestView>>>,
+    /// The test view computed last (of any generation): the next one keeps what did not
+    /// change from it (see [`TestView::compute_after`]).
+    pub last_view: Arc<LastView>,
     /// Drift of this generation (manifests and generated files read from disk), computed by the
     /// first reader that needs it (see `lsp/drift.rs`).
     pub drift: Arc<OnceLock<Option<Arc<super::drift::DiskDrift>>>>,
@@ -77,12 +80,18 @@ impl Snapshot {
     pub fn test_view(&self) -> Arc<TestView> {
         self.view
             .get_or_init(|| {
-                Arc::new(TestView::compute(
+                let prev = self.last_view.get();
+                let view = Arc::new(TestView::compute_after(
+                    prev.as_deref(),
                     &self.ws,
                     &self.tests,
                     &self.run,
                     &self.settings.config,
-                ))
+                ));
+                self.last_view.set(view.clone());
+                // The one it replaces is freed off this thread.
+                super::diagnostics::drop_later(Box::new(prev));
+                view
             })
             .clone()
     }
@@ -116,6 +125,19 @@ impl Snapshot {
             .as_ref()
             .filter(|t| t.key == key)
             .map(|t| t.text.clone())
+    }
+}
+
+/// The test view computed last, shared by the owner and every snapshot.
+#[derive(Debug, Default)]
+pub struct LastView(std::sync::Mutex<Option<Arc<TestView>>>);
+
+impl LastView {
+    fn get(&self) -> Option<Arc<TestView>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+    fn set(&self, view: Arc<TestView>) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(view);
     }
 }
 
@@ -368,6 +390,7 @@ pub fn start() -> StateHandle {
         run: Arc::new(RunResults::default()),
         guardian: super::guardian::empty(),
         view: Arc::new(OnceLock::new()),
+        last_view: Arc::new(LastView::default()),
         drift: Arc::new(OnceLock::new()),
         drift_files: drift_files.clone(),
         matcher: None,
@@ -449,6 +472,7 @@ struct Owner {
     run: Arc<RunResults>,
     guardian: Arc<super::guardian::GuardianResults>,
     view: Arc<OnceLock<Arc<TestView>>>,
+    last_view: Arc<LastView>,
     drift: Arc<OnceLock<Option<Arc<super::drift::DiskDrift>>>>,
     drift_files: Arc<super::drift::DriftFiles>,
     /// Which files are test files, and the fingerprint it was built from.
@@ -829,6 +853,7 @@ impl Owner {
             run: self.run.clone(),
             guardian: self.guardian.clone(),
             view: self.view.clone(),
+            last_view: self.last_view.clone(),
             drift: self.drift.clone(),
             drift_files: self.drift_files.clone(),
         };

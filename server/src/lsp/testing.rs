@@ -12,7 +12,7 @@ use std::time::SystemTime;
 use specls_core::config::{Config, Globs};
 use specls_core::diag::Diagnostic;
 use specls_core::measurements::{self, ConstraintRef, Measured, Measurement};
-use specls_core::model::Arrangement;
+use specls_core::model::{Arrangement, Document};
 use specls_core::testlinks::link::{self, Links, ScenarioRef};
 use specls_core::testlinks::results::{self, TestResult};
 use specls_core::testlinks::status::{self, Mapping, ScenarioStatus};
@@ -314,73 +314,320 @@ pub fn matcher(ws: &Workspace, config: &Config) -> TestFileMatcher {
 }
 
 /// Links, result mapping and per-scenario status of one generation.
+///
+/// Computed from the previous view ([`TestView::compute_after`]): a spec whose document, links,
+/// tests, results and settings are those the previous view read keeps its statuses and
+/// diagnostics (the same `Arc`s), so that a keystroke in one spec does not make the statuses of
+/// every scenario of the workspace again. The view is always what [`TestView::compute`] gives.
 #[derive(Debug, Default)]
 pub struct TestView {
     pub links: Links,
-    pub mapping: Mapping,
-    pub statuses: BTreeMap<ScenarioRef, ScenarioStatus>,
+    pub mapping: Arc<Mapping>,
+    /// Per spec: its scenarios' statuses (by index) and its test diagnostics.
+    files: BTreeMap<String, FileView>,
     /// Constraints with a measured value.
     pub measured: BTreeMap<ConstraintRef, Measured>,
-    /// Diagnostics for specs (`scenario-untested`, `scenario-failed`) and test files
-    /// (`unknown-scenario-marker`).
-    pub diagnostics: BTreeMap<String, Vec<Diagnostic>>,
+    /// Diagnostics for specs (`spec-untested`, `scenario-untested`, `scenario-failed`,
+    /// `constraint-broken`) and test files (`unknown-scenario-marker`); no empty list.
+    pub diagnostics: BTreeMap<String, Arc<Vec<Diagnostic>>>,
+    /// What the view was computed from (None: not to be reused).
+    inputs: Option<Inputs>,
+}
+
+/// One spec in a [`TestView`].
+#[derive(Clone, Debug)]
+struct FileView {
+    /// The document the statuses are of.
+    doc: Arc<Document>,
+    statuses: Arc<Vec<ScenarioStatus>>,
+    /// Its `spec-untested`, `scenario-untested` and `scenario-failed` diagnostics.
+    diagnostics: Arc<Vec<Diagnostic>>,
+}
+
+/// What a [`TestView`] was computed from, for the next one to tell what it can keep.
+#[derive(Debug)]
+struct Inputs {
+    tests: Arc<TestFiles>,
+    run: Arc<RunResults>,
+    config: Arc<Config>,
+    /// The documents with an arrangement (a spec's test diagnostics read them), by path.
+    arrangements: Vec<(String, Arc<Document>)>,
+    /// The mapping before the results of `ignored` were taken out of it.
+    raw_mapping: Arc<Mapping>,
+    ignored: Vec<usize>,
 }
 
 impl TestView {
+    /// The view of a workspace, computed afresh.
     pub fn compute(ws: &Workspace, tests: &TestFiles, run: &RunResults, config: &Config) -> Self {
+        let arrangements: Vec<&Arrangement> = arrangements(ws);
+        let language =
+            specls_core::testlinks::skeleton::project_language(&arrangements, &tests.index);
         let links = link::link_with(ws, &tests.index, config);
-        let mut mapping = status::map_results(&tests.index, &run.results);
-        let ignored = unselected_skips(ws, &links, &mapping, run);
-        forget_results(&mut mapping, &ignored);
-        let mut statuses =
-            status::scenario_status(ws, &tests.index, &links, &run.results, &mapping);
-        if let Some(last) = &run.last {
-            stored_outcomes(ws, tests, last, &mut statuses);
+        let raw_mapping = Arc::new(status::map_results(&tests.index, &run.results));
+        let ignored = unselected_skips(ws, &links, &raw_mapping, run);
+        let mapping = forgotten(&raw_mapping, &ignored);
+        let mut files = BTreeMap::new();
+        for (path, f) in &ws.files {
+            let statuses = Arc::new(file_statuses(path, &f.doc, tests, run, &links, &mapping));
+            let diagnostics = Arc::new(file_diagnostics(
+                ws,
+                tests,
+                path,
+                &statuses,
+                config,
+                &arrangements,
+                language,
+            ));
+            files.insert(
+                path.clone(),
+                FileView {
+                    doc: f.doc.clone(),
+                    statuses,
+                    diagnostics,
+                },
+            );
         }
-        let mut diagnostics = links.diagnostics.clone();
-        for (k, v) in status::scenario_diagnostics(ws, &tests.index, &statuses, config) {
-            diagnostics.entry(k).or_default().extend(v);
+        TestView::finish(ws, run, config, links, mapping, files, None)
+    }
+
+    /// [`TestView::compute`], keeping from `prev` (a view of an earlier generation) what did
+    /// not change: the result mapping when the tests and results are the same, and each spec's
+    /// statuses and diagnostics when its document, its links, the tests, the results, the
+    /// settings and the arrangements are.
+    pub fn compute_after(
+        prev: Option<&TestView>,
+        ws: &Workspace,
+        tests: &Arc<TestFiles>,
+        run: &Arc<RunResults>,
+        config: &Config,
+    ) -> Self {
+        let base = prev.and_then(|p| Some((p, p.inputs.as_ref()?)));
+        let same_tests = base.is_some_and(|(_, i)| Arc::ptr_eq(&i.tests, tests));
+        let same_run = base.is_some_and(|(_, i)| Arc::ptr_eq(&i.run, run));
+        let config = match base {
+            Some((_, i)) if *i.config == *config => i.config.clone(),
+            _ => Arc::new(config.clone()),
+        };
+        let same_config = base.is_some_and(|(_, i)| Arc::ptr_eq(&i.config, &config));
+        let arrangement_docs: Vec<(String, Arc<Document>)> = ws
+            .files
+            .iter()
+            .filter(|(_, f)| f.doc.arrangement.is_some())
+            .map(|(p, f)| (p.clone(), f.doc.clone()))
+            .collect();
+        let same_arrangements = base.is_some_and(|(_, i)| {
+            i.arrangements.len() == arrangement_docs.len()
+                && i.arrangements
+                    .iter()
+                    .zip(&arrangement_docs)
+                    .all(|((p, d), (q, e))| p == q && Arc::ptr_eq(d, e))
+        });
+        let arrangements: Vec<&Arrangement> = arrangements(ws);
+        let language =
+            specls_core::testlinks::skeleton::project_language(&arrangements, &tests.index);
+
+        let links = link::link_with(ws, &tests.index, &config);
+        let raw_mapping = match base {
+            Some((_, i)) if same_tests && same_run => i.raw_mapping.clone(),
+            _ => Arc::new(status::map_results(&tests.index, &run.results)),
+        };
+        let ignored = unselected_skips(ws, &links, &raw_mapping, run);
+        let same_ignored = base.is_some_and(|(_, i)| i.ignored == ignored);
+        let mapping = match base {
+            Some((p, _)) if same_tests && same_run && same_ignored => p.mapping.clone(),
+            _ => forgotten(&raw_mapping, &ignored),
+        };
+        // Statuses read the tests, the results, the mapping and the file's links.
+        let statuses_kept = same_tests && same_run && same_ignored;
+        let all_links_same =
+            statuses_kept && base.is_some_and(|(p, _)| p.links.by_scenario == links.by_scenario);
+        let diagnostics_kept = statuses_kept && same_config && same_arrangements;
+
+        let mut files = BTreeMap::new();
+        for (path, f) in &ws.files {
+            let before = base
+                .and_then(|(p, _)| p.files.get(path))
+                .filter(|b| statuses_kept && Arc::ptr_eq(&b.doc, &f.doc));
+            let before = before.filter(|_| {
+                all_links_same
+                    || base.is_some_and(|(p, _)| {
+                        let n = f.doc.scenarios.len();
+                        status::links_of(&p.links, path, n) == status::links_of(&links, path, n)
+                    })
+            });
+            let view = match before {
+                Some(b) if diagnostics_kept => b.clone(),
+                Some(b) => FileView {
+                    doc: f.doc.clone(),
+                    statuses: b.statuses.clone(),
+                    diagnostics: Arc::new(file_diagnostics(
+                        ws,
+                        tests,
+                        path,
+                        &b.statuses,
+                        &config,
+                        &arrangements,
+                        language,
+                    )),
+                },
+                None => {
+                    let statuses =
+                        Arc::new(file_statuses(path, &f.doc, tests, run, &links, &mapping));
+                    let diagnostics = Arc::new(file_diagnostics(
+                        ws,
+                        tests,
+                        path,
+                        &statuses,
+                        &config,
+                        &arrangements,
+                        language,
+                    ));
+                    FileView {
+                        doc: f.doc.clone(),
+                        statuses,
+                        diagnostics,
+                    }
+                }
+            };
+            files.insert(path.clone(), view);
+        }
+        let inputs = Inputs {
+            tests: tests.clone(),
+            run: run.clone(),
+            config: config.clone(),
+            arrangements: arrangement_docs,
+            raw_mapping,
+            ignored,
+        };
+        TestView::finish(ws, run, &config, links, mapping, files, Some(inputs))
+    }
+
+    /// The view from its parts: the measured constraints and every diagnostic, per file.
+    fn finish(
+        ws: &Workspace,
+        run: &RunResults,
+        config: &Config,
+        links: Links,
+        mapping: Arc<Mapping>,
+        files: BTreeMap<String, FileView>,
+        inputs: Option<Inputs>,
+    ) -> Self {
+        let mut diagnostics: BTreeMap<String, Arc<Vec<Diagnostic>>> = BTreeMap::new();
+        let mut add = |key: &str, diags: Arc<Vec<Diagnostic>>| {
+            if diags.is_empty() {
+                return;
+            }
+            match diagnostics.get_mut(key) {
+                Some(have) => Arc::make_mut(have).extend(diags.iter().cloned()),
+                None => {
+                    diagnostics.insert(key.to_string(), diags);
+                }
+            }
+        };
+        for (k, v) in &links.diagnostics {
+            add(k, Arc::new(v.clone()));
+        }
+        for (k, f) in &files {
+            add(k, f.diagnostics.clone());
         }
         let measured = measurements::match_constraints(ws, &run.measurements);
         for (k, v) in measurements::diagnostics(ws, &measured, config) {
-            diagnostics.entry(k).or_default().extend(v);
+            add(&k, Arc::new(v));
         }
         TestView {
             links,
             mapping,
-            statuses,
+            files,
             measured,
             diagnostics,
+            inputs,
         }
     }
 
     pub fn status(&self, path: &str, index: usize) -> Option<&ScenarioStatus> {
-        self.statuses.get(&ScenarioRef {
-            path: path.to_string(),
-            index,
-        })
+        self.files.get(path)?.statuses.get(index)
     }
 
     /// The statuses of the first `n` scenarios of `path`, by index: what [`TestView::status`]
-    /// gives for each, from one range query instead of a lookup (and a key) per scenario.
+    /// gives for each.
     pub fn statuses_of(&self, path: &str, n: usize) -> Vec<Option<&ScenarioStatus>> {
         let mut out = vec![None; n];
-        if n == 0 {
-            return out;
-        }
-        let from = ScenarioRef {
-            path: path.to_string(),
-            index: 0,
-        };
-        let to = ScenarioRef {
-            path: path.to_string(),
-            index: n - 1,
-        };
-        for (r, s) in self.statuses.range(from..=to) {
-            out[r.index] = Some(s);
+        if let Some(f) = self.files.get(path) {
+            for (o, s) in out.iter_mut().zip(f.statuses.iter()) {
+                *o = Some(s);
+            }
         }
         out
     }
+
+    /// Every scenario's status, by path and index.
+    pub fn statuses(&self) -> impl Iterator<Item = (ScenarioRef, &ScenarioStatus)> {
+        self.files.iter().flat_map(|(path, f)| {
+            f.statuses.iter().enumerate().map(move |(index, s)| {
+                (
+                    ScenarioRef {
+                        path: path.clone(),
+                        index,
+                    },
+                    s,
+                )
+            })
+        })
+    }
+}
+
+/// The mapping without the results of `ignored` (shared when there are none).
+fn forgotten(raw: &Arc<Mapping>, ignored: &[usize]) -> Arc<Mapping> {
+    if ignored.is_empty() {
+        return raw.clone();
+    }
+    let mut m = (**raw).clone();
+    forget_results(&mut m, ignored);
+    Arc::new(m)
+}
+
+/// The statuses of one spec's scenarios, with the outcomes `last-run.json` keeps for those the
+/// reports say nothing about.
+fn file_statuses(
+    path: &str,
+    doc: &Document,
+    tests: &TestFiles,
+    run: &RunResults,
+    links: &Links,
+    mapping: &Mapping,
+) -> Vec<ScenarioStatus> {
+    let mut statuses =
+        status::scenario_status_of(path, doc, &tests.index, links, &run.results, mapping);
+    if let Some(last) = &run.last {
+        stored_outcomes(path, doc, tests, last, &mut statuses);
+    }
+    statuses
+}
+
+/// One spec's `spec-untested`, `scenario-untested` and `scenario-failed` diagnostics.
+fn file_diagnostics(
+    ws: &Workspace,
+    tests: &TestFiles,
+    path: &str,
+    statuses: &[ScenarioStatus],
+    config: &Config,
+    arrangements: &[&Arrangement],
+    language: Option<Language>,
+) -> Vec<Diagnostic> {
+    if tests.index.files.is_empty() {
+        return Vec::new();
+    }
+    let list: Vec<(usize, &ScenarioStatus)> = statuses.iter().enumerate().collect();
+    status::scenario_diagnostics_of(
+        ws,
+        &tests.index,
+        path,
+        &list,
+        config,
+        arrangements,
+        language,
+    )
 }
 
 /// Results that are no results: the skips the last run's own report gives for tests that run
@@ -469,21 +716,19 @@ fn forget_results(mapping: &mut Mapping, gone: &[usize]) {
 /// Scenarios the reports say nothing about take their outcome from `last-run.json` (results of
 /// earlier runs that a later filtered run did not replace).
 fn stored_outcomes(
-    ws: &Workspace,
+    path: &str,
+    doc: &Document,
     tests: &TestFiles,
     last: &crate::testrun::LastRun,
-    statuses: &mut BTreeMap<ScenarioRef, ScenarioStatus>,
+    statuses: &mut [ScenarioStatus],
 ) {
     use crate::testrun::Outcome;
     use specls_core::testlinks::link::Location;
-    for (r, st) in statuses.iter_mut() {
+    for (st, sc) in statuses.iter_mut().zip(&doc.scenarios) {
         if !matches!(st, ScenarioStatus::NotRun { .. }) {
             continue;
         }
-        let Some(sc) = ws.get(&r.path).and_then(|f| f.doc.scenarios.get(r.index)) else {
-            continue;
-        };
-        let Some(stored) = last.scenario(&r.path, &sc.id) else {
+        let Some(stored) = last.scenario(path, &sc.id) else {
             continue;
         };
         *st = match stored.outcome {
@@ -812,5 +1057,214 @@ mod tests {
         assert_eq!(truncate("abcdef", 4), "abc…");
         let t = SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_795_255_200);
         assert_eq!(utc_text(t), "2026-11-21 10:00 UTC");
+    }
+}
+
+/// The view kept up to date from the previous one is the view computed afresh, through random
+/// changes of specs, test files, results, arrangements and settings.
+#[cfg(test)]
+mod incremental {
+    use super::*;
+    use proptest::prelude::*;
+    use specls_core::config::Level;
+
+    const NAMES: [&str; 5] = [
+        "Add an item",
+        "Remove an item",
+        "Skip me",
+        "Never tested",
+        "Archive it",
+    ];
+    const SPECS: [&str; 3] = [
+        "specs/a.spec.yaml",
+        "specs/b.spec.yaml",
+        "specs/nested/c.spec.yaml",
+    ];
+
+    /// A scenario: its name (index into NAMES) and maybe an explicit id.
+    type Sc = (usize, Option<usize>);
+
+    fn spec_text(i: usize, scenarios: &[Sc]) -> String {
+        let mut s = format!("feature: Todo {i}\nscenarios:\n");
+        for (k, (n, id)) in scenarios.iter().enumerate() {
+            s.push_str(&format!("  - name: {}\n", NAMES[*n]));
+            if let Some(id) = id {
+                s.push_str(&format!("    id: item-{id}\n"));
+            }
+            s.push_str(&format!(
+                "    given: a list {k}\n    when: I act {k}\n    then: it is done {k}\n"
+            ));
+        }
+        s
+    }
+
+    fn snake(name: &str) -> String {
+        name.to_lowercase().replace(' ', "_")
+    }
+
+    /// A test file: tests named after scenarios, some with a marker (maybe of no scenario).
+    fn test_text(tests: &[Sc]) -> String {
+        let mut s = String::new();
+        for (k, (n, marker)) in tests.iter().enumerate() {
+            if let Some(m) = marker {
+                s.push_str(&format!("# @spec item-{m}\n"));
+            }
+            s.push_str(&format!(
+                "def test_{}_{k}():\n    pass\n\n",
+                snake(NAMES[*n])
+            ));
+            s.push_str(&format!("def test_{}():\n    pass\n\n", snake(NAMES[*n])));
+        }
+        s
+    }
+
+    /// A JUnit report: for tests of names (index into NAMES), an outcome (0 passed, 1 failed,
+    /// 2 skipped).
+    fn junit(results: &[(usize, u8)]) -> String {
+        let mut s = String::from("<testsuite>");
+        for (n, outcome) in results {
+            let name = snake(NAMES[*n]);
+            let body = match outcome {
+                0 => String::new(),
+                1 => "<failure message=\"boom\"/>".to_string(),
+                _ => "<skipped/>".to_string(),
+            };
+            s.push_str(&format!(
+                "<testcase classname=\"tests.test_todo\" name=\"test_{name}\" time=\"0.5\">{body}</testcase>"
+            ));
+        }
+        s.push_str("</testsuite>");
+        s
+    }
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Spec(usize, Vec<Sc>),
+        Tests(Vec<Sc>),
+        NoTests,
+        Results(Vec<(usize, u8)>),
+        Arrangement(bool),
+        UntestedOff(bool),
+        Nothing,
+    }
+
+    fn sc() -> impl Strategy<Value = Sc> {
+        (0..NAMES.len(), prop::option::of(0usize..4))
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            4 => (0..SPECS.len(), prop::collection::vec(sc(), 0..5)).prop_map(|(i, v)| Op::Spec(i, v)),
+            1 => prop::collection::vec(sc(), 0..4).prop_map(Op::Tests),
+            1 => Just(Op::NoTests),
+            1 => prop::collection::vec((0..NAMES.len(), 0u8..3), 0..5).prop_map(Op::Results),
+            1 => any::<bool>().prop_map(Op::Arrangement),
+            1 => any::<bool>().prop_map(Op::UntestedOff),
+            1 => Just(Op::Nothing),
+        ]
+    }
+
+    fn assert_same(a: &TestView, b: &TestView) {
+        assert_eq!(a.links, b.links);
+        assert_eq!(*a.mapping, *b.mapping);
+        let sa: Vec<_> = a.statuses().collect();
+        let sb: Vec<_> = b.statuses().collect();
+        assert_eq!(sa, sb);
+        let da: BTreeMap<&String, &Vec<Diagnostic>> =
+            a.diagnostics.iter().map(|(k, v)| (k, &**v)).collect();
+        let db: BTreeMap<&String, &Vec<Diagnostic>> =
+            b.diagnostics.iter().map(|(k, v)| (k, &**v)).collect();
+        assert_eq!(da, db);
+        assert_eq!(a.measured, b.measured);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_view_kept_up_to_date_is_the_view_computed_afresh(
+            ops in prop::collection::vec(op(), 1..24)
+        ) {
+            let mut ws = Workspace::new();
+            for (i, path) in SPECS.iter().enumerate() {
+                ws.upsert_bytes(path, spec_text(i, &[(0, None), (1, Some(1)), (3, None)]).as_bytes());
+            }
+            let mut tests = Arc::new(TestFiles::default());
+            let mut run = Arc::new(RunResults::default());
+            let mut config = Config::default();
+            let mut prev: Option<TestView> = None;
+            for op in ops {
+                match op {
+                    Op::Spec(i, scenarios) => {
+                        ws.upsert_bytes(SPECS[i], spec_text(i, &scenarios).as_bytes());
+                    }
+                    Op::Tests(list) => {
+                        let mut t = TestFiles::default();
+                        t.upsert("tests/test_todo.py", Arc::from(test_text(&list)), Language::Python);
+                        tests = Arc::new(t);
+                    }
+                    Op::NoTests => tests = Arc::new(TestFiles::default()),
+                    Op::Results(list) => {
+                        run = Arc::new(merge_results(vec![(
+                            ".specls/results/junit.xml".into(),
+                            None,
+                            junit(&list),
+                        )]));
+                    }
+                    Op::Arrangement(true) => {
+                        ws.upsert_bytes(
+                            "specs/arrangement.yaml",
+                            b"target_language: python\noutput_paths:\n  implementation: src/{name}.py\n  tests: tests/test_{name}.py\n",
+                        );
+                        prop_assert!(ws.get("specs/arrangement.yaml").is_some_and(|f| f.doc.arrangement.is_some()));
+                    }
+                    Op::Arrangement(false) => {
+                        ws.files.remove("specs/arrangement.yaml");
+                    }
+                    Op::UntestedOff(off) => {
+                        config.checks.clear();
+                        if off {
+                            config.checks.insert("scenario-untested".into(), Level::Off);
+                        }
+                    }
+                    Op::Nothing => {}
+                }
+                let kept = TestView::compute_after(prev.as_ref(), &ws, &tests, &run, &config);
+                let fresh = TestView::compute(&ws, &tests, &run, &config);
+                assert_same(&kept, &fresh);
+                prev = Some(kept);
+            }
+        }
+    }
+
+    /// What did not change is kept: the statuses and diagnostics of the specs not edited are
+    /// the previous view's.
+    #[test]
+    fn an_edit_keeps_the_other_specs_statuses() {
+        let mut ws = Workspace::new();
+        for (i, path) in SPECS.iter().enumerate() {
+            ws.upsert_bytes(path, spec_text(i, &[(0, None), (2, Some(1))]).as_bytes());
+        }
+        let mut t = TestFiles::default();
+        t.upsert(
+            "tests/test_todo.py",
+            Arc::from(test_text(&[(0, None)])),
+            Language::Python,
+        );
+        let tests = Arc::new(t);
+        let run = Arc::new(RunResults::default());
+        let config = Config::default();
+        let first = TestView::compute_after(None, &ws, &tests, &run, &config);
+        ws.upsert_bytes(SPECS[0], spec_text(0, &[(0, None), (3, None)]).as_bytes());
+        let next = TestView::compute_after(Some(&first), &ws, &tests, &run, &config);
+        assert_same(&next, &TestView::compute(&ws, &tests, &run, &config));
+        for path in &SPECS[1..] {
+            let (a, b) = (&first.files[*path], &next.files[*path]);
+            assert!(Arc::ptr_eq(&a.statuses, &b.statuses), "{path}");
+            assert!(Arc::ptr_eq(&a.diagnostics, &b.diagnostics), "{path}");
+        }
+        assert!(!Arc::ptr_eq(
+            &first.files[SPECS[0]].statuses,
+            &next.files[SPECS[0]].statuses
+        ));
     }
 }

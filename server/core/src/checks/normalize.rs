@@ -38,37 +38,103 @@ fn closing_quote(open: char) -> Option<char> {
 
 /// Split text into words, quoted values and numbers; punctuation is dropped.
 pub fn lex(text: &str) -> Vec<Lex> {
-    // The checks lex every step of every scenario (several times): reuse one buffer of chars
-    // per thread instead of allocating one per call.
-    thread_local! {
-        static CHARS: std::cell::RefCell<Vec<char>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-    CHARS.with(|buf| match buf.try_borrow_mut() {
-        Ok(mut chars) => {
-            chars.clear();
-            chars.extend(text.chars());
-            lex_chars(&chars)
-        }
-        Err(_) => lex_chars(&text.chars().collect::<Vec<char>>()),
+    with_lexed(text, |l| {
+        l.items
+            .iter()
+            .map(|it| {
+                let t = l.text(it).to_string();
+                match it.kind {
+                    Kind::Word => Lex::Word(t),
+                    Kind::Quoted => Lex::Quoted(t),
+                    Kind::Number => Lex::Number(it.value, t),
+                }
+            })
+            .collect()
     })
 }
 
-/// A word of `chars`, lower-cased (`\u{2019}` read as `'`).
-fn lower_word(chars: &[char]) -> String {
-    if chars.iter().all(char::is_ascii) {
-        chars.iter().map(|c| c.to_ascii_lowercase()).collect()
-    } else {
-        // `str::to_lowercase` on the whole word (final sigma depends on its context).
-        chars
-            .iter()
-            .map(|&ch| if ch == '\u{2019}' { '\'' } else { ch })
-            .collect::<String>()
-            .to_lowercase()
+/// What a lexed piece is (see [`Lex`]).
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Word,
+    Quoted,
+    Number,
+}
+
+/// One piece of [`Lexed`]: its text is `buf[start..end]`.
+struct Item {
+    kind: Kind,
+    start: usize,
+    end: usize,
+    /// A number's value.
+    value: f64,
+}
+
+/// Text split as [`lex`] splits it, into buffers that are reused: the checks lex every step of
+/// every scenario of the workspace, and a `String` per word was most of their time.
+#[derive(Default)]
+struct Lexed {
+    chars: Vec<char>,
+    /// Every piece's text (lower-cased words, quoted values, numbers' canonical text), one
+    /// after the other.
+    buf: String,
+    items: Vec<Item>,
+}
+
+impl Lexed {
+    fn text(&self, it: &Item) -> &str {
+        &self.buf[it.start..it.end]
+    }
+
+    fn push(&mut self, kind: Kind, value: f64, start: usize) {
+        let end = self.buf.len();
+        self.items.push(Item {
+            kind,
+            start,
+            end,
+            value,
+        });
     }
 }
 
-fn lex_chars(chars: &[char]) -> Vec<Lex> {
-    let mut out = Vec::new();
+/// Run `f` on `text` lexed, with this thread's buffers (fresh ones when they are in use).
+fn with_lexed<R>(text: &str, f: impl FnOnce(&Lexed) -> R) -> R {
+    thread_local! {
+        static LEXED: std::cell::RefCell<Lexed> = std::cell::RefCell::new(Lexed::default());
+    }
+    LEXED.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut l) => {
+            lex_into(text, &mut l);
+            f(&l)
+        }
+        Err(_) => {
+            let mut l = Lexed::default();
+            lex_into(text, &mut l);
+            f(&l)
+        }
+    })
+}
+
+/// Append a word of `chars`, lower-cased (`\u{2019}` read as `'`).
+fn push_lower_word(buf: &mut String, chars: &[char]) {
+    if chars.iter().all(char::is_ascii) {
+        buf.extend(chars.iter().map(|c| c.to_ascii_lowercase()));
+    } else {
+        // `str::to_lowercase` on the whole word (final sigma depends on its context).
+        let word: String = chars
+            .iter()
+            .map(|&ch| if ch == '\u{2019}' { '\'' } else { ch })
+            .collect();
+        buf.push_str(&word.to_lowercase());
+    }
+}
+
+fn lex_into(text: &str, l: &mut Lexed) {
+    l.chars.clear();
+    l.chars.extend(text.chars());
+    l.buf.clear();
+    l.items.clear();
+    let chars = std::mem::take(&mut l.chars);
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -78,12 +144,13 @@ fn lex_chars(chars: &[char]) -> Vec<Lex> {
             let is_quote = !(matches!(c, '\'' | '\u{2018}') && prev_alnum);
             if is_quote {
                 if let Some(len) = chars[i + 1..].iter().position(|&ch| ch == close) {
-                    let value: String = chars[i + 1..i + 1 + len].iter().collect();
                     // `'s` possessives and stray apostrophes: a closing quote must not be
                     // followed directly by a letter.
                     let after = chars.get(i + 2 + len);
                     if !after.is_some_and(|a| a.is_alphanumeric()) {
-                        out.push(Lex::Quoted(value));
+                        let start = l.buf.len();
+                        l.buf.extend(&chars[i + 1..i + 1 + len]);
+                        l.push(Kind::Quoted, 0.0, start);
                         i += len + 2;
                         continue;
                     }
@@ -96,7 +163,7 @@ fn lex_chars(chars: &[char]) -> Vec<Lex> {
             && !prev_alnum
             && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
         if c.is_ascii_digit() || signed {
-            let start = i;
+            let from = i;
             i += 1;
             while i < chars.len() {
                 let ch = chars[i];
@@ -108,26 +175,29 @@ fn lex_chars(chars: &[char]) -> Vec<Lex> {
                     break;
                 }
             }
-            let raw: String = chars[start..i]
-                .iter()
-                .filter(|&&ch| ch != ',' && ch != '_')
-                .collect();
-            let value = raw.parse::<f64>().unwrap_or(0.0);
-            out.push(Lex::Number(value, raw));
+            let start = l.buf.len();
+            l.buf
+                .extend(chars[from..i].iter().filter(|&&ch| ch != ',' && ch != '_'));
+            let value = l.buf[start..].parse::<f64>().unwrap_or(0.0);
+            l.push(Kind::Number, value, start);
             // A unit glued to the number (`100ms`, `5s`, `99.9%`).
             if chars.get(i) == Some(&'%') {
-                out.push(Lex::Word("%".into()));
+                let start = l.buf.len();
+                l.buf.push('%');
+                l.push(Kind::Word, 0.0, start);
                 i += 1;
             }
             continue;
         }
         if c == '%' {
-            out.push(Lex::Word("%".into()));
+            let start = l.buf.len();
+            l.buf.push('%');
+            l.push(Kind::Word, 0.0, start);
             i += 1;
             continue;
         }
         if c.is_alphanumeric() {
-            let start = i;
+            let from = i;
             while i < chars.len() {
                 let ch = chars[i];
                 let inner_apostrophe = matches!(ch, '\'' | '\u{2019}')
@@ -138,37 +208,41 @@ fn lex_chars(chars: &[char]) -> Vec<Lex> {
                     break;
                 }
             }
-            out.push(Lex::Word(lower_word(&chars[start..i])));
+            let start = l.buf.len();
+            push_lower_word(&mut l.buf, &chars[from..i]);
+            l.push(Kind::Word, 0.0, start);
             continue;
         }
         i += 1;
     }
-    out
+    l.chars = chars;
 }
 
 pub const ARTICLES: &[&str] = &["a", "an", "the"];
 
 /// The duplicate key of a step: lower case, no punctuation, no articles, quoted values verbatim.
 pub fn step_key(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for lex in lex(text) {
-        if matches!(&lex, Lex::Word(w) if ARTICLES.contains(&w.as_str())) {
-            continue;
-        }
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        match &lex {
-            Lex::Word(w) => out.push_str(w),
-            Lex::Quoted(q) => {
-                out.push('"');
-                out.push_str(q);
-                out.push('"');
+    with_lexed(text, |l| {
+        let mut out = String::with_capacity(text.len());
+        for it in &l.items {
+            let t = l.text(it);
+            if it.kind == Kind::Word && ARTICLES.contains(&t) {
+                continue;
             }
-            Lex::Number(_, raw) => out.push_str(raw),
+            if !out.is_empty() {
+                out.push(' ');
+            }
+            match it.kind {
+                Kind::Quoted => {
+                    out.push('"');
+                    out.push_str(t);
+                    out.push('"');
+                }
+                Kind::Word | Kind::Number => out.push_str(t),
+            }
         }
-    }
-    out
+        out
+    })
 }
 
 /// Sorted, de-duplicated keys of a list of step texts (the order of `And` lines does not matter).
@@ -553,8 +627,14 @@ fn antonym(word: &str) -> Option<(&'static str, bool)> {
 
 /// Fold plurals so `1 task` and `2 tasks` share a subject.
 pub fn stem(word: &str) -> String {
+    let (base, suffix) = stem_parts(word);
+    format!("{base}{suffix}")
+}
+
+/// [`stem`] as two parts to write one after the other (no allocation).
+fn stem_parts(word: &str) -> (&str, &'static str) {
     if word.len() > 4 && word.ends_with("ies") {
-        return format!("{}y", &word[..word.len() - 3]);
+        return (&word[..word.len() - 3], "y");
     }
     if word.len() > 3
         && word.ends_with('s')
@@ -562,9 +642,66 @@ pub fn stem(word: &str) -> String {
         && !word.ends_with("us")
         && !word.ends_with("is")
     {
-        return word[..word.len() - 1].to_string();
+        return (&word[..word.len() - 1], "");
     }
-    word.to_string()
+    (word, "")
+}
+
+/// What the word lists of this module say about one word.
+#[derive(Clone, Copy, Default)]
+struct WordClass {
+    error: bool,
+    success: bool,
+    negation: bool,
+    article_or_modal: bool,
+    copula: bool,
+    antonym: Option<(&'static str, bool)>,
+    unit: Option<(&'static str, f64)>,
+}
+
+/// [`WordClass`] of `word`, from one table built from the word lists (the lists are searched
+/// once per listed word, by the same functions, so the answers are theirs); a word in no list
+/// has the default class.
+fn word_class(word: &str) -> WordClass {
+    static TABLE: std::sync::OnceLock<crate::fxhash::HashMap<&'static str, WordClass>> =
+        std::sync::OnceLock::new();
+    let table = TABLE.get_or_init(|| {
+        let mut words: Vec<&'static str> = Vec::new();
+        for list in [
+            ERROR_WORDS,
+            SUCCESS_WORDS,
+            NEGATIONS,
+            ARTICLES,
+            MODALS,
+            COPULAS,
+        ] {
+            words.extend_from_slice(list);
+        }
+        for (canon, pos, neg) in ANTONYMS {
+            words.push(canon);
+            words.extend_from_slice(pos);
+            words.extend_from_slice(neg);
+        }
+        for (list, _, _) in UNITS {
+            words.extend_from_slice(list);
+        }
+        words
+            .into_iter()
+            .map(|w| {
+                let class = WordClass {
+                    error: ERROR_WORDS.contains(&w),
+                    success: SUCCESS_WORDS.contains(&w),
+                    negation: NEGATIONS.contains(&w),
+                    article_or_modal: ARTICLES.contains(&w) || MODALS.contains(&w),
+                    copula: COPULAS.contains(&w),
+                    antonym: antonym(w),
+                    unit: unit(w),
+                };
+                (w, class)
+            })
+            .collect()
+    });
+    table.get(word).copied().unwrap_or_default()
 }
 
 /// Split a contraction: `doesn't` -> (`does`, negated).
@@ -597,36 +734,41 @@ impl Clause {
     }
 
     pub fn parse(text: &str) -> Clause {
-        let lexes = lex(text);
-        let mut skeleton = String::with_capacity(text.len() + 8);
+        with_lexed(text, |l| Clause::from_lexed(text.len(), l))
+    }
+
+    fn from_lexed(len: usize, l: &Lexed) -> Clause {
+        let items = &l.items;
+        let mut skeleton = String::with_capacity(len + 8);
         let mut values = Vec::new();
         let mut negations = 0usize;
         let mut error = false;
         let mut success = false;
         let mut i = 0;
-        while i < lexes.len() {
-            match &lexes[i] {
-                Lex::Quoted(q) => {
+        while i < items.len() {
+            let it = &items[i];
+            match it.kind {
+                Kind::Quoted => {
                     push_word(&mut skeleton, "#q");
-                    values.push(Value::Text(q.clone()));
+                    values.push(Value::Text(l.text(it).to_string()));
                 }
-                Lex::Number(n, _) => {
-                    let next_unit = match lexes.get(i + 1) {
-                        Some(Lex::Word(w)) => unit(w),
+                Kind::Number => {
+                    let next_unit = match items.get(i + 1) {
+                        Some(next) if next.kind == Kind::Word => word_class(l.text(next)).unit,
                         _ => None,
                     };
                     if let Some((dim, factor)) = next_unit {
                         skeleton.push_str("#n:");
                         push_word(&mut skeleton, dim);
-                        values.push(Value::Number(n * factor));
+                        values.push(Value::Number(it.value * factor));
                         i += 1;
                     } else {
                         push_word(&mut skeleton, "#n");
-                        values.push(Value::Number(*n));
+                        values.push(Value::Number(it.value));
                     }
                 }
-                Lex::Word(w) => {
-                    let mut word = w.as_str();
+                Kind::Word => {
+                    let mut word = l.text(it);
                     if word == "cannot" {
                         negations += 1;
                         i += 1;
@@ -636,25 +778,28 @@ impl Clause {
                         negations += 1;
                         word = base;
                     }
-                    if ERROR_WORDS.contains(&word) {
+                    let class = word_class(word);
+                    if class.error {
                         error = true;
-                    } else if SUCCESS_WORDS.contains(&word) {
+                    } else if class.success {
                         success = true;
                     }
-                    if NEGATIONS.contains(&word) {
+                    if class.negation {
                         negations += 1;
-                    } else if ARTICLES.contains(&word) || MODALS.contains(&word) {
-                    } else if COPULAS.contains(&word) {
+                    } else if class.article_or_modal {
+                    } else if class.copula {
                         if split_last(&skeleton).map(|(_, last)| last) != Some("=") {
                             push_word(&mut skeleton, "=");
                         }
-                    } else if let Some((canon, pos)) = antonym(word) {
+                    } else if let Some((canon, pos)) = class.antonym {
                         if !pos {
                             negations += 1;
                         }
                         push_word(&mut skeleton, canon);
                     } else {
-                        push_word(&mut skeleton, &stem(word));
+                        let (base, suffix) = stem_parts(word);
+                        skeleton.push_str(base);
+                        push_word(&mut skeleton, suffix);
                     }
                 }
             }
@@ -670,13 +815,13 @@ impl Clause {
         };
         // Negation flips the outcome of the words: "no error" is success, "is not created" an
         // error. (Antonyms already count as negations, so only count explicit negations here.)
-        let explicit_neg = lexes
+        let explicit_neg = items
             .iter()
-            .filter(|l| match l {
-                Lex::Word(w) => {
-                    NEGATIONS.contains(&w.as_str()) || w == "cannot" || contraction(w).is_some()
+            .filter(|it| {
+                it.kind == Kind::Word && {
+                    let w = l.text(it);
+                    word_class(w).negation || w == "cannot" || contraction(w).is_some()
                 }
-                _ => false,
             })
             .count();
         let outcome = if explicit_neg % 2 == 1 {
@@ -907,6 +1052,93 @@ pub const STOP_WORDS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy as _;
+
+    /// The table gives, for every listed word (and for unlisted ones), what searching the
+    /// lists gives.
+    #[test]
+    fn word_classes_are_what_the_lists_say() {
+        let mut words: Vec<&str> = vec!["", "unlisted", "tasks", "cannot", "doesn't", "n't"];
+        for list in [
+            ERROR_WORDS,
+            SUCCESS_WORDS,
+            NEGATIONS,
+            ARTICLES,
+            MODALS,
+            COPULAS,
+            STATE_WORDS,
+            NOT_VALUES,
+            STOP_WORDS,
+        ] {
+            words.extend_from_slice(list);
+        }
+        for (canon, pos, neg) in ANTONYMS {
+            words.push(canon);
+            words.extend_from_slice(pos);
+            words.extend_from_slice(neg);
+        }
+        for (list, _, _) in UNITS {
+            words.extend_from_slice(list);
+        }
+        for w in words {
+            let c = word_class(w);
+            assert_eq!(c.error, ERROR_WORDS.contains(&w), "{w}");
+            assert_eq!(c.success, SUCCESS_WORDS.contains(&w), "{w}");
+            assert_eq!(c.negation, NEGATIONS.contains(&w), "{w}");
+            assert_eq!(
+                c.article_or_modal,
+                ARTICLES.contains(&w) || MODALS.contains(&w),
+                "{w}"
+            );
+            assert_eq!(c.copula, COPULAS.contains(&w), "{w}");
+            assert_eq!(c.antonym, antonym(w), "{w}");
+            assert_eq!(c.unit, unit(w), "{w}");
+        }
+    }
+
+    /// The duplicate key as the module documents it, built from [`lex`]'s pieces.
+    fn step_key_from_lex(text: &str) -> String {
+        let parts: Vec<String> = lex(text)
+            .into_iter()
+            .filter(|l| !matches!(l, Lex::Word(w) if ARTICLES.contains(&w.as_str())))
+            .map(|l| match l {
+                Lex::Word(w) => w,
+                Lex::Quoted(q) => format!("\"{q}\""),
+                Lex::Number(_, raw) => raw,
+            })
+            .collect();
+        parts.join(" ")
+    }
+
+    proptest::proptest! {
+        /// Keys and clauses built from the reused buffers are those of the pieces [`lex`]
+        /// returns (itself built from them), on text of listed words, numbers, quotes and
+        /// punctuation; lexing one text twice (buffers reused) gives the same pieces.
+        #[test]
+        fn keys_and_clauses_from_buffers(parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    "The", "a", "status", "is", "not", "isn't", "cannot", "fails", "succeeds",
+                    "error", "tasks", "5", "1,500", "-2", "ms", "seconds", "%", "\"Done\"",
+                    "'x'", "user's", "\u{201c}Q\u{201d}", "\u{0130}stanbul", "\u{03a3}\u{03a3}",
+                    "must", "be", "equals", "no", "never", "enabled", "disabled", ",", ".", "99.9%",
+                    "100ms", "`v`", "can't", "won't", "Stories", "bus",
+                ]).prop_map(str::to_string),
+                "[a-zA-Z0-9 '\".,%-]{0,12}",
+            ],
+            0..14,
+        )) {
+            let text = parts.join(" ");
+            proptest::prop_assert_eq!(step_key(&text), step_key_from_lex(&text));
+            proptest::prop_assert_eq!(lex(&text), lex(&text));
+            let c = Clause::parse(&text);
+            let words = c.words().count();
+            let holes = c.words().filter(|w| w.starts_with('#')).count();
+            proptest::prop_assert_eq!(holes, c.values.len());
+            proptest::prop_assert!(words <= lex(&text).len());
+            proptest::prop_assert_eq!(c, Clause::parse(&text));
+        }
+    }
 
     #[test]
     fn lexes_quotes_numbers_and_apostrophes() {

@@ -11,19 +11,19 @@
 //! case, a vitest `.each` row map to their enclosing test). A result given to a test also
 //! counts for the suites around it. All lookups are hash maps: linear in results + tests.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::fxhash::HashMap;
 
 use serde::Serialize;
 
-use super::link::{resolve, Links, Location, ScenarioRef};
+use super::link::{Links, Location, ScenarioRef};
 use super::results::{Status, TestResult};
 use super::skeleton::{project_language, skeleton_edit};
 use super::{TestIndex, TestRef};
 use crate::config::Config;
 use crate::diag::Diagnostic;
-use crate::model::Arrangement;
+use crate::model::{Arrangement, Document};
 use crate::workspace::Workspace;
 
 /// Which results belong to which tests.
@@ -319,83 +319,130 @@ pub fn scenario_status(
     // In the map's order (paths, then indexes), so that the map is built at once at the end
     // rather than by an insertion per scenario (this runs over the whole workspace).
     let mut out = Vec::new();
-    let mut idx: Vec<usize> = Vec::new();
     for (path, f) in &ws.files {
-        for index in 0..f.doc.scenarios.len() {
+        let statuses = scenario_status_of(path, &f.doc, tests, links, results, mapping);
+        for (index, status) in statuses.into_iter().enumerate() {
             let r = ScenarioRef {
                 path: path.clone(),
                 index,
-            };
-            let linked = links.tests_of(&r);
-            if linked.is_empty() {
-                out.push((r, ScenarioStatus::Untested));
-                continue;
-            }
-            idx.clear();
-            for l in linked {
-                if let Some(list) = mapping.by_test.get(&l.test) {
-                    idx.extend_from_slice(list);
-                }
-            }
-            idx.sort_unstable();
-            idx.dedup();
-            let status = if idx.is_empty() {
-                ScenarioStatus::NotRun {
-                    tests: linked.len(),
-                }
-            } else {
-                let failing: Vec<usize> = idx
-                    .iter()
-                    .copied()
-                    .filter(|&i| matches!(results[i].status, Status::Failed | Status::Error))
-                    .collect();
-                let passed = idx
-                    .iter()
-                    .filter(|&&i| results[i].status == Status::Passed)
-                    .count();
-                let skipped = idx
-                    .iter()
-                    .filter(|&&i| results[i].status == Status::Skipped)
-                    .count();
-                if let Some(&first) = failing.first() {
-                    let res = &results[first];
-                    let location = mapping.tests_of_result[first].iter().find_map(|t| {
-                        let item = tests.get(&t.path)?.tests.get(t.test)?;
-                        Some(Location {
-                            path: t.path.clone(),
-                            span: item.span,
-                            selection: item.name_span,
-                        })
-                    });
-                    ScenarioStatus::Failed {
-                        tests: idx.len(),
-                        failed: failing.len(),
-                        message: res.message.clone().unwrap_or_else(|| match res.status {
-                            Status::Error => "error".to_string(),
-                            _ => "failed".to_string(),
-                        }),
-                        result: first,
-                        location,
-                    }
-                } else if passed > 0 {
-                    ScenarioStatus::Passed {
-                        tests: passed,
-                        skipped,
-                        duration_ms: idx
-                            .iter()
-                            .filter(|&&i| results[i].status == Status::Passed)
-                            .filter_map(|&i| results[i].duration_ms)
-                            .fold(None, |acc: Option<f64>, d| Some(acc.unwrap_or(0.0) + d))
-                            .map(|d| (d * 1000.0).round() / 1000.0),
-                    }
-                } else {
-                    ScenarioStatus::Skipped { tests: skipped }
-                }
             };
             out.push((r, status));
         }
     }
     out.into_iter().collect()
+}
+
+/// The statuses of the scenarios of one document (at `path`), by index: what
+/// [`scenario_status`] gives for them. A document's statuses depend on nothing else of the
+/// workspace than its links, so a front end can keep those of the documents that did not
+/// change.
+pub fn scenario_status_of(
+    path: &str,
+    doc: &Document,
+    tests: &TestIndex,
+    links: &Links,
+    results: &[TestResult],
+    mapping: &Mapping,
+) -> Vec<ScenarioStatus> {
+    let n = doc.scenarios.len();
+    let linked = links_of(links, path, n);
+    let mut idx: Vec<usize> = Vec::new();
+    let mut out = Vec::with_capacity(n);
+    for linked in linked {
+        let linked = linked.map(Vec::as_slice).unwrap_or(&[]);
+        if linked.is_empty() {
+            out.push(ScenarioStatus::Untested);
+            continue;
+        }
+        idx.clear();
+        for l in linked {
+            if let Some(list) = mapping.by_test.get(&l.test) {
+                idx.extend_from_slice(list);
+            }
+        }
+        idx.sort_unstable();
+        idx.dedup();
+        let status = if idx.is_empty() {
+            ScenarioStatus::NotRun {
+                tests: linked.len(),
+            }
+        } else {
+            let failing: Vec<usize> = idx
+                .iter()
+                .copied()
+                .filter(|&i| matches!(results[i].status, Status::Failed | Status::Error))
+                .collect();
+            let passed = idx
+                .iter()
+                .filter(|&&i| results[i].status == Status::Passed)
+                .count();
+            let skipped = idx
+                .iter()
+                .filter(|&&i| results[i].status == Status::Skipped)
+                .count();
+            if let Some(&first) = failing.first() {
+                let res = &results[first];
+                let location = mapping.tests_of_result[first].iter().find_map(|t| {
+                    let item = tests.get(&t.path)?.tests.get(t.test)?;
+                    Some(Location {
+                        path: t.path.clone(),
+                        span: item.span,
+                        selection: item.name_span,
+                    })
+                });
+                ScenarioStatus::Failed {
+                    tests: idx.len(),
+                    failed: failing.len(),
+                    message: res.message.clone().unwrap_or_else(|| match res.status {
+                        Status::Error => "error".to_string(),
+                        _ => "failed".to_string(),
+                    }),
+                    result: first,
+                    location,
+                }
+            } else if passed > 0 {
+                ScenarioStatus::Passed {
+                    tests: passed,
+                    skipped,
+                    duration_ms: idx
+                        .iter()
+                        .filter(|&&i| results[i].status == Status::Passed)
+                        .filter_map(|&i| results[i].duration_ms)
+                        .fold(None, |acc: Option<f64>, d| Some(acc.unwrap_or(0.0) + d))
+                        .map(|d| (d * 1000.0).round() / 1000.0),
+                }
+            } else {
+                ScenarioStatus::Skipped { tests: skipped }
+            }
+        };
+        out.push(status);
+    }
+    out
+}
+
+/// The links of the first `n` scenarios of `path`, by index (one range query, not a lookup and
+/// a key per scenario).
+pub fn links_of<'l>(
+    links: &'l Links,
+    path: &str,
+    n: usize,
+) -> Vec<Option<&'l Vec<super::link::TestLink>>> {
+    let mut out = vec![None; n];
+    if n == 0 || links.by_scenario.is_empty() {
+        return out;
+    }
+    let from = ScenarioRef {
+        path: path.to_string(),
+        index: 0,
+    };
+    let to = ScenarioRef {
+        path: path.to_string(),
+        index: n - 1,
+    };
+    for (r, l) in links.by_scenario.range(from..=to) {
+        out[r.index] = Some(l);
+    }
+    out
 }
 
 /// `scenario-untested` (with a test-skeleton fix in the project's language, when it is known)
@@ -409,30 +456,57 @@ pub fn scenario_diagnostics(
 ) -> BTreeMap<String, Vec<Diagnostic>> {
     let arrangements: Vec<&Arrangement> =
         ws.docs().filter_map(|d| d.arrangement.as_ref()).collect();
-    let language = project_language(&arrangements, tests);
     let mut out: BTreeMap<String, Vec<Diagnostic>> = BTreeMap::new();
-    // A workspace without a single test file (a repository of specs only, or one whose tests
-    // live elsewhere) gets no test diagnostics at all: there is nothing to link to yet.
     if tests.files.is_empty() {
         return out;
     }
-    // A spec none of whose scenarios has a test is not under test yet (a design document, or a
-    // project before its first test): one note on the spec, not a warning per scenario.
-    let mut tested_specs: BTreeSet<&str> = BTreeSet::new();
-    let mut specs: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_path: BTreeMap<&str, Vec<(usize, &ScenarioStatus)>> = BTreeMap::new();
     for (r, status) in statuses {
-        *specs.entry(r.path.as_str()).or_default() += 1;
-        if !matches!(status, ScenarioStatus::Untested) {
-            tested_specs.insert(r.path.as_str());
+        by_path
+            .entry(r.path.as_str())
+            .or_default()
+            .push((r.index, status));
+    }
+    let language = project_language(&arrangements, tests);
+    for (path, list) in by_path {
+        let diags =
+            scenario_diagnostics_of(ws, tests, path, &list, config, &arrangements, language);
+        if !diags.is_empty() {
+            out.insert(path.to_string(), diags);
         }
     }
-    for (&path, &count) in &specs {
-        if tested_specs.contains(path) {
-            continue;
-        }
-        let Some(doc) = ws.get(path).map(|f| &f.doc) else {
-            continue;
-        };
+    out
+}
+
+/// The diagnostics [`scenario_diagnostics`] gives the spec at `path`, from its scenarios'
+/// statuses (index, status): they depend on nothing else of the workspace than its
+/// arrangements (`arrangements`, and `language`, the project's language from
+/// [`project_language`]).
+pub fn scenario_diagnostics_of(
+    ws: &Workspace,
+    tests: &TestIndex,
+    path: &str,
+    statuses: &[(usize, &ScenarioStatus)],
+    config: &Config,
+    arrangements: &[&Arrangement],
+    language: Option<super::Language>,
+) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    // A workspace without a single test file (a repository of specs only, or one whose tests
+    // live elsewhere) gets no test diagnostics at all: there is nothing to link to yet.
+    if tests.files.is_empty() || statuses.is_empty() {
+        return out;
+    }
+    let Some(doc) = ws.get(path).map(|f| &f.doc) else {
+        return out;
+    };
+    // A spec none of whose scenarios has a test is not under test yet (a design document, or a
+    // project before its first test): one note on the spec, not a warning per scenario.
+    let tested = statuses
+        .iter()
+        .any(|(_, s)| !matches!(s, ScenarioStatus::Untested));
+    if !tested {
+        let count = statuses.len();
         let d = Diagnostic::new(
             "spec-untested",
             doc.name_span,
@@ -442,18 +516,11 @@ pub fn scenario_diagnostics(
                 if count == 1 { "" } else { "s" }
             ),
         );
-        if let Some(d) = config.apply(d) {
-            out.entry(path.to_string()).or_default().push(d);
-        }
+        out.extend(config.apply(d));
+        return out;
     }
-    for (r, status) in statuses {
-        if !tested_specs.contains(r.path.as_str()) {
-            continue;
-        }
-        let Some(sc) = resolve(ws, r) else {
-            continue;
-        };
-        let Some(doc) = ws.get(&r.path).map(|f| &f.doc) else {
+    for &(index, status) in statuses {
+        let Some(sc) = doc.scenarios.get(index) else {
             continue;
         };
         let d = match status {
@@ -467,16 +534,8 @@ pub fn scenario_diagnostics(
                     ),
                 );
                 if let Some(lang) = language {
-                    let edit = skeleton_edit(
-                        ws,
-                        lang,
-                        sc,
-                        &doc.name,
-                        &r.path,
-                        tests,
-                        config,
-                        &arrangements,
-                    );
+                    let edit =
+                        skeleton_edit(ws, lang, sc, &doc.name, path, tests, config, arrangements);
                     let verb = if tests.get(&edit.path).is_some() {
                         "Add"
                     } else {
@@ -529,9 +588,7 @@ pub fn scenario_diagnostics(
             }
             _ => continue,
         };
-        if let Some(d) = config.apply(d) {
-            out.entry(r.path.clone()).or_default().push(d);
-        }
+        out.extend(config.apply(d));
     }
     out
 }

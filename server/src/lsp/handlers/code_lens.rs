@@ -951,6 +951,7 @@ mod tests {
             run: Arc::new(run),
             guardian: crate::lsp::guardian::empty(),
             view: Arc::default(),
+            last_view: Arc::default(),
             drift: Arc::default(),
             drift_files: Arc::default(),
         };
