@@ -6,7 +6,9 @@
 //! notifications) synchronously from its read loop, in the order they arrived on the wire,
 //! before anything is awaited (see `transport.rs`). Readers ask for a [`Snapshot`] through the
 //! same channel, so a snapshot reflects every edit that arrived before the request asking for it;
-//! snapshots are cheap (`Arc`s) and immutable, so no lock is ever held across an `.await`.
+//! snapshots are cheap (`Arc`s) and immutable, so no lock is ever held across an `.await`. While
+//! no change is on its way to the owner, a reader takes the last snapshot the owner built without
+//! asking it (see [`StateHandle::latest`]): the same snapshot the channel would give.
 //!
 //! Edits only splice text; parsing is deferred until someone needs a snapshot, so a burst of
 //! keystrokes costs one parse. Closed files come from disk through the loader thread; open

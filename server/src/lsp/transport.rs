@@ -10,6 +10,8 @@
 //! `didChangeWatchedFiles`, `didChangeConfiguration`) to the state owner synchronously, before
 //! reading the next message. Requests are dispatched to the service and run concurrently; a
 //! request's snapshot is asked for after every earlier notification has been queued.
+//! `textDocument/codeLens` is answered here, on one blocking thread, straight to framed JSON;
+//! under `specls lsp`, framed messages are written to standard output by a thread of its own.
 //!
 //! Every request future runs inside a panic guard: a panicking handler yields an internal-error
 //! response and the server goes on.

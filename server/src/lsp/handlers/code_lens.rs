@@ -648,13 +648,31 @@ struct Decimal {
     len: usize,
 }
 
+/// "00", "01", ... "99": two digits per division.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
 impl Decimal {
     fn of(mut n: u64) -> Decimal {
         let len = n.checked_ilog10().map_or(1, |l| l as usize + 1);
         let mut digits = [0u8; 20];
-        for d in digits[..len].iter_mut().rev() {
-            *d = b'0' + (n % 10) as u8;
-            n /= 10;
+        let mut end = len;
+        while end >= 2 {
+            let pair = (n % 100) as usize * 2;
+            n /= 100;
+            digits[end - 2..end].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+            end -= 2;
+        }
+        if end == 1 {
+            digits[0] = b'0' + n as u8;
         }
         Decimal { digits, len }
     }
@@ -1006,12 +1024,14 @@ mod tests {
             10,
             99,
             100,
+            101,
+            1_000,
             12_345,
             99_999,
             100_000,
             u32::MAX as u64,
         ];
-        let handles = [1u64, 9, 10, 250_123, HANDLE_LIMIT - 1, u64::MAX];
+        let handles = [1u64, 9, 10, 250_123, 1_234_567, HANDLE_LIMIT - 1, u64::MAX];
         for &line in &numbers {
             for &character in numbers.iter().rev() {
                 for &h in &handles {
