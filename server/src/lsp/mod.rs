@@ -24,13 +24,27 @@ use tower_lsp_server::LspService;
 
 pub use transport::Ended;
 
-/// Serve one session over the given streams (stdio in production, a duplex pipe in tests).
+/// Serve one session over the given streams (a duplex pipe in tests).
 pub async fn serve<I, O>(input: I, output: O) -> Ended
 where
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin + Send + 'static,
 {
-    let (service, socket) = LspService::build(server::Backend::new)
+    let (service, socket) = service();
+    transport::serve(input, output, service, socket).await
+}
+
+/// Serve one session over `input` and standard output.
+pub async fn serve_stdio<I>(input: I) -> Ended
+where
+    I: AsyncRead + Unpin,
+{
+    let (service, socket) = service();
+    transport::serve_stdout(input, service, socket).await
+}
+
+fn service() -> (LspService<server::Backend>, tower_lsp_server::ClientSocket) {
+    LspService::build(server::Backend::new)
         .custom_method(
             "specls/debug/documentText",
             server::Backend::debug_document_text,
@@ -41,8 +55,7 @@ where
             handlers::scenarios::METHOD,
             server::Backend::scenarios_request,
         )
-        .finish();
-    transport::serve(input, output, service, socket).await
+        .finish()
 }
 
 /// One malloc arena for the whole process (glibc only).
@@ -110,7 +123,7 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let ended = runtime.block_on(serve(tokio::io::stdin(), tokio::io::stdout()));
+    let ended = runtime.block_on(serve_stdio(tokio::io::stdin()));
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     match ended {
         Ended::Clean => ExitCode::SUCCESS,

@@ -320,31 +320,95 @@ pub fn frame(json: &str) -> Vec<u8> {
     out
 }
 
+/// Where framed messages go, each written with one `write_all`, in the order they were sent.
+struct Writer {
+    tx: mpsc::UnboundedSender<Framed>,
+    /// Fires once everything sent before every sender was dropped is written (or writing
+    /// failed).
+    done: tokio::sync::oneshot::Receiver<()>,
+}
+
+/// A task writing to an async stream.
+fn stream_writer<O: AsyncWrite + Unpin + Send + 'static>(output: O) -> Writer {
+    let (tx, mut rx) = mpsc::unbounded_channel::<Framed>();
+    let (done_tx, done) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let mut output = output;
+        while let Some(framed) = rx.recv().await {
+            if output.write_all(framed.bytes()).await.is_err() {
+                break;
+            }
+            if rx.is_empty() && output.flush().await.is_err() {
+                break;
+            }
+        }
+        let _ = output.flush().await;
+        let _ = done_tx.send(());
+    });
+    Writer { tx, done }
+}
+
+/// A thread of its own writing to standard output: a message handed to it is written with one
+/// system call, by the thread it was handed to (tokio's `Stdout` copies each write and hands it
+/// to a thread of its blocking pool: one more thread to wake per message, and on a busy
+/// machine each wake-up can wait for a time slice).
+#[cfg(unix)]
+fn stdout_writer() -> std::io::Result<Writer> {
+    use std::io::Write;
+    use std::os::fd::AsFd;
+    let mut out = std::fs::File::from(std::io::stdout().as_fd().try_clone_to_owned()?);
+    let (tx, mut rx) = mpsc::unbounded_channel::<Framed>();
+    let (done_tx, done) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("specls-out".into())
+        .spawn(move || {
+            while let Some(framed) = rx.blocking_recv() {
+                if out.write_all(framed.bytes()).is_err() {
+                    break;
+                }
+            }
+            let _ = done_tx.send(());
+        })?;
+    Ok(Writer { tx, done })
+}
+
 /// Serve one session: read from `input`, write to `output`, until `exit` or end of input.
 pub async fn serve<I, O>(
     input: I,
     output: O,
-    mut service: LspService<Backend>,
+    service: LspService<Backend>,
     socket: ClientSocket,
 ) -> Ended
 where
     I: AsyncRead + Unpin,
     O: AsyncWrite + Unpin + Send + 'static,
 {
-    // Framed messages, each written with one `write_all`.
-    let (out_tx, mut out_rx) = mpsc::unbounded_channel::<Framed>();
-    let writer = tokio::spawn(async move {
-        let mut output = output;
-        while let Some(framed) = out_rx.recv().await {
-            if output.write_all(framed.bytes()).await.is_err() {
-                break;
-            }
-            if out_rx.is_empty() && output.flush().await.is_err() {
-                break;
-            }
-        }
-        let _ = output.flush().await;
-    });
+    serve_with(input, stream_writer(output), service, socket).await
+}
+
+/// [`serve`] to standard output (written by a thread of its own where it can be).
+pub async fn serve_stdout<I>(input: I, service: LspService<Backend>, socket: ClientSocket) -> Ended
+where
+    I: AsyncRead + Unpin,
+{
+    #[cfg(unix)]
+    match stdout_writer() {
+        Ok(writer) => return serve_with(input, writer, service, socket).await,
+        Err(e) => warn!("cannot start the output thread ({e}): writing through the runtime"),
+    }
+    serve(input, tokio::io::stdout(), service, socket).await
+}
+
+async fn serve_with<I>(
+    input: I,
+    writer: Writer,
+    mut service: LspService<Backend>,
+    socket: ClientSocket,
+) -> Ended
+where
+    I: AsyncRead + Unpin,
+{
+    let Writer { tx: out_tx, done } = writer;
     let send = {
         let out_tx = out_tx.clone();
         move |resp: &Response| match serde_json::to_string(resp) {
@@ -501,7 +565,7 @@ where
     drop(out_tx);
     forward.abort();
     // Let in-flight responses (cancelled by `exit`) drain, but never hang on them.
-    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), writer).await;
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), done).await;
     ended
 }
 

@@ -237,11 +237,23 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
 
 /// One scenario, normalised.
 fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
+    // Then steps are lexed once for their keys and their clauses.
+    let mut then: Vec<String> = Vec::with_capacity(sc.then.len());
     let clauses: Vec<(Clause, String, Span)> = sc
         .then
         .iter()
-        .map(|st| (Clause::parse(&st.text), st.text.clone(), sc.abs(st.span)))
+        .map(|st| {
+            let (key, clause) = normalize::key_and_clause(&st.text);
+            if !key.is_empty() {
+                then.push(key);
+            }
+            (clause, st.text.clone(), sc.abs(st.span))
+        })
         .collect();
+    // As `normalize::key_set` makes them.
+    then.sort();
+    then.dedup();
+    then.shrink_to_fit();
     let mut outcome = Outcome::Neutral;
     for (c, _, _) in &clauses {
         match c.outcome {
@@ -252,7 +264,6 @@ fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
     }
     let given = normalize::key_set(sc.given.iter().map(|s| s.text.as_str()));
     let when = normalize::key_set(sc.when.iter().map(|s| s.text.as_str()));
-    let then = normalize::key_set(sc.then.iter().map(|s| s.text.as_str()));
     let has_steps = !then.is_empty() && (!when.is_empty() || !given.is_empty());
     let steps_key = has_steps.then(|| {
         format!(
