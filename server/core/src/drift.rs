@@ -368,6 +368,11 @@ pub fn drift(ws: &Workspace, manifest: &Manifest, files: &FileHashes) -> Drift {
     let index = std::cell::OnceCell::new();
     let arrangements = crate::manifest::arrangements(ws);
     let mut specs = Vec::new();
+    // Without an arrangement and a manifest entry no spec is considered (see `spec_drift_with`):
+    // nothing to look at (this runs at each generation).
+    if arrangements.is_empty() && manifest.specs.is_empty() {
+        return Drift { specs };
+    }
     for (path, file) in &ws.files {
         let doc = file.doc.as_ref();
         if !is_spec(doc) {

@@ -6,7 +6,7 @@
 //! `diagnosticsDelay` apart) are checked once the burst has been quiet for `diagnosticsDelay`.
 //! Results computed for a generation that is no longer the latest are dropped.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -316,6 +316,10 @@ pub fn result_id(diags: &[lsp::Diagnostic]) -> String {
     format!("{h:016x}")
 }
 
+/// What was last published, per key.
+type Publishes = specls_core::fxhash::HashMap<String, Published>;
+type FxHashSet<K> = specls_core::fxhash::HashSet<K>;
+
 /// What was last published for one file (and where: a key names another file once the
 /// workspace folders change).
 struct Published {
@@ -404,7 +408,7 @@ pub enum Mode {
 /// The scheduler: runs until the state owner stops.
 pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mode) {
     let mut changes = state.subscribe();
-    let mut published: HashMap<String, Published> = HashMap::new();
+    let mut published: Publishes = Publishes::default();
     // Pull mode: the results and the open documents' versions the client last saw.
     let mut pulled_before: Option<(Results, HashMap<String, i32>)> = None;
     let mut last_change: Option<Instant> = None;
@@ -512,18 +516,34 @@ async fn publish(
     client: &Client,
     snap: &Snapshot,
     results: &Results,
-    published: &mut HashMap<String, Published>,
+    published: &mut Publishes,
     cache: &Cache,
 ) {
-    let mut seen = HashSet::new();
+    // Every file of the workspace is looked at (most are skipped at once): the keys seen, and
+    // the texts of the files, are found walking the sorted maps side by side rather than by a
+    // lookup per file.
+    let mut seen: FxHashSet<&str> = FxHashSet::default();
+    seen.reserve(results.len() + snap.open.len());
+    let mut files = snap.ws.files.iter().peekable();
+    let mut opened = snap.open.iter().peekable();
     let mut out: Vec<(lsp::Uri, String, Vec<lsp::Diagnostic>, Option<i32>)> = Vec::new();
     for (key, diags) in results.iter() {
         seen.insert(key.as_str());
-        let Some(text) = snap.text(key) else { continue };
+        while files.next_if(|(k, _)| k.as_str() < key.as_str()).is_some() {}
+        let text = match files.peek() {
+            Some((k, f)) if *k == key => Some(f.text.clone()),
+            _ => snap.text(key),
+        };
+        let Some(text) = text else { continue };
+        while opened.next_if(|(k, _)| k.as_str() < key.as_str()).is_some() {}
+        let meta = match opened.peek() {
+            Some((k, m)) if *k == key => Some(*m),
+            _ => None,
+        };
         // Unchanged since published (same text, same diagnostics, same URI): skipped without
         // comparing the lists or making the URI (most files on each keystroke).
         if let Some(p) = published.get(key) {
-            let same_uri = match snap.open.get(key) {
+            let same_uri = match meta {
                 Some(m) => m.uri == p.uri,
                 None => p
                     .roots
@@ -553,7 +573,7 @@ async fn publish(
                 p.roots = Some(snap.roots.clone());
                 continue;
             }
-        } else if diags.is_empty() && !snap.open.contains_key(key) {
+        } else if diags.is_empty() && meta.is_none() {
             published.remove(key);
             continue;
         }
@@ -570,7 +590,7 @@ async fn publish(
             },
         );
         if !same {
-            out.push((uri, key.clone(), lsp_diags, snap.version(key)));
+            out.push((uri, key.clone(), lsp_diags, meta.map(|m| m.version)));
         }
     }
     // Open documents the checks do not cover (a test file without problems, a file that is no

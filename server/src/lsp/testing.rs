@@ -324,7 +324,7 @@ pub struct TestView {
     pub links: Links,
     pub mapping: Arc<Mapping>,
     /// Per spec: its scenarios' statuses (by index) and its test diagnostics.
-    files: BTreeMap<String, FileView>,
+    files: BTreeMap<Arc<str>, FileView>,
     /// Constraints with a measured value.
     pub measured: BTreeMap<ConstraintRef, Measured>,
     /// Diagnostics for specs (`spec-untested`, `scenario-untested`, `scenario-failed`,
@@ -369,18 +369,19 @@ impl TestView {
         let mapping = forgotten(&raw_mapping, &ignored);
         let mut files = BTreeMap::new();
         for (path, f) in &ws.files {
-            let statuses = Arc::new(file_statuses(path, &f.doc, tests, run, &links, &mapping));
+            let path: Arc<str> = Arc::from(path.as_str());
+            let statuses = Arc::new(file_statuses(&path, &f.doc, tests, run, &links, &mapping));
             let diagnostics = Arc::new(file_diagnostics(
                 ws,
                 tests,
-                path,
+                &path,
                 &statuses,
                 config,
                 &arrangements,
                 language,
             ));
             files.insert(
-                path.clone(),
+                path,
                 FileView {
                     doc: f.doc.clone(),
                     statuses,
@@ -444,10 +445,18 @@ impl TestView {
             statuses_kept && base.is_some_and(|(p, _)| p.links.by_scenario == links.by_scenario);
         let diagnostics_kept = statuses_kept && same_config && same_arrangements;
 
-        let mut files = BTreeMap::new();
+        // Walked side by side with the previous view's specs (both sorted by path): no lookup,
+        // and the previous key is kept, per spec.
+        let mut previous = base.map(|(p, _)| p.files.iter().peekable());
+        let mut files: Vec<(Arc<str>, FileView)> = Vec::with_capacity(ws.files.len());
         for (path, f) in &ws.files {
-            let before = base
-                .and_then(|(p, _)| p.files.get(path))
+            let found = previous.as_mut().and_then(|it| {
+                while it.next_if(|(k, _)| k.as_ref() < path.as_str()).is_some() {}
+                it.peek().copied().filter(|(k, _)| ***k == **path)
+            });
+            let key = found.map_or_else(|| Arc::from(path.as_str()), |(k, _)| k.clone());
+            let before = found
+                .map(|(_, b)| b)
                 .filter(|b| statuses_kept && Arc::ptr_eq(&b.doc, &f.doc));
             let before = before.filter(|_| {
                 all_links_same
@@ -490,8 +499,10 @@ impl TestView {
                     }
                 }
             };
-            files.insert(path.clone(), view);
+            files.push((key, view));
         }
+        // Built from the sorted list at once.
+        let files: BTreeMap<Arc<str>, FileView> = files.into_iter().collect();
         let inputs = Inputs {
             tests: tests.clone(),
             run: run.clone(),
@@ -510,7 +521,7 @@ impl TestView {
         config: &Config,
         links: Links,
         mapping: Arc<Mapping>,
-        files: BTreeMap<String, FileView>,
+        files: BTreeMap<Arc<str>, FileView>,
         inputs: Option<Inputs>,
     ) -> Self {
         let mut diagnostics: BTreeMap<String, Arc<Vec<Diagnostic>>> = BTreeMap::new();
@@ -567,7 +578,7 @@ impl TestView {
             f.statuses.iter().enumerate().map(move |(index, s)| {
                 (
                     ScenarioRef {
-                        path: path.clone(),
+                        path: path.to_string(),
                         index,
                     },
                     s,

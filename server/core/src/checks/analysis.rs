@@ -330,13 +330,20 @@ impl Analysis {
             self.dirty.extend(all);
         }
         let mut other_changed = false;
-        // Files gone.
-        let gone: Vec<String> = self
-            .files
-            .keys()
-            .filter(|p| !ws.files.contains_key(*p))
-            .cloned()
-            .collect();
+        // Files gone: none when every file of the workspace is cached and there are as many
+        // (found without looking each cached file up in the workspace, which is sorted by path
+        // and slower to search).
+        let all_cached = self.files.len() == ws.files.len()
+            && ws.files.keys().all(|p| self.files.contains_key(p));
+        let gone: Vec<String> = if all_cached {
+            Vec::new()
+        } else {
+            self.files
+                .keys()
+                .filter(|p| !ws.files.contains_key(*p))
+                .cloned()
+                .collect()
+        };
         for p in gone {
             other_changed = true;
             self.forget(&p);
@@ -424,13 +431,11 @@ impl Analysis {
         for slot in dirty {
             self.finish_file(slot, config);
         }
-        let mut out = BTreeMap::new();
-        for path in ws.files.keys() {
-            if let Some(c) = self.files.get(path) {
-                out.insert(path.clone(), c.result.clone());
-            }
-        }
-        out
+        // In the workspace's order: the map is built at once.
+        ws.files
+            .keys()
+            .filter_map(|path| Some((path.clone(), self.files.get(path)?.result.clone())))
+            .collect()
     }
 
     fn new_slot(&mut self, path: &str) -> u32 {
@@ -624,19 +629,28 @@ impl Analysis {
         };
         groups.sort_by(|a, b| order(a).cmp(&order(b)));
         let file = |s: usize| self.summary_of(s as u32);
-        // The names in use in this file, built at the first rename fix (only this file's
-        // diagnostics are made here, so only its names are asked for).
-        let names_in_use: std::cell::OnceCell<HashSet<&str>> = std::cell::OnceCell::new();
+        // Whether a name (key) is in use in this file (only this file's diagnostics are made
+        // here, so only its names are asked for): the name join of the index holds every
+        // scenario with a name, so a rename fix looks its candidates up there rather than
+        // gathering the file's names (thousands, at each keystroke in a big file).
+        let feature = c.summary.feature.as_str();
+        let index = &self.index;
         let taken_here = |k: &str| {
-            names_in_use
-                .get_or_init(|| {
-                    c.summary
-                        .scenarios
-                        .iter()
-                        .map(|x| x.name_key.as_str())
-                        .collect()
+            if k.is_empty() {
+                return c.summary.scenarios.iter().any(|x| x.name_key.is_empty());
+            }
+            index
+                .get(&key_hash(JoinKind::Name, (feature, k)))
+                .is_some_and(|places| {
+                    places.iter().any(|p| {
+                        p.kind() == JoinKind::Name
+                            && p.slot() == slot
+                            && c.summary
+                                .scenarios
+                                .get(p.scenario() as usize)
+                                .is_some_and(|x| x.name_key == k)
+                    })
                 })
-                .contains(k)
         };
         let taken = |_: usize, k: &str| taken_here(k);
         let doc = &c.doc;
