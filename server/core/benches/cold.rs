@@ -4,26 +4,16 @@
 //! each against a floor measured in the same run (one pass over the bytes, counting lines).
 //! `SPECLS_BENCH_QUICK=1` uses a small corpus.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod common;
+use common::median;
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use specls_core::checks::{Analysis, Env};
 use specls_core::config::Config;
 use specls_core::corpus::{Corpus, Format, Shape};
 use specls_core::workspace::{SourceFile, Workspace};
-use std::sync::Arc;
-
-fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    let mut v: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            black_box(f());
-            t.elapsed()
-        })
-        .collect();
-    v.sort();
-    v[v.len() / 2]
-}
 
 /// CPU time of this process so far, every thread (user + system, from `/proc/self/stat`; zero
 /// where there is no such file): the machine may be shared, and CPU time is less sensitive to

@@ -10,26 +10,16 @@
 //!
 //! Each figure is the median of several runs. `SPECLS_BENCH_QUICK=1` uses a small corpus.
 
-use std::hint::black_box;
-use std::time::{Duration, Instant};
+mod common;
+use common::median;
+
+use std::time::Duration;
 
 use specls_core::corpus::{Corpus, Format, Shape, TestRun};
 use specls_core::parse::incremental;
 use specls_core::testlinks::status::{map_results, scenario_status};
 use specls_core::testlinks::{link, results, Language, TestIndex};
 use specls_core::workspace::Workspace;
-
-fn median<T>(runs: usize, mut f: impl FnMut() -> T) -> Duration {
-    let mut v: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
-            black_box(f());
-            t.elapsed()
-        })
-        .collect();
-    v.sort();
-    v[v.len() / 2]
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)

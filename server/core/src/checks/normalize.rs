@@ -668,6 +668,20 @@ struct WordClass {
     unit: Option<(&'static str, f64)>,
 }
 
+/// The words of `lists`, of the antonym groups and of the units.
+fn listed_words(lists: &[&[&'static str]]) -> Vec<&'static str> {
+    let mut words: Vec<&'static str> = lists.concat();
+    for (canon, pos, neg) in ANTONYMS {
+        words.push(canon);
+        words.extend_from_slice(pos);
+        words.extend_from_slice(neg);
+    }
+    for (list, _, _) in UNITS {
+        words.extend_from_slice(list);
+    }
+    words
+}
+
 /// [`WordClass`] of `word`, from one table built from the word lists (the lists are searched
 /// once per listed word, by the same functions, so the answers are theirs); a word in no list
 /// has the default class.
@@ -675,25 +689,14 @@ fn word_class(word: &str) -> WordClass {
     static TABLE: std::sync::OnceLock<crate::fxhash::HashMap<&'static str, WordClass>> =
         std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        let mut words: Vec<&'static str> = Vec::new();
-        for list in [
+        let words = listed_words(&[
             ERROR_WORDS,
             SUCCESS_WORDS,
             NEGATIONS,
             ARTICLES,
             MODALS,
             COPULAS,
-        ] {
-            words.extend_from_slice(list);
-        }
-        for (canon, pos, neg) in ANTONYMS {
-            words.push(canon);
-            words.extend_from_slice(pos);
-            words.extend_from_slice(neg);
-        }
-        for (list, _, _) in UNITS {
-            words.extend_from_slice(list);
-        }
+        ]);
         words
             .into_iter()
             .map(|w| {
@@ -1068,7 +1071,7 @@ mod tests {
     #[test]
     fn word_classes_are_what_the_lists_say() {
         let mut words: Vec<&str> = vec!["", "unlisted", "tasks", "cannot", "doesn't", "n't"];
-        for list in [
+        words.extend(listed_words(&[
             ERROR_WORDS,
             SUCCESS_WORDS,
             NEGATIONS,
@@ -1078,17 +1081,7 @@ mod tests {
             STATE_WORDS,
             NOT_VALUES,
             STOP_WORDS,
-        ] {
-            words.extend_from_slice(list);
-        }
-        for (canon, pos, neg) in ANTONYMS {
-            words.push(canon);
-            words.extend_from_slice(pos);
-            words.extend_from_slice(neg);
-        }
-        for (list, _, _) in UNITS {
-            words.extend_from_slice(list);
-        }
+        ]));
         for w in words {
             let c = word_class(w);
             assert_eq!(c.error, ERROR_WORDS.contains(&w), "{w}");
