@@ -682,6 +682,16 @@ fn listed_words(lists: &[&[&'static str]]) -> Vec<&'static str> {
     words
 }
 
+/// The word lists a [`WordClass`] reads (besides the antonyms and the units).
+const CLASSIFYING: &[&[&str]] = &[
+    ERROR_WORDS,
+    SUCCESS_WORDS,
+    NEGATIONS,
+    ARTICLES,
+    MODALS,
+    COPULAS,
+];
+
 /// [`WordClass`] of `word`, from one table built from the word lists (the lists are searched
 /// once per listed word, by the same functions, so the answers are theirs); a word in no list
 /// has the default class.
@@ -689,15 +699,7 @@ fn word_class(word: &str) -> WordClass {
     static TABLE: std::sync::OnceLock<crate::fxhash::HashMap<&'static str, WordClass>> =
         std::sync::OnceLock::new();
     let table = TABLE.get_or_init(|| {
-        let words = listed_words(&[
-            ERROR_WORDS,
-            SUCCESS_WORDS,
-            NEGATIONS,
-            ARTICLES,
-            MODALS,
-            COPULAS,
-        ]);
-        words
+        listed_words(CLASSIFYING)
             .into_iter()
             .map(|w| {
                 let class = WordClass {
@@ -1071,17 +1073,9 @@ mod tests {
     #[test]
     fn word_classes_are_what_the_lists_say() {
         let mut words: Vec<&str> = vec!["", "unlisted", "tasks", "cannot", "doesn't", "n't"];
-        words.extend(listed_words(&[
-            ERROR_WORDS,
-            SUCCESS_WORDS,
-            NEGATIONS,
-            ARTICLES,
-            MODALS,
-            COPULAS,
-            STATE_WORDS,
-            NOT_VALUES,
-            STOP_WORDS,
-        ]));
+        words.extend(listed_words(
+            &[CLASSIFYING, &[STATE_WORDS, NOT_VALUES, STOP_WORDS]].concat(),
+        ));
         for w in words {
             let c = word_class(w);
             assert_eq!(c.error, ERROR_WORDS.contains(&w), "{w}");
