@@ -102,16 +102,15 @@ fn with_lexed<R>(text: &str, f: impl FnOnce(&Lexed) -> R) -> R {
     thread_local! {
         static LEXED: std::cell::RefCell<Lexed> = std::cell::RefCell::new(Lexed::default());
     }
-    LEXED.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut l) => {
-            lex_into(text, &mut l);
-            f(&l)
-        }
-        Err(_) => {
-            let mut l = Lexed::default();
-            lex_into(text, &mut l);
-            f(&l)
-        }
+    LEXED.with(|cell| {
+        let mut fresh = Lexed::default(); // empty buffers: no allocation unless used
+        let mut mine = cell.try_borrow_mut();
+        let l = match &mut mine {
+            Ok(l) => &mut **l,
+            Err(_) => &mut fresh,
+        };
+        lex_into(text, l);
+        f(l)
     })
 }
 
