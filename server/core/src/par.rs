@@ -8,6 +8,9 @@ use std::num::NonZeroUsize;
 /// Below this many items, the work is done on the calling thread (spawning costs more).
 const MIN_PER_THREAD: usize = 8;
 
+/// How many chunks each thread takes on average.
+const CHUNKS_PER_THREAD: usize = 32;
+
 /// How many threads to use for `items` items.
 fn threads(items: usize) -> usize {
     if items < 2 * MIN_PER_THREAD {
@@ -27,8 +30,10 @@ pub fn map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> 
     if n <= 1 {
         return items.iter().map(f).collect();
     }
-    // Interleaved chunks keep the threads busy when item sizes vary along the list.
-    let chunk = items.len().div_ceil(n * 4).max(1);
+    // Small chunks taken in turn keep every thread busy to the end, when item sizes vary
+    // along the list and when a core is also busy with other work (a thread given a fixed
+    // share of the list finishes last, with the other cores idle).
+    let chunk = items.len().div_ceil(n * CHUNKS_PER_THREAD).max(1);
     let chunks: Vec<&[T]> = items.chunks(chunk).collect();
     let next = std::sync::atomic::AtomicUsize::new(0);
     let mut parts: Vec<Option<Vec<R>>> = (0..chunks.len()).map(|_| None).collect();

@@ -63,65 +63,22 @@ pub fn load_tests(
     // Files the rules name are test files; the others are when their text says so (an `@spec`
     // marker, Rust tests beside the code), which is checked before they are indexed.
     let keep: Vec<(String, &PathBuf)> = paths.iter().map(|p| (roots.key_for_path(p), p)).collect();
-    let matcher = &matcher;
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    let chunk = keep.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = keep
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|(k, p)| {
-                            let f = std::panic::catch_unwind(|| {
-                                load_test_file_if(k, p, |text| {
-                                    matcher.language_of(k, text).is_some()
-                                })
-                            })
-                            .unwrap_or(None);
-                            (k.clone(), f)
-                        })
-                        .collect::<LoadedTests>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    specls_core::par::map(&keep, |(k, p)| {
+        let f = std::panic::catch_unwind(|| {
+            load_test_file_if(k, p, |text| matcher.language_of(k, text).is_some())
+        })
+        .unwrap_or(None);
+        (k.clone(), f)
     })
 }
 
-/// Read and parse `paths` on all cores.
+/// Read and parse `paths` on all cores (in small chunks taken in turn: the thread that shares
+/// its core with the decoding of the client's messages does less, and none waits for it).
 pub fn load_all(roots: &Roots, paths: &[PathBuf], config: &Config) -> Loaded {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .clamp(1, 8);
-    let chunk = paths.len().div_ceil(threads).max(1);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = paths
-            .chunks(chunk)
-            .map(|part| {
-                s.spawn(move || {
-                    part.iter()
-                        .map(|p| {
-                            let key = roots.key_for_path(p);
-                            let file = std::panic::catch_unwind(|| load_file(&key, p, config))
-                                .unwrap_or(None);
-                            (key, file)
-                        })
-                        .collect::<Loaded>()
-                })
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+    specls_core::par::map(paths, |p| {
+        let key = roots.key_for_path(p);
+        let file = std::panic::catch_unwind(|| load_file(&key, p, config)).unwrap_or(None);
+        (key, file)
     })
 }
 

@@ -427,9 +427,19 @@ impl Analysis {
             self.other_joins();
         }
         // Finish the files whose parts changed.
+        // Each is a pure function of the index and the parts: on every core (opening a
+        // workspace finishes every file), then stored.
         let dirty: Vec<u32> = self.dirty.drain().collect();
-        for slot in dirty {
-            self.finish_file(slot, config);
+        let this = &*self;
+        let finished = crate::par::map(&dirty, |&slot| this.finished(slot, config));
+        for (path, keep, result) in finished.into_iter().flatten() {
+            let Some(c) = self.files.get_mut(&path) else {
+                continue;
+            };
+            c.shared = keep;
+            if *c.result != result {
+                c.result = Arc::new(result);
+            }
         }
         // In the workspace's order: the map is built at once.
         ws.files
@@ -575,14 +585,15 @@ impl Analysis {
         &self.files[path].summary
     }
 
-    /// The diagnostics of the file in `slot` made again from its parts and its groups.
-    fn finish_file(&mut self, slot: u32, config: &Config) {
-        let Some(path) = self.slots.get(slot as usize).cloned().flatten() else {
-            return;
-        };
-        let Some(c) = self.files.get(&path) else {
-            return;
-        };
+    /// The diagnostics of the file in `slot` made again from its parts and its groups: its
+    /// path, the groups it still shares, and the diagnostics.
+    fn finished(
+        &self,
+        slot: u32,
+        config: &Config,
+    ) -> Option<(String, HashSet<u64>, Vec<Diagnostic>)> {
+        let path = self.slots.get(slot as usize)?.as_ref()?;
+        let c = self.files.get(path)?;
         // The groups of this file, each split by actual key (a hash may be shared), in the
         // workspace's order.
         let mut keep = HashSet::default();
@@ -701,10 +712,6 @@ impl Analysis {
         }
         diags.extend(c.other.iter().cloned());
         let result = super::finish(doc, diags, config);
-        let c = self.files.get_mut(&path).expect("checked above");
-        c.shared = keep;
-        if *c.result != result {
-            c.result = Arc::new(result);
-        }
+        Some((path.clone(), keep, result))
     }
 }
