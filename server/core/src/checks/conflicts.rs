@@ -29,7 +29,7 @@ use crate::model::Document;
 use crate::span::Span;
 
 use super::normalize::Outcome;
-use super::summary::{FileSummary, ScenarioSummary};
+use super::summary::{FileSummary, ScenarioSummary, StepKeys};
 
 /// Scenarios sharing one When beyond this many are compared only within the first this many
 /// (bounds the pairwise work on pathological workspaces).
@@ -128,8 +128,10 @@ fn contradiction(a: &ScenarioSummary, b: &ScenarioSummary) -> Option<(String, Sp
     None
 }
 
-fn givens_compatible(a: &[String], b: &[String]) -> bool {
-    a == b || super::normalize::is_subset(a, b) || super::normalize::is_subset(b, a)
+fn givens_compatible(a: &StepKeys, b: &StepKeys) -> bool {
+    a.given_joined() == b.given_joined()
+        || super::normalize::is_subset(a.given(), b.given())
+        || super::normalize::is_subset(b.given(), a.given())
 }
 
 pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>) {
@@ -157,16 +159,17 @@ pub(crate) fn group<'a>(
                 continue;
             }
             let (a, b) = (&file(fa).scenarios[sa], &file(fb).scenarios[sb]);
-            if a.given == b.given && a.then == b.then {
+            let same_given = a.keys.given_joined() == b.keys.given_joined();
+            if same_given && a.keys.then_joined() == b.keys.then_joined() {
                 continue; // a duplicate, not a conflict
             }
-            if !givens_compatible(&a.given, &b.given) {
+            if !givens_compatible(&a.keys, &b.keys) {
                 continue;
             }
             let Some((why, span_a, span_b)) = contradiction(a, b) else {
                 continue;
             };
-            let given = if a.given == b.given {
+            let given = if same_given {
                 "the same Given and When"
             } else {
                 "the same When and overlapping Given"

@@ -264,9 +264,16 @@ pub fn key_set<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
     keys
 }
 
-/// Whether every key of `a` is in `b` (both sorted).
-pub fn is_subset(a: &[String], b: &[String]) -> bool {
-    a.iter().all(|k| b.binary_search(k).is_ok())
+/// Whether every key of `a` is in `b` (both sorted, once each): one walk over both.
+pub fn is_subset<'a>(a: impl Iterator<Item = &'a str>, b: impl Iterator<Item = &'a str>) -> bool {
+    let mut b = b.peekable();
+    for k in a {
+        while b.next_if(|x| *x < k).is_some() {}
+        if b.next_if(|x| *x == k).is_none() {
+            return false;
+        }
+    }
+    true
 }
 
 /// A value taken out of a clause's skeleton.

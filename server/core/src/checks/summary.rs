@@ -24,20 +24,93 @@ pub struct ScenarioSummary {
     pub name_text_span: Option<Span>,
     pub span: Span,
     /// Sorted duplicate keys of the Given, When and Then steps.
-    pub given: Vec<String>,
-    pub when: Vec<String>,
-    pub then: Vec<String>,
-    /// The When keys joined: scenarios are compared for conflicts within one When.
-    pub when_key: String,
-    /// Given, When and Then keys joined (None without a Then or without Given and When):
-    /// scenarios with the same key are duplicates.
-    pub steps_key: Option<String>,
+    pub keys: StepKeys,
     /// Then steps in the conflict view, with their source text and span.
     pub then_clauses: Vec<(Clause, String, Span)>,
     pub outcome: Outcome,
     /// Requirement-id-like tokens of its name, steps and tags, and its parent (sorted, once
     /// each): its part of [`FileSummary::mentions`].
     pub mentions: Vec<String>,
+}
+
+/// The duplicate keys of a scenario's Given, When and Then steps (each list sorted, once each)
+/// in one buffer: `G:` the Given keys joined by U+0002, U+0001, `W:` the When keys, U+0001, `T:`
+/// the Then keys. The joins read slices of it: the When keys (scenarios are compared for
+/// conflicts within one When) and the whole (scenarios with the same are duplicates). One
+/// allocation per scenario, where a string per key and per join took a dozen (the checks keep
+/// them for every scenario of the workspace). Keys hold neither separator (they are words).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct StepKeys {
+    buf: Box<str>,
+    /// Where the When keys start (after `W:`) and the Then keys start (after `T:`).
+    when: u32,
+    then: u32,
+}
+
+const KEY_SEP: char = '\u{2}';
+
+impl StepKeys {
+    /// From the sorted, deduplicated key lists.
+    pub fn new<S: AsRef<str>>(given: &[S], when: &[S], then: &[S]) -> StepKeys {
+        let len = |v: &[S]| v.iter().map(|k| k.as_ref().len() + 1).sum::<usize>();
+        let mut buf = String::with_capacity(10 + len(given) + len(when) + len(then));
+        let push = |buf: &mut String, keys: &[S]| {
+            for (i, k) in keys.iter().enumerate() {
+                if i > 0 {
+                    buf.push(KEY_SEP);
+                }
+                buf.push_str(k.as_ref());
+            }
+        };
+        buf.push_str("G:");
+        push(&mut buf, given);
+        buf.push_str("\u{1}W:");
+        let when_at = buf.len() as u32;
+        push(&mut buf, when);
+        buf.push_str("\u{1}T:");
+        let then_at = buf.len() as u32;
+        push(&mut buf, then);
+        StepKeys {
+            buf: buf.into_boxed_str(),
+            when: when_at,
+            then: then_at,
+        }
+    }
+
+    /// The Given keys joined (empty: none).
+    pub fn given_joined(&self) -> &str {
+        self.buf
+            .get(2..(self.when as usize).saturating_sub(3))
+            .unwrap_or("")
+    }
+    /// The When keys joined (empty: none).
+    pub fn when_joined(&self) -> &str {
+        let (w, t) = (self.when as usize, self.then as usize);
+        self.buf.get(w..t.saturating_sub(3)).unwrap_or("")
+    }
+    /// The Then keys joined (empty: none).
+    pub fn then_joined(&self) -> &str {
+        self.buf.get(self.then as usize..).unwrap_or("")
+    }
+    fn split(joined: &str) -> impl Iterator<Item = &str> + Clone {
+        joined.split(KEY_SEP).filter(|k| !k.is_empty())
+    }
+    pub fn given(&self) -> impl Iterator<Item = &str> + Clone {
+        Self::split(self.given_joined())
+    }
+    pub fn when(&self) -> impl Iterator<Item = &str> + Clone {
+        Self::split(self.when_joined())
+    }
+    pub fn then(&self) -> impl Iterator<Item = &str> + Clone {
+        Self::split(self.then_joined())
+    }
+    /// Given, When and Then joined (None without a Then or without Given and When):
+    /// scenarios with the same are duplicates.
+    pub fn steps(&self) -> Option<&str> {
+        let no_action = self.when_joined().is_empty() && self.given_joined().is_empty();
+        let has = !(self.then_joined().is_empty() || no_action);
+        has.then_some(&*self.buf)
+    }
 }
 
 /// One measurable constraint, with its value in a base unit.
@@ -253,7 +326,6 @@ fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
     // As `normalize::key_set` makes them.
     then.sort();
     then.dedup();
-    then.shrink_to_fit();
     let mut outcome = Outcome::Neutral;
     for (c, _, _) in &clauses {
         match c.outcome {
@@ -264,15 +336,7 @@ fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
     }
     let given = normalize::key_set(sc.given.iter().map(|s| s.text.as_str()));
     let when = normalize::key_set(sc.when.iter().map(|s| s.text.as_str()));
-    let has_steps = !then.is_empty() && (!when.is_empty() || !given.is_empty());
-    let steps_key = has_steps.then(|| {
-        format!(
-            "G:{}\u{1}W:{}\u{1}T:{}",
-            given.join("\u{2}"),
-            when.join("\u{2}"),
-            then.join("\u{2}")
-        )
-    });
+    let keys = StepKeys::new(&given, &when, &then);
     let mut m = BTreeSet::new();
     requirement_mentions(&sc.name, &mut m);
     for st in sc.steps() {
@@ -293,11 +357,7 @@ fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
         name_span: sc.name_span,
         name_text_span: find_in(text, sc.name_span, &sc.name),
         span: sc.span,
-        when_key: when.join("\u{2}"),
-        given,
-        when,
-        then,
-        steps_key,
+        keys,
         then_clauses: clauses,
         outcome,
     }
@@ -599,6 +659,42 @@ fn file_level(doc: &Document, text: &str) -> FileSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Each list comes back as it went in; the joins are the lists joined as the checks
+        /// compare them; `steps` is there only with a Then and a Given or When.
+        #[test]
+        fn step_keys_keep_their_lists(
+            given in proptest::collection::btree_set("[a-z#:]{1,6}( [a-z]{1,4}){0,2}", 0..4),
+            when in proptest::collection::btree_set("[a-z#:]{1,6}( [a-z]{1,4}){0,2}", 0..4),
+            then in proptest::collection::btree_set("[a-z#:]{1,6}( [a-z]{1,4}){0,2}", 0..4),
+        ) {
+            let (g, w, t): (Vec<String>, Vec<String>, Vec<String>) = (
+                given.into_iter().collect(),
+                when.into_iter().collect(),
+                then.into_iter().collect(),
+            );
+            let k = StepKeys::new(&g, &w, &t);
+            proptest::prop_assert_eq!(k.given().collect::<Vec<_>>(), g.iter().map(String::as_str).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(k.when().collect::<Vec<_>>(), w.iter().map(String::as_str).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(k.then().collect::<Vec<_>>(), t.iter().map(String::as_str).collect::<Vec<_>>());
+            proptest::prop_assert_eq!(k.when_joined(), w.join("\u{2}"));
+            let all = format!("G:{}\u{1}W:{}\u{1}T:{}", g.join("\u{2}"), w.join("\u{2}"), t.join("\u{2}"));
+            let has = !t.is_empty() && (!g.is_empty() || !w.is_empty());
+            proptest::prop_assert_eq!(k.steps(), has.then_some(all.as_str()));
+            // Subsets, as a search of each key in the other list finds them.
+            let sub = |a: &[String], b: &[String]| a.iter().all(|x| b.binary_search(x).is_ok());
+            let k2 = StepKeys::new(&w, &g, &t);
+            proptest::prop_assert_eq!(
+                normalize::is_subset(k.given(), k2.given()),
+                sub(&g, &w)
+            );
+            proptest::prop_assert_eq!(
+                normalize::is_subset(k2.given(), k.given()),
+                sub(&w, &g)
+            );
+        }
+    }
 
     #[test]
     fn mentions() {
