@@ -26,6 +26,11 @@ enum Command {
     Test(specls::testrun::cli::TestArgs),
 }
 
+/// See Cargo.toml for the measurements behind it.
+#[cfg(target_os = "linux")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() -> ExitCode {
     specls::logging::init();
     let cli = Cli::parse();

@@ -58,32 +58,6 @@ fn service() -> (LspService<server::Backend>, tower_lsp_server::ClientSocket) {
         .finish()
 }
 
-/// Two malloc arenas for the whole process (glibc only).
-///
-/// glibc gives threads their own arenas (up to 8 per core); the server's threads (the async
-/// runtime, its blocking pool, the state owner, the loader and the scoped threads that parse and
-/// check on every core) allocate in one arena and free in another, and memory freed in an arena
-/// is reused only by that arena. Measured on the 600-file workspace (benches/run, open phase):
-/// resident memory grew from 170 to 227 MB over 200 keystrokes with the default arenas, to 187 MB
-/// with two, and stayed at 175 MB with one. Since then the keystroke path keeps what it can and
-/// frees old versions on one thread, and one arena became the bottleneck of opening a workspace
-/// (the threads that read and check the files wait on its lock): on the same machine, idle, two
-/// runs each, opening the 600 files took 736-775 ms (YAML) and 790-909 ms (Markdown) with one
-/// arena, 263-541 and 360-443 ms with two, 292-355 and 420-434 ms with eight; peak memory was
-/// 125 / 131 MB with one and two (flat while typing), 127-135 / 133-134 MB with eight. Per-thread
-/// caches (tcache) keep small allocations off the arena lock. `MALLOC_ARENA_MAX` in the
-/// environment (glibc's own setting) wins.
-fn two_malloc_arenas() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
-        // SAFETY: mallopt only sets a parameter of the allocator (under its own lock); called
-        // before the runtime and the server threads start.
-        unsafe {
-            libc::mallopt(libc::M_ARENA_MAX, 2);
-        }
-    }
-}
-
 /// A bigger buffer between the server and the client (Linux, best effort), so that a big
 /// answer is written at once: a spec's 5,000 code lenses are half a megabyte, and through a
 /// pipe of 64 KiB (the default) the writer waits for the client to read each 64 KiB before
@@ -115,7 +89,6 @@ fn widen_output() {
 
 /// `specls lsp`: serve over stdin/stdout. Exit code 0 after `shutdown` + `exit`, 1 otherwise.
 pub fn run() -> ExitCode {
-    two_malloc_arenas();
     widen_output();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
