@@ -416,6 +416,11 @@ impl ScenarioDraft {
 }
 
 impl Scenario {
+    /// What it says, shared (the checks' summary of it keeps this rather than copies).
+    pub fn body(&self) -> &std::sync::Arc<ScenarioBody> {
+        &self.body
+    }
+
     /// The document's place of a span of one of its steps.
     pub fn abs(&self, rel: RelSpan) -> Span {
         rel.at(self.span.start)

@@ -87,9 +87,10 @@ pub fn check_examples(doc: &Document, out: &mut Vec<Diagnostic>) {
 /// Why two scenarios with compatible Given and the same When cannot both hold, with the span
 /// of the Then in `a` and in `b` involved.
 fn contradiction(a: &ScenarioSummary, b: &ScenarioSummary) -> Option<(String, Span, Span)> {
-    for (ca, ta, sa) in &a.then_clauses {
-        for (cb, tb, sb) in &b.then_clauses {
+    for (i, (ca, sa)) in a.then_clauses.iter().enumerate() {
+        for (j, (cb, sb)) in b.then_clauses.iter().enumerate() {
             if let Some(why) = ca.contradicts(cb) {
+                let (ta, tb) = (a.then_text(i), b.then_text(j));
                 return Some((format!("Then `{ta}` vs `{tb}`: {why}"), *sa, *sb));
             }
         }
@@ -102,8 +103,9 @@ fn contradiction(a: &ScenarioSummary, b: &ScenarioSummary) -> Option<(String, Sp
         let pick = |s: &ScenarioSummary, o: Outcome| {
             s.then_clauses
                 .iter()
-                .find(|(c, _, _)| c.outcome == o)
-                .map(|(_, t, sp)| (t.clone(), *sp))
+                .enumerate()
+                .find(|(_, (c, _))| c.outcome == o)
+                .map(|(i, (_, sp))| (s.then_text(i).to_string(), *sp))
                 .unwrap_or_default()
         };
         let (ta, sa) = pick(a, oa);
@@ -190,15 +192,15 @@ pub(crate) fn group<'a>(
                         a.name_span,
                         format!(
                             "scenario `{}` conflicts with scenario `{}` {}: {given}, but {why}",
-                            a.name,
-                            b.name,
+                            a.name(),
+                            b.name(),
                             place(pb, pa)
                         ),
                     )
                     .with_related(
                         pb,
                         span_b,
-                        format!("conflicting Then of scenario `{}`", b.name),
+                        format!("conflicting Then of scenario `{}`", b.name()),
                     ),
                 );
             }
@@ -214,15 +216,15 @@ pub(crate) fn group<'a>(
                         b.name_span,
                         format!(
                             "scenario `{}` conflicts with scenario `{}` {}: {given}, but {why_b}",
-                            b.name,
-                            a.name,
+                            b.name(),
+                            a.name(),
                             place(pa, pb)
                         ),
                     )
                     .with_related(
                         pa,
                         span_a,
-                        format!("conflicting Then of scenario `{}`", a.name),
+                        format!("conflicting Then of scenario `{}`", a.name()),
                     ),
                 );
             }

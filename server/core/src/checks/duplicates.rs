@@ -240,15 +240,15 @@ pub(crate) fn group<'a>(
                     s.name_span,
                     format!(
                         "duplicate scenario name `{}`: feature `{}` already has a scenario named `{}` in {}",
-                        s.name, f.name, s0.name, f0.path
+                        s.name(), f.name, s0.name(), f0.path
                     ),
                 )
                 .with_severity(Severity::Warning)
-                .with_related(&f0.path, s0.name_span, format!("scenario `{}` in {}", s0.name, f0.path));
+                .with_related(&f0.path, s0.name_span, format!("scenario `{}` in {}", s0.name(), f0.path));
                 let taken = |k: &str| taken(fi, k);
                 push(
                     fi,
-                    rename_fix(d, &f.path, &s.name, s.name_text_span, &taken),
+                    rename_fix(d, &f.path, s.name(), s.name_text_span, &taken),
                 );
             }
             JoinKind::Id => {
@@ -262,14 +262,14 @@ pub(crate) fn group<'a>(
                         s.name_span,
                         format!(
                             "duplicate scenario id `{}`: scenario `{}` has the same id as `{}` in {}",
-                            s.id, s.name, s0.name, f0.path
+                            s.id(), s.name(), s0.name(), f0.path
                         ),
                     )
                     .with_severity(Severity::Warning)
                     .with_related(
                         &f0.path,
                         s0.name_span,
-                        format!("scenario `{}` with id `{}`", s0.name, s0.id),
+                        format!("scenario `{}` with id `{}`", s0.name(), s0.id()),
                     ),
                 );
             }
@@ -290,10 +290,10 @@ pub(crate) fn group<'a>(
                         s.name_span,
                         format!(
                             "scenario `{}` repeats scenario `{}` {where_}: the same Given, When and Then after normalisation",
-                            s.name, s0.name
+                            s.name(), s0.name()
                         ),
                     )
-                    .with_related(&f0.path, s0.name_span, format!("scenario `{}` with the same steps", s0.name)),
+                    .with_related(&f0.path, s0.name_span, format!("scenario `{}` with the same steps", s0.name())),
                 );
             }
             JoinKind::When | JoinKind::LocalId => {}

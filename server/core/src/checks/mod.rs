@@ -212,13 +212,13 @@ impl JoinKind {
             JoinKind::Name => {
                 (!s.name_key.is_empty()).then_some((f.feature.as_str(), s.name_key.as_str()))
             }
-            JoinKind::Id => (s.explicit_id && !s.id.is_empty()).then_some(("", s.id.as_str())),
+            JoinKind::Id => (s.explicit_id && !s.id().is_empty()).then_some(("", s.id())),
             JoinKind::Steps => s.keys.steps().map(|k| ("", k)),
             JoinKind::When => {
                 let when = s.keys.when_joined();
                 (!(when.is_empty() || s.then_clauses.is_empty())).then_some(("", when))
             }
-            JoinKind::LocalId => (!s.id.is_empty()).then_some((f.path.as_str(), s.id.as_str())),
+            JoinKind::LocalId => (!s.id().is_empty()).then_some((f.path.as_str(), s.id())),
         }
     }
     /// The groups of scenarios (file, scenario) of `files` that share their key in this join

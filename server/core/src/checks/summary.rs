@@ -14,10 +14,11 @@ use super::normalize::{self, Clause, Outcome};
 /// One scenario, normalised.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScenarioSummary {
-    pub name: String,
+    /// The scenario's own name, id and Then steps (shared with the document: see
+    /// [`ScenarioSummary::name`], [`ScenarioSummary::id`], [`ScenarioSummary::then_text`]).
+    pub body: SharedBody,
     /// Name for duplicate detection: lower case, punctuation and articles dropped.
     pub name_key: String,
-    pub id: String,
     pub explicit_id: bool,
     pub name_span: Span,
     /// Span of exactly the name's text in the source, when found (for the rename fix).
@@ -25,12 +26,43 @@ pub struct ScenarioSummary {
     pub span: Span,
     /// Sorted duplicate keys of the Given, When and Then steps.
     pub keys: StepKeys,
-    /// Then steps in the conflict view, with their source text and span.
-    pub then_clauses: Vec<(Clause, String, Span)>,
+    /// Then steps in the conflict view (one per Then step, in order: see
+    /// [`ScenarioSummary::then_text`]), with their span.
+    pub then_clauses: Vec<(Clause, Span)>,
     pub outcome: Outcome,
     /// Requirement-id-like tokens of its name, steps and tags, and its parent (sorted, once
     /// each): its part of [`FileSummary::mentions`].
     pub mentions: Vec<String>,
+}
+
+/// A scenario's body as its summary holds it: equal when the name, the id and the Then steps'
+/// texts are (what the summary reads of it; the rest of the summary is made from the other
+/// fields).
+#[derive(Clone, Debug)]
+pub struct SharedBody(pub std::sync::Arc<crate::model::ScenarioBody>);
+
+impl PartialEq for SharedBody {
+    fn eq(&self, other: &SharedBody) -> bool {
+        let (a, b) = (&*self.0, &*other.0);
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+            || (a.name == b.name
+                && a.id == b.id
+                && a.then.len() == b.then.len()
+                && a.then.iter().zip(&b.then).all(|(x, y)| x.text == y.text))
+    }
+}
+
+impl ScenarioSummary {
+    pub fn name(&self) -> &str {
+        &self.body.0.name
+    }
+    pub fn id(&self) -> &str {
+        &self.body.0.id
+    }
+    /// The source text of Then step `i` (of [`ScenarioSummary::then_clauses`]).
+    pub fn then_text(&self, i: usize) -> &str {
+        self.body.0.then.get(i).map_or("", |st| st.text.as_str())
+    }
 }
 
 /// The duplicate keys of a scenario's Given, When and Then steps (each list sorted, once each)
@@ -312,7 +344,7 @@ pub fn summarize(doc: &Document, text: &str) -> FileSummary {
 fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
     // Then steps are lexed once for their keys and their clauses.
     let mut then: Vec<String> = Vec::with_capacity(sc.then.len());
-    let clauses: Vec<(Clause, String, Span)> = sc
+    let clauses: Vec<(Clause, Span)> = sc
         .then
         .iter()
         .map(|st| {
@@ -320,14 +352,14 @@ fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
             if !key.is_empty() {
                 then.push(key);
             }
-            (clause, st.text.clone(), sc.abs(st.span))
+            (clause, sc.abs(st.span))
         })
         .collect();
     // As `normalize::key_set` makes them.
     then.sort();
     then.dedup();
     let mut outcome = Outcome::Neutral;
-    for (c, _, _) in &clauses {
+    for (c, _) in &clauses {
         match c.outcome {
             Outcome::Error => outcome = Outcome::Error,
             Outcome::Success if outcome == Outcome::Neutral => outcome = Outcome::Success,
@@ -350,9 +382,8 @@ fn scenario_summary(sc: &Scenario, text: &str) -> ScenarioSummary {
     }
     ScenarioSummary {
         mentions: m.into_iter().collect(),
-        name: sc.name.clone(),
+        body: SharedBody(sc.body().clone()),
         name_key: normalize::step_key(&sc.name),
-        id: sc.id.clone(),
         explicit_id: sc.explicit_id,
         name_span: sc.name_span,
         name_text_span: find_in(text, sc.name_span, &sc.name),
@@ -421,14 +452,7 @@ fn reuse(
     out.resize_with(b.len(), || None);
     let mut take = |i: usize, j: usize, d: isize, out: &mut Vec<Option<ScenarioSummary>>| {
         if let Some(mut s) = olds[i].take() {
-            move_span(&mut s.name_span, d);
-            move_span(&mut s.span, d);
-            if let Some(t) = &mut s.name_text_span {
-                move_span(t, d);
-            }
-            for (_, _, sp) in &mut s.then_clauses {
-                move_span(sp, d);
-            }
+            move_summary(&mut s, d, &b[j]);
             out[j] = Some(s);
         }
     };
@@ -526,9 +550,10 @@ pub fn update_in_place(
         same_mentions &= new.mentions == s.scenarios[i].mentions;
         s.scenarios[i] = new;
     }
-    if delta != 0 {
-        for sc in &mut s.scenarios[changed.end..] {
-            move_summary(sc, delta);
+    for (i, sc) in s.scenarios.iter_mut().enumerate() {
+        if !changed.contains(&i) {
+            let d = if i < changed.start { 0 } else { delta };
+            move_summary(sc, d, &doc.scenarios[i]);
         }
     }
     let mut f = file_level(doc, text);
@@ -563,13 +588,21 @@ pub fn spliced(old: &Document, doc: &Document) -> Option<(std::ops::Range<usize>
     (old.scenarios.len() == n && sp.head + sp.tail < n).then_some((sp.head..n - sp.tail, sp.delta))
 }
 
-fn move_summary(s: &mut ScenarioSummary, d: isize) {
+/// The summary of a scenario kept as it was, for `now` (the same scenario `d` bytes further):
+/// its spans moved, and the body it holds the new document's.
+fn move_summary(s: &mut ScenarioSummary, d: isize, now: &Scenario) {
+    if !std::sync::Arc::ptr_eq(&s.body.0, now.body()) {
+        s.body = SharedBody(now.body().clone());
+    }
+    if d == 0 {
+        return;
+    }
     move_span(&mut s.name_span, d);
     move_span(&mut s.span, d);
     if let Some(t) = &mut s.name_text_span {
         move_span(t, d);
     }
-    for (_, _, sp) in &mut s.then_clauses {
+    for (_, sp) in &mut s.then_clauses {
         move_span(sp, d);
     }
 }
