@@ -752,10 +752,17 @@ pub struct GuardianStep {
 /// Lower-case ASCII slug: letters and digits kept, runs of anything else become one `-`.
 pub fn slug(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
+    slug_into(&mut out, s);
+    out
+}
+
+/// [`slug`] of `s`, appended to `out`.
+fn slug_into(out: &mut String, s: &str) {
+    let start = out.len();
     let mut dash = false;
     for ch in s.chars() {
         if ch.is_alphanumeric() {
-            if dash && !out.is_empty() {
+            if dash && out.len() > start {
                 out.push('-');
             }
             dash = false;
@@ -768,12 +775,16 @@ pub fn slug(s: &str) -> String {
             dash = true;
         }
     }
-    out
 }
 
-/// The stable id of a scenario without an explicit id.
+/// The stable id of a scenario without an explicit id: `slug(spec)/slug(scenario)`, made in one
+/// string (every scenario without an id gets one when its spec is parsed).
 pub fn scenario_id(spec_name: &str, scenario_name: &str) -> String {
-    format!("{}/{}", slug(spec_name), slug(scenario_name))
+    let mut out = String::with_capacity(spec_name.len() + scenario_name.len() + 1);
+    slug_into(&mut out, spec_name);
+    out.push('/');
+    slug_into(&mut out, scenario_name);
+    out
 }
 
 #[cfg(test)]
@@ -788,5 +799,16 @@ mod tests {
             "task-management-system"
         );
         assert_eq!(scenario_id("todo", "Add: item"), "todo/add-item");
+        for (spec, sc) in [
+            ("", ""),
+            ("!!", "--x"),
+            ("Ünïcode Spec", "  İstanbul: ÇAY "),
+            ("a", ""),
+        ] {
+            assert_eq!(
+                scenario_id(spec, sc),
+                format!("{}/{}", slug(spec), slug(sc))
+            );
+        }
     }
 }

@@ -418,7 +418,9 @@ impl Analysis {
                 },
             );
         }
-        // The new places join the index.
+        // The new places join the index (grown once: opening a workspace adds every place).
+        let places: usize = added.iter().map(|(_, r)| r.len()).sum();
+        self.index.reserve(places * JoinKind::ALL.len());
         for (slot, range) in added {
             self.index_places(slot, range);
         }
