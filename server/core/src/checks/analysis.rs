@@ -169,6 +169,21 @@ struct Prev {
     other: Vec<Diagnostic>,
 }
 
+/// The places of scenarios `range` of the summary of the file in `slot`, each with its key's
+/// hash, in the order the index takes them (by scenario, then join).
+fn place_hashes(s: &FileSummary, slot: u32, range: Range<usize>) -> Vec<(u64, Place)> {
+    let mut out = Vec::with_capacity(range.len() * JoinKind::ALL.len());
+    for si in range {
+        let Some(sc) = s.scenarios.get(si) else { break };
+        for kind in JoinKind::ALL {
+            if let Some(key) = kind.key(s, sc) {
+                out.push((key_hash(kind, key), Place::new(kind, slot, si as u32)));
+            }
+        }
+    }
+    out
+}
+
 fn key_hash(kind: JoinKind, key: (&str, &str)) -> u64 {
     let mut h = FxHasher::default();
     kind.hash(&mut h);
@@ -394,14 +409,16 @@ impl Analysis {
                 .map(|p| (std::mem::take(&mut p.shared), std::mem::take(&mut p.other)))
                 .unwrap_or_default();
             let c = check_one(&file.doc, &file.text, env, prev, splice);
-            Some((path, file, slot, c, shared, other, retired))
+            // The new places' key hashes, here on every core (the index takes them in order).
+            let range = c.changed.clone().unwrap_or(0..c.summary.scenarios.len());
+            let places = place_hashes(&c.summary, slot, range);
+            Some((path, file, slot, c, shared, other, retired, places))
         });
         let mut added = Vec::new();
-        for (path, file, slot, c, shared, other, retired) in checked.into_iter().flatten() {
+        for (path, file, slot, c, shared, other, retired, places) in checked.into_iter().flatten() {
             self.retired.extend(retired);
             other_changed |= c.other_changed;
-            let range = c.changed.clone().unwrap_or(0..c.summary.scenarios.len());
-            added.push((slot, range));
+            added.push((slot, places));
             self.files.insert(
                 path.clone(),
                 Cached {
@@ -419,10 +436,10 @@ impl Analysis {
             );
         }
         // The new places join the index (grown once: opening a workspace adds every place).
-        let places: usize = added.iter().map(|(_, r)| r.len()).sum();
-        self.index.reserve(places * JoinKind::ALL.len());
-        for (slot, range) in added {
-            self.index_places(slot, range);
+        let places: usize = added.iter().map(|(_, p)| p.len()).sum();
+        self.index.reserve(places);
+        for (slot, places) in added {
+            self.index_places(slot, places);
         }
         // The joins that read no scenario, when some file's other parts changed.
         if other_changed {
@@ -518,29 +535,18 @@ impl Analysis {
         }
     }
 
-    /// Add the places of scenarios `range` of the file in `slot` to the index.
-    fn index_places(&mut self, slot: u32, range: Range<usize>) {
-        let Some(path) = self.slots[slot as usize].clone() else {
+    /// Add the places of the file in `slot` (see [`place_hashes`]) to the index.
+    fn index_places(&mut self, slot: u32, new: Vec<(u64, Place)>) {
+        if self.slots[slot as usize].is_none() {
             return;
-        };
+        }
         // The groups that got a second place, once each.
         let mut joined: HashSet<u64> = HashSet::default();
-        {
-            let Some(c) = self.files.get(&path) else {
-                return;
-            };
-            let s = &c.summary;
-            for si in range {
-                let sc = &s.scenarios[si];
-                for kind in JoinKind::ALL {
-                    let Some(key) = kind.key(s, sc) else { continue };
-                    let h = key_hash(kind, key);
-                    let places = self.index.entry(h).or_default();
-                    places.push(Place::new(kind, slot, si as u32));
-                    if places.len() > 1 {
-                        joined.insert(h);
-                    }
-                }
+        for (h, place) in new {
+            let places = self.index.entry(h).or_default();
+            places.push(place);
+            if places.len() > 1 {
+                joined.insert(h);
             }
         }
         for h in joined {
