@@ -31,6 +31,16 @@ enum Command {
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
+/// jemalloc's options, read when it starts (`_RJEM_MALLOC_CONF` in the environment wins):
+/// freed pages go back to the system after one second instead of ten. Measured (benches driver,
+/// typing phase, one run each): RSS while typing in the 5,000-scenario file grew 43 -> 53 MB
+/// (YAML) and 36 -> 46 MB (Markdown) with the default, 37 -> 40 and 36 -> 39 MB with this;
+/// open and keystroke times unchanged (no decay at all doubled the keystroke p50).
+#[cfg(target_os = "linux")]
+#[allow(non_upper_case_globals)]
+#[export_name = "_rjem_malloc_conf"]
+pub static malloc_conf: &[u8; 20] = b"dirty_decay_ms:1000\0";
+
 fn main() -> ExitCode {
     specls::logging::init();
     let cli = Cli::parse();
