@@ -509,15 +509,10 @@ impl Analysis {
     fn unindex(&mut self, slot: u32, s: &FileSummary, range: Range<usize>) {
         // The groups they are in, once each: a group can hold thousands of places (a big
         // file of copies), each visited once, not once per place taken out.
-        let mut touched: HashSet<u64> = HashSet::default();
-        for si in range.clone() {
-            let Some(sc) = s.scenarios.get(si) else { break };
-            for kind in JoinKind::ALL {
-                if let Some(key) = kind.key(s, sc) {
-                    touched.insert(key_hash(kind, key));
-                }
-            }
-        }
+        let touched: HashSet<u64> = place_hashes(s, slot, range.clone())
+            .into_iter()
+            .map(|(h, _)| h)
+            .collect();
         let (from, to) = (range.start as u32, range.end as u32);
         for h in touched {
             let std::collections::hash_map::Entry::Occupied(mut e) = self.index.entry(h) else {
