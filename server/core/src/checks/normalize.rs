@@ -255,12 +255,11 @@ fn key_of(len: usize, l: &Lexed) -> String {
 
 /// Sorted, de-duplicated keys of a list of step texts (the order of `And` lines does not matter).
 pub fn key_set<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
-    // As long as it needs: the checks keep three key sets for every scenario of the workspace.
+    // Short-lived: a scenario's summary keeps its keys in one `StepKeys` buffer.
     let mut keys: Vec<String> = Vec::with_capacity(texts.size_hint().0);
     keys.extend(texts.map(step_key).filter(|k| !k.is_empty()));
     keys.sort();
     keys.dedup();
-    keys.shrink_to_fit();
     keys
 }
 
