@@ -689,7 +689,8 @@ const CLARIFICATION: &str = "NEEDS CLARIFICATION";
 /// The lines (start, text with its line break) that can hold a placeholder, in order: those
 /// with `[NEEDS CLARIFICATION` (any case) or one of the placeholder words. A line without any gives nothing in
 /// [`placeholders`], so a big spec is not read byte by byte on every edit: the text is
-/// scanned in blocks for the three bytes that can start one (a loop the compiler vectorises).
+/// scanned in blocks for the pairs of bytes that can start one (a loop the compiler
+/// vectorises).
 fn placeholder_lines(text: &str, from: usize, to: usize) -> Vec<(usize, &str)> {
     const W: usize = 64;
     let bytes = &text.as_bytes()[..to];
@@ -705,8 +706,13 @@ fn placeholder_lines(text: &str, from: usize, to: usize) -> Vec<(usize, &str)> {
     let mut i = from;
     while i < bytes.len() {
         let end = (i + W).min(bytes.len());
-        let hit = bytes[i..end].iter().fold(false, |acc, &b| {
-            acc | (b == b'[') | (b == b'T') | (b == b'F')
+        // The two bytes a placeholder starts with (`[n`, `TO`, `TB`, `FI`; a byte at the end
+        // of the text starts none): `T` and `F` alone start many words.
+        let next = &bytes[i + 1..(end + 1).min(bytes.len())];
+        let hit = bytes[i..end].iter().zip(next).fold(false, |acc, (&a, &b)| {
+            acc | ((a == b'[') & ((b | 0x20) == b'n'))
+                | ((a == b'T') & ((b == b'O') | (b == b'B')))
+                | ((a == b'F') & (b == b'I'))
         });
         if hit {
             for at in i..end {
@@ -867,9 +873,28 @@ mod tests {
         assert!(local(&doc2, &text).is_empty());
     }
 
+    /// The lines of `text` [`placeholder_lines`] must give, found the plain way.
+    fn naive_placeholder_lines(text: &str) -> Vec<(usize, &str)> {
+        text.split_inclusive('\n')
+            .scan(0, |at, l| {
+                let start = *at;
+                *at += l.len();
+                Some((start, l))
+            })
+            .filter(|(_, l)| {
+                l.to_ascii_uppercase().contains("[NEEDS CLARIFICATION")
+                    || l.contains("TODO")
+                    || l.contains("TBD")
+                    || l.contains("FIXME")
+            })
+            .collect()
+    }
+
     #[test]
     fn placeholder_lines_are_the_lines_with_a_candidate() {
         let long = "x".repeat(150);
+        // A placeholder's first byte last in a 64-byte block, the next byte in the next one.
+        let (b63, b62) = ("x".repeat(63), "y".repeat(62));
         let texts = [
             String::new(),
             "TODO".to_string(),
@@ -877,23 +902,21 @@ mod tests {
                 .to_string(),
             format!("{long}TODO{long}\n{long}\n[{long}\n{long}FIXM\n{long}TBD"),
             format!("a [b] TODO\n\n{long}F\nIXME [\n"),
+            format!("{b63}TODO\n{b62}[needs clarification]\n{b62}FIXME"),
+            format!("{b63}T"),
         ];
         for text in &texts {
-            let naive: Vec<(usize, &str)> = text
-                .split_inclusive('\n')
-                .scan(0, |at, l| {
-                    let start = *at;
-                    *at += l.len();
-                    Some((start, l))
-                })
-                .filter(|(_, l)| {
-                    l.to_ascii_uppercase().contains("[NEEDS CLARIFICATION")
-                        || l.contains("TODO")
-                        || l.contains("TBD")
-                        || l.contains("FIXME")
-                })
-                .collect();
+            let naive = naive_placeholder_lines(text);
             assert_eq!(placeholder_lines(text, 0, text.len()), naive, "{text:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Text made of the bytes placeholders are made of, at any place in the blocks.
+        #[test]
+        fn placeholder_lines_of_any_text(text in "[TODBFIXMEN\\[nx \n]{0,300}") {
+            let naive = naive_placeholder_lines(&text);
+            proptest::prop_assert_eq!(placeholder_lines(&text, 0, text.len()), naive);
         }
     }
 

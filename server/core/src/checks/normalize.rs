@@ -129,10 +129,107 @@ fn push_lower_word(buf: &mut String, chars: &[char]) {
 }
 
 fn lex_into(text: &str, l: &mut Lexed) {
-    l.chars.clear();
-    l.chars.extend(text.chars());
     l.buf.clear();
     l.items.clear();
+    if text.is_ascii() {
+        lex_ascii(text, l);
+    } else {
+        lex_chars(text, l);
+    }
+}
+
+/// [`lex_into`] of ASCII text, on its bytes: the same pieces as [`lex_chars`] (a char of ASCII
+/// text is one byte, and the char tests below are their ASCII forms there), without decoding
+/// the text into chars first. Most step text is ASCII.
+fn lex_ascii(text: &str, l: &mut Lexed) {
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let prev_alnum = i > 0 && b[i - 1].is_ascii_alphanumeric();
+        if matches!(c, b'"' | b'\'' | b'`') {
+            // A single quote inside a word is an apostrophe, not a quote.
+            if !(c == b'\'' && prev_alnum) {
+                if let Some(len) = b[i + 1..].iter().position(|&ch| ch == c) {
+                    let after = b.get(i + 2 + len);
+                    if !after.is_some_and(u8::is_ascii_alphanumeric) {
+                        let start = l.buf.len();
+                        l.buf.push_str(&text[i + 1..i + 1 + len]);
+                        l.push(Kind::Quoted, 0.0, start);
+                        i += len + 2;
+                        continue;
+                    }
+                }
+            }
+            i += 1;
+            continue;
+        }
+        let signed =
+            matches!(c, b'-' | b'+') && !prev_alnum && b.get(i + 1).is_some_and(u8::is_ascii_digit);
+        if c.is_ascii_digit() || signed {
+            let from = i;
+            i += 1;
+            while i < b.len() {
+                let ch = b[i];
+                let separator = matches!(ch, b',' | b'.' | b'_')
+                    && b.get(i + 1).is_some_and(u8::is_ascii_digit);
+                if ch.is_ascii_digit() || separator {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let start = l.buf.len();
+            let number = &text[from..i];
+            if number.bytes().any(|ch| ch == b',' || ch == b'_') {
+                l.buf
+                    .extend(number.chars().filter(|&ch| ch != ',' && ch != '_'));
+            } else {
+                l.buf.push_str(number);
+            }
+            let value = l.buf[start..].parse::<f64>().unwrap_or(0.0);
+            l.push(Kind::Number, value, start);
+            if b.get(i) == Some(&b'%') {
+                let start = l.buf.len();
+                l.buf.push('%');
+                l.push(Kind::Word, 0.0, start);
+                i += 1;
+            }
+            continue;
+        }
+        if c == b'%' {
+            let start = l.buf.len();
+            l.buf.push('%');
+            l.push(Kind::Word, 0.0, start);
+            i += 1;
+            continue;
+        }
+        if c.is_ascii_alphanumeric() {
+            let from = i;
+            while i < b.len() {
+                let ch = b[i];
+                let inner_apostrophe =
+                    ch == b'\'' && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic);
+                if ch.is_ascii_alphanumeric() || inner_apostrophe {
+                    i += 1;
+                } else {
+                    break;
+                }
+            }
+            let start = l.buf.len();
+            l.buf.push_str(&text[from..i]);
+            l.buf[start..].make_ascii_lowercase();
+            l.push(Kind::Word, 0.0, start);
+            continue;
+        }
+        i += 1;
+    }
+}
+
+/// [`lex_into`] of any text, on its chars.
+fn lex_chars(text: &str, l: &mut Lexed) {
+    l.chars.clear();
+    l.chars.extend(text.chars());
     let chars = std::mem::take(&mut l.chars);
     let mut i = 0;
     while i < chars.len() {
@@ -701,10 +798,22 @@ const CLASSIFYING: &[&[&str]] = &[
 /// once per listed word, by the same functions, so the answers are theirs); a word in no list
 /// has the default class.
 fn word_class(word: &str) -> WordClass {
-    static TABLE: std::sync::OnceLock<crate::fxhash::HashMap<&'static str, WordClass>> =
-        std::sync::OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        listed_words(CLASSIFYING)
+    /// The table, and for each ASCII first byte the lengths (below 32) of the listed words
+    /// that start with it: most words of a step are in no list, and are told so without a
+    /// lookup.
+    type Table = (crate::fxhash::HashMap<&'static str, WordClass>, [u32; 128]);
+    static TABLE: std::sync::OnceLock<Table> = std::sync::OnceLock::new();
+    let (table, shapes) = TABLE.get_or_init(|| {
+        let words = listed_words(CLASSIFYING);
+        let mut shapes = [0u32; 128];
+        for w in &words {
+            if let Some(&first) = w.as_bytes().first() {
+                if first < 128 && w.len() < 32 {
+                    shapes[usize::from(first)] |= 1 << w.len();
+                }
+            }
+        }
+        let table = words
             .into_iter()
             .map(|w| {
                 let class = WordClass {
@@ -718,8 +827,14 @@ fn word_class(word: &str) -> WordClass {
                 };
                 (w, class)
             })
-            .collect()
+            .collect();
+        (table, shapes)
     });
+    if let Some(&first) = word.as_bytes().first() {
+        if first < 128 && word.len() < 32 && shapes[usize::from(first)] & (1 << word.len()) == 0 {
+            return WordClass::default();
+        }
+    }
     table.get(word).copied().unwrap_or_default()
 }
 
@@ -1139,6 +1254,37 @@ mod tests {
             proptest::prop_assert!(words <= lex(&text).len());
             proptest::prop_assert_eq!(&c, &Clause::parse(&text));
             proptest::prop_assert_eq!(key_and_clause(&text), (step_key(&text), c));
+        }
+    }
+
+    /// The pieces of a lexed text, comparable.
+    fn pieces(l: &Lexed) -> Vec<(u8, String, u64)> {
+        l.items
+            .iter()
+            .map(|it| (it.kind as u8, l.text(it).to_string(), it.value.to_bits()))
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// ASCII text lexed on its bytes gives the pieces it gives lexed on its chars.
+        #[test]
+        fn ascii_text_lexes_on_bytes_as_on_chars(parts in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(vec![
+                    "The", "user's", "'x'", "\"Done\"", "`v`", "1,500", "-2", "+3", "99.9%",
+                    "100ms", "1_000", "1.2.3", "5,", "%", "a'b", "'", "\"", "`", "x-1", "--4",
+                    "can't", "O'Neil's", "'quoted'word", "3'", "7\"",
+                ]).prop_map(str::to_string),
+                "[ -~]{0,10}",
+            ],
+            0..12,
+        )) {
+            let text = parts.concat();
+            let (mut bytes, mut chars) = (Lexed::default(), Lexed::default());
+            lex_ascii(&text, &mut bytes);
+            lex_chars(&text, &mut chars);
+            proptest::prop_assert_eq!(pieces(&bytes), pieces(&chars), "{:?}", text);
+            proptest::prop_assert_eq!(&bytes.buf, &chars.buf);
         }
     }
 
