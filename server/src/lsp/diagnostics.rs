@@ -438,6 +438,7 @@ pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mo
         let Some(results) = cache.results(&snap).await else {
             continue;
         };
+        let checked = started.elapsed();
         if state.generation() != snap.generation {
             // Documents opened meanwhile with the text already analysed (opening a workspace's
             // files while the first results are computed) leave the results as they are: they
@@ -480,9 +481,10 @@ pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mo
             }
         }
         debug!(
-            "diagnostics for generation {} in {:?}",
+            "diagnostics for generation {} in {:?} (results in {:?})",
             snap.generation,
-            started.elapsed()
+            started.elapsed(),
+            checked
         );
     }
 }
