@@ -7,7 +7,6 @@
 //! `data_model`, `rationale`, `implementation_hint`, `cache_strategy`...); inside scenario items
 //! only keys that are clearly typos of `given`/`when`/`then`/`name`/`id`/`tags` get a hint.
 use crate::suggest::edit_distance;
-use std::collections::HashMap;
 
 use crate::diag::{Diagnostic, TextEdit};
 use crate::model::{
@@ -700,8 +699,17 @@ impl<'t> Parser<'t> {
         let mut saw_when = false;
         let mut saw_then = false;
         for e in effective_entries(item) {
-            let key = e.key.to_lowercase();
-            let step_kind = match key.as_str() {
+            // Most keys are lower-case ASCII already.
+            let key: std::borrow::Cow<str> = if e
+                .key
+                .bytes()
+                .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+            {
+                std::borrow::Cow::Borrowed(&e.key)
+            } else {
+                std::borrow::Cow::Owned(e.key.to_lowercase())
+            };
+            let step_kind = match key.as_ref() {
                 "given" => Some(StepKind::Given),
                 "when" => Some(StepKind::When),
                 "then" => Some(StepKind::Then),
@@ -723,7 +731,7 @@ impl<'t> Parser<'t> {
                 }
                 let mut steps = self.steps(&e.value, sk, &e.key);
                 // `and:`/`but:` keys continue the step kind above; keep the keyword as written
-                if matches!(key.as_str(), "and" | "but") {
+                if matches!(key.as_ref(), "and" | "but") {
                     for st in &mut steps {
                         st.keyword = e.key.clone();
                     }
@@ -740,7 +748,7 @@ impl<'t> Parser<'t> {
                 }
                 continue;
             }
-            match key.as_str() {
+            match key.as_ref() {
                 "name" | "scenario" | "title" => {
                     if let Some(n) = self.scalar(&e.value, "name") {
                         if !n.0.is_empty() {
@@ -933,15 +941,24 @@ impl<'t> Parser<'t> {
 /// A mapping's entries without those overridden by a later duplicate key (the YAML reader
 /// reports duplicates and says the later one wins; the model agrees).
 pub(crate) fn effective_entries(node: &Node) -> impl Iterator<Item = &Entry> {
+    /// Mappings up to this long (a scenario's) are searched directly for a later same key.
+    const SEARCHED: usize = 16;
     let entries = node.entries();
-    let mut last: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
-    for (i, e) in entries.iter().enumerate() {
-        last.insert(e.key.as_str(), i);
-    }
+    let last: Option<crate::fxhash::HashMap<&str, usize>> = (entries.len() > SEARCHED).then(|| {
+        let mut last = crate::fxhash::HashMap::default();
+        last.reserve(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            last.insert(e.key.as_str(), i);
+        }
+        last
+    });
     entries
         .iter()
         .enumerate()
-        .filter(move |(i, e)| last.get(e.key.as_str()) == Some(i))
+        .filter(move |(i, e)| match &last {
+            Some(last) => last.get(e.key.as_str()) == Some(i),
+            None => !entries[i + 1..].iter().any(|later| later.key == e.key),
+        })
         .map(|(_, e)| e)
 }
 
