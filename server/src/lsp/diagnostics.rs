@@ -297,11 +297,19 @@ pub fn to_lsp(snap: &Snapshot, lines: &mut Lines, key: &str, d: &Diagnostic) -> 
 }
 
 pub fn file_to_lsp(snap: &Snapshot, key: &str, diags: &[Diagnostic]) -> Vec<lsp::Diagnostic> {
-    let mut lines = Lines::default();
-    diags
-        .iter()
-        .map(|d| to_lsp(snap, &mut lines, key, d))
-        .collect()
+    file_to_lsp_with(snap, &mut Lines::default(), key, diags)
+}
+
+/// [`file_to_lsp`] with the line indexes of `lines`, shared by the files converted together
+/// (opening a workspace converts every file's diagnostics, whose related locations are in the
+/// other files: each file's index is made once).
+pub fn file_to_lsp_with(
+    snap: &Snapshot,
+    lines: &mut Lines,
+    key: &str,
+    diags: &[Diagnostic],
+) -> Vec<lsp::Diagnostic> {
+    diags.iter().map(|d| to_lsp(snap, lines, key, d)).collect()
 }
 
 /// A stable id for a list of LSP diagnostics (pull diagnostics' `resultId`): FNV-1a of their
@@ -524,6 +532,9 @@ async fn publish(
     // Every file of the workspace is looked at (most are skipped at once): the keys seen, and
     // the texts of the files, are found walking the sorted maps side by side rather than by a
     // lookup per file.
+    // One set of line indexes for every file converted: a file's diagnostics point at other
+    // files (duplicates, conflicts), each of whose index is then made once.
+    let mut lines = Lines::default();
     let mut seen: FxHashSet<&str> = FxHashSet::default();
     seen.reserve(results.len() + snap.open.len());
     let mut files = snap.ws.files.iter().peekable();
@@ -579,7 +590,7 @@ async fn publish(
             published.remove(key);
             continue;
         }
-        let lsp_diags = file_to_lsp(snap, key, diags);
+        let lsp_diags = file_to_lsp_with(snap, &mut lines, key, diags);
         let same = prev.is_some_and(|p| p.lsp == lsp_diags);
         published.insert(
             key.clone(),
@@ -638,6 +649,7 @@ async fn publish(
             }
         }
     }
+    drop(lines);
     for (uri, key, diags, version) in out {
         cache.remember(&key, &diags);
         client.publish_diagnostics(uri, diags, version).await;
