@@ -32,14 +32,20 @@ enum Command {
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 /// jemalloc's options, read when it starts (`_RJEM_MALLOC_CONF` in the environment wins):
-/// freed pages go back to the system after one second instead of ten. Measured (benches driver,
-/// typing phase, one run each): RSS while typing in the 5,000-scenario file grew 43 -> 53 MB
-/// (YAML) and 36 -> 46 MB (Markdown) with the default, 37 -> 40 and 36 -> 39 MB with this;
-/// open and keystroke times unchanged (no decay at all doubled the keystroke p50).
+/// - freed pages go back to the system after one second instead of ten. Measured (benches
+///   driver, typing phase, one run each): RSS while typing in the 5,000-scenario file grew
+///   43 -> 53 MB (YAML) and 36 -> 46 MB (Markdown) with the default, 37 -> 40 and 36 -> 39 MB
+///   with this; open and keystroke times unchanged (no decay at all doubled the keystroke p50);
+/// - two arenas instead of four per core (eight here), so memory one thread frees is reused
+///   by the others. Measured (benches driver, same binary, 600 files): peak RSS 117-122 ->
+///   105-108 MB (YAML), 116-118 -> 105-108 MB (Markdown), four alternated open runs; open
+///   156/186 -> 164/193 ms (medians, YAML/Markdown, within the runs' spread: 154-207 and
+///   158-169 ms YAML); keystroke, code lens and RSS-while-typing figures alike over two full
+///   runs each (one arena: the same memory, open 166/190 ms).
 #[cfg(target_os = "linux")]
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
-pub static malloc_conf: &[u8; 20] = b"dirty_decay_ms:1000\0";
+pub static malloc_conf: &[u8; 30] = b"dirty_decay_ms:1000,narenas:2\0";
 
 fn main() -> ExitCode {
     specls::logging::init();
