@@ -349,6 +349,43 @@ fn different_givens_are_not_a_conflict() {
     );
 }
 
+// @spec conflict-first-five-listed
+#[test]
+fn a_scenario_that_contradicts_many_lists_its_first_five_conflicts() {
+    let spec = |from: usize| {
+        let mut text = String::from("feature: Shop\nscenarios:\n");
+        for n in from..from + 6 {
+            text.push_str(&format!(
+                "  - name: Total {n}\n    given: a cart with one book\n    when: I check out\n    then: the total is {n} dollars\n"
+            ));
+        }
+        text
+    };
+    let mut ws = parse("a.spec.yaml", &spec(0));
+    assert!(ws.upsert_bytes("b.spec.yaml", spec(6).as_bytes()));
+    let found = check(&ws);
+    for n in 0..12 {
+        let mine: Vec<&Diagnostic> = found
+            .iter()
+            .map(|(_, d)| d)
+            .filter(|d| {
+                d.code == "conflicting-scenarios"
+                    && d.message.starts_with(&format!("scenario `Total {n}` "))
+            })
+            .collect();
+        assert_eq!(mine.len(), 5, "Total {n}: {mine:#?}");
+        assert!(mine.iter().all(|d| d.severity.as_str() == "error"));
+        assert!(
+            mine[4]
+                .message
+                .ends_with("only its first 5 conflicts are listed)"),
+            "{}",
+            mine[4].message
+        );
+        assert!(mine[..4].iter().all(|d| !d.message.contains("first 5")));
+    }
+}
+
 // @spec constraint-p99-under-p95
 #[test]
 fn a_p99_bound_tighter_than_the_p95_bound() {

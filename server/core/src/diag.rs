@@ -195,7 +195,7 @@ codes! {
     "duplicate-scenario-steps", Warning, "duplicates", "Two scenarios whose Given, When and Then are the same after normalisation.";
     "duplicate-requirement-id", Error, "duplicates", "The same requirement id defined twice.";
     // --- conflicts ---
-    "conflicting-scenarios", Error, "conflicts", "Two scenarios with the same Given and When whose Thens cannot both hold.";
+    "conflicting-scenarios", Error, "conflicts", "Two scenarios with the same Given and When whose Thens cannot both hold. A scenario lists its first 5 conflicts; the fifth says when there are more.";
     "conflicting-examples", Error, "conflicts", "Example rows that give the same input two different expected outputs.";
     // --- constraints ---
     "constraint-conflict", Error, "constraints", "The same metric and scope with different thresholds in different places.";

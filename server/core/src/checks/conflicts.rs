@@ -15,7 +15,8 @@
 //!   `the task is created`).
 //!
 //! Each conflicting pair is reported on both scenarios, each with related information pointing
-//! at the other one's conflicting Then.
+//! at the other one's conflicting Then; a scenario lists its first [`MAX_LISTED`] conflicts, the
+//! last of them saying when there are more.
 //!
 //! A Then that only adds detail (more clauses, or a longer clause) never conflicts, and neither
 //! do scenarios whose When differ or whose Givens differ other than by inclusion.
@@ -145,9 +146,16 @@ pub fn join(files: &[&FileSummary], out: &mut BTreeMap<String, Vec<Diagnostic>>)
     }
 }
 
+/// A scenario's conflicts are listed at most this many times (the first ones in the
+/// workspace's order), the last saying that there are more: a group of thousands of scenarios
+/// that all contradict each other would otherwise give millions of diagnostics (and take
+/// seconds), where a few per scenario say what is wrong.
+pub const MAX_LISTED: usize = 5;
+
 /// The conflicts within one group of scenarios with the same When (places (file, scenario) in
 /// the workspace's order), for the places in file `only` (all when None), given to `push` with
-/// their file.
+/// their file. Each scenario gets its first [`MAX_LISTED`] conflicts (the same whichever file
+/// is asked for), and is compared no further once it has one more.
 pub(crate) fn group<'a>(
     g: &[(usize, usize)],
     file: &dyn Fn(usize) -> &'a FileSummary,
@@ -155,9 +163,17 @@ pub(crate) fn group<'a>(
     push: &mut dyn FnMut(usize, Diagnostic),
 ) {
     let g = &g[..g.len().min(MAX_GROUP)];
+    let mine = |f: usize| only.is_none_or(|o| o == f);
+    // Per place: conflicts listed, the last one's index in `out`, and whether it has more.
+    let mut listed = vec![0usize; g.len()];
+    let mut last = vec![0usize; g.len()];
+    let mut more = vec![false; g.len()];
+    let mut out: Vec<(usize, Diagnostic)> = Vec::new();
     for (i, &(fa, sa)) in g.iter().enumerate() {
-        for &(fb, sb) in &g[i + 1..] {
-            if only.is_some_and(|o| o != fa && o != fb) {
+        for (j, &(fb, sb)) in g.iter().enumerate().skip(i + 1) {
+            let want_a = mine(fa) && !more[i];
+            let want_b = mine(fb) && !more[j];
+            if !want_a && !want_b {
                 continue;
             }
             let (a, b) = (&file(fa).scenarios[sa], &file(fb).scenarios[sb]);
@@ -184,8 +200,12 @@ pub(crate) fn group<'a>(
                     format!("in {p}")
                 }
             };
-            if only.is_none_or(|o| o == fa) {
-                push(
+            if want_a && listed[i] == MAX_LISTED {
+                more[i] = true;
+            } else if want_a {
+                listed[i] += 1;
+                last[i] = out.len();
+                out.push((
                     fa,
                     Diagnostic::new(
                         "conflicting-scenarios",
@@ -202,14 +222,18 @@ pub(crate) fn group<'a>(
                         span_b,
                         format!("conflicting Then of scenario `{}`", b.name()),
                     ),
-                );
+                ));
             }
-            if only.is_none_or(|o| o == fb) {
+            if want_b && listed[j] == MAX_LISTED {
+                more[j] = true;
+            } else if want_b {
                 let why_b = match contradiction(b, a) {
                     Some((w, _, _)) => w,
                     None => why.clone(),
                 };
-                push(
+                listed[j] += 1;
+                last[j] = out.len();
+                out.push((
                     fb,
                     Diagnostic::new(
                         "conflicting-scenarios",
@@ -226,9 +250,18 @@ pub(crate) fn group<'a>(
                         span_a,
                         format!("conflicting Then of scenario `{}`", a.name()),
                     ),
-                );
+                ));
             }
         }
+    }
+    for (k, _) in more.iter().enumerate().filter(|(_, m)| **m) {
+        let d = &mut out[last[k]].1;
+        d.message.push_str(&format!(
+            " (it conflicts with more scenarios: only its first {MAX_LISTED} conflicts are listed)"
+        ));
+    }
+    for (f, d) in out {
+        push(f, d);
     }
 }
 
@@ -251,6 +284,54 @@ mod tests {
         let mut c = codes(&[a]);
         c.dedup();
         c
+    }
+
+    /// Twelve scenarios in two files, each contradicting every other: each lists its first
+    /// five conflicts, the fifth saying there are more; a pair with few conflicts lists all.
+    #[test]
+    fn a_scenario_lists_its_first_conflicts() {
+        let (g, w) = (&["a cart with one book"][..], &["I check out"][..]);
+        let build = |path: &str, from: usize| {
+            let mut b = DocBuilder::new(path, "shop");
+            for n in from..from + 6 {
+                let then = format!("the total is {n} dollars");
+                b = b.scenario(&format!("Total {n}"), g, w, &[then.as_str()]);
+            }
+            b.build()
+        };
+        let out = run(&[build("a.spec.yaml", 0), build("b.spec.yaml", 6)]);
+        let conflicts: Vec<&(String, &str, String)> = out
+            .iter()
+            .filter(|(_, c, _)| *c == "conflicting-scenarios")
+            .collect();
+        for n in 0..12 {
+            let mine: Vec<&str> = conflicts
+                .iter()
+                .filter(|(_, _, m)| m.starts_with(&format!("scenario `Total {n}` ")))
+                .map(|(_, _, m)| m.as_str())
+                .collect();
+            assert_eq!(mine.len(), super::MAX_LISTED, "Total {n}: {mine:#?}");
+            assert!(mine[..4].iter().all(|m| !m.contains("more scenarios")));
+            assert!(
+                mine[4].ends_with("only its first 5 conflicts are listed)"),
+                "{}",
+                mine[4]
+            );
+        }
+        // Three scenarios: two conflicts each, all listed, no note.
+        let mut three = DocBuilder::new("c.spec.yaml", "shop");
+        for n in 0..3 {
+            let then = format!("the total is {n} dollars");
+            three = three.scenario(&format!("Total {n}"), g, w, &[then.as_str()]);
+        }
+        let out = run(&[three.build()]);
+        let listed: Vec<&str> = out
+            .iter()
+            .filter(|(_, c, _)| *c == "conflicting-scenarios")
+            .map(|(_, _, m)| m.as_str())
+            .collect();
+        assert_eq!(listed.len(), 6, "{listed:#?}");
+        assert!(listed.iter().all(|m| !m.contains("more scenarios")));
     }
 
     #[test]
