@@ -132,29 +132,115 @@ fn lex_into(text: &str, l: &mut Lexed) {
     l.buf.clear();
     l.items.clear();
     if text.is_ascii() {
-        lex_ascii(text, l);
+        // Most step text: lexed on its bytes, without decoding it into chars first.
+        lex_units(text, text.as_bytes(), l);
     } else {
-        lex_chars(text, l);
+        let mut chars = std::mem::take(&mut l.chars);
+        chars.clear();
+        chars.extend(text.chars());
+        lex_units(text, &chars, l);
+        l.chars = chars;
     }
 }
 
-/// [`lex_into`] of ASCII text, on its bytes: the same pieces as [`lex_chars`] (a char of ASCII
-/// text is one byte, and the char tests below are their ASCII forms there), without decoding
-/// the text into chars first. Most step text is ASCII.
-fn lex_ascii(text: &str, l: &mut Lexed) {
-    let b = text.as_bytes();
+/// What the lexer walks: the bytes of ASCII text (where each is a char) or the chars of any
+/// text. One algorithm, [`lex_units`], for both.
+trait Unit: Copy + PartialEq {
+    fn is_alnum(self) -> bool;
+    fn is_alpha(self) -> bool;
+    fn is_digit(self) -> bool;
+    /// This unit is the ASCII char `c`.
+    fn is(self, c: u8) -> bool;
+    /// The quote that closes the one this unit opens.
+    fn closing_quote(self) -> Option<Self>;
+    /// A quote that is an apostrophe when it follows a letter or digit (`'`, `\u{2018}`).
+    fn apostrophe_quote(self) -> bool;
+    /// An apostrophe inside a word when a letter follows (`'`, `\u{2019}`).
+    fn inner_apostrophe(self) -> bool;
+    /// Append `units[from..to]` (of `text`) to `buf`.
+    fn push(buf: &mut String, text: &str, units: &[Self], from: usize, to: usize);
+    /// Append the word `units[from..to]` (of `text`) to `buf`, lower-cased.
+    fn push_lower(buf: &mut String, text: &str, units: &[Self], from: usize, to: usize);
+}
+
+impl Unit for u8 {
+    fn is_alnum(self) -> bool {
+        self.is_ascii_alphanumeric()
+    }
+    fn is_alpha(self) -> bool {
+        self.is_ascii_alphabetic()
+    }
+    fn is_digit(self) -> bool {
+        self.is_ascii_digit()
+    }
+    fn is(self, c: u8) -> bool {
+        self == c
+    }
+    fn closing_quote(self) -> Option<u8> {
+        matches!(self, b'"' | b'\'' | b'`').then_some(self)
+    }
+    fn apostrophe_quote(self) -> bool {
+        self == b'\''
+    }
+    fn inner_apostrophe(self) -> bool {
+        self == b'\''
+    }
+    fn push(buf: &mut String, text: &str, _: &[u8], from: usize, to: usize) {
+        buf.push_str(&text[from..to]);
+    }
+    fn push_lower(buf: &mut String, text: &str, _: &[u8], from: usize, to: usize) {
+        let start = buf.len();
+        buf.push_str(&text[from..to]);
+        buf[start..].make_ascii_lowercase();
+    }
+}
+
+impl Unit for char {
+    fn is_alnum(self) -> bool {
+        self.is_alphanumeric()
+    }
+    fn is_alpha(self) -> bool {
+        self.is_alphabetic()
+    }
+    fn is_digit(self) -> bool {
+        self.is_ascii_digit()
+    }
+    fn is(self, c: u8) -> bool {
+        self == char::from(c)
+    }
+    fn closing_quote(self) -> Option<char> {
+        closing_quote(self)
+    }
+    fn apostrophe_quote(self) -> bool {
+        matches!(self, '\'' | '\u{2018}')
+    }
+    fn inner_apostrophe(self) -> bool {
+        matches!(self, '\'' | '\u{2019}')
+    }
+    fn push(buf: &mut String, _: &str, units: &[char], from: usize, to: usize) {
+        buf.extend(&units[from..to]);
+    }
+    fn push_lower(buf: &mut String, _: &str, units: &[char], from: usize, to: usize) {
+        push_lower_word(buf, &units[from..to]);
+    }
+}
+
+/// Split `text`, walked as `u` (its bytes or its chars), into words, quoted values and
+/// numbers (see [`lex`]).
+fn lex_units<U: Unit>(text: &str, u: &[U], l: &mut Lexed) {
     let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        let prev_alnum = i > 0 && b[i - 1].is_ascii_alphanumeric();
-        if matches!(c, b'"' | b'\'' | b'`') {
+    while i < u.len() {
+        let c = u[i];
+        let prev_alnum = i > 0 && u[i - 1].is_alnum();
+        if let Some(close) = c.closing_quote() {
             // A single quote inside a word is an apostrophe, not a quote.
-            if !(c == b'\'' && prev_alnum) {
-                if let Some(len) = b[i + 1..].iter().position(|&ch| ch == c) {
-                    let after = b.get(i + 2 + len);
-                    if !after.is_some_and(u8::is_ascii_alphanumeric) {
+            if !(c.apostrophe_quote() && prev_alnum) {
+                if let Some(len) = u[i + 1..].iter().position(|&ch| ch == close) {
+                    // `'s` possessives and stray apostrophes: a closing quote must not be
+                    // followed directly by a letter.
+                    if !u.get(i + 2 + len).is_some_and(|a| a.is_alnum()) {
                         let start = l.buf.len();
-                        l.buf.push_str(&text[i + 1..i + 1 + len]);
+                        U::push(&mut l.buf, text, u, i + 1, i + 1 + len);
                         l.push(Kind::Quoted, 0.0, start);
                         i += len + 2;
                         continue;
@@ -165,119 +251,34 @@ fn lex_ascii(text: &str, l: &mut Lexed) {
             continue;
         }
         let signed =
-            matches!(c, b'-' | b'+') && !prev_alnum && b.get(i + 1).is_some_and(u8::is_ascii_digit);
-        if c.is_ascii_digit() || signed {
+            (c.is(b'-') || c.is(b'+')) && !prev_alnum && u.get(i + 1).is_some_and(|d| d.is_digit());
+        if c.is_digit() || signed {
             let from = i;
             i += 1;
-            while i < b.len() {
-                let ch = b[i];
-                let separator = matches!(ch, b',' | b'.' | b'_')
-                    && b.get(i + 1).is_some_and(u8::is_ascii_digit);
-                if ch.is_ascii_digit() || separator {
+            while i < u.len() {
+                let ch = u[i];
+                let separator = (ch.is(b',') || ch.is(b'.') || ch.is(b'_'))
+                    && u.get(i + 1).is_some_and(|d| d.is_digit());
+                if ch.is_digit() || separator {
                     i += 1;
                 } else {
                     break;
                 }
             }
             let start = l.buf.len();
-            let number = &text[from..i];
-            if number.bytes().any(|ch| ch == b',' || ch == b'_') {
-                l.buf
-                    .extend(number.chars().filter(|&ch| ch != ',' && ch != '_'));
-            } else {
-                l.buf.push_str(number);
+            U::push(&mut l.buf, text, u, from, i);
+            if l.buf[start..].contains([',', '_']) {
+                let digits: String = l.buf[start..]
+                    .chars()
+                    .filter(|&ch| ch != ',' && ch != '_')
+                    .collect();
+                l.buf.truncate(start);
+                l.buf.push_str(&digits);
             }
-            let value = l.buf[start..].parse::<f64>().unwrap_or(0.0);
-            l.push(Kind::Number, value, start);
-            if b.get(i) == Some(&b'%') {
-                let start = l.buf.len();
-                l.buf.push('%');
-                l.push(Kind::Word, 0.0, start);
-                i += 1;
-            }
-            continue;
-        }
-        if c == b'%' {
-            let start = l.buf.len();
-            l.buf.push('%');
-            l.push(Kind::Word, 0.0, start);
-            i += 1;
-            continue;
-        }
-        if c.is_ascii_alphanumeric() {
-            let from = i;
-            while i < b.len() {
-                let ch = b[i];
-                let inner_apostrophe =
-                    ch == b'\'' && b.get(i + 1).is_some_and(u8::is_ascii_alphabetic);
-                if ch.is_ascii_alphanumeric() || inner_apostrophe {
-                    i += 1;
-                } else {
-                    break;
-                }
-            }
-            let start = l.buf.len();
-            l.buf.push_str(&text[from..i]);
-            l.buf[start..].make_ascii_lowercase();
-            l.push(Kind::Word, 0.0, start);
-            continue;
-        }
-        i += 1;
-    }
-}
-
-/// [`lex_into`] of any text, on its chars.
-fn lex_chars(text: &str, l: &mut Lexed) {
-    l.chars.clear();
-    l.chars.extend(text.chars());
-    let chars = std::mem::take(&mut l.chars);
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        let prev_alnum = i > 0 && chars[i - 1].is_alphanumeric();
-        if let Some(close) = closing_quote(c) {
-            // A single quote inside a word is an apostrophe, not a quote.
-            let is_quote = !(matches!(c, '\'' | '\u{2018}') && prev_alnum);
-            if is_quote {
-                if let Some(len) = chars[i + 1..].iter().position(|&ch| ch == close) {
-                    // `'s` possessives and stray apostrophes: a closing quote must not be
-                    // followed directly by a letter.
-                    let after = chars.get(i + 2 + len);
-                    if !after.is_some_and(|a| a.is_alphanumeric()) {
-                        let start = l.buf.len();
-                        l.buf.extend(&chars[i + 1..i + 1 + len]);
-                        l.push(Kind::Quoted, 0.0, start);
-                        i += len + 2;
-                        continue;
-                    }
-                }
-            }
-            i += 1;
-            continue;
-        }
-        let signed = matches!(c, '-' | '+')
-            && !prev_alnum
-            && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
-        if c.is_ascii_digit() || signed {
-            let from = i;
-            i += 1;
-            while i < chars.len() {
-                let ch = chars[i];
-                let separator = matches!(ch, ',' | '.' | '_')
-                    && chars.get(i + 1).is_some_and(|d| d.is_ascii_digit());
-                if ch.is_ascii_digit() || separator {
-                    i += 1;
-                } else {
-                    break;
-                }
-            }
-            let start = l.buf.len();
-            l.buf
-                .extend(chars[from..i].iter().filter(|&&ch| ch != ',' && ch != '_'));
             let value = l.buf[start..].parse::<f64>().unwrap_or(0.0);
             l.push(Kind::Number, value, start);
             // A unit glued to the number (`100ms`, `5s`, `99.9%`).
-            if chars.get(i) == Some(&'%') {
+            if u.get(i).is_some_and(|p| p.is(b'%')) {
                 let start = l.buf.len();
                 l.buf.push('%');
                 l.push(Kind::Word, 0.0, start);
@@ -285,33 +286,32 @@ fn lex_chars(text: &str, l: &mut Lexed) {
             }
             continue;
         }
-        if c == '%' {
+        if c.is(b'%') {
             let start = l.buf.len();
             l.buf.push('%');
             l.push(Kind::Word, 0.0, start);
             i += 1;
             continue;
         }
-        if c.is_alphanumeric() {
+        if c.is_alnum() {
             let from = i;
-            while i < chars.len() {
-                let ch = chars[i];
-                let inner_apostrophe = matches!(ch, '\'' | '\u{2019}')
-                    && chars.get(i + 1).is_some_and(|n| n.is_alphabetic());
-                if ch.is_alphanumeric() || inner_apostrophe {
+            while i < u.len() {
+                let ch = u[i];
+                let inner_apostrophe =
+                    ch.inner_apostrophe() && u.get(i + 1).is_some_and(|n| n.is_alpha());
+                if ch.is_alnum() || inner_apostrophe {
                     i += 1;
                 } else {
                     break;
                 }
             }
             let start = l.buf.len();
-            push_lower_word(&mut l.buf, &chars[from..i]);
+            U::push_lower(&mut l.buf, text, u, from, i);
             l.push(Kind::Word, 0.0, start);
             continue;
         }
         i += 1;
     }
-    l.chars = chars;
 }
 
 pub const ARTICLES: &[&str] = &["a", "an", "the"];
@@ -1281,8 +1281,9 @@ mod tests {
         )) {
             let text = parts.concat();
             let (mut bytes, mut chars) = (Lexed::default(), Lexed::default());
-            lex_ascii(&text, &mut bytes);
-            lex_chars(&text, &mut chars);
+            lex_units(&text, text.as_bytes(), &mut bytes);
+            let units: Vec<char> = text.chars().collect();
+            lex_units(&text, &units, &mut chars);
             proptest::prop_assert_eq!(pieces(&bytes), pieces(&chars), "{:?}", text);
             proptest::prop_assert_eq!(&bytes.buf, &chars.buf);
         }
