@@ -529,12 +529,12 @@ async fn publish(
     published: &mut Publishes,
     cache: &Cache,
 ) {
-    // Every file of the workspace is looked at (most are skipped at once): the keys seen, and
-    // the texts of the files, are found walking the sorted maps side by side rather than by a
-    // lookup per file.
     // One set of line indexes for every file converted: a file's diagnostics point at other
     // files (duplicates, conflicts), each of whose index is then made once.
     let mut lines = Lines::default();
+    // Every file of the workspace is looked at (most are skipped at once): the keys seen, and
+    // the texts of the files, are found walking the sorted maps side by side rather than by a
+    // lookup per file.
     let mut seen: FxHashSet<&str> = FxHashSet::default();
     seen.reserve(results.len() + snap.open.len());
     let mut files = snap.ws.files.iter().peekable();

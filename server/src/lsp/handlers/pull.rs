@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use tower_lsp_server::jsonrpc::Result;
 use tower_lsp_server::lsp_types::*;
 
-use crate::lsp::diagnostics::{file_to_lsp, result_id};
+use crate::lsp::diagnostics::{file_to_lsp, file_to_lsp_with, result_id, Lines};
 use crate::lsp::server::{internal, Backend};
 
 pub async fn document(
@@ -60,9 +60,11 @@ pub async fn workspace(
         .map(|p| (p.uri.as_str().to_string(), p.value))
         .collect();
     let mut items = Vec::new();
+    // One set of line indexes for every file, as a push of every file's diagnostics has.
+    let mut lines = Lines::default();
     for (key, diags) in results.iter() {
         let Some(uri) = snap.uri(key) else { continue };
-        let lsp_diags = file_to_lsp(&snap, key, diags);
+        let lsp_diags = file_to_lsp_with(&snap, &mut lines, key, diags);
         let id = result_id(&lsp_diags);
         let version = snap.version(key).map(i64::from);
         if previous.get(uri.as_str()) == Some(&id) {
