@@ -21,7 +21,7 @@ use specls_core::checks::{Analysis, Env};
 use specls_core::diag::{Diagnostic, Severity};
 
 use super::position::LineIndex;
-use super::state::{Snapshot, StateHandle};
+use super::state::{OpenMeta, Snapshot, StateHandle};
 
 /// Core diagnostics per document key, for one generation. A file's list is shared (`Arc`)
 /// with the previous generation's when it did not change, so that what follows (publishing,
@@ -324,8 +324,19 @@ pub fn result_id(diags: &[lsp::Diagnostic]) -> String {
     format!("{h:016x}")
 }
 
-/// What was last published, per key.
-type Publishes = specls_core::fxhash::HashMap<String, Published>;
+/// What was last published, per key, and what it was made from.
+#[derive(Default)]
+struct Publishes {
+    files: specls_core::fxhash::HashMap<String, Published>,
+    last: Option<LastPublish>,
+}
+
+/// The results, workspace folders and open documents of the last publish.
+struct LastPublish {
+    results: Results,
+    roots: Arc<super::paths::Roots>,
+    open: Arc<BTreeMap<String, OpenMeta>>,
+}
 type FxHashSet<K> = specls_core::fxhash::HashSet<K>;
 
 /// What was last published for one file (and where: a key names another file once the
@@ -341,10 +352,17 @@ struct Published {
     roots: Option<Arc<super::paths::Roots>>,
 }
 
+/// Results and the generation and content of the snapshot they were computed for.
+struct Latest {
+    generation: u64,
+    content: u64,
+    results: Results,
+}
+
 /// The latest results, shared with request handlers (pull diagnostics, code actions).
 #[derive(Default)]
 pub struct Cache {
-    latest: Mutex<Option<(u64, Results)>>,
+    latest: Mutex<Option<Latest>>,
     /// Per-file check results, reused across generations (only taken on blocking threads).
     analysis: Arc<Mutex<(Analysis, Merged)>>,
     /// LSP diagnostics as last sent or answered, per key (code actions fall back to these when
@@ -353,17 +371,26 @@ pub struct Cache {
 }
 
 impl Cache {
-    pub fn store(&self, generation: u64, results: Results) {
+    /// Keep `results` as those of `snap` (unless later ones are kept already).
+    pub fn store(&self, snap: &Snapshot, results: Results) {
         let mut g = self.latest.lock().unwrap_or_else(|e| e.into_inner());
-        if g.as_ref().is_none_or(|(gen, _)| *gen <= generation) {
-            *g = Some((generation, results));
+        if g.as_ref().is_none_or(|l| l.generation <= snap.generation) {
+            *g = Some(Latest {
+                generation: snap.generation,
+                content: snap.content,
+                results,
+            });
         }
     }
-    pub fn get(&self, generation: u64) -> Option<Results> {
+    /// The results kept for `snap`'s generation, or for another generation of the same
+    /// content: one that differs only in the documents open, opened with the text the
+    /// workspace holds, reads the same (everything else that changes what the checks, tests,
+    /// drift and guardian read makes a new content).
+    pub fn get(&self, snap: &Snapshot) -> Option<Results> {
         let g = self.latest.lock().unwrap_or_else(|e| e.into_inner());
         g.as_ref()
-            .filter(|(gen, _)| *gen == generation)
-            .map(|(_, r)| r.clone())
+            .filter(|l| l.generation == snap.generation || l.content == snap.content)
+            .map(|l| l.results.clone())
     }
     pub fn remember(&self, key: &str, diags: &[lsp::Diagnostic]) {
         let mut g = self.lsp.lock().unwrap_or_else(|e| e.into_inner());
@@ -387,7 +414,7 @@ impl Cache {
     }
     /// Results for this snapshot, computing them (off the async threads) if needed.
     pub async fn results(&self, snap: &Snapshot) -> Option<Results> {
-        if let Some(r) = self.get(snap.generation) {
+        if let Some(r) = self.get(snap) {
             return Some(r);
         }
         let s = snap.clone();
@@ -400,7 +427,7 @@ impl Cache {
         .await
         .ok()
         .flatten()?;
-        self.store(snap.generation, r.clone());
+        self.store(snap, r.clone());
         Some(r)
     }
 }
@@ -453,7 +480,7 @@ pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mo
             // are published for the documents open now.
             match state.snapshot().await {
                 Some(now) if now.content == snap.content => {
-                    cache.store(now.generation, results.clone());
+                    cache.store(&now, results.clone());
                     snap = now;
                 }
                 Some(_) => {
@@ -518,6 +545,9 @@ pub fn changed_without_edit(
         .any(|k| results.get(k).unwrap_or(&empty) != before.get(k).unwrap_or(&empty))
 }
 
+/// One diagnostics list to send: URI, key, diagnostics, version.
+type Out = Vec<(lsp::Uri, String, Vec<lsp::Diagnostic>, Option<i32>)>;
+
 /// Push the diagnostics of the files whose diagnostics changed since they were last published.
 /// Every open document gets one publish, an empty list when it has no problem, so the client
 /// knows it was analysed (as rust-analyzer does); files only read from disk are published only
@@ -532,30 +562,131 @@ async fn publish(
     // One set of line indexes for every file converted: a file's diagnostics point at other
     // files (duplicates, conflicts), each of whose index is then made once.
     let mut lines = Lines::default();
-    // Every file of the workspace is looked at (most are skipped at once): the keys seen, and
-    // the texts of the files, are found walking the sorted maps side by side rather than by a
-    // lookup per file.
-    let mut seen: FxHashSet<&str> = FxHashSet::default();
-    seen.reserve(results.len() + snap.open.len());
-    let mut files = snap.ws.files.iter().peekable();
-    let mut opened = snap.open.iter().peekable();
-    let mut out: Vec<(lsp::Uri, String, Vec<lsp::Diagnostic>, Option<i32>)> = Vec::new();
-    for (key, diags) in results.iter() {
-        seen.insert(key.as_str());
-        while files.next_if(|(k, _)| k.as_str() < key.as_str()).is_some() {}
-        let text = match files.peek() {
-            Some((k, f)) if *k == key => Some(f.text.clone()),
-            _ => snap.text(key),
-        };
-        let Some(text) = text else { continue };
-        while opened.next_if(|(k, _)| k.as_str() < key.as_str()).is_some() {}
-        let meta = match opened.peek() {
-            Some((k, m)) if *k == key => Some(*m),
-            _ => None,
-        };
+    let mut out: Out = Vec::new();
+    match published.opened_since(snap, results) {
+        // The same results for the same folders (documents opened with the text the workspace
+        // holds, as when an editor opens a workspace's files one by one): only the documents
+        // opened since are looked at, not every file of the workspace.
+        Some(opened) => {
+            for (key, meta) in opened {
+                match (results.get(key), snap.text(key)) {
+                    (Some(diags), Some(text)) => {
+                        published.file(snap, &mut lines, &mut out, key, diags, text, Some(meta))
+                    }
+                    (Some(_), None) => {}
+                    (None, _) => published.uncovered(&mut out, key, meta),
+                }
+            }
+        }
+        None => published.all(snap, results, &mut lines, &mut out),
+    }
+    published.last = Some(LastPublish {
+        results: results.clone(),
+        roots: snap.roots.clone(),
+        open: snap.open.clone(),
+    });
+    drop(lines);
+    for (uri, key, diags, version) in out {
+        cache.remember(&key, &diags);
+        client.publish_diagnostics(uri, diags, version).await;
+    }
+}
+
+impl Publishes {
+    /// The documents opened (or opened again) since the last publish, when that is all that
+    /// changed: the same results (the same `Arc`: see [`Cache::results`]) for the same
+    /// workspace folders, and no document closed. None otherwise.
+    fn opened_since<'s>(
+        &self,
+        snap: &'s Snapshot,
+        results: &Results,
+    ) -> Option<Vec<(&'s String, &'s OpenMeta)>> {
+        let last = self.last.as_ref()?;
+        if !Arc::ptr_eq(&last.results, results) || !Arc::ptr_eq(&last.roots, &snap.roots) {
+            return None;
+        }
+        if Arc::ptr_eq(&last.open, &snap.open) {
+            return Some(Vec::new());
+        }
+        // Both maps are sorted: walked side by side.
+        let mut before = last.open.iter().peekable();
+        let mut opened = Vec::new();
+        for (key, meta) in snap.open.iter() {
+            if before.peek().is_some_and(|(k, _)| k.as_str() < key.as_str()) {
+                // Closed since (a close changes the results: not expected here).
+                return None;
+            }
+            match before.next_if(|(k, _)| *k == key) {
+                Some((_, m)) if m.uri == meta.uri && m.version == meta.version => {}
+                _ => opened.push((key, meta)),
+            }
+        }
+        before.peek().is_none().then_some(opened)
+    }
+
+    /// Every file with results, every open document, and every file published before.
+    fn all(&mut self, snap: &Snapshot, results: &Results, lines: &mut Lines, out: &mut Out) {
+        // Every file of the workspace is looked at (most are skipped at once): the keys seen,
+        // and the texts of the files, are found walking the sorted maps side by side rather
+        // than by a lookup per file.
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        seen.reserve(results.len() + snap.open.len());
+        let mut files = snap.ws.files.iter().peekable();
+        let mut opened = snap.open.iter().peekable();
+        for (key, diags) in results.iter() {
+            seen.insert(key.as_str());
+            while files.next_if(|(k, _)| k.as_str() < key.as_str()).is_some() {}
+            let text = match files.peek() {
+                Some((k, f)) if *k == key => Some(f.text.clone()),
+                _ => snap.text(key),
+            };
+            let Some(text) = text else { continue };
+            while opened.next_if(|(k, _)| k.as_str() < key.as_str()).is_some() {}
+            let meta = match opened.peek() {
+                Some((k, m)) if *k == key => Some(*m),
+                _ => None,
+            };
+            self.file(snap, lines, out, key, diags, text, meta);
+        }
+        // Open documents the checks do not cover (a test file without problems, a file that
+        // is no spec): an empty list, once.
+        for (key, meta) in snap.open.iter() {
+            if seen.insert(key.as_str()) {
+                self.uncovered(out, key, meta);
+            }
+        }
+        let gone: Vec<String> = self
+            .files
+            .keys()
+            .filter(|k| !seen.contains(k.as_str()))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let Some(p) = self.files.remove(&key) {
+                if !p.lsp.is_empty() {
+                    let version = snap.version(&key);
+                    out.push((p.uri, key, Vec::new(), version));
+                }
+            }
+        }
+    }
+
+    /// One file with results: published when its diagnostics (or its text, or its URI)
+    /// changed since it was last published, or when it is open and was never published.
+    #[allow(clippy::too_many_arguments)]
+    fn file(
+        &mut self,
+        snap: &Snapshot,
+        lines: &mut Lines,
+        out: &mut Out,
+        key: &String,
+        diags: &Arc<Vec<Diagnostic>>,
+        text: Arc<str>,
+        meta: Option<&OpenMeta>,
+    ) {
         // Unchanged since published (same text, same diagnostics, same URI): skipped without
         // comparing the lists or making the URI (most files on each keystroke).
-        if let Some(p) = published.get(key) {
+        if let Some(p) = self.files.get(key) {
             let same_uri = match meta {
                 Some(m) => m.uri == p.uri,
                 None => p
@@ -567,11 +698,11 @@ async fn publish(
                 && Arc::ptr_eq(&p.core, diags)
                 && p.text.as_ref().is_some_and(|t| Arc::ptr_eq(t, &text))
             {
-                continue;
+                return;
             }
         }
-        let Some(uri) = snap.uri(key) else { continue };
-        let mut prev = published.get(key);
+        let Some(uri) = snap.uri(key) else { return };
+        let mut prev = self.files.get(key);
         if let Some(p) = prev.filter(|p| p.uri != uri) {
             // The key names another file now: clear the one it named.
             if !p.lsp.is_empty() {
@@ -581,18 +712,18 @@ async fn publish(
         }
         if let Some(p) = prev {
             if p.text.as_ref().is_some_and(|t| Arc::ptr_eq(t, &text)) && p.core == *diags {
-                let p = published.get_mut(key).expect("published");
+                let p = self.files.get_mut(key).expect("published");
                 p.core = diags.clone();
                 p.roots = Some(snap.roots.clone());
-                continue;
+                return;
             }
         } else if diags.is_empty() && meta.is_none() {
-            published.remove(key);
-            continue;
+            self.files.remove(key);
+            return;
         }
-        let lsp_diags = file_to_lsp_with(snap, &mut lines, key, diags);
+        let lsp_diags = file_to_lsp_with(snap, lines, key, diags);
         let same = prev.is_some_and(|p| p.lsp == lsp_diags);
-        published.insert(
+        self.files.insert(
             key.clone(),
             Published {
                 uri: uri.clone(),
@@ -606,20 +737,17 @@ async fn publish(
             out.push((uri, key.clone(), lsp_diags, meta.map(|m| m.version)));
         }
     }
-    // Open documents the checks do not cover (a test file without problems, a file that is no
-    // spec): an empty list, once.
-    for (key, meta) in snap.open.iter() {
-        if !seen.insert(key.as_str()) {
-            continue;
-        }
-        let prev = published.get(key);
+
+    /// An open document the checks do not cover: an empty list, unless one was sent already.
+    fn uncovered(&mut self, out: &mut Out, key: &String, meta: &OpenMeta) {
+        let prev = self.files.get(key);
         if prev.is_some_and(|p| p.uri == meta.uri && p.lsp.is_empty()) {
-            continue;
+            return;
         }
         if let Some(p) = prev.filter(|p| p.uri != meta.uri && !p.lsp.is_empty()) {
             out.push((p.uri.clone(), key.clone(), Vec::new(), None));
         }
-        published.insert(
+        self.files.insert(
             key.clone(),
             Published {
                 uri: meta.uri.clone(),
@@ -635,24 +763,6 @@ async fn publish(
             Vec::new(),
             Some(meta.version),
         ));
-    }
-    let gone: Vec<String> = published
-        .keys()
-        .filter(|k| !seen.contains(k.as_str()))
-        .cloned()
-        .collect();
-    for key in gone {
-        if let Some(p) = published.remove(&key) {
-            if !p.lsp.is_empty() {
-                let version = snap.version(&key);
-                out.push((p.uri, key, Vec::new(), version));
-            }
-        }
-    }
-    drop(lines);
-    for (uri, key, diags, version) in out {
-        cache.remember(&key, &diags);
-        client.publish_diagnostics(uri, diags, version).await;
     }
 }
 

@@ -1289,6 +1289,34 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn results_are_reused_while_only_the_open_documents_change() {
+        // The diagnostics' cache answers a later generation of the same content (a document
+        // opened with the text on disk) with the results it has, without checking again.
+        let (state, roots, uri) = started();
+        indexed(&state, &roots, SPEC);
+        let cache = super::super::diagnostics::Cache::default();
+        let before = state.snapshot().await.unwrap();
+        let first = cache.results(&before).await.unwrap();
+        open(&state, &uri, SPEC);
+        let opened = state.snapshot().await.unwrap();
+        assert!(opened.generation > before.generation);
+        assert!(Arc::ptr_eq(&cache.results(&opened).await.unwrap(), &first));
+        // An edit is another content: checked again.
+        state.send(Msg::Change {
+            uri: uri.clone(),
+            version: 2,
+            changes: vec![TextDocumentContentChangeEvent {
+                range: None,
+                range_length: None,
+                text: SPEC.replace("a book", "a pen"),
+            }],
+        });
+        let edited = state.snapshot().await.unwrap();
+        assert!(edited.content > opened.content);
+        assert!(!Arc::ptr_eq(&cache.results(&edited).await.unwrap(), &first));
+    }
+
+    #[tokio::test]
     async fn an_open_buffer_that_differs_from_the_disk_is_parsed() {
         let buffer = SPEC.replace("a book", "a pen");
         for before_index in [false, true] {
