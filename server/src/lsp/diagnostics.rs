@@ -2,9 +2,11 @@
 //! snapshot, converted at the edge, and either pushed (`publishDiagnostics`, only for files whose
 //! diagnostics changed) or kept for pull requests.
 //!
-//! Scheduling: an isolated edit is checked at once; edits that come in a burst (less than
-//! `diagnosticsDelay` apart) are checked once the burst has been quiet for `diagnosticsDelay`.
-//! Results computed for a generation that is no longer the latest are dropped.
+//! Scheduling: an edit is checked at once, on the latest snapshot: edits that come while the
+//! checks run are checked together next. With `diagnosticsDelay` set (default 0: none), edits
+//! that come in a burst (less than `diagnosticsDelay` apart) are checked once the burst has been
+//! quiet for `diagnosticsDelay`. Results computed for a generation whose content is no longer
+//! the latest are dropped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -612,7 +614,10 @@ impl Publishes {
         let mut before = last.open.iter().peekable();
         let mut opened = Vec::new();
         for (key, meta) in snap.open.iter() {
-            if before.peek().is_some_and(|(k, _)| k.as_str() < key.as_str()) {
+            if before
+                .peek()
+                .is_some_and(|(k, _)| k.as_str() < key.as_str())
+            {
                 // Closed since (a close changes the results: not expected here).
                 return None;
             }
