@@ -482,6 +482,8 @@ struct Figures {
     /// Typing in a file of 5,000 scenarios opened inside the many-file workspace.
     big_in_many_p50: Option<Duration>,
     big_in_many_p99: Option<Duration>,
+    /// Opening the files one by one, each after the diagnostics of the one before (median).
+    one_by_one: Option<Duration>,
 }
 
 fn percentile(v: &mut [Duration], p: f64) -> Option<Duration> {
@@ -543,6 +545,73 @@ fn open_once(
     }
     let elapsed = last.map(|t| t.duration_since(t0));
     (server, elapsed, uris.len() - missing.len())
+}
+
+/// Start a server on `root` and open the files of `corpus` one by one, as an editor restoring a
+/// session does, each once the diagnostics of the one before are in (or were published before
+/// it was opened: a server may publish a file with problems before it is open): the time from
+/// the first `didOpen` to the diagnostics of the last file. None when a file gets none.
+fn open_one_by_one(
+    s: &Subject,
+    root: &Path,
+    corpus: &Corpus,
+    uris: &[String],
+    timeout: Duration,
+) -> Option<Duration> {
+    let mut server = Server::start(&s.cmd, root, s.settings.clone());
+    server.initialize(root, s.options.clone());
+    let mut published: HashSet<String> = HashSet::new();
+    let t0 = Instant::now();
+    let deadline = t0 + timeout;
+    let mut done = true;
+    for (f, uri) in corpus.files.iter().zip(uris) {
+        server.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": s.language, "version": 1, "text": f.text}}),
+        );
+        if published.contains(uri.as_str()) {
+            continue;
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        done = server.wait(left, |m| {
+            if m["method"] != "textDocument/publishDiagnostics" {
+                return false;
+            }
+            let Some(u) = m["params"]["uri"].as_str() else {
+                return false;
+            };
+            published.insert(u.to_string());
+            u == uri
+        });
+        if !done {
+            break;
+        }
+    }
+    let elapsed = t0.elapsed();
+    server.stop();
+    done.then_some(elapsed)
+}
+
+/// [`open_one_by_one`] `runs` times, each with a new server: the median (None when a run
+/// failed).
+fn open_one_by_one_median(
+    s: &Subject,
+    root: &Path,
+    corpus: &Corpus,
+    timeout: Duration,
+    runs: usize,
+) -> Option<Duration> {
+    let uris: Vec<String> = corpus
+        .files
+        .iter()
+        .map(|f| file_uri(&root.join(&f.path)))
+        .collect();
+    let mut times = Vec::new();
+    for _ in 0..runs.max(1) {
+        times.push(open_one_by_one(s, root, corpus, &uris, timeout)?);
+    }
+    times.sort();
+    Some(times[times.len() / 2])
 }
 
 /// Open every file of `corpus` and wait for the diagnostics; then type `edits` keystrokes into
@@ -1043,6 +1112,8 @@ struct Args {
     phases: Vec<String>,
     /// The specls binary to measure (`--specls`; default: the one built next to this driver).
     specls: Option<String>,
+    /// `--keep`: leave the generated corpora in the work folder, to run other clients on them.
+    keep: bool,
 }
 
 impl Args {
@@ -1068,6 +1139,7 @@ fn args() -> Args {
         command: None,
         phases: PHASES.iter().map(|p| p.to_string()).collect(),
         specls: None,
+        keep: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -1093,6 +1165,7 @@ fn args() -> Args {
                 }
             }
             "--work" => a.work = it.next().map(PathBuf::from).unwrap(),
+            "--keep" => a.keep = true,
             "--formats" => {
                 a.formats = it
                     .next()
@@ -1107,6 +1180,9 @@ fn args() -> Args {
     a
 }
 
+/// The label of the second floor (`lsp_floor_tower`).
+const FLOOR_TOWER: &str = "floor on tower-lsp-server (does nothing, keeps the text)";
+
 /// A JSON Schema of the YAML scenario format, for yaml-language-server.
 const SCHEMA: &str = r#"{"$schema":"http://json-schema.org/draft-07/schema#","type":"object","required":["feature","scenarios"],"properties":{"feature":{"type":"string"},"description":{"type":"string"},"scenarios":{"type":"array","items":{"type":"object","required":["name","given","when","then"],"additionalProperties":false,"properties":{"name":{"type":"string"},"id":{"type":"string"},"tags":{"type":"array","items":{"type":"string"}},"given":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"when":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]},"then":{"anyOf":[{"type":"string"},{"type":"array","items":{"type":"string"}}]}}}}}}"#;
 
@@ -1120,6 +1196,7 @@ fn main() {
         .clone()
         .unwrap_or_else(|| bin.join("specls").display().to_string());
     let floor = examples.join("lsp_floor").display().to_string();
+    let floor_tower = examples.join("lsp_floor_tower").display().to_string();
     let (files, per, big, edits) = if a.quick {
         (20, 50, 500, 20)
     } else {
@@ -1149,13 +1226,25 @@ fn main() {
             lens_rounds: rounds,
             peer: false,
         });
+        subjects.push(Subject {
+            label: FLOOR_TOWER.into(),
+            cmd: vec![floor_tower.clone()],
+            format,
+            language: lang,
+            options: json!({}),
+            settings: Settings(json!({})),
+            lenses: true,
+            lens_rounds: rounds,
+            peer: false,
+        });
         if format != Format::Feature {
             subjects.push(Subject {
                 label: "specls".into(),
                 cmd: vec![specls.clone(), "lsp".into()],
                 format,
                 language: lang,
-                options: json!({"diagnosticsDelay": 0}),
+                // The defaults, as a user (or another harness) gets them.
+                options: json!({}),
                 settings: Settings(json!({})),
                 lenses: true,
                 lens_rounds: rounds,
@@ -1220,7 +1309,7 @@ fn main() {
         many.write_to(&root_many).unwrap();
         one.write_to(&root_one).unwrap();
         sections.push_str(&format!(
-            "## {} ({} files, {:.1} MB; big file {:.2} MB)\n\nKeystrokes: {edits} on the big file alone, {edits} in a file of the {files}-file workspace and {edits} on a file of {big} scenarios opened in that workspace (another seed) for specls and the floor; {} on the big file alone and in a file of the workspace for peers. Code lenses and code actions: asked after each of {} more edits on the big file, once its diagnostics are in, as an editor asks.\n\n| server | open {files} files → last diagnostics | ratio | keystroke → diagnostics p50 (big file) | p99 | ratio p50 | missed | keystroke p50 / p99, a file of the {files}-file workspace | keystroke p50 / p99, the big file open in the {files}-file workspace | code lens p50 / p99 | code action p50 / p99 | peak RSS, {files} files | RSS while typing, {files} files | RSS while typing, big file |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+            "## {} ({} files, {:.1} MB; big file {:.2} MB)\n\nKeystrokes: {edits} on the big file alone, {edits} in a file of the {files}-file workspace and {edits} on a file of {big} scenarios opened in that workspace (another seed) for specls and the floor; {} on the big file alone and in a file of the workspace for peers. Code lenses and code actions: asked after each of {} more edits on the big file, once its diagnostics are in, as an editor asks.\n\n| server | open {files} files → last diagnostics | ratio | open {files} files one by one, each after the last one's diagnostics | ratio | keystroke → diagnostics p50 (big file) | p99 | ratio p50 | missed | keystroke p50 / p99, a file of the {files}-file workspace | keystroke p50 / p99, the big file open in the {files}-file workspace | code lens p50 / p99 | code action p50 / p99 | peak RSS, {files} files | RSS while typing, {files} files | RSS while typing, big file |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
             format.name(),
             many.files.len(),
             many.bytes() as f64 / 1e6,
@@ -1229,6 +1318,7 @@ fn main() {
             lens_rounds(edits),
         ));
         let mut floor_fig: Option<Figures> = None;
+        let mut tower_fig: Option<Figures> = None;
         let mut specls_fig: Option<Figures> = None;
         for s in subjects.iter().filter(|s| s.format == format) {
             eprintln!("{}: {} ...", format.name(), s.label);
@@ -1246,6 +1336,22 @@ fn main() {
             } else {
                 Figures::default()
             };
+            if a.phase("open") && !s.peer {
+                f.one_by_one = open_one_by_one_median(
+                    s,
+                    &root_many,
+                    &many,
+                    Duration::from_secs(if a.quick { 60 } else { 300 }),
+                    if a.quick { 1 } else { 3 },
+                );
+                eprintln!(
+                    "{}: {}: open {} files one by one: {}",
+                    format.name(),
+                    s.label,
+                    many.files.len(),
+                    ms(f.one_by_one)
+                );
+            }
             if a.phase("open") {
                 eprintln!(
                     "{}: {}: keystroke -> diagnostics in a file of the {}-file workspace: p50 {} / p99 {}",
@@ -1274,7 +1380,10 @@ fn main() {
             // from the typing phase, the open time and the many-file keystrokes from open.
             let big_missing = a.phase("typing") && f.key_p50.is_none();
             let open_missing = a.phase("open")
-                && (f.open.is_none() || f.many_key_p50.is_none() || f.big_in_many_p50.is_none());
+                && (f.open.is_none()
+                    || f.one_by_one.is_none()
+                    || f.many_key_p50.is_none()
+                    || f.big_in_many_p50.is_none());
             if s.label == "specls" && (f.key_missed > 0 || big_missing || open_missing) {
                 failed = true;
             }
@@ -1287,7 +1396,7 @@ fn main() {
                 }
             };
             sections.push_str(&format!(
-                "| {} | {}{}{} | {} | {} | {} | {} | {} | {} / {} | {} | {}{} | {} | {:.0} MB | {:.0} → {:.0} MB | {:.0} → {:.0} MB |\n",
+                "| {} | {}{}{} | {} | {} | {} | {} | {} | {} | {} | {} / {} | {} | {}{} | {} | {:.0} MB | {:.0} → {:.0} MB | {:.0} → {:.0} MB |\n",
                 s.label,
                 ms(f.open),
                 if f.open_runs > 1 {
@@ -1301,6 +1410,12 @@ fn main() {
                     String::new()
                 },
                 ratio(f.open, fl.open),
+                if s.peer {
+                    "n/a".to_string()
+                } else {
+                    ms(f.one_by_one)
+                },
+                ratio(f.one_by_one, fl.one_by_one),
                 ms(f.key_p50),
                 ms(f.key_p99),
                 ratio(f.key_p50, fl.key_p50),
@@ -1338,7 +1453,9 @@ fn main() {
             if s.label == "specls" {
                 specls_fig = Some(f.clone());
             }
-            if floor_fig.is_none() {
+            if s.label == FLOOR_TOWER {
+                tower_fig = Some(f);
+            } else if floor_fig.is_none() {
                 floor_fig = Some(f);
             }
         }
@@ -1397,21 +1514,42 @@ fn main() {
             let under = |d: Option<Duration>, limit_ms: f64| {
                 d.is_some_and(|d| d.as_secs_f64() * 1000.0 < limit_ms)
             };
+            let within = |a: Option<Duration>, floor: Option<Duration>| match (a, floor) {
+                (Some(o), Some(f)) => o.as_secs_f64() <= 3.0 * f.as_secs_f64(),
+                _ => false,
+            };
             targets.push(Target::new(
                 "open",
                 fmt,
-                format!("open {files} files → every diagnostic, within 3x the floor"),
+                format!("open {files} files → every diagnostic, within 3x the floor (`lsp_floor`: serde_json over stdio, keeps nothing)"),
                 format!(
-                    "{} vs floor {} ({})",
+                    "{} vs floor {} ({}); one by one {} vs {} ({})",
                     ms(sp.open),
                     ms(fl.open),
-                    ratio(sp.open, fl.open)
+                    ratio(sp.open, fl.open),
+                    ms(sp.one_by_one),
+                    ms(fl.one_by_one),
+                    ratio(sp.one_by_one, fl.one_by_one)
                 ),
-                match (sp.open, fl.open) {
-                    (Some(o), Some(f)) => o.as_secs_f64() <= 3.0 * f.as_secs_f64(),
-                    _ => false,
-                },
+                within(sp.open, fl.open),
             ));
+            if let Some(tw) = &tower_fig {
+                targets.push(Target::new(
+                    "open",
+                    fmt,
+                    format!("open {files} files → every diagnostic, within 3x a floor that keeps the text (`lsp_floor_tower`: tower-lsp-server, as specls)"),
+                    format!(
+                        "{} vs floor {} ({}); one by one {} vs {} ({})",
+                        ms(sp.open),
+                        ms(tw.open),
+                        ratio(sp.open, tw.open),
+                        ms(sp.one_by_one),
+                        ms(tw.one_by_one),
+                        ratio(sp.one_by_one, tw.one_by_one)
+                    ),
+                    within(sp.open, tw.open),
+                ));
+            }
             targets.push(Target::new(
                 "typing",
                 fmt,
@@ -1489,7 +1627,9 @@ fn main() {
             ));
         }
     }
-    let _ = std::fs::remove_dir_all(&a.work);
+    if !a.keep {
+        let _ = std::fs::remove_dir_all(&a.work);
+    }
     let load_end = load_average();
 
     let mut report = String::new();
