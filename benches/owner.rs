@@ -11,6 +11,9 @@
 //! - drop: the previous version freed (text, line index, document), as the owner does when no
 //!   snapshot holds it any more.
 //!
+//! Each format twice: with the change as a range (as the driver sends it), and as the whole
+//! text after the edit (as a client without ranges sends it).
+//!
 //! Floor: copying the text once (the least a new `Arc<str>` of the edited text costs).
 //! Every reparse is compared with a full parse of the same text at the end (a bench that got a
 //! different model would be measuring something else).
@@ -96,7 +99,17 @@ fn main() {
         "State owner per keystroke, 5,000-scenario file ({n} edits per format; ms)\n\n\
          | format | stage | p50 | p99 | max |\n|---|---|---|---|---|"
     );
-    for format in [Format::Yaml, Format::Markdown] {
+    for (format, whole) in [
+        (Format::Yaml, false),
+        (Format::Yaml, true),
+        (Format::Markdown, false),
+        (Format::Markdown, true),
+    ] {
+        let label = if whole {
+            format!("{} (whole text sent)", format.name())
+        } else {
+            format.name().to_string()
+        };
         let corpus = Corpus::generate(format, Shape::big(1));
         let file = &corpus.files[0];
         let key = file.path.clone();
@@ -117,10 +130,21 @@ fn main() {
             st.floor.push(t.elapsed());
             drop(black_box(copy));
             let range = Range::new(position(&cur.text, *s), position(&cur.text, *e));
-            let change = TextDocumentContentChangeEvent {
-                range: Some(range),
-                range_length: None,
-                text: new.clone(),
+            let change = if whole {
+                // A client without ranges: the whole text after the edit.
+                let mut all = cur.text.to_string();
+                all.replace_range(*s..*e, new);
+                TextDocumentContentChangeEvent {
+                    range: None,
+                    range_length: None,
+                    text: all,
+                }
+            } else {
+                TextDocumentContentChangeEvent {
+                    range: Some(range),
+                    range_length: None,
+                    text: new.clone(),
+                }
             };
             let t0 = Instant::now();
             let (new_text, new_lines, edit) =
@@ -163,7 +187,7 @@ fn main() {
             v.sort();
             println!(
                 "| {} | {name} | {} | {} | {} |",
-                format.name(),
+                label,
                 ms(percentile(v, 0.5)),
                 ms(percentile(v, 0.99)),
                 ms(*v.last().unwrap_or(&Duration::ZERO))

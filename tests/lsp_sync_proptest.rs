@@ -34,17 +34,25 @@ struct Edit {
     text: String,
     /// Send together with the previous edit in one didChange.
     batched: bool,
+    /// Send the whole text after the edit (no range), as clients without ranges do.
+    whole: bool,
 }
 
 fn edit_strategy() -> impl Strategy<Value = Edit> {
-    (0.0..=1.0f64, 0.0..=1.0f64, text_strategy(), any::<bool>()).prop_map(
-        |(a, b, text, batched)| Edit {
+    (
+        0.0..=1.0f64,
+        0.0..=1.0f64,
+        text_strategy(),
+        any::<bool>(),
+        prop::bool::weighted(0.25),
+    )
+        .prop_map(|(a, b, text, batched, whole)| Edit {
             a: a.min(b),
             b: a.max(b),
             text,
             batched,
-        },
-    )
+            whole,
+        })
 }
 
 /// Byte offsets where a position may point (char boundaries not between \r and \n).
@@ -106,11 +114,13 @@ fn run_case(initial: String, edits: Vec<Edit>, utf16: bool) -> Result<(), TestCa
             let b = boundaries(&model);
             let pick = |f: f64| b[((f * (b.len() - 1) as f64).round() as usize).min(b.len() - 1)];
             let (start, end) = (pick(e.a), pick(e.b));
-            batch.push(json!({
-                "range": {"start": position(&model, start, utf16), "end": position(&model, end, utf16)},
-                "text": e.text,
-            }));
+            let range = json!({"start": position(&model, start, utf16), "end": position(&model, end, utf16)});
             model.replace_range(start..end, &e.text);
+            batch.push(if e.whole {
+                json!({"text": model})
+            } else {
+                json!({"range": range, "text": e.text})
+            });
         }
         if !batch.is_empty() {
             version += 1;
