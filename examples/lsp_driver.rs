@@ -1,12 +1,14 @@
 //! Benchmark driver: runs language servers over stdio as an editor does and reports, in one run,
 //! each server's figures and their ratio to a server that does no work (the floor,
-//! `examples/lsp_floor.rs`), on the same generated corpus (`specls_core::corpus`) in each
-//! server's own format.
+//! `examples/lsp_floor.rs`; the open figure also against `examples/lsp_floor_tower.rs`, a
+//! do-nothing server on tower-lsp-server that keeps the text), on the same generated corpus
+//! (`specls_core::corpus`) in each server's own format. specls runs with its default settings.
 //!
 //! - open: `initialize` on a workspace of N files, `didOpen` every file, until the last
 //!   `publishDiagnostics` (every file had one, or none came for 2 s: specls publishes nothing
 //!   for a file without problems); the median of three runs, each with a new server (one run
-//!   for the peers and with `--quick`);
+//!   for the peers and with `--quick`); and opening them one by one, each once the diagnostics
+//!   of the one before are in (or were published before it was opened), median of three;
 //! - keystroke: on one file of 5,000 scenarios, edits that alternately make a scenario's name a
 //!   duplicate of the one before it and restore it, each timed from `didChange` to the
 //!   `publishDiagnostics` for that version (p50/p99); the same in a file of the N-file workspace
