@@ -872,3 +872,47 @@ async fn workspace_folders_added_and_removed() {
     assert_alive(&c).await;
     c.shutdown().await;
 }
+
+/// `diagnosticsDelay` is a debounce for bursts the checks cannot keep up with: a client that
+/// waits for each publish before its next edit, and a burst of edits that are checked in
+/// milliseconds, get their diagnostics at once. With a delay of a minute, any wait would time
+/// the test out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_the_checks_keep_up_with_are_not_debounced() {
+    let root = fixture("crossfile");
+    let b = file_uri(&root.join("specs/b.spec.md"));
+    let c = TestClient::start();
+    c.initialize(
+        Some(&root),
+        utf16_client(),
+        json!({"pollInterval": 0, "diagnosticsDelay": 60000}),
+    )
+    .await;
+    let text = std::fs::read_to_string(root.join("specs/b.spec.md")).unwrap();
+    c.open(&b, &text).await;
+    c.wait_diagnostics(&b, has_dup).await;
+    // Line 9 is `**When** I add a book`: a pen makes b no longer a duplicate of a.
+    let edit = |pen: bool| {
+        let (old, new) = if pen {
+            ("book", "pen")
+        } else {
+            ("pen", "book")
+        };
+        let end = 17 + old.len();
+        json!([{"range": {"start": {"line": 9, "character": 17}, "end": {"line": 9, "character": end}}, "text": new}])
+    };
+    for version in 2..8 {
+        let pen = version % 2 == 0;
+        c.change(&b, version, edit(pen)).await;
+        c.wait_diagnostics(&b, |p| p["version"] == version && has_dup(p) != pen)
+            .await;
+    }
+    // A burst: seven edits sent without waiting, the last one changing the diagnostics
+    // published last (unchanged ones are not published again): its diagnostics come.
+    for version in 8..15 {
+        c.change(&b, version, edit(version % 2 == 0)).await;
+    }
+    c.wait_diagnostics(&b, |p| p["version"] == 14 && !has_dup(p))
+        .await;
+    c.shutdown().await;
+}

@@ -2,11 +2,14 @@
 //! snapshot, converted at the edge, and either pushed (`publishDiagnostics`, only for files whose
 //! diagnostics changed) or kept for pull requests.
 //!
-//! Scheduling: an edit is checked at once, on the latest snapshot: edits that come while the
-//! checks run are checked together next. With `diagnosticsDelay` set (default 0: none), edits
-//! that come in a burst (less than `diagnosticsDelay` apart) are checked once the burst has been
-//! quiet for `diagnosticsDelay`. Results computed for a generation whose content is no longer
-//! the latest are dropped.
+//! Scheduling: an edit is checked at once, on the latest snapshot; edits that come while the
+//! checks run are checked together next. The short debounce (`diagnosticsDelay`, default 30 ms)
+//! is for bursts the checks cannot keep up with: when edits came while the last results were
+//! computed and published, and those took at least `diagnosticsDelay`, the next check waits
+//! until no edit has come for `diagnosticsDelay`. A client that waits for each publish before
+//! it sends more (a test harness, an agent, an editor restoring a session one file at a time),
+//! and a typist whose every keystroke is checked in a few milliseconds, never wait. Results
+//! computed for a generation whose content is no longer the latest are dropped.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -448,34 +451,50 @@ pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mo
     let mut published: Publishes = Publishes::default();
     // Pull mode: the results and the open documents' versions the client last saw.
     let mut pulled_before: Option<(Results, HashMap<String, i32>)> = None;
-    let mut last_change: Option<Instant> = None;
     let mut delay = Duration::from_millis(30);
+    // How long the last results took to compute.
+    let mut cost = Duration::ZERO;
     loop {
+        // Changes that came while the last results were computed and published: the client
+        // did not wait for them (a burst of edits).
+        let behind = changes.has_changed().unwrap_or(false);
         if changes.changed().await.is_err() {
             return;
-        }
-        let now = Instant::now();
-        let burst = last_change.is_some_and(|t| now.duration_since(t) < delay);
-        last_change = Some(now);
-        if burst && !delay.is_zero() {
-            // Wait for `delay` of quiet.
-            loop {
-                match tokio::time::timeout(delay, changes.changed()).await {
-                    Ok(Ok(())) => last_change = Some(Instant::now()),
-                    Ok(Err(_)) => return,
-                    Err(_) => break,
-                }
-            }
         }
         let Some(mut snap) = state.snapshot().await else {
             return;
         };
+        if behind && cost >= delay && !delay.is_zero() && cache.get(&snap).is_none() {
+            // A burst of edits (not of documents opened with the text the workspace holds,
+            // whose results are kept), and checks that cost more than the wait: wait until it
+            // has been quiet for `delay` since the last change.
+            let waited = Instant::now();
+            while let Some(left) = delay.checked_sub(state.since_last_change()) {
+                if left.is_zero() {
+                    break;
+                }
+                match tokio::time::timeout(left, changes.changed()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return,
+                    Err(_) => break,
+                }
+            }
+            debug!(
+                "a burst of edits after checks of {cost:?}: waited {:?} for quiet",
+                waited.elapsed()
+            );
+            snap = match state.snapshot().await {
+                Some(s) => s,
+                None => return,
+            };
+        }
         delay = snap.settings.diagnostics_delay;
         let started = Instant::now();
         let Some(results) = cache.results(&snap).await else {
             continue;
         };
         let checked = started.elapsed();
+        cost = checked;
         if state.generation() != snap.generation {
             // Documents opened meanwhile with the text already analysed (opening a workspace's
             // files while the first results are computed) leave the results as they are: they

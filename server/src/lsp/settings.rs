@@ -5,7 +5,7 @@
 //! [`Config`], read by `Config::merge_toml` / `Config::merge_json`. Editor settings are JSON
 //! objects, either the settings themselves or `{"specls": {...}}`, and may also carry these
 //! server-only keys (camelCase): `diagnosticsDelay` (ms of quiet before diagnostics are
-//! recomputed after a burst of edits, default 0: none), `pollInterval` (ms between disk scans when the
+//! recomputed after a burst of edits the checks cannot keep up with, default 30), `pollInterval` (ms between disk scans when the
 //! client cannot watch files, default 2000, 0 = off), `pullDiagnostics` (answer pull requests
 //! instead of pushing when the client supports them, default true), `configurationTimeout` (ms to
 //! wait for `workspace/configuration`, default 2000).
@@ -86,11 +86,8 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            // No wait: a keystroke's checks take a few milliseconds, and a client that waits for
-            // each file's diagnostics before it sends more (a test harness, an agent, an editor
-            // restoring a session one file at a time) must not wait for a quiet period on
-            // every message. Edits that come while the checks run are taken together anyway.
-            diagnostics_delay: Duration::ZERO,
+            // Only waited for in bursts the checks cannot keep up with (see `diagnostics`).
+            diagnostics_delay: Duration::from_millis(30),
             poll_interval: Some(Duration::from_millis(2000)),
             pull_diagnostics: true,
             configuration_timeout: Duration::from_millis(2000),

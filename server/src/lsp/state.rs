@@ -281,6 +281,8 @@ pub struct StateHandle {
     loader: mpsc::Sender<Load>,
     generation: Arc<AtomicU64>,
     changes: watch::Receiver<u64>,
+    /// When the last batch of changes was announced on `changes` (see [`clock`]).
+    changed_at: Arc<AtomicU64>,
     current: watch::Receiver<Current>,
     reindex: watch::Receiver<u64>,
     drift_files: Arc<super::drift::DriftFiles>,
@@ -317,6 +319,11 @@ impl StateHandle {
     /// Fires after each batch of changes.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.changes.clone()
+    }
+    /// How long ago the last batch of changes was announced.
+    pub fn since_last_change(&self) -> std::time::Duration {
+        let at = self.changed_at.load(Ordering::Acquire);
+        std::time::Duration::from_micros(clock().saturating_sub(at))
     }
     /// A snapshot reflecting every message sent before this call. Waits for the initial index.
     pub async fn snapshot(&self) -> Option<Snapshot> {
@@ -359,10 +366,19 @@ impl StateHandle {
 }
 
 /// Start the owner and loader threads.
+/// Microseconds since the first call (a monotonic clock that fits an atomic).
+fn clock() -> u64 {
+    static BASE: OnceLock<std::time::Instant> = OnceLock::new();
+    BASE.get_or_init(std::time::Instant::now)
+        .elapsed()
+        .as_micros() as u64
+}
+
 pub fn start() -> StateHandle {
     let (tx, rx) = mpsc::channel();
     let (loader_tx, loader_rx) = mpsc::channel::<Load>();
     let generation = Arc::new(AtomicU64::new(0));
+    let changed_at = Arc::new(AtomicU64::new(0));
     let (changes_tx, changes_rx) = watch::channel(0);
     let (current_tx, current_rx) = watch::channel(Current::default());
     let (reindex_tx, reindex_rx) = watch::channel(0);
@@ -386,6 +402,7 @@ pub fn start() -> StateHandle {
         generation: generation.clone(),
         content: 0,
         changes: changes_tx,
+        changed_at: changed_at.clone(),
         changed: false,
         loader: loader_tx.clone(),
         tests: Arc::new(TestFiles::default()),
@@ -417,6 +434,7 @@ pub fn start() -> StateHandle {
         loader: loader_tx,
         generation,
         changes: changes_rx,
+        changed_at,
         current: current_rx,
         reindex: reindex_rx,
         drift_files,
@@ -468,6 +486,7 @@ struct Owner {
     /// See [`Snapshot::content`].
     content: u64,
     changes: watch::Sender<u64>,
+    changed_at: Arc<AtomicU64>,
     changed: bool,
     loader: mpsc::Sender<Load>,
     tests: Arc<TestFiles>,
@@ -492,6 +511,7 @@ impl Owner {
             }
             if self.changed {
                 self.changed = false;
+                self.changed_at.store(clock(), Ordering::Release);
                 self.changes
                     .send_replace(self.generation.load(Ordering::Acquire));
             }
