@@ -1217,35 +1217,22 @@ fn main() {
     let mut subjects: Vec<Subject> = Vec::new();
     for &format in &a.formats {
         let lang = language(format);
-        subjects.push(Subject {
-            label: "floor (does nothing)".into(),
-            cmd: vec![floor.clone()],
-            format,
-            language: lang,
-            options: json!({}),
-            settings: Settings(json!({})),
-            lenses: true,
-            lens_rounds: rounds,
-            peer: false,
-        });
-        subjects.push(Subject {
-            label: FLOOR_TOWER.into(),
-            cmd: vec![floor_tower.clone()],
-            format,
-            language: lang,
-            options: json!({}),
-            settings: Settings(json!({})),
-            lenses: true,
-            lens_rounds: rounds,
-            peer: false,
-        });
-        if format != Format::Feature {
+        // The two floors, and specls with its defaults, as a user (or another harness) gets
+        // them (no specls for the Cucumber peer's `.feature` corpus).
+        let ours = [
+            ("floor (does nothing)", vec![floor.clone()]),
+            (FLOOR_TOWER, vec![floor_tower.clone()]),
+            ("specls", vec![specls.clone(), "lsp".into()]),
+        ];
+        for (label, cmd) in ours {
+            if label == "specls" && format == Format::Feature {
+                continue;
+            }
             subjects.push(Subject {
-                label: "specls".into(),
-                cmd: vec![specls.clone(), "lsp".into()],
+                label: label.into(),
+                cmd,
                 format,
                 language: lang,
-                // The defaults, as a user (or another harness) gets them.
                 options: json!({}),
                 settings: Settings(json!({})),
                 lenses: true,
@@ -1520,36 +1507,33 @@ fn main() {
                 (Some(o), Some(f)) => o.as_secs_f64() <= 3.0 * f.as_secs_f64(),
                 _ => false,
             };
-            targets.push(Target::new(
-                "open",
-                fmt,
-                format!("open {files} files → every diagnostic, within 3x the floor (`lsp_floor`: serde_json over stdio, keeps nothing)"),
-                format!(
-                    "{} vs floor {} ({}); one by one {} vs {} ({})",
-                    ms(sp.open),
-                    ms(fl.open),
-                    ratio(sp.open, fl.open),
-                    ms(sp.one_by_one),
-                    ms(fl.one_by_one),
-                    ratio(sp.one_by_one, fl.one_by_one)
-                ),
-                within(sp.open, fl.open),
-            ));
-            if let Some(tw) = &tower_fig {
+            let floors = [
+                Some((
+                    "the floor (`lsp_floor`: serde_json over stdio, keeps nothing)",
+                    &fl,
+                )),
+                tower_fig.as_ref().map(|tw| {
+                    (
+                        "a floor that keeps the text (`lsp_floor_tower`: tower-lsp-server, as specls)",
+                        tw,
+                    )
+                }),
+            ];
+            for (which, f) in floors.into_iter().flatten() {
                 targets.push(Target::new(
                     "open",
                     fmt,
-                    format!("open {files} files → every diagnostic, within 3x a floor that keeps the text (`lsp_floor_tower`: tower-lsp-server, as specls)"),
+                    format!("open {files} files → every diagnostic, within 3x {which}"),
                     format!(
                         "{} vs floor {} ({}); one by one {} vs {} ({})",
                         ms(sp.open),
-                        ms(tw.open),
-                        ratio(sp.open, tw.open),
+                        ms(f.open),
+                        ratio(sp.open, f.open),
                         ms(sp.one_by_one),
-                        ms(tw.one_by_one),
-                        ratio(sp.one_by_one, tw.one_by_one)
+                        ms(f.one_by_one),
+                        ratio(sp.one_by_one, f.one_by_one)
                     ),
-                    within(sp.open, tw.open),
+                    within(sp.open, f.open),
                 ));
             }
             targets.push(Target::new(
