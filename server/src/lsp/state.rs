@@ -365,7 +365,6 @@ impl StateHandle {
     }
 }
 
-/// Start the owner and loader threads.
 /// Microseconds since the first call (a monotonic clock that fits an atomic).
 fn clock() -> u64 {
     static BASE: OnceLock<std::time::Instant> = OnceLock::new();
@@ -374,6 +373,7 @@ fn clock() -> u64 {
         .as_micros() as u64
 }
 
+/// Start the owner and loader threads.
 pub fn start() -> StateHandle {
     let (tx, rx) = mpsc::channel();
     let (loader_tx, loader_rx) = mpsc::channel::<Load>();
@@ -1059,40 +1059,6 @@ fn same_parse(file: &SourceFile, key: &str, text: &str, config: &Config) -> bool
 /// Apply LSP content changes in order: the new text, its line index and one edit of `text`
 /// that covers them all. `Ok(None)` when there were none. All or nothing: on an out-of-range
 /// position the original text is kept.
-/// Where `new` differs from `old`: `(start, old_end, new_end)`, byte offsets on char
-/// boundaries of both texts, with `old[..start] == new[..start]` and `old[old_end..] ==
-/// new[new_end..]` (as long as those common ends are, short of overlapping).
-pub fn changed_region(old: &str, new: &str) -> (usize, usize, usize) {
-    let (a, b) = (old.as_bytes(), new.as_bytes());
-    let n = a.len().min(b.len());
-    // Whole blocks first (compared as slices: memcmp), then bytes.
-    const BLOCK: usize = 256;
-    let mut start = 0;
-    while start + BLOCK <= n && a[start..start + BLOCK] == b[start..start + BLOCK] {
-        start += BLOCK;
-    }
-    while start < n && a[start] == b[start] {
-        start += 1;
-    }
-    while !(old.is_char_boundary(start) && new.is_char_boundary(start)) {
-        start -= 1;
-    }
-    let max = n - start;
-    let mut end = 0;
-    while end + BLOCK <= max
-        && a[a.len() - end - BLOCK..a.len() - end] == b[b.len() - end - BLOCK..b.len() - end]
-    {
-        end += BLOCK;
-    }
-    while end < max && a[a.len() - end - 1] == b[b.len() - end - 1] {
-        end += 1;
-    }
-    while !(old.is_char_boundary(a.len() - end) && new.is_char_boundary(b.len() - end)) {
-        end -= 1;
-    }
-    (start, a.len() - end, b.len() - end)
-}
-
 pub fn apply_changes(
     text: &str,
     lines: &LineIndex,
@@ -1113,17 +1079,12 @@ pub fn apply_changes(
             // the edit is the part between what the old and new texts have in common at either
             // end, so that only what it touches is parsed again.
             None => {
-                let (start, old_end, new_end) = changed_region(t, &c.text);
+                let edit = specls_core::parse::incremental::diff(t, &c.text);
                 let idx = l.edited(
                     &c.text,
-                    specls_core::Span::new(start, old_end),
-                    new_end - start,
+                    specls_core::Span::new(edit.start, edit.old_end),
+                    edit.new_end - edit.start,
                 );
-                let edit = Edit {
-                    start,
-                    old_end,
-                    new_end,
-                };
                 (c.text.clone(), idx, edit)
             }
             Some(range) => {
@@ -1348,31 +1309,6 @@ mod tests {
         open(&state, &other, SPEC);
         let changed = state.snapshot().await.unwrap();
         assert!(changed.content > same.content);
-    }
-
-    #[test]
-    fn the_changed_region_of_a_whole_text_is_what_differs() {
-        let region = |a: &str, b: &str| {
-            let (s, oe, ne) = changed_region(a, b);
-            // Replacing that region of the old text gives the new one.
-            let mut t = a.to_string();
-            t.replace_range(s..oe, &b[s..ne]);
-            assert_eq!(t, b);
-            (s, oe, ne)
-        };
-        assert_eq!(region("abc", "abc"), (3, 3, 3));
-        assert_eq!(region("", "x"), (0, 0, 1));
-        assert_eq!(region("name: a\n", "name: ab\n"), (7, 7, 8));
-        assert_eq!(region("aaaa", "aa"), (2, 4, 2));
-        // Never inside a character: é (C3 A9) and è (C3 A8) share their first byte.
-        assert_eq!(region("xéy", "xèy"), (1, 3, 3));
-        assert_eq!(region("a\r\nb", "a\rb"), (2, 3, 2));
-        // Blocks of 256 bytes and more.
-        let long = "0123456789".repeat(100);
-        let mut other = long.clone();
-        other.replace_range(600..601, "日本");
-        assert_eq!(region(&long, &other), (600, 601, 606));
-        assert_eq!(region(&long, &long[..999]), (999, 1000, 999));
     }
 
     #[tokio::test]

@@ -865,6 +865,25 @@ mod tests {
         // Never inside a character.
         let e = diff("é", "è");
         assert_eq!((e.start, e.old_end, e.new_end), (0, 2, 2));
+        // As the language server uses it for a change that sends the whole text: equal texts,
+        // an empty old text, a line ending split, and texts longer than a block.
+        let at = |a: &str, b: &str| {
+            let e = diff(a, b);
+            let mut t = a.to_string();
+            t.replace_range(e.start..e.old_end, &b[e.start..e.new_end]);
+            assert_eq!(t, b);
+            (e.start, e.old_end, e.new_end)
+        };
+        assert_eq!(at("abc", "abc"), (3, 3, 3));
+        assert_eq!(at("", "x"), (0, 0, 1));
+        assert_eq!(at("aaaa", "aa"), (2, 4, 2));
+        assert_eq!(at("xéy", "xèy"), (1, 3, 3));
+        assert_eq!(at("a\r\nb", "a\rb"), (2, 3, 2));
+        let long = "0123456789".repeat(100);
+        let mut other = long.clone();
+        other.replace_range(600..601, "日本");
+        assert_eq!(at(&long, &other), (600, 601, 606));
+        assert_eq!(at(&long, &long[..999]), (999, 1000, 999));
     }
 
     fn corpus_file(format: Format, n: usize) -> (String, String, DocKind) {
