@@ -26,7 +26,7 @@ use specls_core::checks::{Analysis, Env};
 use specls_core::diag::{Diagnostic, Severity};
 
 use super::position::LineIndex;
-use super::state::{OpenMeta, Snapshot, StateHandle};
+use super::state::{OpenDocs, OpenMeta, Snapshot, StateHandle};
 
 /// Core diagnostics per document key, for one generation. A file's list is shared (`Arc`)
 /// with the previous generation's when it did not change, so that what follows (publishing,
@@ -340,7 +340,7 @@ struct Publishes {
 struct LastPublish {
     results: Results,
     roots: Arc<super::paths::Roots>,
-    open: Arc<BTreeMap<String, OpenMeta>>,
+    open: Arc<OpenDocs>,
 }
 type FxHashSet<K> = specls_core::fxhash::HashSet<K>;
 
@@ -520,7 +520,7 @@ pub async fn run(client: Client, state: StateHandle, cache: Arc<Cache>, mode: Mo
                 let versions: HashMap<String, i32> = snap
                     .open
                     .iter()
-                    .map(|(k, m)| (k.clone(), m.version))
+                    .map(|(k, m)| (k.to_string(), m.version))
                     .collect();
                 let changed = changed_without_edit(
                     pulled_before.as_ref().map(|(r, v)| (r, v)),
@@ -599,7 +599,18 @@ async fn publish(
                 }
             }
         }
-        None => published.all(snap, results, &mut lines, &mut out),
+        None => {
+            // The open documents first: what the user looks at (and a client opening the
+            // workspace's files one by one waits for) is sent before every other file's
+            // diagnostics are converted; `all` then skips them as published.
+            for (key, meta) in snap.open.iter() {
+                if let (Some(diags), Some(text)) = (results.get(&key[..]), snap.text(key)) {
+                    published.file(snap, &mut lines, &mut out, key, diags, text, Some(meta));
+                }
+            }
+            send(client, cache, std::mem::take(&mut out)).await;
+            published.all(snap, results, &mut lines, &mut out)
+        }
     }
     published.last = Some(LastPublish {
         results: results.clone(),
@@ -607,6 +618,10 @@ async fn publish(
         open: snap.open.clone(),
     });
     drop(lines);
+    send(client, cache, out).await;
+}
+
+async fn send(client: &Client, cache: &Cache, out: Out) {
     for (uri, key, diags, version) in out {
         cache.remember(&key, &diags);
         client.publish_diagnostics(uri, diags, version).await;
@@ -621,7 +636,7 @@ impl Publishes {
         &self,
         snap: &'s Snapshot,
         results: &Results,
-    ) -> Option<Vec<(&'s String, &'s OpenMeta)>> {
+    ) -> Option<Vec<(&'s str, &'s OpenMeta)>> {
         let last = self.last.as_ref()?;
         if !Arc::ptr_eq(&last.results, results) || !Arc::ptr_eq(&last.roots, &snap.roots) {
             return None;
@@ -633,16 +648,13 @@ impl Publishes {
         let mut before = last.open.iter().peekable();
         let mut opened = Vec::new();
         for (key, meta) in snap.open.iter() {
-            if before
-                .peek()
-                .is_some_and(|(k, _)| k.as_str() < key.as_str())
-            {
+            if before.peek().is_some_and(|(k, _)| k[..] < key[..]) {
                 // Closed since (a close changes the results: not expected here).
                 return None;
             }
-            match before.next_if(|(k, _)| *k == key) {
+            match before.next_if(|(k, _)| k[..] == key[..]) {
                 Some((_, m)) if m.uri == meta.uri && m.version == meta.version => {}
-                _ => opened.push((key, meta)),
+                _ => opened.push((&**key, &**meta)),
             }
         }
         before.peek().is_none().then_some(opened)
@@ -665,9 +677,9 @@ impl Publishes {
                 _ => snap.text(key),
             };
             let Some(text) = text else { continue };
-            while opened.next_if(|(k, _)| k.as_str() < key.as_str()).is_some() {}
+            while opened.next_if(|(k, _)| k[..] < key[..]).is_some() {}
             let meta = match opened.peek() {
-                Some((k, m)) if *k == key => Some(*m),
+                Some((k, m)) if k[..] == key[..] => Some(&***m),
                 _ => None,
             };
             self.file(snap, lines, out, key, diags, text, meta);
@@ -675,7 +687,7 @@ impl Publishes {
         // Open documents the checks do not cover (a test file without problems, a file that
         // is no spec): an empty list, once.
         for (key, meta) in snap.open.iter() {
-            if seen.insert(key.as_str()) {
+            if seen.insert(key) {
                 self.uncovered(out, key, meta);
             }
         }
@@ -703,7 +715,7 @@ impl Publishes {
         snap: &Snapshot,
         lines: &mut Lines,
         out: &mut Out,
-        key: &String,
+        key: &str,
         diags: &Arc<Vec<Diagnostic>>,
         text: Arc<str>,
         meta: Option<&OpenMeta>,
@@ -730,7 +742,7 @@ impl Publishes {
         if let Some(p) = prev.filter(|p| p.uri != uri) {
             // The key names another file now: clear the one it named.
             if !p.lsp.is_empty() {
-                out.push((p.uri.clone(), key.clone(), Vec::new(), None));
+                out.push((p.uri.clone(), key.to_string(), Vec::new(), None));
             }
             prev = None;
         }
@@ -748,7 +760,7 @@ impl Publishes {
         let lsp_diags = file_to_lsp_with(snap, lines, key, diags);
         let same = prev.is_some_and(|p| p.lsp == lsp_diags);
         self.files.insert(
-            key.clone(),
+            key.to_string(),
             Published {
                 uri: uri.clone(),
                 text: Some(text),
@@ -758,21 +770,21 @@ impl Publishes {
             },
         );
         if !same {
-            out.push((uri, key.clone(), lsp_diags, meta.map(|m| m.version)));
+            out.push((uri, key.to_string(), lsp_diags, meta.map(|m| m.version)));
         }
     }
 
     /// An open document the checks do not cover: an empty list, unless one was sent already.
-    fn uncovered(&mut self, out: &mut Out, key: &String, meta: &OpenMeta) {
+    fn uncovered(&mut self, out: &mut Out, key: &str, meta: &OpenMeta) {
         let prev = self.files.get(key);
         if prev.is_some_and(|p| p.uri == meta.uri && p.lsp.is_empty()) {
             return;
         }
         if let Some(p) = prev.filter(|p| p.uri != meta.uri && !p.lsp.is_empty()) {
-            out.push((p.uri.clone(), key.clone(), Vec::new(), None));
+            out.push((p.uri.clone(), key.to_string(), Vec::new(), None));
         }
         self.files.insert(
-            key.clone(),
+            key.to_string(),
             Published {
                 uri: meta.uri.clone(),
                 text: None,
@@ -783,7 +795,7 @@ impl Publishes {
         );
         out.push((
             meta.uri.clone(),
-            key.clone(),
+            key.to_string(),
             Vec::new(),
             Some(meta.version),
         ));

@@ -44,6 +44,11 @@ pub struct OpenMeta {
     pub lines: Option<Arc<LineIndex>>,
 }
 
+/// The open documents by key. Keys and entries are shared: the owner changes one entry per
+/// open or edit, and a map still held by a snapshot (or by the last publish) is copied first,
+/// which then costs a count per entry rather than a string and a URI.
+pub type OpenDocs = BTreeMap<Arc<str>, Arc<OpenMeta>>;
+
 /// An immutable view of the state at one generation.
 #[derive(Clone, Debug)]
 pub struct Snapshot {
@@ -54,7 +59,7 @@ pub struct Snapshot {
     pub content: u64,
     pub ws: Arc<Workspace>,
     /// Open documents by key.
-    pub open: Arc<BTreeMap<String, OpenMeta>>,
+    pub open: Arc<OpenDocs>,
     pub roots: Arc<Roots>,
     pub encoding: Encoding,
     pub settings: Arc<Settings>,
@@ -474,7 +479,7 @@ struct Owner {
     reindex: watch::Sender<u64>,
     ws: Arc<Workspace>,
     open: HashMap<String, OpenDoc>,
-    open_meta: Arc<BTreeMap<String, OpenMeta>>,
+    open_meta: Arc<OpenDocs>,
     roots: Arc<Roots>,
     encoding: Encoding,
     layers: Layers,
@@ -887,14 +892,17 @@ impl Owner {
         let meta = Arc::make_mut(&mut self.open_meta);
         match self.open.get(key) {
             Some(d) => {
-                meta.insert(
-                    key.to_string(),
-                    OpenMeta {
-                        uri: d.uri.clone(),
-                        version: d.version,
-                        lines: d.lines.clone(),
-                    },
-                );
+                let m = Arc::new(OpenMeta {
+                    uri: d.uri.clone(),
+                    version: d.version,
+                    lines: d.lines.clone(),
+                });
+                match meta.get_mut(key) {
+                    Some(e) => *e = m,
+                    None => {
+                        meta.insert(Arc::from(key), m);
+                    }
+                }
             }
             None => {
                 meta.remove(key);

@@ -246,6 +246,10 @@ fn read_dependencies(doc: &mut Document, v: &Node) {
 
 /// Collapse runs of whitespace to one space.
 fn norm(s: &str) -> String {
+    // Most text is spaced so already: copied as it is.
+    if is_normed(s) {
+        return s.to_string();
+    }
     let mut out = String::with_capacity(s.len());
     for w in s.split_whitespace() {
         if !out.is_empty() {
@@ -264,9 +268,24 @@ fn trim_span(text: &str, span: Span) -> Span {
     Span::new(span.start + lead, span.start + lead + t.len())
 }
 
-/// Heading title without markup, id attributes, comments or numbering; and the numbering.
 /// Whether `s` is as [`norm`] makes it: words separated by single spaces, nothing around.
 fn is_normed(s: &str) -> bool {
+    if s.is_ascii() {
+        // On the bytes (the whitespace `char::is_whitespace` finds in ASCII: tab, line feed,
+        // vertical tab, form feed, carriage return and space).
+        let mut space = true;
+        for &b in s.as_bytes() {
+            if matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ') {
+                if b != b' ' || space {
+                    return false;
+                }
+                space = true;
+            } else {
+                space = false;
+            }
+        }
+        return !space || s.is_empty();
+    }
     let mut space = true; // at the start, a space would be leading
     for c in s.chars() {
         if c.is_whitespace() {
@@ -286,6 +305,7 @@ fn starts_with_ascii_ci(s: &str, prefix: &str) -> bool {
     s.len() >= prefix.len() && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
 }
 
+/// Heading title without markup, id attributes, comments or numbering; and the numbering.
 fn clean_title(raw: &str) -> (String, Option<String>) {
     // Most titles hold no comment, anchor, code or emphasis and are spaced as `norm` spaces
     // them: one copy instead of five (a heading per scenario in Markdown specs).
@@ -2185,6 +2205,16 @@ mod tests {
                     raw.to_ascii_lowercase().starts_with(p)
                 );
             }
+        }
+
+        /// `norm` (whose shortcut copies text `is_normed` accepts) joins the words of any text,
+        /// ASCII or not, with single spaces.
+        #[test]
+        fn norm_joins_the_words_with_single_spaces(
+            raw in "[ a-z\t\n\r\u{b}\u{c}\u{a0}\u{85}\u{2003}\u{3000}é]{0,16}"
+        ) {
+            let words: Vec<&str> = raw.split_whitespace().collect();
+            proptest::prop_assert_eq!(norm(&raw), words.join(" "));
         }
     }
 

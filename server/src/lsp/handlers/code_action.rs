@@ -316,8 +316,9 @@ fn quick_fixes_for(
             .cache
             .remembered_where(&key, |d| lsp_range_overlaps(&d.range, &params.range));
     }
-    let exists =
-        |u: &Uri| snap.open.contains_key(&snap.key(u)) || uri_to_path(u).is_none_or(|p| p.exists());
+    let exists = |u: &Uri| {
+        snap.open.contains_key(snap.key(u).as_str()) || uri_to_path(u).is_none_or(|p| p.exists())
+    };
     guarded("textDocument/codeAction", || quick_fixes(&diags, &exists))
 }
 

@@ -103,7 +103,7 @@ pub fn doc(snap: &Snapshot, uri: &Uri) -> Option<Doc> {
     // text after every keystroke would otherwise be indexed again by the first request).
     let lines = snap
         .open
-        .get(&key)
+        .get(key.as_str())
         .and_then(|m| m.lines.clone())
         .filter(|l| l.text_len() == text.len())
         .unwrap_or_else(|| line_index(&text));

@@ -317,6 +317,10 @@ pub fn is_normative(s: &str) -> bool {
 
 /// `@tag @other` tokens filling a whole line.
 pub fn tag_line(s: &str) -> Option<Vec<String>> {
+    // Most lines are not: told by their first character, without splitting them.
+    if !s.trim_start().starts_with('@') {
+        return None;
+    }
     let tokens: Vec<&str> = s.split_whitespace().collect();
     if tokens.is_empty() || !tokens.iter().all(|t| t.starts_with('@') && t.len() > 1) {
         return None;
