@@ -1163,7 +1163,7 @@ pub fn load_file(key: &str, path: &std::path::Path, config: &Config) -> Option<S
         return None;
     }
     let bytes = std::fs::read(path).ok()?;
-    let (text, doc) = specls_core::parse::parse_bytes_config(key, &bytes, config)?;
+    let (text, doc) = specls_core::parse::parse_vec_config(key, bytes, config)?;
     Some(SourceFile {
         text: text.into(),
         doc: Arc::new(doc),

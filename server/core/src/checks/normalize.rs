@@ -849,6 +849,11 @@ fn contraction(word: &str) -> Option<&str> {
     })
 }
 
+/// A word that negates as written: a negation, `cannot`, or a contraction (`doesn't`).
+fn explicit_negation(w: &str) -> bool {
+    word_class(w).negation || w == "cannot" || contraction(w).is_some()
+}
+
 /// Append a word of a skeleton (see [`Clause::skeleton`]).
 fn push_word(skeleton: &mut String, word: &str) {
     skeleton.push_str(word);
@@ -876,6 +881,8 @@ impl Clause {
         let mut skeleton = String::with_capacity(len + 8);
         let mut values = Vec::new();
         let mut negations = 0usize;
+        // Negations written out (`not`, `cannot`, `doesn't`), not those of antonyms.
+        let mut explicit_neg = 0usize;
         let mut error = false;
         let mut success = false;
         let mut i = 0;
@@ -888,13 +895,17 @@ impl Clause {
                 }
                 Kind::Number => {
                     let next_unit = match items.get(i + 1) {
-                        Some(next) if next.kind == Kind::Word => word_class(l.text(next)).unit,
+                        Some(next) if next.kind == Kind::Word => {
+                            let w = l.text(next);
+                            word_class(w).unit.map(|u| (u, explicit_negation(w)))
+                        }
                         _ => None,
                     };
-                    if let Some((dim, factor)) = next_unit {
+                    if let Some(((dim, factor), negation)) = next_unit {
                         skeleton.push_str("#n:");
                         push_word(&mut skeleton, dim);
                         values.push(Value::Number(it.value * factor));
+                        explicit_neg += usize::from(negation);
                         i += 1;
                     } else {
                         push_word(&mut skeleton, "#n");
@@ -905,14 +916,21 @@ impl Clause {
                     let mut word = l.text(it);
                     if word == "cannot" {
                         negations += 1;
+                        explicit_neg += 1;
                         i += 1;
                         continue;
                     }
-                    if let Some(base) = contraction(word) {
+                    let contracted = contraction(word);
+                    if let Some(base) = contracted {
                         negations += 1;
                         word = base;
                     }
                     let class = word_class(word);
+                    // As `explicit_negation` tells of the word as written: a contraction, or a
+                    // negation (the class of the word itself when it is no contraction).
+                    if contracted.is_some() || class.negation {
+                        explicit_neg += 1;
+                    }
                     if class.error {
                         error = true;
                     } else if class.success {
@@ -948,16 +966,7 @@ impl Clause {
             Outcome::Neutral
         };
         // Negation flips the outcome of the words: "no error" is success, "is not created" an
-        // error. (Antonyms already count as negations, so only count explicit negations here.)
-        let explicit_neg = items
-            .iter()
-            .filter(|it| {
-                it.kind == Kind::Word && {
-                    let w = l.text(it);
-                    word_class(w).negation || w == "cannot" || contraction(w).is_some()
-                }
-            })
-            .count();
+        // error. (Antonyms already count as negations, so only explicit negations count here.)
         let outcome = if explicit_neg % 2 == 1 {
             match raw {
                 Outcome::Error => Outcome::Success,
@@ -1253,8 +1262,58 @@ mod tests {
             proptest::prop_assert_eq!(holes, c.values.len());
             proptest::prop_assert!(words <= lex(&text).len());
             proptest::prop_assert_eq!(&c, &Clause::parse(&text));
+            // The explicit negations counted along the way are those of every word written.
+            let explicit = with_lexed(&text, |l| {
+                l.items
+                    .iter()
+                    .filter(|it| it.kind == Kind::Word && explicit_negation(l.text(it)))
+                    .count()
+            });
+            let raw = if text_has(&text, |c| c.error) {
+                Outcome::Error
+            } else if text_has(&text, |c| c.success) {
+                Outcome::Success
+            } else {
+                Outcome::Neutral
+            };
+            let expected = match (explicit % 2, raw) {
+                (1, Outcome::Error) => Outcome::Success,
+                (1, Outcome::Success) => Outcome::Error,
+                (_, o) => o,
+            };
+            proptest::prop_assert_eq!(c.outcome, expected, "{}", text);
             proptest::prop_assert_eq!(key_and_clause(&text), (step_key(&text), c));
         }
+    }
+
+    /// Whether a word of `text` (not a unit after a number, as the clause reads it) has a
+    /// class `f` accepts, after splitting contractions.
+    fn text_has(text: &str, f: impl Fn(&WordClass) -> bool) -> bool {
+        with_lexed(text, |l| {
+            let mut i = 0;
+            let mut found = false;
+            while i < l.items.len() {
+                let it = &l.items[i];
+                match it.kind {
+                    Kind::Number => {
+                        if let Some(next) = l.items.get(i + 1) {
+                            if next.kind == Kind::Word && word_class(l.text(next)).unit.is_some() {
+                                i += 1;
+                            }
+                        }
+                    }
+                    Kind::Word => {
+                        let w = l.text(it);
+                        if w != "cannot" {
+                            found |= f(&word_class(contraction(w).unwrap_or(w)));
+                        }
+                    }
+                    Kind::Quoted => {}
+                }
+                i += 1;
+            }
+            found
+        })
     }
 
     /// The pieces of a lexed text, comparable.

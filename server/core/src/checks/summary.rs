@@ -290,7 +290,13 @@ pub fn find_in(text: &str, span: Span, needle: &str) -> Option<Span> {
         return None;
     }
     let hay = text.get(span.start..span.end)?;
-    let at = hay.find(needle)?;
+    // Most often the span holds the needle at its start (a name's span holds the name): told
+    // without setting up a substring search.
+    let at = if hay.starts_with(needle) {
+        0
+    } else {
+        hay.find(needle)?
+    };
     Some(Span::new(span.start + at, span.start + at + needle.len()))
 }
 

@@ -9,6 +9,8 @@ pub mod incremental;
 pub mod markdown;
 pub mod yaml_spec;
 
+use std::borrow::Cow;
+
 use crate::config::Config;
 use crate::diag::{self, Diagnostic};
 use crate::kind;
@@ -37,17 +39,23 @@ pub fn decode(bytes: &[u8]) -> (String, Option<Diagnostic>) {
 /// Parse a file's bytes. Returns the decoded text (what spans refer to) and the document, or
 /// None when the file is not a spec of any kind.
 pub fn parse_bytes(path: &str, bytes: &[u8]) -> Option<(String, Document)> {
-    parse_bytes_with(path, bytes, kind::detect)
+    parse_bytes_with(path, Cow::Borrowed(bytes), kind::detect)
 }
 
 /// [`parse_bytes`] with the configuration's spec globs and excludes ([`Config::classify`]).
 pub fn parse_bytes_config(path: &str, bytes: &[u8], config: &Config) -> Option<(String, Document)> {
-    parse_bytes_with(path, bytes, |p, t| config.classify(p, t))
+    parse_bytes_with(path, Cow::Borrowed(bytes), |p, t| config.classify(p, t))
+}
+
+/// [`parse_bytes_config`] of bytes read into a buffer of their own, which becomes the text
+/// when it is valid UTF-8 (a file read from disk is not copied to be decoded).
+pub fn parse_vec_config(path: &str, bytes: Vec<u8>, config: &Config) -> Option<(String, Document)> {
+    parse_bytes_with(path, Cow::Owned(bytes), |p, t| config.classify(p, t))
 }
 
 fn parse_bytes_with(
     path: &str,
-    bytes: &[u8],
+    bytes: Cow<'_, [u8]>,
     classify: impl Fn(&str, &str) -> Option<DocKind>,
 ) -> Option<(String, Document)> {
     if bytes.len() > limits::MAX_FILE_BYTES {
@@ -69,7 +77,13 @@ fn parse_bytes_with(
         ));
         return Some((String::new(), doc));
     }
-    let (text, bad) = decode(bytes);
+    let (text, bad) = match bytes {
+        Cow::Borrowed(b) => decode(b),
+        Cow::Owned(v) => match String::from_utf8(v) {
+            Ok(text) => (text, None),
+            Err(e) => decode(e.as_bytes()),
+        },
+    };
     let kind = classify(path, &text)?;
     let mut doc = parse_document(path, &text, kind);
     if let Some(d) = bad {
