@@ -37,6 +37,9 @@
 //! `--specls BIN`: measure this specls binary (default: the one built next to the driver).
 //! `--no-lens-resolve`: do not declare `codeLens.resolveSupport` (a client that wants complete
 //! lenses).
+//! `--work DIR`: where the corpora are written (default: a folder under the system's temporary
+//! folder); `--keep`: leave them there (`DIR/yaml-600`, `DIR/markdown-600`, ...).
+//! `--help`: this usage.
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Write};
@@ -1176,11 +1179,23 @@ fn args() -> Args {
                     .filter_map(Format::from_name)
                     .collect()
             }
-            other => panic!("unknown argument {other}"),
+            "--help" | "-h" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => {
+                eprintln!("lsp_driver: unknown argument {other}\n\n{USAGE}");
+                std::process::exit(2);
+            }
         }
     }
     a
 }
+
+const USAGE: &str = "usage: lsp_driver [--quick] [--out FILE] [--peers DIR] [--peer-edits N] \
+[--command CMD] [--formats yaml,markdown,specsoloist,gherkin-markdown] \
+[--phases open,typing,lenses,check,junit] [--specls BIN] [--no-lens-resolve] [--work DIR] [--keep]
+(see the comment at the top of examples/lsp_driver.rs, and benches/run)";
 
 /// The label of the second floor (`lsp_floor_tower`).
 const FLOOR_TOWER: &str = "floor on tower-lsp-server (does nothing, keeps the text)";
