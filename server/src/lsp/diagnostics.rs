@@ -588,26 +588,13 @@ async fn publish(
         // The same results for the same folders (documents opened with the text the workspace
         // holds, as when an editor opens a workspace's files one by one): only the documents
         // opened since are looked at, not every file of the workspace.
-        Some(opened) => {
-            for (key, meta) in opened {
-                match (results.get(key), snap.text(key)) {
-                    (Some(diags), Some(text)) => {
-                        published.file(snap, &mut lines, &mut out, key, diags, text, Some(meta))
-                    }
-                    (Some(_), None) => {}
-                    (None, _) => published.uncovered(&mut out, key, meta),
-                }
-            }
-        }
+        Some(opened) => published.open_documents(snap, results, &mut lines, &mut out, opened),
         None => {
             // The open documents first: what the user looks at (and a client opening the
             // workspace's files one by one waits for) is sent before every other file's
             // diagnostics are converted; `all` then skips them as published.
-            for (key, meta) in snap.open.iter() {
-                if let (Some(diags), Some(text)) = (results.get(&key[..]), snap.text(key)) {
-                    published.file(snap, &mut lines, &mut out, key, diags, text, Some(meta));
-                }
-            }
+            let open = snap.open.iter().map(|(k, m)| (&**k, &**m));
+            published.open_documents(snap, results, &mut lines, &mut out, open);
             send(client, cache, std::mem::take(&mut out)).await;
             published.all(snap, results, &mut lines, &mut out)
         }
@@ -665,6 +652,27 @@ impl Publishes {
             }
         }
         before.peek().is_none().then_some(opened)
+    }
+
+    /// The open documents `docs`, each as [`Publishes::file`] publishes it, or as
+    /// [`Publishes::uncovered`] when the checks do not cover it.
+    fn open_documents<'a>(
+        &mut self,
+        snap: &Snapshot,
+        results: &Results,
+        lines: &mut Lines,
+        out: &mut Out,
+        docs: impl IntoIterator<Item = (&'a str, &'a OpenMeta)>,
+    ) {
+        for (key, meta) in docs {
+            match (results.get(key), snap.text(key)) {
+                (Some(diags), Some(text)) => {
+                    self.file(snap, lines, out, key, diags, text, Some(meta))
+                }
+                (Some(_), None) => {}
+                (None, _) => self.uncovered(out, key, meta),
+            }
+        }
     }
 
     /// Every file with results, every open document, and every file published before.
