@@ -221,6 +221,14 @@ impl Server {
         }
     }
 
+    /// `didOpen` of `uri` at version 1 with `text`.
+    fn open(&self, uri: &str, language: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": language, "version": 1, "text": text}}),
+        );
+    }
+
     fn notify(&self, method: &str, params: Value) {
         write_message(
             &self.stdin,
@@ -512,10 +520,7 @@ fn open_once(
     server.initialize(root, s.options.clone());
     let t0 = Instant::now();
     for (f, uri) in corpus.files.iter().zip(uris) {
-        server.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": s.language, "version": 1, "text": f.text}}),
-        );
+        server.open(uri, s.language, &f.text);
     }
     // Done when every file has had a publish, or (for a server that publishes nothing for a
     // file without problems) when no publish has come for `SETTLE` after the last one; the time
@@ -570,10 +575,7 @@ fn open_one_by_one(
     let deadline = t0 + timeout;
     let mut done = true;
     for (f, uri) in corpus.files.iter().zip(uris) {
-        server.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": s.language, "version": 1, "text": f.text}}),
-        );
+        server.open(uri, s.language, &f.text);
         if published.contains(uri.as_str()) {
             continue;
         }
@@ -684,10 +686,7 @@ fn open_all(
     if let Some(big) = big {
         let file = &big.files[0];
         let uri = file_uri(&root.join(&file.path));
-        server.notify(
-            "textDocument/didOpen",
-            json!({"textDocument": {"uri": uri, "languageId": s.language, "version": 1, "text": file.text}}),
-        );
+        server.open(&uri, s.language, &file.text);
         let first = server.wait(timeout, |m| {
             m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == json!(uri)
         });
@@ -821,10 +820,7 @@ fn typing(s: &Subject, root: &Path, corpus: &Corpus, edits: usize, f: &mut Figur
     let uri = file_uri(&root.join(&file.path));
     let mut server = Server::start(&s.cmd, root, s.settings.clone());
     server.initialize(root, s.options.clone());
-    server.notify(
-        "textDocument/didOpen",
-        json!({"textDocument": {"uri": uri, "languageId": s.language, "version": 1, "text": file.text}}),
-    );
+    server.open(&uri, s.language, &file.text);
     let first = server.wait(Duration::from_secs(300), |m| {
         m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == json!(uri)
     });
