@@ -128,6 +128,55 @@ fn cancel_and_timeout_end_the_run_and_keep_earlier_results() {
     assert_eq!(loaded.exit, Exit::TimedOut { after_secs: 1 });
 }
 
+/// A filtered run's own results are told from the earlier results it keeps even when both
+/// runs start within one second (their start times were whole seconds, and the language server
+/// then took a test the filter left out, reported as skipped, for one that run selected).
+#[test]
+fn a_filtered_run_in_the_same_second_keeps_the_earlier_results_apart() {
+    // The whole suite when no test file is given; with one, the test the selection left out is
+    // listed as skipped (as vitest and jest do with `-t`).
+    let ws = workspace("sh report.sh {files}");
+    std::fs::write(
+        ws.path().join("report.sh"),
+        "if [ $# -eq 0 ]; then\n  printf 'TAP version 13\\nok 1 - Add an item\\nnot ok 2 - removes milk\\n1..2\\n'\nelse\n  printf 'TAP version 13\\nok 1 - Add an item\\nok 2 - removes milk # SKIP filtered out\\n1..2\\n'\nfi\n",
+    )
+    .unwrap();
+    let (first, _) = run(ws.path(), &RunOptions::default(), &CancelToken::new());
+    let (project, _, _) = testrun::load_project(ws.path());
+    let selection =
+        testrun::select(&project, ws.path(), &["todo/add-an-item".to_string()]).unwrap();
+    let plan = testrun::plan_run(&project, &selection).unwrap();
+    assert!(plan.filtered, "{:?}", plan.argv);
+    let second = testrun::run(
+        &project,
+        &plan,
+        &RunOptions::default(),
+        &CancelToken::new(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let last = &second.last;
+    assert_ne!(last.started_at, first.last.started_at);
+    let own: Vec<(&str, &Outcome)> = last
+        .own_results()
+        .map(|s| (s.id.as_str(), &s.outcome))
+        .collect();
+    assert_eq!(own, [("todo/add-an-item", &Outcome::Passed)]);
+    let kept: Vec<(&str, &Outcome)> = last
+        .scenarios
+        .iter()
+        .map(|s| (s.id.as_str(), &s.outcome))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("todo/add-an-item", &Outcome::Passed),
+            ("todo/remove-an-item", &Outcome::Failed)
+        ]
+    );
+    assert_eq!(last.totals.skipped, 1, "the report's skip is counted");
+}
+
 // @spec run-tests-queue
 #[test]
 fn runs_of_one_workspace_wait_for_each_other() {

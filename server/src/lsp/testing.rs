@@ -676,11 +676,7 @@ pub fn unselected_skips(
     }
     // The tests of the scenarios that run selected (its own results carry its start time).
     let mut selected = std::collections::HashSet::new();
-    for s in last
-        .scenarios
-        .iter()
-        .filter(|s| s.run_at == last.started_at)
-    {
+    for s in last.own_results() {
         let Some(f) = ws.get(&s.path) else { continue };
         for (index, sc) in f.doc.scenarios.iter().enumerate() {
             if sc.id == s.id {

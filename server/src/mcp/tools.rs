@@ -637,9 +637,7 @@ impl Server {
             .map_err(|e| ToolError(e.to_string()))?;
         let last = &report.last;
         let scenarios: Vec<Value> = last
-            .scenarios
-            .iter()
-            .filter(|s| s.run_at == last.started_at)
+            .own_results()
             .map(|s| {
                 json!({
                     "path": s.path, "id": s.id, "name": s.name, "line": s.line,

@@ -161,6 +161,13 @@ impl LastRun {
         })
     }
 
+    /// The results this run gave (the others are earlier runs' results it kept).
+    pub fn own_results(&self) -> impl Iterator<Item = &ScenarioResult> {
+        self.scenarios
+            .iter()
+            .filter(move |s| s.run_at == self.started_at)
+    }
+
     /// This run's result for a scenario.
     pub fn scenario(&self, path: &str, id: &str) -> Option<&ScenarioResult> {
         self.scenarios.iter().find(|s| s.path == path && s.id == id)
@@ -247,13 +254,20 @@ pub fn describe_errors(errors: &[ParseError]) -> Vec<String> {
         .collect()
 }
 
-/// Now as RFC 3339 UTC (`2026-11-21T12:00:00Z`), without a date library.
+/// Now as RFC 3339 UTC with microseconds (`2026-11-21T12:00:00.123456Z`), without a date
+/// library. A run's start time tells its own results from those it kept
+/// ([`LastRun::own_results`]), so two runs in the same second must not share it.
 pub fn now_rfc3339() -> String {
-    let secs = std::time::SystemTime::now()
+    let d = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    rfc3339(secs)
+        .unwrap_or_default();
+    rfc3339_micros(d.as_secs(), d.subsec_micros())
+}
+
+/// RFC 3339 UTC text of a time since the epoch, with microseconds.
+pub fn rfc3339_micros(secs: u64, micros: u32) -> String {
+    let whole = rfc3339(secs);
+    format!("{}.{micros:06}Z", whole.trim_end_matches('Z'))
 }
 
 /// RFC 3339 UTC text of seconds since the epoch (one date algorithm for the whole project).
@@ -270,6 +284,10 @@ mod tests {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339(1_795_262_400), "2026-11-21T12:00:00Z");
+        assert_eq!(
+            rfc3339_micros(1_795_262_400, 42),
+            "2026-11-21T12:00:00.000042Z"
+        );
     }
 
     #[test]

@@ -895,12 +895,17 @@ fn configured(
             vec!["sh".to_string(), "-c".to_string(), script]
         }
     };
-    let filtered = !chosen.all && (has_selection || argv_selects(runner, &argv, &filter));
+    // A placeholder selects only when it has a value (a custom runner has no name filter).
+    let selects = ((mentions("{files}") || mentions("{file}")) && !files.is_empty())
+        || (mentions("{filter}") && !filter.names.is_empty());
+    let filtered = !chosen.all && (selects || argv_selects(runner, &argv, &filter));
     if !chosen.all && !filtered {
-        notes.push(
+        notes.push(if has_selection {
+            "the command's `{files}` and `{filter}` placeholders are empty for this selection (specls has no name filter for this runner), so every test runs (only the selected scenarios' results are reported)"
+        } else {
             "the command has no `{files}` or `{filter}` placeholder, so every test runs (only the selected scenarios' results are reported)"
-                .to_string(),
-        );
+        }
+        .to_string());
     }
     Ok(Plan {
         runner,
@@ -1585,6 +1590,13 @@ mod tests {
             &some(&[0]),
         );
         add("custom", &cfg("make check"), &some(&[0]));
+        // A custom runner has no name filter: `{filter}` is empty and every test runs.
+        add(
+            "custom-filter",
+            &cfg("make check ARGS={filter}"),
+            &some(&[0]),
+        );
+        add("custom-files", &cfg("./check.sh {files}"), &some(&[0]));
         add("unclosed", &cfg("pytest 'x"), &some(&[0]));
         add(
             "forced-go",
