@@ -50,6 +50,22 @@ fn run(
     (report, seen)
 }
 
+/// `(scenario id, outcome)` of stored results.
+fn outcomes<'a>(
+    results: impl IntoIterator<Item = &'a testrun::ScenarioResult>,
+) -> Vec<(&'a str, &'a Outcome)> {
+    results
+        .into_iter()
+        .map(|s| (s.id.as_str(), &s.outcome))
+        .collect()
+}
+
+/// The outcomes [`TAP`] gives.
+const BOTH: [(&str, &Outcome); 2] = [
+    ("todo/add-an-item", &Outcome::Passed),
+    ("todo/remove-an-item", &Outcome::Failed),
+];
+
 const TAP: &str = "printf 'TAP version 13\\nok 1 - Add an item # time=3ms\\nnot ok 2 - removes milk\\n  ---\\n  message: the list still has milk\\n  ...\\n1..2\\n'";
 
 #[test]
@@ -66,18 +82,7 @@ fn a_custom_command_report_is_read_mapped_and_stored() {
         matches!(&progress[0], Progress::Started { command } if command.starts_with("printf 'TAP"))
     );
     assert!(progress.contains(&Progress::Line("ok 1 - Add an item # time=3ms".into())));
-    let outcomes: Vec<(&str, &Outcome)> = last
-        .scenarios
-        .iter()
-        .map(|s| (s.id.as_str(), &s.outcome))
-        .collect();
-    assert_eq!(
-        outcomes,
-        [
-            ("todo/add-an-item", &Outcome::Passed),
-            ("todo/remove-an-item", &Outcome::Failed)
-        ]
-    );
+    assert_eq!(outcomes(&last.scenarios), BOTH);
     assert_eq!(
         last.scenarios[1].message.as_deref(),
         Some("the list still has milk")
@@ -157,22 +162,14 @@ fn a_filtered_run_in_the_same_second_keeps_the_earlier_results_apart() {
     .unwrap();
     let last = &second.last;
     assert_ne!(last.started_at, first.last.started_at);
-    let own: Vec<(&str, &Outcome)> = last
-        .own_results()
-        .map(|s| (s.id.as_str(), &s.outcome))
-        .collect();
-    assert_eq!(own, [("todo/add-an-item", &Outcome::Passed)]);
-    let kept: Vec<(&str, &Outcome)> = last
-        .scenarios
-        .iter()
-        .map(|s| (s.id.as_str(), &s.outcome))
-        .collect();
     assert_eq!(
-        kept,
-        [
-            ("todo/add-an-item", &Outcome::Passed),
-            ("todo/remove-an-item", &Outcome::Failed)
-        ]
+        outcomes(last.own_results()),
+        [("todo/add-an-item", &Outcome::Passed)]
+    );
+    assert_eq!(
+        outcomes(&last.scenarios),
+        BOTH,
+        "the earlier failure is kept"
     );
     assert_eq!(last.totals.skipped, 1, "the report's skip is counted");
 }
